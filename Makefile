@@ -1,0 +1,50 @@
+# The two commands: `make run` (serve the demo) and `make test` (the whole suite).
+# Every step skips what is already there, so re-runs are quick.
+SHELL := /bin/bash
+.DEFAULT_GOAL := run
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+# The local cluster unless the environment names a database.
+LOCAL_DB := $(if $(DATABASE_URL),,db)
+
+.PHONY: run test bench stop setup system db assets lint
+
+system:
+	@bash scripts/system-deps.sh
+
+$(VENV)/.installed: pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -e '.[dev]'
+	@touch $@
+
+assets:
+	@bash scripts/vendor-assets.sh
+
+db:
+	@bash scripts/localdb.sh start
+
+stop:
+	@bash scripts/localdb.sh stop
+
+setup: system $(VENV)/.installed assets $(LOCAL_DB)
+	@$(PY) manage.py migrate --noinput -v 0
+	@$(PY) manage.py compilemessages -v 0 --ignore '.venv/*' --ignore 'node_modules/*'
+	@$(PY) manage.py collectstatic --noinput -v 0
+
+run: setup
+	$(PY) manage.py load_demo
+	@bash scripts/serve.sh
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy .
+	$(PY) manage.py makemigrations --check --dry-run
+
+# Tests run over plain HTTP on loopback: no HTTPS redirect.
+test: lint
+	HTTPS=0 $(VENV)/bin/pytest -n 2 --dist loadfile
+
+bench: setup
+	@HTTPS=0 $(PY) -m bench.run

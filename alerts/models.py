@@ -1,0 +1,1 @@
+# Warnings (thông tin cảnh báo) arrive with their own issue.

@@ -1,0 +1,131 @@
+"""Boundary API: locate a point, list units, fetch one unit's geometry."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from geo.gis import CoordinateError, parse_lat_lng
+
+from . import selectors
+from .models import AdminUnit
+from .serializers import ErrorSerializer, LocationSerializer, UnitSerializer
+
+OUTSIDE_MESSAGE = "Vị trí nằm ngoài địa bàn tiếp nhận (không thuộc đơn vị hành chính nào)."
+
+
+class LocateView(APIView):
+    @extend_schema(
+        summary="Which ward, district and province contain a point",
+        parameters=[
+            OpenApiParameter("lat", OpenApiTypes.DOUBLE, required=True, description="Latitude, WGS 84"),
+            OpenApiParameter("lng", OpenApiTypes.DOUBLE, required=True, description="Longitude, WGS 84"),
+        ],
+        responses={200: LocationSerializer, 400: ErrorSerializer, 404: ErrorSerializer},
+    )
+    def get(self, request: Request) -> Response:
+        try:
+            lng, lat = parse_lat_lng(request.query_params.get("lat"), request.query_params.get("lng"))
+        except CoordinateError as exc:
+            return Response({"detail": str(exc)}, status=400)
+        location = selectors.locate(lng, lat)
+        if location is None:
+            return Response({"detail": OUTSIDE_MESSAGE}, status=404)
+        return Response(LocationSerializer(location).data)
+
+
+def _int_param(request: Request, name: str, *, low: int, high: int) -> int | None:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        raise CoordinateError(f"{name} phải là số nguyên từ {low} đến {high}.") from None
+    if not low <= value <= high:
+        raise CoordinateError(f"{name} phải là số nguyên từ {low} đến {high}.")
+    return value
+
+
+def _simplify_param(request: Request) -> float:
+    raw = request.query_params.get("simplify", "") or "0"
+    try:
+        value = float(raw)
+    except ValueError:
+        raise CoordinateError("simplify phải là một số (độ, ví dụ 0.001).") from None
+    if not 0 <= value <= 1:
+        raise CoordinateError("simplify phải nằm trong khoảng 0 đến 1 độ.")
+    return value
+
+
+class UnitListView(APIView):
+    pagination_class = LimitOffsetPagination
+
+    @extend_schema(
+        summary="List administrative units in force",
+        parameters=[
+            OpenApiParameter("level", OpenApiTypes.INT, description="1 province, 2 district, 3 ward"),
+            OpenApiParameter("parent", OpenApiTypes.STR, description="Code of the parent unit"),
+            OpenApiParameter(
+                "geometry", OpenApiTypes.BOOL, description="Answer a GeoJSON FeatureCollection with geometries"
+            ),
+            OpenApiParameter("simplify", OpenApiTypes.DOUBLE, description="With geometry: tolerance in degrees"),
+        ],
+        responses={200: UnitSerializer(many=True), 400: ErrorSerializer},
+    )
+    def get(self, request: Request) -> Response:
+        try:
+            level = _int_param(request, "level", low=1, high=3)
+            simplify = _simplify_param(request)
+        except CoordinateError as exc:
+            return Response({"detail": str(exc)}, status=400)
+        units = selectors.unit_list(level=level, parent_code=request.query_params.get("parent") or None)
+        with_geometry = request.query_params.get("geometry", "").lower() in {"1", "true", "yes"}
+        if with_geometry:
+            units = selectors.with_geojson(units, simplify=simplify)
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(units, request, view=self) or []
+        if with_geometry:
+            return paginator.get_paginated_response(
+                {"type": "FeatureCollection", "features": [_feature(unit) for unit in page]}
+            )
+        return paginator.get_paginated_response(UnitSerializer(page, many=True).data)
+
+
+def _feature(unit: AdminUnit) -> dict[str, Any]:
+    return {
+        "type": "Feature",
+        "id": unit.code,
+        "geometry": json.loads(unit.geojson),  # type: ignore[attr-defined]
+        "properties": UnitSerializer(unit).data,
+    }
+
+
+class UnitDetailView(APIView):
+    @extend_schema(
+        summary="One unit as a GeoJSON Feature",
+        parameters=[
+            OpenApiParameter(
+                "simplify",
+                OpenApiTypes.DOUBLE,
+                description="Simplification tolerance in degrees (topology preserved); 0 = full detail",
+            )
+        ],
+        responses={200: OpenApiTypes.OBJECT, 400: ErrorSerializer, 404: ErrorSerializer},
+    )
+    def get(self, request: Request, code: str) -> Response:
+        try:
+            simplify = _simplify_param(request)
+        except CoordinateError as exc:
+            return Response({"detail": str(exc)}, status=400)
+        unit = selectors.with_geojson(AdminUnit.objects.filter(code=code), simplify=simplify).first()
+        if unit is None:
+            return Response({"detail": f"Không có đơn vị hành chính mã {code}."}, status=404)
+        return Response(_feature(unit))

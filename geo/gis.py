@@ -1,0 +1,52 @@
+"""GIS helpers shared by the apps: one SRID, explicit point construction."""
+
+from __future__ import annotations
+
+import math
+
+from django.conf import settings
+from django.contrib.gis.geos import GEOSGeometry, MultiPolygon, Point, Polygon
+
+
+class CoordinateError(ValueError):
+    """A coordinate a person gave cannot be a place on Earth."""
+
+
+def parse_coordinate(value: object, *, name: str, limit: float) -> float:
+    """Parse one latitude or longitude, with a message a person understands."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise CoordinateError(f"Thiếu tham số {name}.")
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise CoordinateError(f"{name} phải là một số, nhận được {value!r}.") from None
+    if not math.isfinite(number) or not -limit <= number <= limit:
+        raise CoordinateError(f"{name} phải nằm trong khoảng -{limit:g} đến {limit:g}.")
+    return number
+
+
+def parse_lat_lng(lat: object, lng: object) -> tuple[float, float]:
+    """Return (lng, lat) from user input, validated."""
+    return (
+        parse_coordinate(lng, name="lng", limit=180),
+        parse_coordinate(lat, name="lat", limit=90),
+    )
+
+
+def make_point(lng: float, lat: float) -> Point:
+    return Point(lng, lat, srid=settings.GEO_SRID)
+
+
+def to_multipolygon(geom: GEOSGeometry) -> MultiPolygon:
+    """Promote a Polygon to a MultiPolygon; keep only the areal parts otherwise."""
+    if isinstance(geom, MultiPolygon):
+        return geom
+    if isinstance(geom, Polygon):
+        return MultiPolygon(geom, srid=geom.srid)
+    polygons: list[Polygon] = []
+    for part in geom:  # type: ignore[attr-defined]  # a GeometryCollection, e.g. from make_valid
+        if isinstance(part, Polygon):
+            polygons.append(part)
+        elif isinstance(part, MultiPolygon):
+            polygons.extend(part)  # type: ignore[arg-type]
+    return MultiPolygon(*polygons, srid=geom.srid)

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Installs the npm packages and copies the files the pages use into
+# static/vendor/, so nothing is loaded from a CDN at run time.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+stamp=node_modules/.geo-stamp
+if [ ! -f "$stamp" ] || [ package.json -nt "$stamp" ] || [ package-lock.json -nt "$stamp" ]; then
+  if [ -f package-lock.json ]; then npm ci --no-audit --no-fund --loglevel=error; else npm install --no-audit --no-fund --loglevel=error; fi
+  touch "$stamp"
+fi
+rm -rf static/vendor
+mkdir -p static/vendor/leaflet
+cp -r node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.js.map node_modules/leaflet/dist/leaflet.css node_modules/leaflet/dist/images static/vendor/leaflet/

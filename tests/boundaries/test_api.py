@@ -1,0 +1,112 @@
+"""The boundary API as the mobile app and the map pages call it."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test import Client
+
+pytestmark = pytest.mark.django_db
+
+
+def _ward_point() -> tuple[str, float, float]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT code, ST_X(ST_PointOnSurface(geom)), ST_Y(ST_PointOnSurface(geom)) "
+            "FROM boundaries_adminunit WHERE level = 3 ORDER BY code LIMIT 1"
+        )
+        return cursor.fetchone()
+
+
+def test_locate_answers_the_chain(client: Client, tay_ninh: object) -> None:
+    code, lng, lat = _ward_point()
+    response = client.get("/api/v1/boundaries/locate", {"lat": lat, "lng": lng})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["ward"]["code"] == code
+    assert body["province"] == {"code": "72", "name": "Tỉnh Tây Ninh", "kind": "Tỉnh", "level": 1}
+    assert [unit["level"] for unit in body["chain"]] == [3, 2, 1]
+    assert body["district"]["code"] == body["chain"][1]["code"]
+    assert body["distance_m"] == 0
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"lng": "106.1"}, "Thiếu tham số lat"),
+        ({"lat": "11.3"}, "Thiếu tham số lng"),
+        ({"lat": "91", "lng": "106"}, "lat phải nằm trong khoảng -90 đến 90"),
+        ({"lat": "11", "lng": "-180.5"}, "lng phải nằm trong khoảng -180 đến 180"),
+        ({"lat": "abc", "lng": "106"}, "lat phải là một số"),
+        ({"lat": "nan", "lng": "106"}, "lat phải nằm trong khoảng"),
+        ({"lat": "11", "lng": "inf"}, "lng phải nằm trong khoảng"),
+    ],
+)
+def test_locate_refuses_bad_coordinates(client: Client, params: dict, message: str) -> None:
+    response = client.get("/api/v1/boundaries/locate", params)
+    assert response.status_code == 400
+    assert message in response.json()["detail"]
+
+
+def test_locate_outside_every_unit_is_404_with_a_message(client: Client, tay_ninh: object) -> None:
+    response = client.get("/api/v1/boundaries/locate", {"lat": "8.0", "lng": "107.5"})
+    assert response.status_code == 404
+    assert "ngoài địa bàn" in response.json()["detail"]
+
+
+def test_list_filters_by_level_and_parent(client: Client, tay_ninh: object) -> None:
+    body = client.get("/api/v1/boundaries/", {"level": 2}).json()
+    assert body["count"] == 9
+    assert {unit["parent"] for unit in body["results"]} == {"72"}
+    assert all(unit["level"] == 2 for unit in body["results"])
+    district = body["results"][0]["code"]
+    wards = client.get("/api/v1/boundaries/", {"parent": district, "limit": 500}).json()
+    assert wards["count"] > 0 and {unit["parent"] for unit in wards["results"]} == {district}
+    assert "geom" not in wards["results"][0] and "geometry" not in wards["results"][0]
+
+
+@pytest.mark.parametrize("level", ["0", "4", "x"])
+def test_list_refuses_a_bad_level(client: Client, level: str) -> None:
+    response = client.get("/api/v1/boundaries/", {"level": level})
+    assert response.status_code == 400
+    assert "level" in response.json()["detail"]
+
+
+def _vertices(geometry: dict) -> int:
+    return sum(len(ring) for polygon in geometry["coordinates"] for ring in polygon)
+
+
+def test_detail_is_geojson_and_simplify_makes_it_lighter(client: Client, tay_ninh: object) -> None:
+    full = client.get("/api/v1/boundaries/72/").json()
+    assert full["type"] == "Feature" and full["id"] == "72"
+    assert full["geometry"]["type"] == "MultiPolygon"
+    assert full["properties"]["name"] == "Tỉnh Tây Ninh"
+    light = client.get("/api/v1/boundaries/72/", {"simplify": "0.01"}).json()
+    assert _vertices(light["geometry"]) < _vertices(full["geometry"]) / 5
+    assert client.get("/api/v1/boundaries/72/", {"simplify": "-1"}).status_code == 400
+    assert client.get("/api/v1/boundaries/72/", {"simplify": "abc"}).status_code == 400
+
+
+def test_detail_of_an_unknown_code_is_404(client: Client, tay_ninh: object) -> None:
+    response = client.get("/api/v1/boundaries/00000/")
+    assert response.status_code == 404
+    assert "00000" in response.json()["detail"]
+
+
+def test_list_with_geometry_is_a_feature_collection(client: Client, tay_ninh: object) -> None:
+    body = client.get("/api/v1/boundaries/", {"level": 2, "geometry": "true", "simplify": "0.005"}).json()
+    assert body["count"] == 9
+    collection = body["results"]
+    assert collection["type"] == "FeatureCollection" and len(collection["features"]) == 9
+    assert all(feature["geometry"]["type"] == "MultiPolygon" for feature in collection["features"])
+
+
+def test_openapi_schema_and_docs_are_served_locally(client: Client) -> None:
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    for path in ("/api/v1/boundaries/locate", "/api/v1/boundaries/", "/api/v1/boundaries/{code}/"):
+        assert path in schema["paths"], path
+    docs = client.get("/api/docs/")
+    assert docs.status_code == 200
+    html = docs.content.decode()
+    assert "/static/drf_spectacular_sidecar/swagger-ui-dist/" in html
+    assert "cdn" not in html.lower()

@@ -1,0 +1,68 @@
+"""Shared fixtures: real PostGIS, boundaries from ../shared/data/vn."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections.abc import Iterator
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+
+SHARED_DATA = Path(settings.BASE_DIR).parent / "shared" / "data" / "vn"
+TAY_NINH = "72"
+OUTPUT_DIR = Path(settings.BASE_DIR) / "test-output"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if settings.SECURE_SSL_REDIRECT:
+        raise pytest.UsageError("Run the tests with HTTPS=0 (as `make test` does): they speak plain HTTP.")
+
+
+def _features(name: str) -> list[dict]:
+    with gzip.open(SHARED_DATA / name, "rt", encoding="utf-8") as handle:
+        return json.load(handle)["features"]
+
+
+def write_collection(path: Path, features: list[dict]) -> Path:
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="session")
+def tay_ninh_files(tmp_path_factory: pytest.TempPathFactory) -> dict[int, Path]:
+    """Province 72 with its districts and synthetic wards, as three GeoJSON files."""
+    folder = tmp_path_factory.mktemp("tay-ninh")
+    provinces = [f for f in _features("provinces.geojson.gz") if f["properties"]["code"] == TAY_NINH]
+    districts = [f for f in _features("districts.geojson.gz") if f["properties"]["parent_code"] == TAY_NINH]
+    district_codes = {f["properties"]["code"] for f in districts}
+    wards = [f for f in _features("wards_synthetic.geojson.gz") if f["properties"]["parent_code"] in district_codes]
+    assert provinces and districts and wards
+    return {
+        1: write_collection(folder / "provinces.geojson", provinces),
+        2: write_collection(folder / "districts.geojson", districts),
+        3: write_collection(folder / "wards.geojson", wards),
+    }
+
+
+def import_level(path: Path, level: int, *extra: str) -> str:
+    out = StringIO()
+    call_command("import_boundaries", str(path), "--level", str(level), *extra, stdout=out)
+    return out.getvalue()
+
+
+@pytest.fixture
+def tay_ninh(db: None, tay_ninh_files: dict[int, Path]) -> Iterator[dict[int, Path]]:
+    """Tây Ninh imported into the test database (inside the test's transaction)."""
+    for level in (1, 2, 3):
+        import_level(tay_ninh_files[level], level)
+    yield tay_ninh_files
+
+
+@pytest.fixture
+def output_dir() -> Path:
+    OUTPUT_DIR.mkdir(exist_ok=True)
+    return OUTPUT_DIR

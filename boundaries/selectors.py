@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
+from django.contrib.gis.db.models import GeometryField
 from django.contrib.gis.db.models.functions import AsGeoJSON
 from django.db import connection, transaction
-from django.contrib.gis.db.models import GeometryField
+from django.db.backends.utils import CursorWrapper
 from django.db.models import Func, QuerySet, Value
 
 from .models import AdminUnit, AdminUnitPiece, Level
@@ -51,53 +52,89 @@ class Location:
 _PIECES = AdminUnitPiece._meta.db_table
 _UNITS = AdminUnit._meta.db_table
 
-# The finest unit whose piece covers the point; on a shared border the lowest
-# code wins, so the answer is deterministic. Pieces only exist for units in force.
-_CHAIN_COLUMNS = """
-    u.id, u.code, u.name, u.kind, u.level,
-    p.id, p.code, p.name, p.kind, p.level,
-    g.id, g.code, g.name, g.kind, g.level
-"""
-_CHAIN_JOINS = f"""
+# Batches from this size on take the temporary-table path.
+LARGE_BATCH = 1000
+
+_POINTS = "unnest(%(idx)s::integer[], %(lng)s::float8[], %(lat)s::float8[]) AS pt(idx, lng, lat)"
+_POINT_GEOM = "ST_SetSRID(ST_MakePoint(pt.lng, pt.lat), 4326)"
+_CHAIN = f"""
+    SELECT hit.idx, hit.distance,
+        u.id, u.code, u.name, u.kind, u.level,
+        p.id, p.code, p.name, p.kind, p.level,
+        g.id, g.code, g.name, g.kind, g.level
+    FROM hit
     JOIN {_UNITS} u ON u.id = hit.unit_id
     LEFT JOIN {_UNITS} p ON p.id = u.parent_id
     LEFT JOIN {_UNITS} g ON g.id = p.parent_id
-"""
-_LOCATE_SQL = f"""
+"""  # noqa: S608 (table names come from model metadata)
+# Each point goes to the finest unit whose piece covers it (covers: border
+# points count); on a shared border the lowest code wins, so the answer is
+# deterministic. Pieces exist only for units in force.
+_COVERS_SQL = f"""
     WITH hit AS (
-        SELECT unit_id FROM {_PIECES}
-        WHERE ST_Covers(geom, ST_SetSRID(ST_MakePoint(%s, %s), 4326))
-        ORDER BY level DESC, code
-        LIMIT 1
-    )
-    SELECT {_CHAIN_COLUMNS}, 0.0 FROM hit {_CHAIN_JOINS}
-"""  # noqa: S608 (table names from model metadata)
-_NEAREST_SQL = f"""
-    WITH pt AS (SELECT ST_SetSRID(ST_MakePoint(%(lng)s, %(lat)s), 4326) AS geom),
-    hit AS (
-        SELECT piece.unit_id, ST_Distance(piece.geom::geography, pt.geom::geography) AS distance
-        FROM {_PIECES} piece, pt
-        WHERE piece.geom && ST_Expand(pt.geom, %(degrees)s)
-          AND ST_DWithin(piece.geom::geography, pt.geom::geography, %(metres)s)
-        ORDER BY piece.level DESC, distance, piece.code
-        LIMIT 1
-    )
-    SELECT {_CHAIN_COLUMNS}, hit.distance FROM hit {_CHAIN_JOINS}
+        SELECT DISTINCT ON (pt.idx) pt.idx, piece.unit_id, 0.0::float8 AS distance
+        FROM {_POINTS}
+        JOIN {_PIECES} piece ON ST_Covers(piece.geom, {_POINT_GEOM})
+        ORDER BY pt.idx, piece.level DESC, piece.code
+    ) {_CHAIN}
+"""  # noqa: S608
+# Outside every unit: the finest, then nearest unit within the tolerance. The
+# degree box (widened for the latitude) lets the index find the candidates.
+_NEAR_SQL = f"""
+    WITH hit AS (
+        SELECT DISTINCT ON (pt.idx) pt.idx, piece.unit_id,
+            ST_Distance(piece.geom::geography, {_POINT_GEOM}::geography) AS distance
+        FROM {_POINTS}
+        JOIN {_PIECES} piece
+          ON piece.geom && ST_Expand(
+                {_POINT_GEOM},
+                %(metres)s / (110574.0 * greatest(cos(radians(least(abs(pt.lat), 89.0))), 0.01)) * 1.01)
+         AND ST_DWithin(piece.geom::geography, {_POINT_GEOM}::geography, %(metres)s)
+        ORDER BY pt.idx, piece.level DESC, distance, piece.code
+    ) {_CHAIN}
+"""  # noqa: S608
+# The large-batch first pass: points in a temporary table with a spatial
+# index, matched from the polygon side. Each ward piece probes the points in
+# its box, and PostGIS reuses the piece's prepared geometry for all of them.
+_WARD_PASS_SQL = f"""
+    SELECT DISTINCT ON (pt.idx) pt.idx, piece.unit_id
+    FROM {_PIECES} piece
+    CROSS JOIN LATERAL (
+        SELECT idx FROM locate_points pt WHERE ST_Covers(piece.geom, {_POINT_GEOM})
+    ) pt
+    WHERE piece.level = 3
+    ORDER BY pt.idx, piece.code
+"""  # noqa: S608
+_CHAINS_SQL = f"""
+    WITH hit AS (SELECT id AS idx, id AS unit_id, 0.0::float8 AS distance FROM unnest(%s::bigint[]) AS id)
+    {_CHAIN}
 """  # noqa: S608
 
 
-def _degrees_for(metres: float, lat: float) -> float:
-    # A box in degrees that surely contains the metric radius, for the index.
-    cos_lat = max(math.cos(math.radians(min(abs(lat), 89.0))), 0.01)
-    return metres / (110_574.0 * cos_lat) * 1.01
+def _location(row: Sequence[object]) -> Location:
+    chain = [UnitRef(*row[offset : offset + 5]) for offset in (2, 7, 12) if row[offset] is not None]  # type: ignore[arg-type]
+    return Location(chain=tuple(chain), distance_m=float(row[1]))  # type: ignore[arg-type]
 
 
-def _chain_from_row(row: Sequence[object]) -> Location:
-    chain = []
-    for offset in (0, 5, 10):
-        if row[offset] is not None:
-            chain.append(UnitRef(*row[offset : offset + 5]))  # type: ignore[arg-type]
-    return Location(chain=tuple(chain), distance_m=float(row[15]))  # type: ignore[arg-type]
+def _point_params(indexes: Sequence[int], points: Sequence[tuple[float, float]]) -> dict[str, Any]:
+    return {
+        "idx": list(indexes),
+        "lng": [float(points[i][0]) for i in indexes],
+        "lat": [float(points[i][1]) for i in indexes],
+    }
+
+
+def _locate_small(
+    cursor: CursorWrapper, indexes: Sequence[int], points: Sequence[tuple[float, float]], tolerance: float
+) -> dict[int, Location]:
+    """Locate a few points, driving each lookup from the point side."""
+    cursor.execute(_COVERS_SQL, _point_params(indexes, points))
+    found = {row[0]: _location(row) for row in cursor.fetchall()}
+    missing = [i for i in indexes if i not in found]
+    if missing and tolerance > 0:
+        cursor.execute(_NEAR_SQL, {**_point_params(missing, points), "metres": tolerance})
+        found.update((row[0], _location(row)) for row in cursor.fetchall())
+    return found
 
 
 def locate(lng: float, lat: float, *, tolerance_m: float | None = None) -> Location | None:
@@ -107,92 +144,47 @@ def locate(lng: float, lat: float, *, tolerance_m: float | None = None) -> Locat
     within the tolerance (settings.BOUNDARY_TOLERANCE_M) of one goes to the
     nearest unit.
     """
-    tolerance = settings.BOUNDARY_TOLERANCE_M if tolerance_m is None else tolerance_m
-    with connection.cursor() as cursor:
-        cursor.execute(_LOCATE_SQL, (lng, lat))
-        row = cursor.fetchone()
-        if row is None and tolerance > 0:
-            cursor.execute(
-                _NEAREST_SQL,
-                {"lng": lng, "lat": lat, "metres": tolerance, "degrees": _degrees_for(tolerance, lat)},
-            )
-            row = cursor.fetchone()
-    return _chain_from_row(row) if row else None
+    return locate_many([(lng, lat)], tolerance_m=tolerance_m)[0]
 
 
 def locate_many(points: Sequence[tuple[float, float]], *, tolerance_m: float | None = None) -> list[Location | None]:
-    """Locate many (lng, lat) points in a few queries; same answers as `locate`.
+    """Locate many (lng, lat) points; the same answers as `locate`, point by point.
 
-    The points are copied into a temporary table, then matched level by level,
-    finest first, each level only for the points the finer one left.
+    Small batches are one query. Large ones are copied into an indexed
+    temporary table and matched against the ward pieces from the polygon side;
+    the few points no ward covers are then located one level up, or by tolerance.
     """
     tolerance = settings.BOUNDARY_TOLERANCE_M if tolerance_m is None else tolerance_m
-    if not points:
-        return []
+    if len(points) < LARGE_BATCH:
+        with connection.cursor() as cursor:
+            small = _locate_small(cursor, range(len(points)), points, tolerance)
+        return [small.get(i) for i in range(len(points))]
+
     hits: dict[int, int] = {}
-    distances: dict[int, float] = {}
     # The temporary table lives for this transaction only.
     with transaction.atomic(), connection.cursor() as cursor:
         # JIT compiling costs more than these short joins gain from it.
         cursor.execute("SET LOCAL jit = off")
-        cursor.execute("CREATE TEMP TABLE locate_points (idx integer, geom geometry(Point, 4326)) ON COMMIT DROP")
-        raw = cursor.cursor  # psycopg's own cursor, for COPY
-        with raw.copy("COPY locate_points (idx, geom) FROM STDIN") as copy:
+        cursor.execute("CREATE TEMP TABLE locate_points (idx integer, lng float8, lat float8) ON COMMIT DROP")
+        with cursor.cursor.copy("COPY locate_points (idx, lng, lat) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(["int4", "float8", "float8"])
             for idx, (lng, lat) in enumerate(points):
-                copy.write_row((idx, f"SRID=4326;POINT({float(lng)!r} {float(lat)!r})"))
-        # With the points indexed, a large batch is answered from the polygon
-        # side: each piece probes the points in its box, and PostGIS reuses the
-        # piece's prepared geometry for every point it tests. The planner picks
-        # the point side for small batches.
-        cursor.execute("CREATE INDEX ON locate_points USING gist (geom)")
-        cursor.execute("ANALYZE locate_points")
-        for level in (Level.WARD, Level.DISTRICT, Level.PROVINCE):
-            cursor.execute(
-                f"""
-                SELECT DISTINCT ON (pt.idx) pt.idx, piece.unit_id
-                FROM {_PIECES} piece
-                JOIN locate_points pt ON ST_Covers(piece.geom, pt.geom)
-                WHERE piece.level = %s
-                ORDER BY pt.idx, piece.code
-                """,  # noqa: S608
-                [int(level)],
-            )
-            found = cursor.fetchall()
-            hits.update(found)
-            if len(hits) == len(points):
-                break
-            # Keep only the points still unmatched for the coarser level.
-            cursor.execute(
-                "DELETE FROM locate_points pt USING unnest(%s::integer[]) AS found(idx) WHERE pt.idx = found.idx",
-                [[idx for idx, _ in found]],
-            )
-        if tolerance > 0 and len(hits) < len(points):
-            for idx, (lng, lat) in enumerate(points):
-                if idx not in hits:
-                    near = locate(lng, lat, tolerance_m=tolerance)
-                    if near is not None:
-                        hits[idx] = near.chain[0].id
-                        distances[idx] = near.distance_m
-        chains = _chains_for(set(hits.values()), cursor)
-    result: list[Location | None] = []
-    for idx in range(len(points)):
-        unit_id = hits.get(idx)
-        if unit_id is None:
-            result.append(None)
-        else:
-            chain = chains[unit_id]
-            result.append(Location(chain=chain.chain, distance_m=distances.get(idx, 0.0)))
-    return result
+                copy.write_row((idx, float(lng), float(lat)))
+        cursor.execute("CREATE INDEX ON locate_points USING gist ((ST_SetSRID(ST_MakePoint(lng, lat), 4326)))")
+        cursor.execute(_WARD_PASS_SQL)
+        hits.update(cursor.fetchall())
+        chains = _chains(cursor, set(hits.values()))
+        rest = [i for i in range(len(points)) if i not in hits]
+        extra = _locate_small(cursor, rest, points, tolerance) if rest else {}
+    return [chains[hits[i]] if i in hits else extra.get(i) for i in range(len(points))]
 
 
-def _chains_for(unit_ids: set[int], cursor: object) -> dict[int, Location]:
+def _chains(cursor: CursorWrapper, unit_ids: set[int]) -> dict[int, Location]:
+    """Each unit's chain (unit, parent, grandparent), keyed by unit id."""
     if not unit_ids:
         return {}
-    cursor.execute(  # type: ignore[attr-defined]
-        f"WITH hit AS (SELECT unnest(%s::bigint[]) AS unit_id) SELECT {_CHAIN_COLUMNS}, 0.0 FROM hit {_CHAIN_JOINS}",  # noqa: S608
-        [list(unit_ids)],
-    )
-    return {row[0]: _chain_from_row(row) for row in cursor.fetchall()}  # type: ignore[attr-defined]
+    cursor.execute(_CHAINS_SQL, [list(unit_ids)])
+    return {row[0]: _location(row) for row in cursor.fetchall()}
 
 
 def unit_list(*, level: int | None = None, parent_code: str | None = None) -> QuerySet[AdminUnit]:

@@ -20,7 +20,7 @@ def _ward_point() -> tuple[str, float, float]:
 
 def test_locate_answers_the_chain(client: Client, tay_ninh: object) -> None:
     code, lng, lat = _ward_point()
-    response = client.get("/api/v1/boundaries/locate", {"lat": lat, "lng": lng})
+    response = client.get("/api/v1/boundaries/locate", {"lat": str(lat), "lng": str(lng)})
     assert response.status_code == 200
     body = response.json()
     assert body["ward"]["code"] == code
@@ -42,7 +42,7 @@ def test_locate_answers_the_chain(client: Client, tay_ninh: object) -> None:
         ({"lat": "11", "lng": "inf"}, "lng phải nằm trong khoảng"),
     ],
 )
-def test_locate_refuses_bad_coordinates(client: Client, params: dict, message: str) -> None:
+def test_locate_refuses_bad_coordinates(client: Client, params: dict[str, str], message: str) -> None:
     response = client.get("/api/v1/boundaries/locate", params)
     assert response.status_code == 400
     assert message in response.json()["detail"]
@@ -94,7 +94,7 @@ def test_detail_of_an_unknown_code_is_404(client: Client, tay_ninh: object) -> N
 
 
 def test_list_with_geometry_is_a_feature_collection(client: Client, tay_ninh: object) -> None:
-    body = client.get("/api/v1/boundaries/", {"level": 2, "geometry": "true", "simplify": "0.005"}).json()
+    body = client.get("/api/v1/boundaries/", {"level": "2", "geometry": "true", "simplify": "0.005"}).json()
     assert body["count"] == 9
     collection = body["results"]
     assert collection["type"] == "FeatureCollection" and len(collection["features"]) == 9

@@ -22,7 +22,8 @@ def _snapshot() -> tuple:
         cursor.execute(
             "SELECT (SELECT count(*) FROM boundaries_adminunit), (SELECT count(*) FROM boundaries_adminunitpiece), "
             "(SELECT count(*) FROM boundaries_adminunitversion), "
-            "(SELECT md5(string_agg(code || name || ST_AsEWKB(geom)::text, ',' ORDER BY code)) FROM boundaries_adminunit)"
+            "(SELECT md5(string_agg(code || name || ST_AsEWKB(geom)::text, ',' ORDER BY code)) "
+            "FROM boundaries_adminunit)"
         )
         return cursor.fetchone()
 
@@ -58,9 +59,7 @@ def test_reimport_keeps_ids_and_changes_nothing(tay_ninh: dict[int, Path]) -> No
     assert _snapshot() == before
 
 
-def test_a_changed_boundary_updates_in_place_and_keeps_history(
-    tay_ninh: dict[int, Path], tmp_path: Path
-) -> None:
+def test_a_changed_boundary_updates_in_place_and_keeps_history(tay_ninh: dict[int, Path], tmp_path: Path) -> None:
     ward = AdminUnit.objects.filter(level=3).order_by("code").first()
     assert ward is not None
     AdminUnit.objects.filter(pk=ward.pk).update(valid_from="2020-01-01")
@@ -130,7 +129,11 @@ def test_a_missing_file_and_a_non_area_geometry_are_refused(tay_ninh: dict[int, 
     before = _snapshot()
     with pytest.raises(CommandError, match="Không tìm thấy tệp"):
         import_level(tmp_path / "nope.geojson", 1)
-    point = {"type": "Feature", "properties": {"code": "X3", "name": "Xã X3"}, "geometry": {"type": "Point", "coordinates": [105, 9]}}
+    point = {
+        "type": "Feature",
+        "properties": {"code": "X3", "name": "Xã X3"},
+        "geometry": {"type": "Point", "coordinates": [105, 9]},
+    }
     with pytest.raises(CommandError, match="phải là vùng"):
         import_level(write_collection(tmp_path / "p.geojson", [point]), 1)
     assert _snapshot() == before

@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 
 from boundaries.models import AdminUnit, Level
-from boundaries.selectors import locate, locate_many
+from boundaries.selectors import LARGE_BATCH, locate, locate_many
 from boundaries.services import pieces_rebuild
 
 pytestmark = pytest.mark.django_db
@@ -62,7 +62,8 @@ def _shared_border_point() -> tuple[float, float, list[str]]:
     covering = [
         code
         for (code,) in _rows(
-            "SELECT code FROM boundaries_adminunit WHERE level = 3 AND ST_Covers(geom, ST_SetSRID(ST_MakePoint(%s, %s), 4326)) ORDER BY code",
+            "SELECT code FROM boundaries_adminunit "
+            "WHERE level = 3 AND ST_Covers(geom, ST_SetSRID(ST_MakePoint(%s, %s), 4326)) ORDER BY code",
             [lng, lat],
         )
     ]
@@ -139,13 +140,16 @@ def test_batch_agrees_with_single_lookups(tay_ninh: object) -> None:
         (lng, lat)
         for lng, lat in _rows(
             "SELECT ST_X(g), ST_Y(g) FROM (SELECT (ST_Dump(ST_GeneratePoints("
-            "ST_Buffer(geom, 0.05), 400, 7))).geom g FROM boundaries_adminunit WHERE code = '72') s"
+            "ST_Buffer(geom, 0.05), %s, 7))).geom g FROM boundaries_adminunit WHERE code = '72') s",
+            [LARGE_BATCH + 200],
         )
     ]
     points += [_point_outside(100), _point_outside(500), _shared_border_point()[:2], (107.5, 8.0)]
-    batch = locate_many(points)
+    batch = locate_many(points)  # the large-batch path
+    assert len(points) >= LARGE_BATCH
     single = [locate(lng, lat) for lng, lat in points]
     assert batch == single
+    assert locate_many(points[-300:]) == single[-300:]  # the small-batch path
     inside = sum(1 for loc in batch if loc is not None and loc.distance_m == 0)
     outside = sum(1 for loc in batch if loc is None)
     assert inside > 100 and outside > 10  # the buffer reaches into Cambodia and Bình Dương

@@ -1,0 +1,64 @@
+"""The home map in a real browser, with the tile server out of reach."""
+
+from __future__ import annotations
+
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from pytest_django.fixtures import Settings as SettingsWrapper
+from pytest_django.live_server_helper import LiveServer
+
+from tests.browser import DESKTOP, PHONE, chromium
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
+
+
+@pytest.fixture
+def plain_static(settings: SettingsWrapper) -> None:
+    # The live server serves static files from the finders, by their plain names.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+def test_map_draws_our_boundaries_when_no_tile_server_answers(
+    live_server: LiveServer, settings: SettingsWrapper, plain_static: None, output_dir: Path
+) -> None:
+    call_command("load_demo", stdout=StringIO())
+    # Nothing listens on port 9: every tile request fails.
+    settings.MAP_TILE_URL = "http://127.0.0.1:9/{z}/{x}/{y}.png"
+    with chromium() as browser:
+        for name, viewport in (("phone", PHONE), ("desktop", DESKTOP)):
+            page = browser.new_page(viewport=viewport)
+            errors: list[str] = []
+            page.on("pageerror", lambda exc, errors=errors: errors.append(str(exc)))
+            page.goto(f"{live_server.url}/")
+            # Province, districts and wards are drawn as vector paths.
+            page.wait_for_function("document.querySelectorAll('.leaflet-overlay-pane path').length >= 46")
+            page.wait_for_selector("#map-note:not([hidden])")
+            assert "Không tải được bản đồ nền" in page.inner_text("#map-note")
+            assert page.locator(".leaflet-overlay-pane path").count() == 1 + 6 + 39
+            assert "Tỉnh Tây Ninh (demo)" in page.inner_text("main")
+            # The map fits the province: its box lies within the viewport's map.
+            box = page.locator(".leaflet-overlay-pane svg").bounding_box()
+            assert box is not None and box["width"] > 100
+            page.screenshot(path=str(output_dir / f"home-{name}.png"), full_page=True)
+            assert errors == []
+            page.close()
+
+
+def test_keyboard_users_can_skip_to_the_content_and_switch_language(
+    live_server: LiveServer, plain_static: None
+) -> None:
+    with chromium() as browser:
+        page = browser.new_page(viewport=PHONE)
+        page.goto(f"{live_server.url}/")
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.textContent") == "Bỏ qua, đến nội dung chính"
+        page.select_option("#language", "en")
+        page.click("text=Đổi")
+        page.wait_for_selector("html[lang=en]")
+        assert "Map of the areas we take reports for" in page.inner_text("h1")

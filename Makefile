@@ -32,9 +32,11 @@ setup: system $(VENV)/.installed assets $(LOCAL_DB)
 	@$(PY) manage.py compilemessages -v 0 --ignore '.venv/*' --ignore 'node_modules/*'
 	@$(PY) manage.py collectstatic --noinput -v 0
 
-run: setup
-	$(PY) manage.py load_demo
-	@bash scripts/serve.sh
+# Ctrl-C stops what this started: the web server, the worker, and the local
+# database if it was not already running.
+run:
+	@if [ -z "$$DATABASE_URL" ] && ! bash scripts/localdb.sh status 2>/dev/null; then stop_db=1; fi; \
+	$(MAKE) --no-print-directory setup && $(PY) manage.py load_demo && STOP_DB=$$stop_db bash scripts/serve.sh
 
 lint: setup
 	$(VENV)/bin/ruff check .

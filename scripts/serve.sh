@@ -12,7 +12,11 @@ web=$!
 .venv/bin/python manage.py procrastinate worker &
 worker=$!
 
-stop() { kill -TERM "$web" "$worker" 2>/dev/null || true; wait "$web" "$worker" 2>/dev/null || true; }
+stop() {
+  kill -TERM "$web" "$worker" 2>/dev/null || true
+  wait "$web" "$worker" 2>/dev/null || true
+  if [ "${STOP_DB:-}" = 1 ]; then bash scripts/localdb.sh stop; fi
+}
 trap 'stop; exit 0' INT TERM
 echo "Serving on http://$bind (Ctrl-C to stop)"
 # Whichever ends first takes the other down with it.

@@ -169,3 +169,21 @@ def test_only_units_in_force_are_found(tay_ninh: object) -> None:
     location = locate(lng, lat, tolerance_m=0)
     assert location is not None and location.ward is None
     assert location.district is not None and location.district.code == ward.parent.code  # type: ignore[union-attr]
+
+
+def test_large_batches_are_matched_from_the_polygon_side(tay_ninh: object) -> None:
+    """The ward pass probes the indexed points once per piece (reusing the prepared piece)."""
+    from django.db import transaction
+
+    from boundaries.selectors import _WARD_PASS_SQL
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("CREATE TEMP TABLE locate_points (idx integer, lng float8, lat float8) ON COMMIT DROP")
+        cursor.execute("INSERT INTO locate_points SELECT i, 106 + i * 1e-5, 11.3 FROM generate_series(1, 5000) i")
+        cursor.execute("CREATE INDEX ON locate_points USING gist ((ST_SetSRID(ST_MakePoint(lng, lat), 4326)))")
+        cursor.execute("EXPLAIN " + _WARD_PASS_SQL)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "Nested Loop" in plan
+    outer, inner = plan.split("Nested Loop", 1)[1].split("->")[1:3]
+    assert "boundaries_adminunitpiece" in outer
+    assert "Index Scan using locate_points" in inner or "Bitmap" in inner

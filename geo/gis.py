@@ -33,6 +33,12 @@ def parse_lat_lng(lat: object, lng: object) -> tuple[float, float]:
     )
 
 
+def metres_to_degrees(metres: float, lat: float) -> float:
+    """A distance in degrees that surely covers `metres` around latitude `lat` (for index boxes)."""
+    cos_lat = max(math.cos(math.radians(min(abs(lat), 89.0))), 0.01)
+    return metres / (110_574.0 * cos_lat) * 1.01
+
+
 def make_point(lng: float, lat: float) -> Point:
     return Point(lng, lat, srid=settings.GEO_SRID)
 

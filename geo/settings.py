@@ -7,7 +7,11 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+import django_stubs_ext
 from django.utils.translation import gettext_lazy as _
+
+# Lets classes such as ModelAdmin[Report] be written with their type parameter.
+django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("GEO_VAR_DIR", BASE_DIR / ".var"))
@@ -66,10 +70,13 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "procrastinate.contrib.django",
+    "captcha",
     "geo",
     "boundaries",
     "incidents",
     "alerts",
+    "notifications",
+    "accounts",
 ]
 
 MIDDLEWARE = [
@@ -115,6 +122,7 @@ DATABASES = {
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "accounts.User"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -135,8 +143,25 @@ STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", VAR_DIR / "static"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
+# Uploaded files go to local disk unless an S3-compatible bucket is configured.
+_S3_BUCKET = os.environ.get("S3_BUCKET", "")
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": (
+        {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {
+                "bucket_name": _S3_BUCKET,
+                "endpoint_url": os.environ.get("S3_ENDPOINT_URL") or None,
+                "access_key": os.environ.get("S3_ACCESS_KEY", ""),
+                "secret_key": os.environ.get("S3_SECRET_KEY", ""),
+                "region_name": os.environ.get("S3_REGION") or None,
+                "default_acl": None,
+                "querystring_auth": True,
+            },
+        }
+        if _S3_BUCKET
+        else {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    ),
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -191,6 +216,53 @@ BOUNDARY_PIECE_MAX_VERTICES = int(os.environ.get("BOUNDARY_PIECE_MAX_VERTICES", 
 MAP_TILE_URL = os.environ.get("MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
 MAP_TILE_ATTRIBUTION = os.environ.get("MAP_TILE_ATTRIBUTION", "&copy; OpenStreetMap contributors")
 MAP_DEFAULT_CENTER = (11.36, 106.13)  # Tây Ninh (lat, lng)
+
+# --- Reports ---------------------------------------------------------------
+# Working days to answer when a category does not say (Vietnamese holidays excluded).
+REPORT_DEADLINE_DAYS = int(os.environ.get("REPORT_DEADLINE_DAYS", "10"))
+# Days after the answer during which the reporter may reopen a report, once.
+REPORT_REOPEN_DAYS = int(os.environ.get("REPORT_REOPEN_DAYS", "7"))
+# Attachments: each file at most this size, at most this many per report.
+ATTACHMENT_MAX_BYTES = int(os.environ.get("ATTACHMENT_MAX_MB", "25")) * 1024 * 1024
+ATTACHMENT_MAX_COUNT = int(os.environ.get("ATTACHMENT_MAX_COUNT", "10"))
+# Images larger than this many pixels are refused (decompression bombs).
+IMAGE_MAX_PIXELS = int(os.environ.get("IMAGE_MAX_PIXELS", "40000000"))
+# Longest side of stored images and of thumbnails, in pixels.
+IMAGE_MAX_SIDE = int(os.environ.get("IMAGE_MAX_SIDE", "2560"))
+THUMBNAIL_SIDE = int(os.environ.get("THUMBNAIL_SIDE", "320"))
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+DATA_UPLOAD_MAX_NUMBER_FILES = 20
+# Anonymous senders answer an image captcha (with an audio-free, letters-only challenge).
+CAPTCHA_LENGTH = 5
+CAPTCHA_TIMEOUT = 10  # minutes
+CAPTCHA_LETTER_ROTATION = (-20, 20)
+CAPTCHA_CHALLENGE_FUNCT = "captcha.helpers.random_char_challenge"
+# A Nominatim-compatible geocoder for street addresses; empty turns it off.
+GEOCODER_URL = os.environ.get("GEOCODER_URL", "")
+GEOCODER_USER_AGENT = os.environ.get("GEOCODER_USER_AGENT", "phan-anh-hien-truong")
+
+# --- Notifications -------------------------------------------------------------
+EMAIL_BACKEND = os.environ.get(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend"
+    if not os.environ.get("EMAIL_HOST")
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "20"))
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Phản ánh hiện trường <no-reply@localhost>")
+# SMS: "console" prints (development); "http" posts to the gateway below.
+SMS_BACKEND = os.environ.get("SMS_BACKEND", "console")
+SMS_GATEWAY_URL = os.environ.get("SMS_GATEWAY_URL", "")
+SMS_GATEWAY_TOKEN = os.environ.get("SMS_GATEWAY_TOKEN", "")
+SMS_SENDER = os.environ.get("SMS_SENDER", "PHANANH")
+SMS_TIMEOUT = float(os.environ.get("SMS_TIMEOUT", "10"))
+# Public address of the site, for links in messages.
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
 
 LOGGING = {
     "version": 1,

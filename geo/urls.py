@@ -6,13 +6,16 @@ from . import views
 
 api_v1 = [
     path("boundaries/", include("boundaries.urls")),
+    path("", include("incidents.api_urls")),
 ]
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.health, name="health"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("captcha/", include("captcha.urls")),
     path("admin/", admin.site.urls),
+    path("phan-anh/", include("incidents.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

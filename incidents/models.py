@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import uuid
+
+from django.conf import settings
 from django.contrib.gis.db import models
 from django.core.validators import MinValueValidator
 from django.db.models import Q
+from django.utils import timezone
 
 from boundaries.models import AdminUnit, Level
 
@@ -47,6 +52,9 @@ class Agency(models.Model):
     )
     email = models.EmailField(blank=True)
     phone = models.CharField(max_length=30, blank=True)
+    answer_requires_approval = models.BooleanField(
+        default=True, help_text="An officer's answer goes public only after a leader approves it."
+    )
     is_active = models.BooleanField(default=True)
 
     class Meta:
@@ -58,3 +66,245 @@ class Agency(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ReportKind(models.TextChoices):
+    FEEDBACK = "feedback", "Phản ánh, kiến nghị"
+    IDEA = "idea", "Hiến kế"
+
+
+class ReportStatus(models.TextChoices):
+    RECEIVED = "received", "Tiếp nhận"
+    FORWARDED = "forwarded", "Đã chuyển xử lý"
+    IN_PROGRESS = "in_progress", "Đang xử lý"
+    AWAITING_APPROVAL = "awaiting_approval", "Chờ duyệt kết quả"
+    COMPLETED = "completed", "Hoàn thành"
+    REJECTED = "rejected", "Từ chối"
+
+
+OPEN_STATUSES = (
+    ReportStatus.RECEIVED,
+    ReportStatus.FORWARDED,
+    ReportStatus.IN_PROGRESS,
+    ReportStatus.AWAITING_APPROVAL,
+)
+
+
+class RejectionReason(models.TextChoices):
+    SPAM = "spam", "Tin rác, không đúng sự thật"
+    DUPLICATE = "duplicate", "Trùng với phản ánh khác"
+    OUT_OF_SCOPE = "out_of_scope", "Không thuộc phạm vi tiếp nhận"
+
+
+class Channel(models.TextChoices):
+    WEB = "web", "Cổng thông tin"
+    APP = "app", "Ứng dụng di động"
+    HOTLINE = "hotline", "Tổng đài 1022"
+    EMAIL = "email", "Thư điện tử"
+    ZALO = "zalo", "Zalo"
+
+
+class Report(models.Model):
+    """A citizen's report (phản ánh) or idea (hiến kế), pinned on the map."""
+
+    code = models.CharField(max_length=16, unique=True, help_text="YYYYMMDD + daily sequence.")
+    kind = models.CharField(max_length=10, choices=ReportKind.choices, default=ReportKind.FEEDBACK)
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="reports")
+    title = models.CharField(max_length=200)
+    description = models.TextField(max_length=5000)
+    location = models.PointField(srid=4326, help_text="The pin, WGS 84 longitude/latitude (EPSG:4326).")
+    address = models.CharField(max_length=300, blank=True, help_text="Số nhà, đường, khu phố.")
+    occurred_at = models.DateTimeField(null=True, blank=True)
+    channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.WEB)
+
+    ward = models.ForeignKey(AdminUnit, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    district = models.ForeignKey(AdminUnit, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    province = models.ForeignKey(AdminUnit, on_delete=models.PROTECT, related_name="+")
+    agency = models.ForeignKey(Agency, null=True, blank=True, on_delete=models.PROTECT, related_name="reports")
+
+    status = models.CharField(max_length=20, choices=ReportStatus.choices, default=ReportStatus.RECEIVED)
+    deadline = models.DateField(help_text="Hạn xử lý, counted in working days.")
+    is_overdue = models.BooleanField(default=False)
+    rejection_reason = models.CharField(max_length=20, choices=RejectionReason.choices, blank=True)
+    merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged")
+    reopen_count = models.PositiveSmallIntegerField(default=0)
+    satisfied = models.BooleanField(null=True, blank=True, help_text="The reporter's rating of the answer.")
+    support_count = models.PositiveIntegerField(default=0)
+
+    # The reporter. Phone, e-mail and ID number are never shown publicly.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="reports"
+    )
+    reporter_name = models.CharField(max_length=120)
+    reporter_phone = models.CharField(max_length=20, blank=True, help_text="E.164")
+    reporter_email = models.EmailField(blank=True)
+    reporter_id_number = models.CharField(max_length=20, blank=True, help_text="CMND/CCCD")
+    is_organization = models.BooleanField(default=False)
+    organization_name = models.CharField(max_length=200, blank=True)
+    confidential = models.BooleanField(default=False, help_text="Giữ bí mật thông tin cá nhân.")
+
+    is_public = models.BooleanField(default=True, help_text="Shown on the public list and map.")
+    hidden_reason = models.CharField(max_length=300, blank=True)
+
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["status", "deadline"], name="report_status_deadline"),
+            models.Index(fields=["agency", "status"], name="report_agency_status"),
+            models.Index(fields=["reporter_phone"], name="report_reporter_phone"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status="rejected") | ~Q(rejection_reason=""), name="report_rejection_has_reason"
+            ),
+            models.CheckConstraint(
+                condition=Q(is_organization=False) | ~Q(organization_name=""), name="report_organization_named"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.title}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    @property
+    def public_reporter_name(self) -> str:
+        if self.confidential:
+            return "Người phản ánh đã yêu cầu giữ bí mật"
+        return self.organization_name if self.is_organization else self.reporter_name
+
+
+class DailyCounter(models.Model):
+    """The last sequence number handed out on a day, for report codes."""
+
+    day = models.DateField(primary_key=True)
+    last = models.PositiveIntegerField()
+
+
+class ReportEvent(models.Model):
+    """One step in a report's history: who did what, when, and why."""
+
+    class Action(models.TextChoices):
+        CREATED = "created", "Tiếp nhận phản ánh"
+        FORWARDED = "forwarded", "Chuyển xử lý"
+        STARTED = "started", "Bắt đầu xử lý"
+        ANSWERED = "answered", "Trả lời"
+        APPROVED = "approved", "Duyệt kết quả"
+        RETURNED = "returned", "Trả lại để sửa kết quả"
+        COMPLETED = "completed", "Hoàn thành"
+        REJECTED = "rejected", "Từ chối"
+        REASSIGNED = "reassigned", "Chuyển cơ quan khác"
+        MERGED = "merged", "Gộp vào phản ánh trùng"
+        REOPENED = "reopened", "Mở lại"
+        RATED = "rated", "Đánh giá kết quả"
+        SUPPORTED = "supported", "Người dân khác cùng phản ánh"
+        REDACTED = "redacted", "Che thông tin cá nhân"
+        HIDDEN = "hidden", "Ẩn khỏi công khai"
+        SHOWN = "shown", "Công khai lại"
+        ATTACHMENT_HIDDEN = "attachment_hidden", "Ẩn tệp đính kèm"
+        OVERDUE = "overdue", "Quá hạn xử lý"
+
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="events")
+    action = models.CharField(max_length=20, choices=Action.choices)
+    from_status = models.CharField(max_length=20, choices=ReportStatus.choices, blank=True)
+    to_status = models.CharField(max_length=20, choices=ReportStatus.choices, blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    agency = models.ForeignKey(Agency, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    note = models.TextField(blank=True)
+    is_public = models.BooleanField(default=True, help_text="Shown in the public history.")
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+
+class Answer(models.Model):
+    """The result of processing (kết quả xử lý); public once published."""
+
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="answers")
+    body = models.TextField(max_length=10000)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    agency = models.ForeignKey(Agency, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    published_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+
+class AnswerTemplate(models.Model):
+    """A ready answer officers start from, per category."""
+
+    category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="answer_templates")
+    title = models.CharField(max_length=200)
+    body = models.TextField()
+
+    class Meta:
+        ordering = ["category", "title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class ReportSupport(models.Model):
+    """Another person who has the same problem ("tôi cũng gặp vấn đề này")."""
+
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="supports")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE)
+    name = models.CharField(max_length=120)
+    phone = models.CharField(max_length=20, blank=True)
+    email = models.EmailField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["report", "phone"], condition=~Q(phone=""), name="support_once_per_phone"),
+        ]
+
+
+def attachment_path(instance: Attachment, filename: str) -> str:
+    # Random names: a stored file's address says nothing about its report or uploader.
+    return f"reports/{timezone.now():%Y/%m}/{uuid.uuid4().hex}{os.path.splitext(filename)[1]}"
+
+
+class Attachment(models.Model):
+    class Kind(models.TextChoices):
+        IMAGE = "image", "Ảnh"
+        VIDEO = "video", "Video"
+        AUDIO = "audio", "Âm thanh"
+        DOCUMENT = "document", "Tài liệu"
+
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="attachments")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    file = models.FileField(upload_to=attachment_path, max_length=200)
+    thumbnail = models.FileField(upload_to=attachment_path, max_length=200, blank=True)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    original_name = models.CharField(max_length=120, blank=True)
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    is_hidden = models.BooleanField(default=False)
+    hidden_reason = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+
+
+class IdempotencyKey(models.Model):
+    """A client's retry key: the same key answers with the first result."""
+
+    key = models.CharField(max_length=100, unique=True)
+    request_hash = models.CharField(max_length=64)
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)

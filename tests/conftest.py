@@ -66,3 +66,24 @@ def tay_ninh(db: None, tay_ninh_files: dict[int, Path]) -> Iterator[dict[int, Pa
 def output_dir() -> Path:
     OUTPUT_DIR.mkdir(exist_ok=True)
     return OUTPUT_DIR
+
+
+@pytest.fixture
+def demo(db: None) -> None:
+    """The self-contained demo: province D72, districts, wards, categories, agencies."""
+    call_command("load_demo", stdout=StringIO())
+
+
+def point_in(code: str) -> tuple[float, float]:
+    """(lng, lat) of a point inside the unit with this code."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) p FROM boundaries_adminunit "
+            "WHERE code = %s) s",
+            [code],
+        )
+        row = cursor.fetchone()
+    assert row is not None, code
+    return row[0], row[1]

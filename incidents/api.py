@@ -1,0 +1,406 @@
+"""Report API: intake, public look-up, duplicates, places, and the processing workflow."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.models import Role
+from accounts.selectors import agency_ids_for, is_administrator
+from geo.gis import CoordinateError, parse_lat_lng
+
+from . import selectors, services
+from .models import Agency, Category, Report, ReportKind, ReportStatus
+from .serializers import (
+    CategorySerializer,
+    ReportCreatedSerializer,
+    ReportInputSerializer,
+    ReportPrivateSerializer,
+    ReportPublicSerializer,
+    report_feature,
+)
+
+
+def validation_response(exc: ValidationError) -> Response:
+    if hasattr(exc, "error_dict"):
+        errors = exc.message_dict
+        first = next(iter(errors.values()))[0]
+        return Response({"detail": first, "errors": errors}, status=400)
+    return Response({"detail": " ".join(exc.messages)}, status=400)
+
+
+def client_ip(request: Request) -> str | None:
+    return request.META.get("REMOTE_ADDR")
+
+
+class CategoryListView(APIView):
+    @extend_schema(summary="Report categories (chuyên mục)", responses=CategorySerializer(many=True))
+    def get(self, request: Request) -> Response:
+        return Response(CategorySerializer(selectors.category_list(), many=True).data)
+
+
+def _filters(request: Request) -> selectors.ReportFilters:
+    params = request.query_params
+
+    def day(name: str) -> date | None:
+        raw = params.get(name, "")
+        if not raw:
+            return None
+        try:
+            return date.fromisoformat(raw)
+        except ValueError:
+            raise ValidationError({name: [f"{name} phải có dạng YYYY-MM-DD."]}) from None
+
+    bbox = None
+    if params.get("bbox"):
+        try:
+            west, south, east, north = (float(part) for part in params["bbox"].split(","))
+        except ValueError:
+            raise ValidationError({"bbox": ["bbox phải là tây,nam,đông,bắc (4 số)."]}) from None
+        parse_lat_lng(south, west)
+        parse_lat_lng(north, east)
+        if west >= east or south >= north:
+            raise ValidationError({"bbox": ["bbox phải là tây,nam,đông,bắc với tây < đông và nam < bắc."]})
+        bbox = (west, south, east, north)
+    kind = params.get("kind", "")
+    if kind and kind not in ReportKind.values:
+        raise ValidationError({"kind": ["kind phải là feedback hoặc idea."]})
+    status = params.get("status", "")
+    if status and status != "open" and status not in ReportStatus.values:
+        raise ValidationError({"status": [f"status phải là open hoặc một trong: {', '.join(ReportStatus.values)}."]})
+    return selectors.ReportFilters(
+        q=params.get("q", "")[:200],
+        code=params.get("code", ""),
+        sender_name=params.get("sender_name", "")[:120],
+        sender_phone=params.get("sender_phone", "")[:30],
+        district=params.get("district", ""),
+        ward=params.get("ward", ""),
+        category=params.get("category", ""),
+        kind=kind,
+        status=status,
+        date_from=day("from"),
+        date_to=day("to"),
+        bbox=bbox,
+    )
+
+
+FILTER_PARAMETERS = [
+    OpenApiParameter("bbox", OpenApiTypes.STR, description="west,south,east,north (WGS 84)"),
+    OpenApiParameter("q", OpenApiTypes.STR, description="Code, title, content or address; diacritics ignored"),
+    OpenApiParameter("code", OpenApiTypes.STR),
+    OpenApiParameter("sender_name", OpenApiTypes.STR, description="Exact sender name"),
+    OpenApiParameter("sender_phone", OpenApiTypes.STR, description="Exact sender phone"),
+    OpenApiParameter("district", OpenApiTypes.STR, description="District code"),
+    OpenApiParameter("ward", OpenApiTypes.STR, description="Ward code"),
+    OpenApiParameter("category", OpenApiTypes.STR, description="Category code"),
+    OpenApiParameter("kind", OpenApiTypes.STR, enum=ReportKind.values),
+    OpenApiParameter("status", OpenApiTypes.STR, enum=["open", *ReportStatus.values]),
+    OpenApiParameter("from", OpenApiTypes.DATE),
+    OpenApiParameter("to", OpenApiTypes.DATE),
+]
+
+
+class ReportCollectionView(APIView):
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    pagination_class = LimitOffsetPagination
+
+    @extend_schema(
+        operation_id="reports_list",
+        summary="Public reports as a GeoJSON FeatureCollection",
+        parameters=FILTER_PARAMETERS,
+        responses={200: OpenApiTypes.OBJECT},
+    )
+    def get(self, request: Request) -> Response:
+        try:
+            reports = selectors.report_search(_filters(request))
+        except (ValidationError, CoordinateError) as exc:
+            return validation_response(exc if isinstance(exc, ValidationError) else ValidationError(str(exc)))
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(reports, request, view=self) or []
+        features = [report_feature(r, ReportPublicSerializer(r).data) for r in page]
+        return paginator.get_paginated_response({"type": "FeatureCollection", "features": features})
+
+    @extend_schema(
+        summary="Send a report (phản ánh) or an idea (hiến kế)",
+        request=ReportInputSerializer,
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                description="A retried request with the same key returns the first result",
+            )
+        ],
+        responses={201: ReportCreatedSerializer, 400: OpenApiTypes.OBJECT, 409: OpenApiTypes.OBJECT},
+    )
+    def post(self, request: Request) -> Response:
+        data = request.data
+        if hasattr(data, "getlist"):
+            # Multipart: files under "attachments", the rest as plain values.
+            plain = {key: data.get(key) for key in data if key != "attachments"}
+            plain["attachments"] = request.FILES.getlist("attachments")
+            data = plain
+        serializer = ReportInputSerializer(data=data)
+        if not serializer.is_valid():
+            errors = serializer.errors
+            first = next(iter(errors.values()))
+            message = first[0] if isinstance(first, list) else next(iter(first.values()))[0]
+            return Response({"detail": str(message), "errors": errors}, status=400)
+        values = serializer.validated_data
+        key = request.headers.get("Idempotency-Key", "").strip()[:100] or None
+        try:
+            report = services.report_create(
+                data=services.ReportInput(
+                    kind=values["kind"],
+                    category=values["category"],
+                    title=values["title"],
+                    description=values["description"],
+                    lng=values["lng"],
+                    lat=values["lat"],
+                    address=values["address"],
+                    occurred_at=values["occurred_at"],
+                    reporter=services.ReporterInput(**values["reporter"]),
+                    is_public=values["public"],
+                ),
+                user=request.user,
+                files=values["attachments"],
+                channel="app",
+                idempotency_key=key,
+                ip_address=client_ip(request),
+            )
+        except ValidationError as exc:
+            return validation_response(exc)
+        except services.IdempotencyConflict as exc:
+            return Response({"detail": str(exc)}, status=409)
+        return Response(ReportCreatedSerializer(selectors.report_get(report.code)).data, status=201)
+
+
+def _viewer_is_staff(request: Request, report: Report) -> bool:
+    user = request.user
+    if is_administrator(user):
+        return True
+    return report.agency_id is not None and report.agency_id in agency_ids_for(user, [Role.OFFICER, Role.LEADER])
+
+
+def _viewer_is_reporter(request: Request, report: Report) -> bool:
+    user = request.user
+    return bool(user.is_authenticated and report.user_id == user.pk)
+
+
+def _report_response(request: Request, code: str) -> Response:
+    """The report as this viewer may see it: staff and the reporter get the private view."""
+    report = selectors.report_get(code)
+    if report is None:
+        raise Http404
+    staff = _viewer_is_staff(request, report)
+    if staff or _viewer_is_reporter(request, report):
+        return Response(ReportPrivateSerializer(report, context={"staff": staff}).data)
+    if not report.is_public:
+        raise Http404
+    return Response(ReportPublicSerializer(report).data)
+
+
+class ReportDetailView(APIView):
+    @extend_schema(
+        operation_id="reports_retrieve",
+        summary="One report; reporters and staff see more",
+        responses=ReportPublicSerializer,
+    )
+    def get(self, request: Request, code: str) -> Response:
+        return _report_response(request, code)
+
+
+class NearbyView(APIView):
+    @extend_schema(
+        summary="Open reports of the same category near a pin (đã có người phản ánh?)",
+        parameters=[
+            OpenApiParameter("lat", OpenApiTypes.DOUBLE, required=True),
+            OpenApiParameter("lng", OpenApiTypes.DOUBLE, required=True),
+            OpenApiParameter("category", OpenApiTypes.STR, required=True),
+        ],
+        responses=ReportPublicSerializer(many=True),
+    )
+    def get(self, request: Request) -> Response:
+        try:
+            lng, lat = parse_lat_lng(request.query_params.get("lat"), request.query_params.get("lng"))
+        except CoordinateError as exc:
+            return Response({"detail": str(exc)}, status=400)
+        category = Category.objects.filter(code=request.query_params.get("category", ""), is_active=True).first()
+        if category is None:
+            return Response({"detail": "Chuyên mục không tồn tại."}, status=400)
+        nearby = selectors.reports_nearby_open(lng=lng, lat=lat, category=category)
+        return Response(ReportPublicSerializer(nearby, many=True).data)
+
+
+class PlaceSearchView(APIView):
+    @extend_schema(
+        summary="Find wards and districts by name (offline, diacritics ignored)",
+        parameters=[OpenApiParameter("q", OpenApiTypes.STR, required=True)],
+        responses=inline_serializer(
+            "Place",
+            {
+                "code": serializers.CharField(),
+                "name": serializers.CharField(),
+                "kind": serializers.CharField(),
+                "level": serializers.IntegerField(),
+                "parent": serializers.CharField(),
+                "lat": serializers.FloatField(),
+                "lng": serializers.FloatField(),
+            },
+            many=True,
+        ),
+    )
+    def get(self, request: Request) -> Response:
+        query = request.query_params.get("q", "").strip()[:100]
+        if len(query) < 2:
+            return Response({"detail": "Hãy nhập ít nhất 2 ký tự."}, status=400)
+        return Response([place.__dict__ for place in selectors.places_search(query)])
+
+
+# --- Workflow ---------------------------------------------------------------------
+
+
+class _ReportActionView(APIView):
+    """Parses the body, calls one service with the report, answers with the staff view."""
+
+    input_fields: dict[str, serializers.Field] = {}
+
+    def act(self, request: Request, report: Report, values: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    def post(self, request: Request, code: str) -> Response:
+        report = Report.objects.filter(code=code).first()
+        if report is None:
+            raise Http404
+        serializer = inline_serializer(f"{type(self).__name__}Input", self.input_fields, data=request.data)
+        if not serializer.is_valid():
+            return Response({"detail": "Dữ liệu không hợp lệ.", "errors": serializer.errors}, status=400)
+        try:
+            self.act(request, report, dict(serializer.validated_data))
+        except PermissionDenied as exc:
+            # Staff of other agencies learn nothing about reports they cannot see.
+            if not report.is_public and not _viewer_is_reporter(request, report):
+                raise Http404 from exc
+            return Response({"detail": str(exc)}, status=403)
+        except ValidationError as exc:
+            return validation_response(exc)
+        return _report_response(request, code)
+
+
+def _action(name: str, summary: str, fields: dict[str, serializers.Field], act: Any) -> type[_ReportActionView]:
+    def _act(self: _ReportActionView, request: Request, report: Report, values: dict[str, Any]) -> None:
+        act(request, report, values)
+
+    post = extend_schema(
+        summary=summary,
+        request=inline_serializer(f"{name}Input", fields) if fields else None,
+        responses={200: ReportPrivateSerializer, 400: OpenApiTypes.OBJECT, 403: OpenApiTypes.OBJECT},
+    )(_ReportActionView.post)
+    return type(name, (_ReportActionView,), {"input_fields": fields, "act": _act, "post": post})
+
+
+def _agency(code: str) -> Agency:
+    agency = Agency.objects.filter(code=code).first()
+    if agency is None:
+        raise ValidationError({"agency": ["Cơ quan không tồn tại."]})
+    return agency
+
+
+def _report(code: str) -> Report:
+    report = Report.objects.filter(code=code).first()
+    if report is None:
+        raise ValidationError({"into": ["Không có phản ánh mã này."]})
+    return report
+
+
+StartView = _action(
+    "StartView", "Start processing (Đang xử lý)", {}, lambda rq, r, v: services.report_start(report=r, actor=rq.user)
+)
+AnswerView = _action(
+    "AnswerView",
+    "Answer (kết quả xử lý)",
+    {"body": serializers.CharField()},
+    lambda rq, r, v: services.report_answer(report=r, actor=rq.user, body=v["body"]),
+)
+ApproveView = _action(
+    "ApproveView",
+    "Approve the answer (Duyệt)",
+    {},
+    lambda rq, r, v: services.report_approve_answer(report=r, actor=rq.user),
+)
+ReturnView = _action(
+    "ReturnView",
+    "Send the answer back",
+    {"note": serializers.CharField()},
+    lambda rq, r, v: services.report_return_answer(report=r, actor=rq.user, note=v["note"]),
+)
+RejectView = _action(
+    "RejectView",
+    "Reject (Từ chối)",
+    {
+        "reason": serializers.ChoiceField(choices=["spam", "duplicate", "out_of_scope"]),
+        "note": serializers.CharField(required=False, allow_blank=True, default=""),
+    },
+    lambda rq, r, v: services.report_reject(report=r, actor=rq.user, reason=v["reason"], note=v["note"]),
+)
+ReassignView = _action(
+    "ReassignView",
+    "Hand over to another agency",
+    {"agency": serializers.CharField(), "note": serializers.CharField(required=False, allow_blank=True, default="")},
+    lambda rq, r, v: services.report_reassign(report=r, actor=rq.user, agency=_agency(v["agency"]), note=v["note"]),
+)
+MergeView = _action(
+    "MergeView",
+    "Merge into a duplicate",
+    {"into": serializers.CharField()},
+    lambda rq, r, v: services.report_merge(report=r, actor=rq.user, into=_report(v["into"])),
+)
+RedactView = _action(
+    "RedactView",
+    "Redact personal information from the text",
+    {"title": serializers.CharField(), "description": serializers.CharField(), "reason": serializers.CharField()},
+    lambda rq, r, v: services.report_redact(
+        report=r, actor=rq.user, title=v["title"], description=v["description"], reason=v["reason"]
+    ),
+)
+VisibilityView = _action(
+    "VisibilityView",
+    "Hide a report from the public, or show it again",
+    {"public": serializers.BooleanField(), "reason": serializers.CharField()},
+    lambda rq, r, v: services.report_set_public(report=r, actor=rq.user, public=v["public"], reason=v["reason"]),
+)
+RateView = _action(
+    "RateView",
+    "The reporter rates the answer",
+    {"satisfied": serializers.BooleanField(), "token": serializers.CharField(required=False, default="")},
+    lambda rq, r, v: services.report_rate(report=r, satisfied=v["satisfied"], user=rq.user, token=v["token"]),
+)
+ReopenView = _action(
+    "ReopenView",
+    "The reporter reopens the report (once, within the window)",
+    {"reason": serializers.CharField(), "token": serializers.CharField(required=False, default="")},
+    lambda rq, r, v: services.report_reopen(report=r, reason=v["reason"], user=rq.user, token=v["token"]),
+)
+SupportView = _action(
+    "SupportView",
+    "I have this problem too: follow the report and hear of its answer",
+    {
+        "name": serializers.CharField(),
+        "phone": serializers.CharField(required=False, allow_blank=True, default=""),
+        "email": serializers.CharField(required=False, allow_blank=True, default=""),
+    },
+    lambda rq, r, v: services.report_support(
+        report=r, name=v["name"], phone=v["phone"], email=v["email"], user=rq.user
+    ),
+)

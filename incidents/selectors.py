@@ -1,0 +1,184 @@
+"""Read-only report queries: public look-up, nearby duplicates, place search."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.contrib.gis.db.models import PointField
+from django.contrib.gis.db.models.functions import Distance
+from django.contrib.gis.geos import Point, Polygon
+from django.contrib.gis.measure import D
+from django.db.models import Func, Prefetch, Q, QuerySet, TextField, Value
+from django.db.models.functions import Concat, Lower
+
+from boundaries.models import AdminUnit
+from geo.gis import metres_to_degrees
+from geo.phones import PhoneError, phone_normalize
+
+from .models import OPEN_STATUSES, Answer, Attachment, Category, Report, ReportEvent
+
+
+class Unaccent(Func):
+    # The IMMUTABLE wrapper from migration 0003, so the trigram indexes apply.
+    function = "f_unaccent"
+    output_field = TextField()
+
+
+def _folded(expression: object) -> Unaccent:
+    return Unaccent(Lower(expression))
+
+
+def category_list() -> QuerySet[Category]:
+    return Category.objects.filter(is_active=True)
+
+
+def _with_public_parts(reports: QuerySet[Report]) -> QuerySet[Report]:
+    return reports.select_related("category", "ward", "district", "province", "agency").prefetch_related(
+        Prefetch("attachments", queryset=Attachment.objects.filter(is_hidden=False)),
+        Prefetch("answers", queryset=Answer.objects.filter(published_at__isnull=False).select_related("agency")),
+    )
+
+
+def reports_public() -> QuerySet[Report]:
+    """Reports anyone may see: public, not hidden by staff."""
+    return Report.objects.filter(is_public=True)
+
+
+@dataclass
+class ReportFilters:
+    q: str = ""
+    code: str = ""
+    sender_name: str = ""
+    sender_phone: str = ""
+    district: str = ""
+    ward: str = ""
+    category: str = ""
+    kind: str = ""
+    status: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+    bbox: tuple[float, float, float, float] | None = None
+
+
+def report_search(filters: ReportFilters, *, base: QuerySet[Report] | None = None) -> QuerySet[Report]:
+    """Filter reports; text search ignores diacritics and case ("phuong 8" finds "Phường 8").
+
+    A sender's name or phone matches only reports of exactly that sender, and
+    never confidential ones, so a search cannot reveal who sent what.
+    """
+    reports = base if base is not None else reports_public()
+    if filters.q:
+        words = filters.q.strip()
+        reports = reports.annotate(
+            folded=_folded(Concat("title", Value(" "), "description", Value(" "), "address", output_field=TextField()))
+        ).filter(Q(folded__contains=Unaccent(Value(words.lower()))) | Q(code=words))
+    if filters.code:
+        reports = reports.filter(code=filters.code.strip())
+    if filters.sender_name or filters.sender_phone:
+        reports = reports.filter(confidential=False)
+        if filters.sender_name:
+            reports = reports.annotate(sender=_folded("reporter_name")).filter(
+                sender=Unaccent(Value(" ".join(filters.sender_name.split()).lower()))
+            )
+        if filters.sender_phone:
+            try:
+                reports = reports.filter(reporter_phone=phone_normalize(filters.sender_phone))
+            except PhoneError:
+                reports = reports.none()
+    if filters.district:
+        reports = reports.filter(district__code=filters.district)
+    if filters.ward:
+        reports = reports.filter(ward__code=filters.ward)
+    if filters.category:
+        reports = reports.filter(category__code=filters.category)
+    if filters.kind:
+        reports = reports.filter(kind=filters.kind)
+    if filters.status == "open":
+        reports = reports.filter(status__in=OPEN_STATUSES)
+    elif filters.status:
+        reports = reports.filter(status=filters.status)
+    if filters.date_from:
+        reports = reports.filter(created_at__date__gte=filters.date_from)
+    if filters.date_to:
+        reports = reports.filter(created_at__date__lte=filters.date_to)
+    if filters.bbox:
+        reports = reports.filter(location__coveredby=Polygon.from_bbox(filters.bbox))
+    return _with_public_parts(reports).order_by("-created_at", "-id")
+
+
+def report_get(code: str) -> Report | None:
+    return _with_public_parts(Report.objects.filter(code=code)).first()
+
+
+def report_public_events(report: Report) -> QuerySet[ReportEvent]:
+    return report.events.filter(is_public=True).select_related("agency")
+
+
+def reports_nearby_open(*, lng: float, lat: float, category: Category, limit: int = 5) -> list[Report]:
+    """Open public reports of the category near the pin, nearest first: likely duplicates."""
+    point = Point(lng, lat, srid=4326)
+    radius = category.duplicate_radius_m
+    return list(
+        _with_public_parts(
+            reports_public().filter(
+                category=category,
+                status__in=OPEN_STATUSES,
+                # The degree box uses the spatial index; the metric distance decides.
+                location__dwithin=(point, metres_to_degrees(radius, lat)),
+            )
+        )
+        .annotate(distance=Distance("location", point))
+        .filter(distance__lte=D(m=radius))
+        .order_by("distance")[:limit]
+    )
+
+
+@dataclass(frozen=True)
+class Place:
+    code: str
+    name: str
+    kind: str
+    level: int
+    parent: str
+    lat: float
+    lng: float
+
+
+def places_search(query: str, *, limit: int = 10) -> list[Place]:
+    """Wards and districts by name from our own boundaries, offline and diacritics-insensitive.
+
+    Every word must appear, so "phuong 8 soc trang" finds Phường 8 of a unit in Sóc Trăng.
+    """
+    words = [word for word in query.lower().split() if word]
+    if not words:
+        return []
+    units = (
+        AdminUnit.objects.current()
+        .select_related("parent", "parent__parent")
+        .annotate(
+            folded=_folded(
+                Concat("name", Value(" "), "parent__name", Value(" "), "parent__parent__name", output_field=TextField())
+            )
+        )
+    )
+    for word in words:
+        units = units.filter(folded__contains=Unaccent(Value(word)))
+    units = units.annotate(
+        centre=Func("geom", function="ST_PointOnSurface", output_field=PointField(srid=4326)),
+    ).order_by("-level", "name")[:limit]
+    places = []
+    for unit in units:
+        parent = unit.parent
+        places.append(
+            Place(
+                code=unit.code,
+                name=unit.name,
+                kind=unit.kind,
+                level=unit.level,
+                parent=", ".join(p.name for p in (parent, parent.parent if parent else None) if p is not None),
+                lat=unit.centre.y,  # type: ignore[attr-defined]
+                lng=unit.centre.x,  # type: ignore[attr-defined]
+            )
+        )
+    return places

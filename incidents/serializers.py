@@ -1,0 +1,250 @@
+"""Report serialisers: separate shapes for the public, the reporter and staff.
+
+Only the reporter and staff serialisers ever carry phone, e-mail or ID number.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.urls import reverse
+from rest_framework import serializers
+
+from .models import Attachment, Category, Report, ReportEvent
+
+
+class CategorySerializer(serializers.ModelSerializer[Category]):
+    class Meta:
+        model = Category
+        fields = ["code", "name", "description", "deadline_days", "duplicate_radius_m"]
+
+
+class UnitBriefSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+
+
+class ReporterInputSerializer(serializers.Serializer):
+    name = serializers.CharField(required=False, allow_blank=True, default="")
+    phone = serializers.CharField(required=False, allow_blank=True, default="")
+    email = serializers.CharField(required=False, allow_blank=True, default="")
+    id_number = serializers.CharField(required=False, allow_blank=True, default="")
+    is_organization = serializers.BooleanField(required=False, default=False)
+    organization_name = serializers.CharField(required=False, allow_blank=True, default="")
+    confidential = serializers.BooleanField(required=False, default=False)
+
+
+class JSONObjectField(serializers.JSONField):
+    """A JSON object, also accepted as a JSON string (multipart forms)."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, str):
+            try:
+                data = json.loads(data)
+            except ValueError:
+                raise serializers.ValidationError("Phải là JSON hợp lệ.") from None
+        if not isinstance(data, dict):
+            raise serializers.ValidationError("Phải là một đối tượng JSON.")
+        return data
+
+
+class ReportInputSerializer(serializers.Serializer):
+    kind = serializers.CharField(required=False, default="feedback", help_text="feedback | idea")
+    category = serializers.CharField(help_text="A category code from /api/v1/categories/")
+    title = serializers.CharField(allow_blank=True)
+    description = serializers.CharField(allow_blank=True)
+    location = JSONObjectField(required=False, help_text='GeoJSON Point: {"type": "Point", "coordinates": [lng, lat]}')
+    lat = serializers.FloatField(required=False)
+    lng = serializers.FloatField(required=False)
+    address = serializers.CharField(required=False, allow_blank=True, default="")
+    occurred_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    reporter = JSONObjectField(required=False, default=dict)
+    public = serializers.BooleanField(required=False, default=True)
+    attachments = serializers.ListField(child=serializers.FileField(), required=False, default=list)
+
+    def validate_location(self, value: dict[str, Any]) -> tuple[Any, Any]:
+        coordinates = value.get("coordinates")
+        if value.get("type") != "Point" or not isinstance(coordinates, list) or len(coordinates) not in (2, 3):
+            raise serializers.ValidationError(
+                'Vị trí phải là GeoJSON Point: {"type": "Point", "coordinates": [kinh độ, vĩ độ]}.'
+            )
+        return coordinates[0], coordinates[1]
+
+    def validate_reporter(self, value: dict[str, Any]) -> dict[str, Any]:
+        serializer = ReporterInputSerializer(data=value)
+        serializer.is_valid(raise_exception=True)
+        return dict(serializer.validated_data)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if "location" in attrs:
+            attrs["lng"], attrs["lat"] = attrs.pop("location")
+        elif attrs.get("lat") is None or attrs.get("lng") is None:
+            raise serializers.ValidationError(
+                {"location": ["Hãy chọn vị trí: location (GeoJSON Point) hoặc lat và lng."]}
+            )
+        return attrs
+
+
+class AttachmentSerializer(serializers.ModelSerializer[Attachment]):
+    url = serializers.SerializerMethodField()
+    thumbnail_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Attachment
+        fields = ["id", "kind", "content_type", "size", "width", "height", "url", "thumbnail_url"]
+
+    def get_url(self, attachment: Attachment) -> str:
+        return reverse("report-attachment", args=[attachment.report.code, attachment.pk])
+
+    def get_thumbnail_url(self, attachment: Attachment) -> str | None:
+        if not attachment.thumbnail:
+            return None
+        return reverse("report-attachment-thumbnail", args=[attachment.report.code, attachment.pk])
+
+
+class EventSerializer(serializers.ModelSerializer[ReportEvent]):
+    action_label = serializers.CharField(source="get_action_display")
+    agency = serializers.CharField(source="agency.name", default=None)
+
+    class Meta:
+        model = ReportEvent
+        fields = ["action", "action_label", "from_status", "to_status", "agency", "note", "created_at"]
+
+
+def _unit(unit: Any) -> dict[str, str] | None:
+    return {"code": unit.code, "name": unit.name} if unit is not None else None
+
+
+class ReportPublicSerializer(serializers.ModelSerializer[Report]):
+    """What anyone may see. No phone, e-mail or ID number, ever; no name when confidential."""
+
+    category = serializers.SerializerMethodField()
+    ward = serializers.SerializerMethodField()
+    district = serializers.SerializerMethodField()
+    province = serializers.SerializerMethodField()
+    agency = serializers.SerializerMethodField()
+    status_label = serializers.CharField(source="get_status_display")
+    location = serializers.SerializerMethodField()
+    reporter_name = serializers.CharField(source="public_reporter_name")
+    answer = serializers.SerializerMethodField()
+    attachments = serializers.SerializerMethodField()
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Report
+        fields = [
+            "code",
+            "kind",
+            "category",
+            "title",
+            "description",
+            "address",
+            "location",
+            "ward",
+            "district",
+            "province",
+            "agency",
+            "status",
+            "status_label",
+            "deadline",
+            "is_overdue",
+            "rejection_reason",
+            "created_at",
+            "completed_at",
+            "occurred_at",
+            "reporter_name",
+            "support_count",
+            "satisfied",
+            "answer",
+            "attachments",
+            "url",
+        ]
+
+    def get_category(self, report: Report) -> dict[str, str]:
+        return {"code": report.category.code, "name": report.category.name}
+
+    def get_ward(self, report: Report) -> dict[str, str] | None:
+        return _unit(report.ward)
+
+    def get_district(self, report: Report) -> dict[str, str] | None:
+        return _unit(report.district)
+
+    def get_province(self, report: Report) -> dict[str, str] | None:
+        return _unit(report.province)
+
+    def get_agency(self, report: Report) -> dict[str, str] | None:
+        return _unit(report.agency)
+
+    def get_location(self, report: Report) -> dict[str, Any]:
+        return {"type": "Point", "coordinates": [round(report.location.x, 6), round(report.location.y, 6)]}
+
+    def get_answer(self, report: Report) -> dict[str, Any] | None:
+        published = [answer for answer in report.answers.all() if answer.published_at is not None]
+        if not published:
+            return None
+        answer = published[-1]
+        return {
+            "body": answer.body,
+            "agency": answer.agency.name if answer.agency else None,
+            "published_at": answer.published_at,
+        }
+
+    def get_attachments(self, report: Report) -> list[dict[str, Any]]:
+        visible = [a for a in report.attachments.all() if not a.is_hidden]
+        return list(AttachmentSerializer(visible, many=True).data)
+
+    def get_url(self, report: Report) -> str:
+        return reverse("report-detail-page", args=[report.code])
+
+
+class ReportCreatedSerializer(ReportPublicSerializer):
+    """The answer to a new report: public fields plus the reporter's own token for rating or reopening."""
+
+    token = serializers.SerializerMethodField()
+
+    class Meta(ReportPublicSerializer.Meta):
+        fields = [*ReportPublicSerializer.Meta.fields, "token"]
+
+    def get_token(self, report: Report) -> str:
+        from .services import reporter_token
+
+        return reporter_token(report)
+
+
+class ReporterDetailsSerializer(serializers.ModelSerializer[Report]):
+    class Meta:
+        model = Report
+        fields = [
+            "reporter_name",
+            "reporter_phone",
+            "reporter_email",
+            "reporter_id_number",
+            "is_organization",
+            "organization_name",
+            "confidential",
+        ]
+
+
+class ReportPrivateSerializer(ReportPublicSerializer):
+    """For the reporter and for staff: adds the reporter's details and the full history."""
+
+    reporter = serializers.SerializerMethodField()
+    events = serializers.SerializerMethodField()
+
+    class Meta(ReportPublicSerializer.Meta):
+        fields = [*ReportPublicSerializer.Meta.fields, "reporter", "events", "is_public", "hidden_reason"]
+
+    def get_reporter(self, report: Report) -> dict[str, Any]:
+        return dict(ReporterDetailsSerializer(report).data)
+
+    def get_events(self, report: Report) -> list[dict[str, Any]]:
+        events = report.events.select_related("agency")
+        if not self.context.get("staff"):
+            events = events.filter(is_public=True)
+        return list(EventSerializer(events, many=True).data)
+
+
+def report_feature(report: Report, data: dict[str, Any]) -> dict[str, Any]:
+    properties = {key: value for key, value in data.items() if key != "location"}
+    return {"type": "Feature", "id": report.code, "geometry": data["location"], "properties": properties}

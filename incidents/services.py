@@ -1,0 +1,834 @@
+"""Writes for reports: intake, routing, the processing workflow, moderation.
+
+Every state change goes through one function here that checks who may do it,
+records who/when/why in the report's history and tells the people concerned.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from django.core import signing
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
+from django.core.validators import validate_email
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Exists, F, Max, OuterRef, Q
+from django.utils import timezone
+
+from accounts.models import Role
+from accounts.models import User as Account
+from accounts.selectors import agency_ids_for, is_administrator
+from boundaries.selectors import Location, locate, locate_many
+from geo.gis import CoordinateError, make_point, parse_lat_lng
+from geo.phones import PhoneError, phone_normalize
+from notifications.services import notification_enqueue
+
+from . import attachments as attachment_files
+from .deadlines import add_working_days
+from .models import (
+    OPEN_STATUSES,
+    Agency,
+    Answer,
+    Attachment,
+    Category,
+    DailyCounter,
+    IdempotencyKey,
+    RejectionReason,
+    Report,
+    ReportEvent,
+    ReportKind,
+    ReportStatus,
+    ReportSupport,
+)
+
+User = Account | AnonymousUser
+Action = ReportEvent.Action
+
+OUTSIDE_MESSAGE = "Vị trí nằm ngoài địa bàn tiếp nhận. Hãy đặt ghim trong phạm vi tỉnh."
+# Control characters (except tab and newlines) never belong in a report's text.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+ID_NUMBER = re.compile(r"^(\d{9}|\d{12})$")
+# Clocks on phones drift: a time this far in the future is still accepted.
+CLOCK_SKEW = timedelta(minutes=10)
+
+
+@dataclass
+class ReporterInput:
+    name: str = ""
+    phone: str = ""
+    email: str = ""
+    id_number: str = ""
+    is_organization: bool = False
+    organization_name: str = ""
+    confidential: bool = False
+
+
+@dataclass
+class ReportInput:
+    kind: str
+    category: str
+    title: str
+    description: str
+    lng: Any
+    lat: Any
+    address: str = ""
+    occurred_at: datetime | None = None
+    reporter: ReporterInput = field(default_factory=ReporterInput)
+    is_public: bool = True
+
+
+@dataclass(frozen=True)
+class Routing:
+    location: Location
+    agency: Agency | None
+
+
+class IdempotencyConflict(Exception):
+    """The key was used before for a different request."""
+
+
+def clean_text(value: str, *, max_length: int, field_label: str, required: bool = True) -> str:
+    # Stored as typed (minus control characters); pages and the API escape it.
+    text = _CONTROL.sub("", value or "").strip()
+    if required and not text:
+        raise ValidationError(f"{field_label} không được để trống.")
+    if len(text) > max_length:
+        raise ValidationError(f"{field_label} dài quá {max_length} ký tự (hiện có {len(text)}).")
+    return text
+
+
+def _collect(errors: dict[str, list[str]], name: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
+    try:
+        return fn(*args, **kwargs)
+    except (ValidationError, PhoneError, CoordinateError) as exc:
+        messages = exc.messages if isinstance(exc, ValidationError) else [str(exc)]
+        errors.setdefault(name, []).extend(messages)
+        return None
+
+
+def _clean_reporter(reporter: ReporterInput, user: User | None, errors: dict[str, list[str]]) -> dict[str, Any]:
+    signed_in = user is not None and user.is_authenticated
+    name = reporter.name or (user.get_full_name() if signed_in else "")  # type: ignore[union-attr]
+    phone_raw = reporter.phone or (getattr(user, "phone", "") if signed_in else "")
+    email = reporter.email or (getattr(user, "email", "") if signed_in else "")
+    out: dict[str, Any] = {
+        "reporter_name": _collect(errors, "reporter.name", clean_text, name, max_length=120, field_label="Họ và tên"),
+        "reporter_phone": "",
+        "reporter_email": "",
+        "reporter_id_number": "",
+        "is_organization": bool(reporter.is_organization),
+        "organization_name": "",
+        "confidential": bool(reporter.confidential),
+    }
+    if phone_raw:
+        out["reporter_phone"] = _collect(errors, "reporter.phone", phone_normalize, phone_raw) or ""
+    elif not signed_in:
+        errors.setdefault("reporter.phone", []).append("Người gửi không đăng nhập phải để lại số điện thoại.")
+    if email:
+        email = email.strip()
+        if _collect(errors, "reporter.email", validate_email, email) is None and "reporter.email" not in errors:
+            out["reporter_email"] = email.lower()
+    id_number = re.sub(r"\s", "", reporter.id_number or "")
+    if id_number:
+        if ID_NUMBER.match(id_number):
+            out["reporter_id_number"] = id_number
+        else:
+            errors.setdefault("reporter.id_number", []).append("Số CMND/CCCD phải gồm 9 hoặc 12 chữ số.")
+    if out["is_organization"]:
+        out["organization_name"] = _collect(
+            errors,
+            "reporter.organization_name",
+            clean_text,
+            reporter.organization_name,
+            max_length=200,
+            field_label="Tên tổ chức",
+        )
+    return out
+
+
+def report_route(*, lng: float, lat: float, category: Category) -> Routing:
+    """Which units contain the pin and which agency handles it.
+
+    The most specific agency wins: one that handles this category over one that
+    handles everything, then the finest jurisdiction (ward over district over
+    province), then the code, so the choice is deterministic.
+    """
+    location = locate(lng, lat)
+    if location is None:
+        raise ValidationError({"location": [OUTSIDE_MESSAGE]})
+    return Routing(location=location, agency=agency_for(location=location, category=category))
+
+
+def agency_for(*, location: Location, category: Category) -> Agency | None:
+    unit_ids = [unit.id for unit in location.chain]
+    specialised = Agency.categories.through.objects.filter(agency_id=OuterRef("pk"))
+    return (
+        Agency.objects.filter(is_active=True, jurisdiction__in=unit_ids)
+        .filter(Q(categories=category) | ~Exists(specialised))
+        .annotate(
+            specialised=Exists(specialised),
+            unit_level=Max("jurisdiction__level", filter=Q(jurisdiction__in=unit_ids)),
+        )
+        .order_by("-specialised", "-unit_level", "code")
+        .first()
+    )
+
+
+def _next_code(day: Any) -> str:
+    # One row per day, incremented under its row lock: concurrent intakes get
+    # distinct numbers, and a rolled-back intake gives its number back.
+    table = DailyCounter._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (day, last) VALUES (%s, 1) "  # noqa: S608 (table name from model metadata)
+            f"ON CONFLICT (day) DO UPDATE SET last = {table}.last + 1 RETURNING last",
+            [day],
+        )
+        (sequence,) = cursor.fetchone()
+    return f"{day:%Y%m%d}{sequence:04d}"
+
+
+def _request_hash(data: ReportInput, files: Sequence[UploadedFile]) -> str:
+    payload = json.dumps(
+        {**data.__dict__, "reporter": data.reporter.__dict__, "files": [(f.name, f.size) for f in files]},
+        sort_keys=True,
+        default=str,
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def report_create(
+    *,
+    data: ReportInput,
+    user: User | None = None,
+    files: Sequence[UploadedFile] = (),
+    channel: str = "web",
+    idempotency_key: str | None = None,
+    ip_address: str | None = None,
+) -> Report:
+    """Validate, route, number and store a new report, then tell the reporter and the agency.
+
+    Raises ValidationError with field-keyed Vietnamese messages; nothing is
+    stored then. With an idempotency key, a retried request returns the report
+    the first one created.
+    """
+    if idempotency_key:
+        existing = _idempotent_report(idempotency_key, _request_hash(data, files))
+        if existing is not None:
+            return existing
+    errors: dict[str, list[str]] = {}
+    if data.kind not in ReportKind.values:
+        errors["kind"] = ["Loại phải là “feedback” (phản ánh, kiến nghị) hoặc “idea” (hiến kế)."]
+    category = Category.objects.filter(code=data.category, is_active=True).first()
+    if category is None:
+        errors["category"] = ["Chuyên mục không tồn tại."]
+    title = _collect(errors, "title", clean_text, data.title, max_length=200, field_label="Tiêu đề")
+    description = _collect(errors, "description", clean_text, data.description, max_length=5000, field_label="Nội dung")
+    address = _collect(
+        errors, "address", clean_text, data.address, max_length=300, field_label="Địa chỉ", required=False
+    )
+    point = _collect(errors, "location", parse_lat_lng, data.lat, data.lng)
+    if data.occurred_at is not None and data.occurred_at > timezone.now() + CLOCK_SKEW:
+        errors["occurred_at"] = ["Thời gian xảy ra không thể ở tương lai."]
+    reporter = _clean_reporter(data.reporter, user, errors)
+    processed = []
+    try:
+        attachment_files.check_count(len(files))
+        for upload in files:
+            processed.append(attachment_files.process_upload(upload))
+    except attachment_files.AttachmentError as exc:
+        errors.setdefault("attachments", []).append(str(exc))
+    routing = None
+    if point is not None and category is not None:
+        routing = _collect(errors, "location", _route_messages, point, category)
+    if errors:
+        raise ValidationError(errors)
+    assert routing is not None and category is not None  # noqa: S101 (errors would have been raised)
+    location = routing.location
+    now = timezone.now()
+    today = timezone.localdate(now)
+    days = category.deadline_days or settings.REPORT_DEADLINE_DAYS
+    try:
+        with transaction.atomic():
+            report = Report(
+                kind=data.kind,
+                category=category,
+                title=title,
+                description=description,
+                address=address or "",
+                location=make_point(point[0], point[1]),
+                occurred_at=data.occurred_at,
+                channel=channel,
+                ward_id=location.ward.id if location.ward else None,
+                district_id=location.district.id if location.district else None,
+                province_id=location.province.id if location.province else location.chain[-1].id,
+                agency=routing.agency,
+                status=ReportStatus.FORWARDED if routing.agency else ReportStatus.RECEIVED,
+                deadline=add_working_days(today, days),
+                user=_account(user),
+                is_public=data.is_public,
+                created_at=now,
+                **reporter,
+            )
+            # Numbered last, so the day's counter row stays locked only briefly.
+            report.code = _next_code(today)
+            report.save()
+            events = [
+                ReportEvent(
+                    report=report,
+                    action=Action.CREATED,
+                    to_status=ReportStatus.RECEIVED,
+                    actor=report.user,
+                    ip_address=ip_address,
+                    created_at=now,
+                )
+            ]
+            if routing.agency is not None:
+                events.append(
+                    ReportEvent(
+                        report=report,
+                        action=Action.FORWARDED,
+                        from_status=ReportStatus.RECEIVED,
+                        to_status=ReportStatus.FORWARDED,
+                        agency=routing.agency,
+                        note=f"Tự động chuyển theo vị trí: {routing.agency.name}",
+                        created_at=now,
+                    )
+                )
+            ReportEvent.objects.bulk_create(events)
+            for item in processed:
+                _store_attachment(report, item)
+            if idempotency_key:
+                IdempotencyKey.objects.create(
+                    key=idempotency_key, request_hash=_request_hash(data, files), report=report
+                )
+            _notify_reporter(report, "received")
+            _notify_agency(report)
+    except IntegrityError:
+        if idempotency_key:
+            # A concurrent retry with the same key won the race: answer with its report.
+            existing = _idempotent_report(idempotency_key, _request_hash(data, files))
+            if existing is not None:
+                return existing
+        raise
+    return report
+
+
+def _route_messages(point: tuple[float, float], category: Category) -> Routing:
+    try:
+        return report_route(lng=point[0], lat=point[1], category=category)
+    except ValidationError as exc:
+        raise ValidationError(exc.message_dict["location"]) from exc
+
+
+def _idempotent_report(key: str, request_hash: str) -> Report | None:
+    found = IdempotencyKey.objects.select_related("report").filter(key=key).first()
+    if found is None:
+        return None
+    if found.request_hash != request_hash:
+        raise IdempotencyConflict("Idempotency-Key này đã được dùng cho một yêu cầu khác.")
+    return found.report
+
+
+def _store_attachment(report: Report, item: attachment_files.ProcessedFile) -> Attachment:
+    attachment = Attachment(
+        report=report,
+        kind=str(item.kind),
+        content_type=item.content_type,
+        size=len(item.content),
+        original_name=item.original_name,
+        width=item.width,
+        height=item.height,
+    )
+    attachment.file.save(f"file.{item.extension}", ContentFile(item.content), save=False)
+    if item.thumbnail:
+        attachment.thumbnail.save("thumb.jpg", ContentFile(item.thumbnail), save=False)
+    attachment.save()
+    return attachment
+
+
+def route_report(*, report: Report) -> None:
+    """Re-locate a stored report (after a boundary change) and re-assign it if it is still open."""
+    routing = report_route(lng=report.location.x, lat=report.location.y, category=report.category)
+    _apply_location(report, routing.location)
+    update = ["ward", "district", "province"]
+    if report.is_open and routing.agency is not None and routing.agency.pk != report.agency_id:
+        report.agency = routing.agency
+        update.append("agency")
+    report.save(update_fields=[*update, "updated_at"])
+
+
+def _apply_location(report: Report, location: Location) -> None:
+    report.ward_id = location.ward.id if location.ward else None
+    report.district_id = location.district.id if location.district else None
+    report.province_id = location.province.id if location.province else location.chain[-1].id
+
+
+def reports_relocate(*, batch_size: int = 50_000) -> int:
+    """Re-locate every stored report against the boundaries in force (the batch lookup path).
+
+    Only the units change; agencies stay, as officers already work on them.
+    Returns how many reports changed units.
+    """
+    changed = 0
+    last_id = 0
+    while True:
+        rows = list(
+            Report.objects.filter(pk__gt=last_id)
+            .order_by("pk")
+            .values_list("pk", "location", "ward_id", "district_id", "province_id")[:batch_size]
+        )
+        if not rows:
+            return changed
+        last_id = rows[-1][0]
+        located = locate_many([(row[1].x, row[1].y) for row in rows])
+        updates = []
+        for row, location in zip(rows, located, strict=True):
+            if location is None:
+                continue
+            report = Report(pk=row[0])
+            _apply_location(report, location)
+            if (report.ward_id, report.district_id, report.province_id) != row[2:]:
+                updates.append(report)
+        with transaction.atomic():
+            Report.objects.bulk_update(updates, ["ward", "district", "province"], batch_size=1000)
+        changed += len(updates)
+
+
+# --- Workflow -------------------------------------------------------------------
+
+
+def _account(user: User | None) -> Account | None:
+    """The signed-in account, or None for anonymous people."""
+    return user if isinstance(user, Account) else None
+
+
+def _require(actor: User, report: Report, roles: Sequence[str]) -> None:
+    """Raise PermissionDenied unless the actor holds one of `roles` for the report's agency."""
+    if is_administrator(actor):
+        return
+    if report.agency_id is None or report.agency_id not in agency_ids_for(actor, roles):
+        raise PermissionDenied("Bạn không có quyền thực hiện thao tác này với phản ánh này.")
+
+
+def _locked(report: Report) -> Report:
+    return Report.objects.select_for_update().select_related("agency", "category").get(pk=report.pk)
+
+
+def _transition(
+    report: Report,
+    *,
+    action: str,
+    to_status: str | None,
+    actor: User | None,
+    note: str = "",
+    is_public: bool = True,
+    agency: Agency | None = None,
+    ip_address: str | None = None,
+) -> ReportEvent:
+    from_status = report.status
+    if to_status is not None:
+        report.status = to_status
+    return ReportEvent.objects.create(
+        report=report,
+        action=action,
+        from_status=from_status,
+        to_status=report.status,
+        actor=_account(actor),
+        agency=agency,
+        note=note,
+        is_public=is_public,
+        ip_address=ip_address,
+    )
+
+
+def _expect(report: Report, statuses: Sequence[str], doing: str) -> None:
+    if report.status not in statuses:
+        raise ValidationError(f"Không thể {doing}: phản ánh đang ở trạng thái “{report.get_status_display()}”.")
+
+
+@transaction.atomic
+def report_start(*, report: Report, actor: User) -> Report:
+    """An officer takes the report up (Đang xử lý)."""
+    report = _locked(report)
+    _require(actor, report, [Role.OFFICER, Role.LEADER])
+    _expect(report, [ReportStatus.FORWARDED, ReportStatus.RECEIVED], "bắt đầu xử lý")
+    _transition(report, action=Action.STARTED, to_status=ReportStatus.IN_PROGRESS, actor=actor)
+    report.save(update_fields=["status", "updated_at"])
+    return report
+
+
+@transaction.atomic
+def report_answer(*, report: Report, actor: User, body: str) -> Answer:
+    """Record the answer. It is published at once when the agency needs no approval or a leader wrote it."""
+    report = _locked(report)
+    _require(actor, report, [Role.OFFICER, Role.LEADER])
+    _expect(report, [ReportStatus.FORWARDED, ReportStatus.IN_PROGRESS], "trả lời")
+    text = clean_text(body, max_length=10000, field_label="Nội dung trả lời")
+    answer = Answer.objects.create(report=report, body=text, author=_account(actor), agency=report.agency)
+    _transition(report, action=Action.ANSWERED, to_status=ReportStatus.AWAITING_APPROVAL, actor=actor, is_public=False)
+    is_leader = is_administrator(actor) or report.agency_id in agency_ids_for(actor, [Role.LEADER])
+    if report.agency is not None and report.agency.answer_requires_approval and not is_leader:
+        report.save(update_fields=["status", "updated_at"])
+        return answer
+    _publish(report, answer, actor)
+    return answer
+
+
+@transaction.atomic
+def report_approve_answer(*, report: Report, actor: User) -> Answer:
+    """A leader approves the pending answer (Duyệt): it goes public and the report is completed."""
+    report = _locked(report)
+    _require(actor, report, [Role.LEADER])
+    _expect(report, [ReportStatus.AWAITING_APPROVAL], "duyệt kết quả")
+    answer = report.answers.filter(published_at__isnull=True).order_by("-created_at").first()
+    if answer is None:
+        raise ValidationError("Không có kết quả nào chờ duyệt.")
+    _publish(report, answer, actor)
+    return answer
+
+
+@transaction.atomic
+def report_return_answer(*, report: Report, actor: User, note: str) -> Report:
+    """A leader sends the pending answer back to the officer with a reason."""
+    report = _locked(report)
+    _require(actor, report, [Role.LEADER])
+    _expect(report, [ReportStatus.AWAITING_APPROVAL], "trả lại kết quả")
+    reason = clean_text(note, max_length=1000, field_label="Lý do trả lại")
+    report.answers.filter(published_at__isnull=True).delete()
+    _transition(
+        report, action=Action.RETURNED, to_status=ReportStatus.IN_PROGRESS, actor=actor, note=reason, is_public=False
+    )
+    report.save(update_fields=["status", "updated_at"])
+    return report
+
+
+def _publish(report: Report, answer: Answer, actor: User) -> None:
+    now = timezone.now()
+    answer.approved_by = _account(actor)
+    answer.published_at = now
+    answer.save(update_fields=["approved_by", "published_at"])
+    _transition(report, action=Action.APPROVED, to_status=None, actor=actor, is_public=False)
+    _transition(report, action=Action.COMPLETED, to_status=ReportStatus.COMPLETED, actor=actor)
+    report.completed_at = now
+    report.is_overdue = report.deadline < timezone.localdate(now)
+    report.save(update_fields=["status", "completed_at", "is_overdue", "updated_at"])
+    _notify_reporter(report, "completed")
+    _notify_supporters(report)
+
+
+@transaction.atomic
+def report_reject(*, report: Report, actor: User, reason: str, note: str = "") -> Report:
+    """Refuse a report (spam, duplicate, out of scope), with the reason shown publicly."""
+    report = _locked(report)
+    _require(actor, report, [Role.OFFICER, Role.LEADER])
+    _expect(report, OPEN_STATUSES, "từ chối")
+    if reason not in RejectionReason.values:
+        raise ValidationError("Lý do từ chối phải là spam, duplicate hoặc out_of_scope.")
+    text = clean_text(note, max_length=1000, field_label="Ghi chú", required=False)
+    report.rejection_reason = reason
+    _transition(
+        report,
+        action=Action.REJECTED,
+        to_status=ReportStatus.REJECTED,
+        actor=actor,
+        note=f"{RejectionReason(reason).label}. {text}".strip(),
+    )
+    report.completed_at = timezone.now()
+    report.save(update_fields=["status", "rejection_reason", "completed_at", "updated_at"])
+    _notify_reporter(report, "rejected")
+    return report
+
+
+@transaction.atomic
+def report_reassign(*, report: Report, actor: User, agency: Agency, note: str = "") -> Report:
+    """Hand the report to another agency (wrong jurisdiction or field)."""
+    report = _locked(report)
+    _require(actor, report, [Role.OFFICER, Role.LEADER])
+    _expect(report, OPEN_STATUSES, "chuyển cơ quan")
+    if agency.pk == report.agency_id or not agency.is_active:
+        raise ValidationError("Hãy chọn một cơ quan khác, đang hoạt động.")
+    report.answers.filter(published_at__isnull=True).delete()
+    report.agency = agency
+    text = clean_text(note, max_length=1000, field_label="Ghi chú", required=False)
+    _transition(
+        report,
+        action=Action.REASSIGNED,
+        to_status=ReportStatus.FORWARDED,
+        actor=actor,
+        agency=agency,
+        note=f"Chuyển đến {agency.name}. {text}".strip(),
+    )
+    report.save(update_fields=["agency", "status", "updated_at"])
+    _notify_agency(report)
+    return report
+
+
+@transaction.atomic
+def report_merge(*, report: Report, actor: User, into: Report) -> Report:
+    """Close a duplicate into another open report; its reporter follows the other one."""
+    report = _locked(report)
+    target = _locked(into)
+    _require(actor, report, [Role.OFFICER, Role.LEADER])
+    _expect(report, OPEN_STATUSES, "gộp")
+    if target.pk == report.pk or target.merged_into_id is not None or target.status == ReportStatus.REJECTED:
+        raise ValidationError("Chỉ gộp được vào một phản ánh khác chưa bị từ chối hoặc gộp.")
+    report.merged_into = target
+    report.rejection_reason = RejectionReason.DUPLICATE
+    report.completed_at = timezone.now()
+    _transition(
+        report, action=Action.MERGED, to_status=ReportStatus.REJECTED, actor=actor, note=f"Trùng với {target.code}."
+    )
+    report.save(update_fields=["merged_into", "rejection_reason", "status", "completed_at", "updated_at"])
+    ReportSupport.objects.bulk_create(
+        [
+            ReportSupport(
+                report=target,
+                user=report.user,
+                name=report.reporter_name,
+                phone=report.reporter_phone,
+                email=report.reporter_email,
+            )
+        ],
+        ignore_conflicts=True,
+    )
+    Report.objects.filter(pk=target.pk).update(support_count=target.supports.count())
+    _notify_reporter(report, "merged")
+    return report
+
+
+def reporter_token(report: Report) -> str:
+    """A signed token that lets the reporter (signed in or not) rate or reopen the report."""
+    return signing.dumps({"report": report.code}, salt="incidents.reporter")
+
+
+def _require_reporter(report: Report, user: User | None, token: str | None) -> None:
+    if user is not None and user.is_authenticated and report.user_id == user.pk:
+        return
+    if token:
+        try:
+            if signing.loads(token, salt="incidents.reporter").get("report") == report.code:
+                return
+        except signing.BadSignature:
+            pass
+    raise PermissionDenied("Chỉ người gửi phản ánh mới làm được việc này.")
+
+
+@transaction.atomic
+def report_rate(*, report: Report, satisfied: bool, user: User | None = None, token: str | None = None) -> Report:
+    report = _locked(report)
+    _require_reporter(report, user, token)
+    _expect(report, [ReportStatus.COMPLETED], "đánh giá")
+    report.satisfied = satisfied
+    _transition(
+        report,
+        action=Action.RATED,
+        to_status=None,
+        actor=user,
+        note="Hài lòng với kết quả." if satisfied else "Chưa hài lòng với kết quả.",
+    )
+    report.save(update_fields=["satisfied", "updated_at"])
+    return report
+
+
+@transaction.atomic
+def report_reopen(*, report: Report, reason: str, user: User | None = None, token: str | None = None) -> Report:
+    """The reporter reopens an answered report, once, within settings.REPORT_REOPEN_DAYS."""
+    report = _locked(report)
+    _require_reporter(report, user, token)
+    _expect(report, [ReportStatus.COMPLETED], "mở lại")
+    if report.reopen_count >= 1:
+        raise ValidationError("Phản ánh chỉ được mở lại một lần.")
+    if report.completed_at and timezone.now() - report.completed_at > timedelta(days=settings.REPORT_REOPEN_DAYS):
+        raise ValidationError(f"Đã quá {settings.REPORT_REOPEN_DAYS} ngày kể từ khi có kết quả, không thể mở lại.")
+    text = clean_text(reason, max_length=2000, field_label="Lý do mở lại")
+    report.reopen_count = F("reopen_count") + 1
+    report.completed_at = None
+    report.satisfied = False
+    _transition(report, action=Action.REOPENED, to_status=ReportStatus.IN_PROGRESS, actor=user, note=text)
+    report.save(update_fields=["reopen_count", "completed_at", "satisfied", "status", "updated_at"])
+    report.refresh_from_db()
+    _notify_agency(report)
+    return report
+
+
+@transaction.atomic
+def report_support(
+    *, report: Report, name: str, phone: str = "", email: str = "", user: User | None = None
+) -> ReportSupport:
+    """Another person follows an open report instead of filing a duplicate; they hear of the answer."""
+    report = _locked(report)
+    _expect(report, OPEN_STATUSES, "cùng phản ánh")
+    errors: dict[str, list[str]] = {}
+    support = ReportSupport(report=report, user=_account(user))
+    support.name = _collect(errors, "name", clean_text, name, max_length=120, field_label="Họ và tên") or ""
+    if phone:
+        support.phone = _collect(errors, "phone", phone_normalize, phone) or ""
+    if email:
+        _collect(errors, "email", validate_email, email.strip())
+        support.email = email.strip().lower()
+    if not (support.phone or support.email or support.user):
+        errors.setdefault("phone", []).append("Hãy để lại số điện thoại hoặc e-mail để nhận kết quả.")
+    if errors:
+        raise ValidationError(errors)
+    if support.phone and report.supports.filter(phone=support.phone).exists():
+        raise ValidationError({"phone": ["Số điện thoại này đã theo dõi phản ánh này."]})
+    support.save()
+    report.support_count = report.supports.count()
+    _transition(report, action=Action.SUPPORTED, to_status=None, actor=user)
+    report.save(update_fields=["support_count", "updated_at"])
+    return support
+
+
+# --- Moderation -----------------------------------------------------------------
+
+
+@transaction.atomic
+def report_redact(*, report: Report, actor: User, title: str, description: str, reason: str) -> Report:
+    """Replace personal information a person typed into the title or text; the reason is logged."""
+    report = _locked(report)
+    _require(actor, report, [Role.OFFICER, Role.LEADER])
+    why = clean_text(reason, max_length=500, field_label="Lý do")
+    report.title = clean_text(title, max_length=200, field_label="Tiêu đề")
+    report.description = clean_text(description, max_length=5000, field_label="Nội dung")
+    _transition(report, action=Action.REDACTED, to_status=None, actor=actor, note=why, is_public=False)
+    report.save(update_fields=["title", "description", "updated_at"])
+    return report
+
+
+@transaction.atomic
+def report_set_public(*, report: Report, actor: User, public: bool, reason: str) -> Report:
+    """Hide a report from the public (or show it again), with a logged reason."""
+    report = _locked(report)
+    _require(actor, report, [Role.OFFICER, Role.LEADER])
+    why = clean_text(reason, max_length=300, field_label="Lý do")
+    report.is_public = public
+    report.hidden_reason = "" if public else why
+    _transition(
+        report, action=Action.SHOWN if public else Action.HIDDEN, to_status=None, actor=actor, note=why, is_public=False
+    )
+    report.save(update_fields=["is_public", "hidden_reason", "updated_at"])
+    return report
+
+
+@transaction.atomic
+def attachment_hide(*, attachment: Attachment, actor: User, reason: str) -> Attachment:
+    report = _locked(attachment.report)
+    _require(actor, report, [Role.OFFICER, Role.LEADER])
+    why = clean_text(reason, max_length=300, field_label="Lý do")
+    attachment.is_hidden = True
+    attachment.hidden_reason = why
+    attachment.save(update_fields=["is_hidden", "hidden_reason"])
+    _transition(
+        report,
+        action=Action.ATTACHMENT_HIDDEN,
+        to_status=None,
+        actor=actor,
+        note=f"Tệp #{attachment.pk}: {why}",
+        is_public=False,
+    )
+    return attachment
+
+
+def reports_flag_overdue() -> int:
+    """Mark open reports past their deadline; run by the worker on a schedule."""
+    today = timezone.localdate()
+    flagged = 0
+    with transaction.atomic():
+        reports = list(
+            Report.objects.select_for_update(skip_locked=True).filter(
+                status__in=OPEN_STATUSES, deadline__lt=today, is_overdue=False
+            )[:1000]
+        )
+        for report in reports:
+            report.is_overdue = True
+            _transition(report, action=Action.OVERDUE, to_status=None, actor=None, is_public=False)
+        Report.objects.bulk_update(reports, ["is_overdue"])
+        flagged += len(reports)
+    return flagged
+
+
+# --- Notifications --------------------------------------------------------------
+
+_MESSAGES = {
+    "received": (
+        "Đã tiếp nhận phản ánh {code}",
+        "Phản ánh “{title}” đã được tiếp nhận với mã {code}. Hạn xử lý: {deadline}. Theo dõi tại {url}",
+    ),
+    "completed": (
+        "Phản ánh {code} đã có kết quả",
+        "Phản ánh “{title}” (mã {code}) đã có kết quả xử lý. Xem tại {url}",
+    ),
+    "rejected": (
+        "Phản ánh {code} không được tiếp nhận",
+        "Phản ánh “{title}” (mã {code}) không được tiếp nhận: {reason}. Chi tiết tại {url}",
+    ),
+    "merged": (
+        "Phản ánh {code} đã được gộp",
+        "Phản ánh “{title}” (mã {code}) trùng với một phản ánh khác và đã được gộp. Bạn sẽ nhận kết quả của "
+        "phản ánh đó. Xem tại {url}",
+    ),
+}
+
+
+def _report_url(report: Report) -> str:
+    return f"{settings.SITE_URL.rstrip('/')}/phan-anh/{report.code}/"
+
+
+def _message(report: Report, event: str) -> tuple[str, str]:
+    subject, body = _MESSAGES[event]
+    values = {
+        "code": report.code,
+        "title": report.title[:80],
+        "deadline": f"{report.deadline:%d/%m/%Y}",
+        "url": _report_url(report),
+        "reason": report.get_rejection_reason_display().lower(),
+    }
+    return subject.format(**values), body.format(**values)
+
+
+def _notify_person(phone: str, email: str, subject: str, body: str, key: str) -> None:
+    if phone:
+        notification_enqueue(channel="sms", recipient=phone, body=body, dedupe_key=f"{key}:sms")
+    if email:
+        notification_enqueue(channel="email", recipient=email, subject=subject, body=body, dedupe_key=f"{key}:email")
+
+
+def _notify_reporter(report: Report, event: str) -> None:
+    subject, body = _message(report, event)
+    key = f"report:{report.code}:{event}:{report.reopen_count}"
+    _notify_person(report.reporter_phone, report.reporter_email, subject, body, key)
+
+
+def _notify_supporters(report: Report) -> None:
+    subject, body = _message(report, "completed")
+    for support in report.supports.all():
+        key = f"report:{report.code}:completed:{report.reopen_count}:support:{support.pk}"
+        _notify_person(support.phone, support.email, subject, body, key)
+
+
+def _notify_agency(report: Report) -> None:
+    if report.agency is None or not report.agency.email:
+        return
+    subject = f"Phản ánh mới {report.code}: {report.title[:80]}"
+    body = (
+        f"{report.agency.name} nhận phản ánh {report.code} ({report.category.name}).\n"
+        f"Hạn xử lý: {report.deadline:%d/%m/%Y}.\n{_report_url(report)}"
+    )
+    notification_enqueue(
+        channel="email",
+        recipient=report.agency.email,
+        subject=subject,
+        body=body,
+        dedupe_key=f"report:{report.code}:agency:{report.agency_id}:{report.status}:{report.reopen_count}",
+    )

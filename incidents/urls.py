@@ -1,0 +1,10 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("", views.report_list, name="report-list-page"),
+    path("<str:code>/", views.report_detail, name="report-detail-page"),
+    path("<str:code>/tep/<int:pk>/", views.report_attachment, name="report-attachment"),
+    path("<str:code>/tep/<int:pk>/anh-nho/", views.report_attachment_thumbnail, name="report-attachment-thumbnail"),
+]

@@ -1,0 +1,113 @@
+"""Writes to the outbox: enqueue a message with its delivery job, and deliver it."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMessage
+from django.core.validators import validate_email
+from django.db import transaction
+from django.utils import timezone
+
+from . import tasks
+from .models import Notification
+from .sms import get_sms_backend
+
+logger = logging.getLogger(__name__)
+
+E164 = re.compile(r"\+[1-9]\d{6,14}")
+
+
+def _check_recipient(channel: str, recipient: str) -> None:
+    if channel == Notification.Channel.SMS:
+        if not E164.fullmatch(recipient):
+            raise ValueError(f"Số điện thoại phải ở dạng E.164 (+84…): {recipient!r}.")
+    elif channel == Notification.Channel.EMAIL:
+        try:
+            validate_email(recipient)
+        except ValidationError as exc:
+            raise ValueError(f"Địa chỉ e-mail không hợp lệ: {recipient!r}.") from exc
+    else:
+        raise ValueError(f"Kênh gửi không hỗ trợ: {channel!r}.")
+
+
+def notification_enqueue(
+    *,
+    channel: str,
+    recipient: str,
+    body: str,
+    subject: str = "",
+    dedupe_key: str | None = None,
+) -> Notification:
+    """Adds a message to the outbox and defers its delivery job, both in the caller's transaction.
+
+    Call it inside the transaction that writes what the message is about: if
+    that transaction rolls back, neither the message nor its job exists; once it
+    commits, a worker will deliver it. With a ``dedupe_key`` that is already in
+    the outbox, the existing message is returned and nothing new is queued.
+    """
+    _check_recipient(channel, recipient)
+    fields = {"channel": channel, "recipient": recipient, "subject": subject, "body": body}
+    with transaction.atomic():
+        if dedupe_key is None:
+            notification = Notification.objects.create(**fields)
+            created = True
+        else:
+            # get_or_create inserts in a savepoint and, when a concurrent
+            # transaction inserted the same key first, waits for it and reads
+            # its row: only one of them defers a job.
+            notification, created = Notification.objects.get_or_create(dedupe_key=dedupe_key, defaults=fields)
+        if created:
+            # The Django connector writes the job on Django's own connection,
+            # so it commits or rolls back together with the row above.
+            tasks.deliver_notification.defer(notification_id=notification.pk)
+    return notification
+
+
+def _send(notification: Notification) -> None:
+    if notification.channel == Notification.Channel.EMAIL:
+        EmailMessage(
+            subject=notification.subject,
+            body=notification.body,
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            to=[notification.recipient],
+        ).send(fail_silently=False)
+    elif notification.channel == Notification.Channel.SMS:
+        get_sms_backend().send(to=notification.recipient, text=notification.body)
+    else:
+        raise ValueError(f"Kênh gửi không hỗ trợ: {notification.channel!r}.")
+
+
+def notification_deliver(*, notification_id: int, last_attempt: bool = False) -> None:
+    """Sends one message unless it was already sent.
+
+    The row stays locked while sending, so two runs of the same job cannot both
+    send it. A failure is recorded (attempts, last_error) and then re-raised so
+    that the job is retried; on the ``last_attempt`` the message is marked FAILED.
+    """
+    error: Exception | None = None
+    with transaction.atomic():
+        notification = Notification.objects.select_for_update().filter(pk=notification_id).first()
+        if notification is None:
+            logger.warning("Notification %s no longer exists; nothing to send.", notification_id)
+            return
+        if notification.status == Notification.Status.SENT:
+            return
+        try:
+            _send(notification)
+        except Exception as exc:
+            error = exc
+            notification.attempts += 1
+            notification.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+            notification.status = Notification.Status.FAILED if last_attempt else Notification.Status.QUEUED
+            notification.save(update_fields=["attempts", "last_error", "status"])
+        else:
+            notification.status = Notification.Status.SENT
+            notification.sent_at = timezone.now()
+            notification.save(update_fields=["status", "sent_at"])
+    # Raised only now, so that the recorded failure above is committed.
+    if error is not None:
+        raise error

@@ -1,0 +1,201 @@
+"""Enqueueing and delivering in-process, with the real database, SMTP server and gateway."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+from procrastinate.contrib.django.models import ProcrastinateJob
+
+from notifications.models import Notification
+from notifications.services import notification_deliver, notification_enqueue
+from notifications.sms import SmsError
+from tests.servers import FakeSmsGateway, SmtpServer
+
+TASK = "notifications.deliver_notification"
+SUBJECT = "Phản ánh #42: đã có kết quả xử lý"
+BODY = "Xin chào Nguyễn Thị Hồng,\n\nỦy ban nhân dân phường đã trả lời phản ánh của bạn về đèn đường hỏng."
+SMS_TEXT = "Phản ánh #42 đã có kết quả. Xem tại http://127.0.0.1:8000/r/42"
+
+
+def jobs_of(notification: Notification) -> list[ProcrastinateJob]:
+    return list(ProcrastinateJob.objects.filter(task_name=TASK, args__notification_id=notification.pk))
+
+
+def job_count() -> int:
+    return ProcrastinateJob.objects.filter(task_name=TASK).count()
+
+
+class Rollback(Exception):
+    pass
+
+
+@pytest.mark.django_db
+def test_rolled_back_transaction_leaves_no_row_and_no_job() -> None:
+    jobs_before = job_count()
+
+    with pytest.raises(Rollback), transaction.atomic():
+        notification_enqueue(channel="email", recipient="hong@example.vn", subject=SUBJECT, body=BODY)
+        assert Notification.objects.count() == 1
+        assert job_count() == jobs_before + 1
+        raise Rollback
+
+    assert Notification.objects.count() == 0
+    assert job_count() == jobs_before
+
+
+@pytest.mark.django_db
+def test_committed_enqueue_has_one_job_in_the_notifications_queue() -> None:
+    with transaction.atomic():
+        notification = notification_enqueue(channel="sms", recipient="+84912345678", body=SMS_TEXT)
+
+    assert notification.status == Notification.Status.QUEUED
+    [job] = jobs_of(notification)
+    assert job.queue_name == "notifications"
+    assert job.status == "todo"
+    assert job.args == {"notification_id": notification.pk}
+
+
+@pytest.mark.django_db
+def test_same_dedupe_key_twice_gives_one_row_and_one_job() -> None:
+    first = notification_enqueue(
+        channel="sms", recipient="+84912345678", body=SMS_TEXT, dedupe_key="report:42:answered"
+    )
+    second = notification_enqueue(
+        channel="sms", recipient="+84912345678", body=SMS_TEXT, dedupe_key="report:42:answered"
+    )
+
+    assert second.pk == first.pk
+    assert Notification.objects.count() == 1
+    assert len(jobs_of(first)) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("delete_jobs_after")
+def test_concurrent_enqueues_with_one_dedupe_key_defer_one_job() -> None:
+    """The second transaction waits on the unique key, then returns the first one's row."""
+    key = "report:7:received"
+    inserted = threading.Event()
+    release = threading.Event()
+    results: dict[str, Notification] = {}
+    errors: list[BaseException] = []
+
+    def enqueue(name: str, hold: bool) -> None:
+        try:
+            with transaction.atomic():
+                results[name] = notification_enqueue(
+                    channel="email", recipient="hong@example.vn", subject=SUBJECT, body=BODY, dedupe_key=key
+                )
+                if hold:
+                    inserted.set()
+                    release.wait(10)
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    first = threading.Thread(target=enqueue, args=("first", True))
+    first.start()
+    try:
+        assert inserted.wait(10)
+        second = threading.Thread(target=enqueue, args=("second", False))
+        second.start()
+        # Commit the first only once the second is blocked on the unique index.
+        with connection.cursor() as cursor:
+            for _ in range(500):
+                cursor.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                    " AND wait_event_type = 'Lock' AND query LIKE 'INSERT INTO \"notifications_notification\"%%'"
+                )
+                row = cursor.fetchone()
+                if row and row[0] >= 1:
+                    break
+                time.sleep(0.02)
+            else:
+                pytest.fail("the second enqueue never waited on the first one's key")
+    finally:
+        release.set()
+        first.join(10)
+    second.join(10)
+
+    assert errors == []
+    assert results["first"].pk == results["second"].pk
+    assert Notification.objects.count() == 1
+    assert len(jobs_of(results["first"])) == 1
+
+
+@pytest.mark.django_db
+def test_bad_recipients_are_refused() -> None:
+    with pytest.raises(ValueError, match="E.164"):
+        notification_enqueue(channel="sms", recipient="0912345678", body=SMS_TEXT)
+    with pytest.raises(ValueError, match="e-mail"):
+        notification_enqueue(channel="email", recipient="not-an-address", body=BODY)
+    with pytest.raises(ValueError, match="Kênh"):
+        notification_enqueue(channel="fax", recipient="+84912345678", body=BODY)
+    assert Notification.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_database_refuses_an_sms_recipient_without_plus() -> None:
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Notification.objects.create(channel=Notification.Channel.SMS, recipient="0912345678", body=SMS_TEXT)
+
+
+@pytest.mark.django_db
+def test_email_goes_through_django_smtp_backend(smtp_server: SmtpServer) -> None:
+    notification = notification_enqueue(channel="email", recipient="hong@example.vn", subject=SUBJECT, body=BODY)
+
+    notification_deliver(notification_id=notification.pk)
+
+    [mail] = smtp_server.wait_for(1)
+    assert mail.rcpt_tos == ["hong@example.vn"]
+    assert mail.subject == SUBJECT
+    assert mail.body.strip() == BODY
+    assert "Phản ánh hiện trường" in str(mail.message["From"])
+    notification.refresh_from_db()
+    assert notification.status == Notification.Status.SENT
+    assert notification.sent_at is not None
+
+
+@pytest.mark.django_db
+def test_failed_sms_is_recorded_then_retried_once_sent(sms_gateway: FakeSmsGateway) -> None:
+    sms_gateway.fail_next(1)
+    notification = notification_enqueue(channel="sms", recipient="+84912345678", body=SMS_TEXT)
+
+    with pytest.raises(SmsError, match="503"):
+        notification_deliver(notification_id=notification.pk)
+
+    notification.refresh_from_db()
+    assert notification.status == Notification.Status.QUEUED
+    assert notification.attempts == 1
+    assert "503" in notification.last_error
+    assert sms_gateway.messages == []
+
+    notification_deliver(notification_id=notification.pk)
+
+    notification.refresh_from_db()
+    assert notification.status == Notification.Status.SENT
+    assert notification.sent_at is not None
+    assert sms_gateway.messages == [{"to": "+84912345678", "from": "PHANANH", "text": SMS_TEXT}]
+
+    # A job retried after it already sent (e.g. the worker died before
+    # finishing it) sends nothing more.
+    notification_deliver(notification_id=notification.pk)
+
+    assert len(sms_gateway.messages) == 1
+    assert sms_gateway.requests == 2
+
+
+@pytest.mark.django_db
+def test_failure_on_the_last_attempt_marks_failed(sms_gateway: FakeSmsGateway) -> None:
+    sms_gateway.fail_next(1)
+    notification = notification_enqueue(channel="sms", recipient="+84912345678", body=SMS_TEXT)
+
+    with pytest.raises(SmsError):
+        notification_deliver(notification_id=notification.pk, last_attempt=True)
+
+    notification.refresh_from_db()
+    assert notification.status == Notification.Status.FAILED
+    assert notification.attempts == 1

@@ -1,0 +1,263 @@
+"""Real local servers for tests: an SMTP server and a fake SMS gateway, both on 127.0.0.1.
+
+Neither depends on pytest; the fixtures that use them live beside the tests.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import json
+import logging
+import socket
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any
+from urllib.parse import quote
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
+
+# aiosmtpd logs every SMTP command at INFO, which buries a failing test's output.
+logging.getLogger("mail.log").setLevel(logging.WARNING)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def database_url(settings_dict: Mapping[str, Any]) -> str:
+    """A DATABASE_URL for a child process (a worker) that must use this database, e.g. the test one."""
+    user = quote(str(settings_dict.get("USER") or ""), safe="")
+    password = quote(str(settings_dict.get("PASSWORD") or ""), safe="")
+    credentials = f"{user}:{password}@" if password else (f"{user}@" if user else "")
+    host = settings_dict.get("HOST") or "127.0.0.1"
+    port = settings_dict.get("PORT") or "5432"
+    return f"postgis://{credentials}{host}:{port}/{quote(str(settings_dict['NAME']), safe='')}"
+
+
+def _wait(condition: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() >= deadline:
+            raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(0.02)
+
+
+@dataclass
+class ReceivedMail:
+    mail_from: str
+    rcpt_tos: list[str]
+    message: EmailMessage
+
+    @property
+    def subject(self) -> str:
+        # Python folds a long encoded subject onto a continuation line
+        # ("Subject: \n =?utf-8?b?...?="), which unfolds to a leading space
+        # that mail clients do not show.
+        return str(self.message["Subject"]).strip()
+
+    @property
+    def body(self) -> str:
+        part = self.message.get_body(preferencelist=("plain",))
+        assert part is not None, "no text/plain part"
+        content: str = part.get_content()
+        return content
+
+
+class _Collector:
+    def __init__(self) -> None:
+        self.messages: list[ReceivedMail] = []
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        # Lines arrive with the wire's CRLF; tests compare with Python strings.
+        raw = (envelope.original_content or b"").replace(b"\r\n", b"\n")
+        message = email.message_from_bytes(raw, policy=email.policy.default)
+        assert isinstance(message, EmailMessage)
+        with self.lock:
+            self.messages.append(
+                ReceivedMail(mail_from=str(envelope.mail_from), rcpt_tos=list(envelope.rcpt_tos), message=message)
+            )
+        return "250 OK"
+
+
+class SmtpServer:
+    """An aiosmtpd server on a free loopback port that keeps what it receives."""
+
+    host = "127.0.0.1"
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self._collector = _Collector()
+        # SMTPUTF8 on: Django sends UTF-8 headers encoded anyway, but a
+        # client that does not must not be refused.
+        self._controller = Controller(
+            self._collector, hostname=self.host, port=self.port, ready_timeout=5, enable_SMTPUTF8=True
+        )
+
+    @property
+    def messages(self) -> list[ReceivedMail]:
+        with self._collector.lock:
+            return list(self._collector.messages)
+
+    def django_settings(self) -> dict[str, Any]:
+        """Settings that make Django's SMTP backend send here."""
+        return {
+            "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "EMAIL_HOST": self.host,
+            "EMAIL_PORT": self.port,
+            "EMAIL_HOST_USER": "",
+            "EMAIL_HOST_PASSWORD": "",
+            "EMAIL_USE_TLS": False,
+            "EMAIL_TIMEOUT": 5,
+        }
+
+    def environ(self) -> dict[str, str]:
+        """Environment for a child process (geo.settings picks the SMTP backend when EMAIL_HOST is set)."""
+        return {"EMAIL_HOST": self.host, "EMAIL_PORT": str(self.port), "EMAIL_USE_TLS": "0", "EMAIL_TIMEOUT": "5"}
+
+    def wait_for(self, count: int, timeout: float = 5.0) -> list[ReceivedMail]:
+        """The messages once at least ``count`` have arrived; TimeoutError otherwise."""
+        _wait(lambda: len(self.messages) >= count, timeout, f"{count} e-mail(s), got {len(self.messages)}")
+        return self.messages
+
+    def __enter__(self) -> SmtpServer:
+        self._controller.start()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._controller.stop()
+
+
+@dataclass
+class _GatewayState:
+    token: str
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    requests: int = 0
+    fail_next: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+class _GatewayHandler(BaseHTTPRequestHandler):
+    server: _GatewayHTTPServer
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def _answer(self, status: int, payload: dict[str, Any]) -> None:
+        data = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_POST(self) -> None:
+        state = self.server.state
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length)
+        with state.lock:
+            state.requests += 1
+            if state.fail_next > 0:
+                state.fail_next -= 1
+                self._answer(503, {"error": "temporarily unavailable"})
+                return
+        if self.headers.get("Authorization") != f"Bearer {state.token}":
+            self._answer(401, {"error": "bad token"})
+            return
+        try:
+            message = json.loads(raw)
+        except ValueError:
+            self._answer(400, {"error": "body is not JSON"})
+            return
+        if not isinstance(message, dict) or not {"to", "from", "text"} <= message.keys():
+            self._answer(400, {"error": "to, from and text are required"})
+            return
+        with state.lock:
+            state.messages.append(message)
+            message_id = str(len(state.messages))
+        self._answer(200, {"id": message_id})
+
+
+class _GatewayHTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], state: _GatewayState) -> None:
+        super().__init__(address, _GatewayHandler)
+        self.state = state
+
+
+GATEWAY_TOKEN = "test-sms-token"
+
+
+class FakeSmsGateway:
+    """A real HTTP server speaking the SMS gateway protocol of notifications.sms.HttpGatewayBackend.
+
+    POST JSON ``{"to", "from", "text"}`` with ``Authorization: Bearer <token>``:
+    401 for another token, otherwise 200 ``{"id": "<n>"}``; ``fail_next(n)``
+    answers the next n requests with 503 instead.
+    """
+
+    host = "127.0.0.1"
+
+    def __init__(self, token: str = GATEWAY_TOKEN) -> None:
+        self.token = token
+        self._state = _GatewayState(token=token)
+        self._server = _GatewayHTTPServer((self.host, 0), self._state)
+        self.port: int = self._server.server_address[1]
+        self.url = f"http://{self.host}:{self.port}/messages"
+        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-sms-gateway", daemon=True)
+
+    @property
+    def messages(self) -> list[dict[str, Any]]:
+        with self._state.lock:
+            return list(self._state.messages)
+
+    @property
+    def requests(self) -> int:
+        with self._state.lock:
+            return self._state.requests
+
+    def fail_next(self, count: int = 1) -> None:
+        with self._state.lock:
+            self._state.fail_next = count
+
+    def django_settings(self) -> dict[str, Any]:
+        """Settings that make notifications.sms send here."""
+        return {
+            "SMS_BACKEND": "http",
+            "SMS_GATEWAY_URL": self.url,
+            "SMS_GATEWAY_TOKEN": self.token,
+            "SMS_TIMEOUT": 5.0,
+        }
+
+    def environ(self) -> dict[str, str]:
+        """Environment for a child process."""
+        return {key: str(value) for key, value in self.django_settings().items()}
+
+    def wait_for(self, count: int, timeout: float = 5.0) -> list[dict[str, Any]]:
+        """The messages once at least ``count`` have been accepted; TimeoutError otherwise."""
+        _wait(lambda: len(self.messages) >= count, timeout, f"{count} SMS, got {len(self.messages)}")
+        return self.messages
+
+    def __enter__(self) -> FakeSmsGateway:
+        self._thread.start()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)

@@ -283,7 +283,8 @@ class _ReportActionView(APIView):
         report = Report.objects.filter(code=code).first()
         if report is None:
             raise Http404
-        serializer = inline_serializer(f"{type(self).__name__}Input", self.input_fields, data=request.data)
+        # inline_serializer consumes the dict it is given: hand it a copy.
+        serializer = inline_serializer(f"{type(self).__name__}Input", dict(self.input_fields), data=request.data)
         if not serializer.is_valid():
             return Response({"detail": "Dữ liệu không hợp lệ.", "errors": serializer.errors}, status=400)
         try:
@@ -304,7 +305,7 @@ def _action(name: str, summary: str, fields: dict[str, serializers.Field], act: 
 
     post = extend_schema(
         summary=summary,
-        request=inline_serializer(f"{name}Input", fields) if fields else None,
+        request=inline_serializer(f"{name}Input", dict(fields)) if fields else None,
         responses={200: ReportPrivateSerializer, 400: OpenApiTypes.OBJECT, 403: OpenApiTypes.OBJECT},
     )(_ReportActionView.post)
     return type(name, (_ReportActionView,), {"input_fields": fields, "act": _act, "post": post})

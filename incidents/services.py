@@ -422,7 +422,7 @@ def _require(actor: User, report: Report, roles: Sequence[str]) -> None:
 
 
 def _locked(report: Report) -> Report:
-    return Report.objects.select_for_update().select_related("agency", "category").get(pk=report.pk)
+    return Report.objects.select_for_update(of=("self",)).select_related("agency", "category").get(pk=report.pk)
 
 
 def _transition(

@@ -1,0 +1,54 @@
+"""Tracking codes stay unique and gapless when many people send at once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from io import StringIO
+
+import httpx
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.utils import timezone
+from pytest_django.live_server_helper import LiveServer
+
+from incidents.models import Report
+from tests.conftest import point_in
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+SENDERS = 60
+
+
+@pytest.fixture
+def clean_jobs() -> Iterator[None]:
+    yield
+    # The flush after a transactional test leaves procrastinate's tables alone.
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM procrastinate_jobs")
+
+
+def test_simultaneous_submissions_get_distinct_consecutive_codes(live_server: LiveServer, clean_jobs: None) -> None:
+    call_command("load_demo", stdout=StringIO())
+    lng, lat = point_in("D25450")
+
+    def send(number: int) -> httpx.Response:
+        payload = {
+            "category": "cay-xanh",
+            "title": f"Phản ánh số {number}",
+            "description": "Gửi cùng lúc với nhiều người khác.",
+            "location": {"type": "Point", "coordinates": [lng, lat]},
+            "reporter": {"name": f"Người gửi {number}", "phone": f"09{number:08d}"},
+        }
+        return httpx.post(f"{live_server.url}/api/v1/reports/", json=payload, timeout=60)
+
+    with ThreadPoolExecutor(max_workers=SENDERS) as pool:
+        responses = list(pool.map(send, range(SENDERS)))
+    assert [r.status_code for r in responses] == [201] * SENDERS, [r.text for r in responses if r.status_code != 201]
+    codes = sorted(r.json()["code"] for r in responses)
+    prefix = f"{timezone.localdate():%Y%m%d}"
+    assert codes == [f"{prefix}{n:04d}" for n in range(1, SENDERS + 1)]
+    assert Report.objects.count() == SENDERS
+    titles = set(Report.objects.values_list("title", flat=True))
+    assert titles == {f"Phản ánh số {n}" for n in range(SENDERS)}

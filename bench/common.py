@@ -25,8 +25,17 @@ def setup_django() -> None:
     db.setdefault("TEST", {})["NAME"] = f"{db['NAME']}_bench"
     django.setup()
     from django.db import connection
+    from django.db.migrations.exceptions import InconsistentMigrationHistory
 
-    connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False, keepdb=True)
+    original = connection.settings_dict["NAME"]
+    try:
+        connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False, keepdb=True)
+    except InconsistentMigrationHistory:
+        # Migrations were rewritten since the kept database was made: start it afresh.
+        log("benchmark database out of date: recreating it")
+        connection.close()
+        connection.settings_dict["NAME"] = original
+        connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False, keepdb=False)
 
 
 def load_boundaries() -> None:

@@ -183,7 +183,7 @@ class ReportCollectionView(APIView):
             return validation_response(exc)
         except services.IdempotencyConflict as exc:
             return Response({"detail": str(exc)}, status=409)
-        return Response(ReportCreatedSerializer(selectors.report_get(report.code)).data, status=201)
+        return Response(ReportCreatedSerializer(report).data, status=201)
 
 
 def _viewer_is_staff(request: Request, report: Report) -> bool:

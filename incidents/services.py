@@ -22,13 +22,14 @@ from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import validate_email
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, F, Max, OuterRef, Q
+from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import Role
 from accounts.models import User as Account
 from accounts.selectors import agency_ids_for, is_administrator
-from boundaries.selectors import Location, locate, locate_many
+from boundaries.models import AdminUnit
+from boundaries.selectors import Location, UnitRef, locate, locate_many
 from geo.gis import CoordinateError, make_point, parse_lat_lng
 from geo.phones import PhoneError, phone_normalize
 from notifications.services import notification_enqueue
@@ -169,24 +170,36 @@ def report_route(*, lng: float, lat: float, category: Category) -> Routing:
     return Routing(location=location, agency=agency_for(location=location, category=category))
 
 
+_AGENCY_SQL = f"""
+    SELECT a.id FROM {Agency._meta.db_table} a
+    JOIN {Agency.jurisdiction.through._meta.db_table} j ON j.agency_id = a.id
+    JOIN {AdminUnit._meta.db_table} u ON u.id = j.adminunit_id
+    CROSS JOIN LATERAL (
+        SELECT count(*) > 0 AS specialised, bool_or(c.category_id = %(category)s) AS handles
+        FROM {Agency.categories.through._meta.db_table} c WHERE c.agency_id = a.id
+    ) rules
+    WHERE a.is_active AND j.adminunit_id = ANY(%(units)s)
+      AND (NOT rules.specialised OR rules.handles)
+    ORDER BY rules.specialised DESC, u.level DESC, a.code
+    LIMIT 1
+"""  # noqa: S608 (table names from model metadata)
+
+
 def agency_for(*, location: Location, category: Category) -> Agency | None:
-    unit_ids = [unit.id for unit in location.chain]
-    specialised = Agency.categories.through.objects.filter(agency_id=OuterRef("pk"))
-    return (
-        Agency.objects.filter(is_active=True, jurisdiction__in=unit_ids)
-        .filter(Q(categories=category) | ~Exists(specialised))
-        .annotate(
-            specialised=Exists(specialised),
-            unit_level=Max("jurisdiction__level", filter=Q(jurisdiction__in=unit_ids)),
-        )
-        .order_by("-specialised", "-unit_level", "code")
-        .first()
-    )
+    # One plain query: routing runs on every intake, and the ORM form of this
+    # (M2M joins, Exists, a filtered Max) costs more to compile than to run.
+    with connection.cursor() as cursor:
+        cursor.execute(_AGENCY_SQL, {"category": category.pk, "units": [unit.id for unit in location.chain]})
+        row = cursor.fetchone()
+    return Agency.objects.get(pk=row[0]) if row else None
 
 
 def _next_code(day: Any) -> str:
     # One row per day, incremented under its row lock: concurrent intakes get
-    # distinct numbers, and a rolled-back intake gives its number back.
+    # distinct numbers. Called outside the intake's transaction, the increment
+    # commits at once, so the lock is held for one statement rather than for the
+    # whole intake (which made every intake wait in line). An intake that then
+    # fails leaves a gap in the day's numbers, which codes tolerate.
     table = DailyCounter._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
@@ -258,6 +271,7 @@ def report_create(
     now = timezone.now()
     today = timezone.localdate(now)
     days = category.deadline_days or settings.REPORT_DEADLINE_DAYS
+    code = _next_code(today)
     try:
         with transaction.atomic():
             report = Report(
@@ -280,8 +294,8 @@ def report_create(
                 created_at=now,
                 **reporter,
             )
-            # Numbered last, so the day's counter row stays locked only briefly.
-            report.code = _next_code(today)
+            _cache_units(report, location)
+            report.code = code
             report.save()
             events = [
                 ReportEvent(
@@ -322,6 +336,18 @@ def report_create(
                 return existing
         raise
     return report
+
+
+def _cache_units(report: Report, location: Location) -> None:
+    """Attach the located units to the new report, so answering with it needs no more queries."""
+
+    def unit(ref: UnitRef | None) -> AdminUnit | None:
+        if ref is None:
+            return None
+        return AdminUnit(id=ref.id, code=ref.code, name=ref.name, kind=ref.kind, level=ref.level)
+
+    report.ward, report.district = unit(location.ward), unit(location.district)
+    report.province = unit(location.province) or unit(location.chain[-1])  # type: ignore[assignment]
 
 
 def _route_messages(point: tuple[float, float], category: Category) -> Routing:

@@ -1,0 +1,177 @@
+"""Report intake through HTTP against gunicorn (issue: reports), with wrk on loopback."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+
+import httpx
+
+from bench.common import BASE_DIR, log
+
+CLIENTS = 20
+DURATION_S = 30
+WORKERS = 2
+# Threads let a worker run Python while another request waits on PostgreSQL.
+THREADS = 4
+
+WRK_SCRIPT = r"""
+local points = {%(points)s}
+local counter = 0
+local headers = {["Content-Type"] = "application/json"}
+request = function()
+  counter = counter + 1
+  local p = points[(counter %% #points) + 1]
+  local body = string.format(
+    '{"category":"khac","title":"Bench %%d","description":"Phản ánh đo tải.",' ..
+    '"location":{"type":"Point","coordinates":[%%.6f,%%.6f]},' ..
+    '"reporter":{"name":"Người đo tải","phone":"0912345678"}}', counter, p[1], p[2])
+  return wrk.format("POST", "/api/v1/reports/", headers, body)
+end
+done = function(summary, latency, requests)
+  io.write(string.format(
+    'WRK {"requests": %%d, "duration_us": %%d, "status_errors": %%d, "socket_errors": %%d, ' ..
+    '"p50_us": %%d, "p99_us": %%d}\n',
+    summary.requests, summary.duration, summary.errors.status,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
+    latency:percentile(50), latency:percentile(99)))
+end
+"""
+
+GET_SCRIPT = r"""
+done = function(summary, latency, requests)
+  io.write(string.format(
+    'WRK {"requests": %d, "duration_us": %d, "status_errors": %d, "socket_errors": %d, ' ..
+    '"p50_us": %d, "p99_us": %d}\n',
+    summary.requests, summary.duration, summary.errors.status,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
+    latency:percentile(50), latency:percentile(99)))
+end
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _prepare_routing() -> None:
+    """Categories, and one fallback agency per province, so every point routes somewhere."""
+    from django.db import transaction
+
+    from boundaries.models import AdminUnit, Level
+    from incidents.models import Agency, Category
+
+    with transaction.atomic():
+        for position, item in enumerate(json.loads((BASE_DIR / "data" / "categories.json").read_text())):
+            Category.objects.update_or_create(
+                code=item["code"], defaults={"name": item["name"], "sort_order": position}
+            )
+        for province in AdminUnit.objects.filter(level=Level.PROVINCE):
+            agency, _ = Agency.objects.update_or_create(
+                code=f"bench-{province.code}", defaults={"name": f"UBND {province.name}", "level": 1}
+            )
+            agency.jurisdiction.set([province])
+
+
+def _wrk(url: str, script: str, duration: int) -> dict[str, float]:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
+        handle.write(script)
+    try:
+        result = subprocess.run(
+            ["wrk", "-t", "2", "-c", str(CLIENTS), "-d", f"{duration}s", "--timeout", "10s", "-s", handle.name, url],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    finally:
+        os.unlink(handle.name)
+    line = next(line for line in result.stdout.splitlines() if line.startswith("WRK "))
+    return json.loads(line[4:])
+
+
+def run(points: list[tuple[float, float]]) -> dict[str, float]:
+    from django.db import connection
+
+    from incidents.models import Report
+
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is missing (make bench installs it)")
+    _prepare_routing()
+    settings_dict = connection.settings_dict
+    database_url = (
+        f"postgis://{settings_dict['USER']}:{settings_dict['PASSWORD']}@{settings_dict['HOST']}:"
+        f"{settings_dict['PORT']}/{settings_dict['NAME']}"
+    )
+    port = _free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "DEBUG": "0",
+        "HTTPS": "0",
+        "LOG_LEVEL": "WARNING",
+        "SMS_BACKEND": "console",
+    }
+    server = subprocess.Popen(
+        [
+            str(BASE_DIR / ".venv" / "bin" / "gunicorn"),
+            "geo.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(WORKERS),
+            "--threads",
+            str(THREADS),
+            "--log-level",
+            "warning",
+        ],
+        cwd=BASE_DIR,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline or server.poll() is not None:
+                raise SystemExit("gunicorn did not start")
+            time.sleep(0.2)
+        before = Report.objects.count()
+        lua_points = ",".join(f"{{{lng:.6f},{lat:.6f}}}" for lng, lat in points[:5000])
+        _wrk(f"{base}/healthz", GET_SCRIPT, 5)  # warm both workers
+        baseline = _wrk(f"{base}/healthz", GET_SCRIPT, DURATION_S)
+        log(f"baseline: {baseline}")
+        intake = _wrk(f"{base}/api/v1/reports/", WRK_SCRIPT % {"points": lua_points}, DURATION_S)
+        log(f"intake: {intake}")
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+    created = Report.objects.count() - before
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) - count(DISTINCT code) FROM incidents_report")
+        (duplicates,) = cursor.fetchone()
+    seconds = intake["duration_us"] / 1e6
+    return {
+        "report_create_per_s": round(intake["requests"] / seconds, 1),
+        "report_create_p50_ms": round(intake["p50_us"] / 1000, 1),
+        "report_create_p99_ms": round(intake["p99_us"] / 1000, 1),
+        "report_create_stored": created,
+        # wrk counts only the answers it read before stopping; the server may finish a few more.
+        "errors": int(intake["status_errors"] + intake["socket_errors"] + max(0, intake["requests"] - created)),
+        "duplicate_codes": int(duplicates),
+        "baseline_per_s": round(baseline["requests"] / (baseline["duration_us"] / 1e6), 1),
+    }

@@ -11,7 +11,6 @@ import subprocess
 import tempfile
 import time
 
-
 import httpx
 
 from bench.common import BASE_DIR, log

@@ -49,4 +49,5 @@ test: lint
 	HTTPS=0 $(VENV)/bin/pytest -n 2 --dist loadfile
 
 bench: setup
+	@command -v wrk >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk
 	@HTTPS=0 $(PY) -m bench.run

@@ -4,6 +4,8 @@ from . import views
 
 urlpatterns = [
     path("", views.report_list, name="report-list-page"),
+    # Before "<code>/", which would otherwise take "gui" for a report code.
+    path("gui/", views.report_new, name="report-new"),
     path("<str:code>/", views.report_detail, name="report-detail-page"),
     path("<str:code>/tep/<int:pk>/", views.report_attachment, name="report-attachment"),
     path("<str:code>/tep/<int:pk>/anh-nho/", views.report_attachment_thumbnail, name="report-attachment-thumbnail"),

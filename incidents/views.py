@@ -1,16 +1,77 @@
-"""Report pages: public list and detail, and the files attached to reports."""
+"""Report pages: the report form, the public list and detail, and the files attached to reports."""
 
 from __future__ import annotations
 
+from dataclasses import fields as dataclass_fields
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_http_methods
 
 from accounts.models import Role
 from accounts.selectors import agency_ids_for, is_administrator
 
-from . import selectors
+from . import selectors, services
+from .forms import ReportForm, ReportSearchForm
 from .models import Attachment, Report
+
+PAGE_SIZE = 20
+# What static/js/report-form.js says, translatable here; {name} parts are filled in by the script.
+FORM_SCRIPT_TEXT = {
+    "pinAlt": _("Ghim vị trí phản ánh"),
+    "locating": _("Đang xác định phường, xã…"),
+    "located": _("Vị trí đã chọn: {place}"),
+    "nearEdge": _("(sát ranh giới, cách {metres} m)"),
+    "locateFailed": _("Chưa xác định được phường, xã (lỗi kết nối). Vị trí vẫn được giữ; hãy thử lại sau."),
+    "outside": _("Vị trí nằm ngoài địa bàn tiếp nhận. Hãy đặt ghim trong phạm vi tỉnh."),
+    "unitChosen": _(
+        "Đã chọn {name}. Bấm vào bản đồ để đặt ghim đúng chỗ; nếu không, phản ánh sẽ được ghim ở giữa phường, xã."
+    ),
+    "pinCleared": _("Đã bỏ ghim."),
+    "geoUnsupported": _("Trình duyệt này không hỗ trợ lấy vị trí. Hãy bấm vào bản đồ."),
+    "geoLocating": _("Đang lấy vị trí của bạn…"),
+    "geoDenied": _("Bạn chưa cho phép trang web biết vị trí. Hãy bấm vào bản đồ hoặc chọn phường, xã."),
+    "geoFailed": _("Không lấy được vị trí của bạn. Hãy bấm vào bản đồ hoặc chọn phường, xã."),
+    "placesSearching": _("Đang tìm…"),
+    "placesNone": _("Không tìm thấy địa điểm nào."),
+    "placesFound": _("{count} kết quả. Dùng phím mũi tên để chọn."),
+    "placesFailed": _("Không tìm được lúc này (lỗi kết nối)."),
+    "wardPlaceholder": _("— Chọn phường, xã —"),
+    "nearbyFound": _("Có {count} phản ánh tương tự đang xử lý ở gần đây."),
+    "support": _("Tôi cũng gặp vấn đề này"),
+    "supportSending": _("Đang gửi…"),
+    "supportDone": _(
+        "Cảm ơn bạn. Bạn đã cùng phản ánh {code}; khi có kết quả xử lý, bạn sẽ được báo qua số điện thoại "
+        "hoặc e-mail đã để lại. Không cần gửi thêm phản ánh trùng."
+    ),
+    "supportView": _("Xem phản ánh {code}"),
+    "supportFailed": _("Chưa gửi được. Hãy thử lại."),
+    "supportNeedContact": _("Hãy nhập họ tên và số điện thoại hoặc e-mail."),
+    "sentOn": _("Gửi ngày {date}"),
+    "opensNewTab": _("(mở trong thẻ mới)"),
+    "filesChosen": _("Đã chọn {count} tệp:"),
+    "tooManyFiles": _("Chỉ được gửi tối đa {max} tệp; hãy bớt {extra} tệp."),
+    "fileTooLarge": _("Tệp “{name}” lớn hơn {max} MB, sẽ không được nhận."),
+    "sending": _("Đang gửi…"),
+    "captchaFailed": _("Không đổi được ảnh lúc này."),
+}
+# Codes of the reports sent from this browser session: the sender may open them even when not public.
+SESSION_SENT = "incidents_sent"
+SESSION_SENT_MAX = 20
+
+
+def _sent_here(request: HttpRequest, code: str) -> bool:
+    return code in request.session.get(SESSION_SENT, [])
+
+
+def _remember_sent(request: HttpRequest, code: str) -> None:
+    sent = [c for c in request.session.get(SESSION_SENT, []) if c != code]
+    request.session[SESSION_SENT] = [*sent, code][-SESSION_SENT_MAX:]
 
 
 def _can_see_private(request: HttpRequest, report: Report) -> bool:
@@ -19,7 +80,47 @@ def _can_see_private(request: HttpRequest, report: Report) -> bool:
         return True
     if user.is_authenticated and report.user_id == user.pk:
         return True
+    if _sent_here(request, report.code):
+        return True
     return report.agency_id is not None and report.agency_id in agency_ids_for(user, [Role.OFFICER, Role.LEADER])
+
+
+@require_http_methods(["GET", "POST"])
+def report_new(request: HttpRequest) -> HttpResponse:
+    status = 200
+    if request.method == "POST":
+        form = ReportForm(request.POST, request.FILES, user=request.user)
+        if form.is_valid():
+            try:
+                report = services.report_create(
+                    data=form.to_input(),
+                    user=request.user,
+                    files=request.FILES.getlist("attachments"),
+                    channel="web",
+                    ip_address=request.META.get("REMOTE_ADDR"),
+                )
+            except ValidationError as exc:
+                form.add_service_errors(exc)
+            else:
+                _remember_sent(request, report.code)
+                url = reverse("report-detail-page", args=[report.code]) + "?moi=1"
+                return HttpResponseRedirect(url, status=303)
+        status = 400
+    else:
+        form = ReportForm(user=request.user)
+    files_lost = request.method == "POST" and bool(request.FILES.getlist("attachments"))
+    return render(
+        request,
+        "incidents/report_form.html",
+        {
+            "form": form,
+            "files_lost": files_lost,
+            "attachment_max_count": settings.ATTACHMENT_MAX_COUNT,
+            "attachment_max_bytes": settings.ATTACHMENT_MAX_BYTES,
+            "script_text": FORM_SCRIPT_TEXT,
+        },
+        status=status,
+    )
 
 
 def report_detail(request: HttpRequest, code: str) -> HttpResponse:
@@ -27,6 +128,7 @@ def report_detail(request: HttpRequest, code: str) -> HttpResponse:
     if report is None or (not report.is_public and not _can_see_private(request, report)):
         raise Http404("Không tìm thấy phản ánh.")
     answers = [answer for answer in report.answers.all() if answer.published_at is not None]
+    attachments = [a for a in report.attachments.all() if not a.is_hidden]
     return render(
         request,
         "incidents/report_detail.html",
@@ -34,15 +136,26 @@ def report_detail(request: HttpRequest, code: str) -> HttpResponse:
             "report": report,
             "answer": answers[-1] if answers else None,
             "events": selectors.report_public_events(report),
-            "attachments": [a for a in report.attachments.all() if not a.is_hidden],
+            "attachments": attachments,
+            "media": [a for a in attachments if a.kind in (Attachment.Kind.VIDEO, Attachment.Kind.AUDIO)],
+            "pictures": [a for a in attachments if a.kind == Attachment.Kind.IMAGE],
+            "documents": [a for a in attachments if a.kind == Attachment.Kind.DOCUMENT],
+            "just_sent": request.GET.get("moi") == "1" and _sent_here(request, report.code),
         },
     )
 
 
 def report_list(request: HttpRequest) -> HttpResponse:
-    filters = selectors.ReportFilters(q=request.GET.get("q", "")[:200])
-    page = Paginator(selectors.report_search(filters), 20).get_page(request.GET.get("page"))
-    return render(request, "incidents/report_list.html", {"page": page, "filters": filters})
+    form = ReportSearchForm(request.GET or None)
+    values = form.filters()
+    names = {f.name for f in dataclass_fields(selectors.ReportFilters)}
+    filters = selectors.ReportFilters(**{name: value for name, value in values.items() if name in names})
+    page = Paginator(selectors.report_search(filters), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "incidents/report_list.html",
+        {"page": page, "form": form, "filters": filters, "searched": bool(values)},
+    )
 
 
 def _attachment(request: HttpRequest, code: str, pk: int) -> Attachment:

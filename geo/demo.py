@@ -24,6 +24,7 @@ from shapely.geometry import MultiPoint, MultiPolygon, Point, Polygon, mapping
 
 from boundaries.models import AdminUnit, Level
 from boundaries.services import boundaries_import
+from geo.demo_reports import demo_reports_load
 from incidents.models import Agency, Category
 
 SEED = 72
@@ -137,7 +138,7 @@ class DemoUnit:
 
 
 @transaction.atomic
-def demo_load(*, stdout: Writer | None = None) -> dict[str, int]:
+def demo_load(*, stdout: Writer | None = None, reports: int = 0) -> dict[str, int]:
     """Create or update the demo boundaries, categories and agencies; return their counts.
 
     Idempotent: units, categories and agencies are upserted by code, and a second
@@ -160,12 +161,14 @@ def demo_load(*, stdout: Writer | None = None) -> dict[str, int]:
             )
     categories = _load_categories()
     agencies = _load_agencies(levels)
+    made = demo_reports_load(count=reports) if reports else 0
     return {
         "provinces": len(levels[Level.PROVINCE]),
         "districts": len(levels[Level.DISTRICT]),
         "wards": len(levels[Level.WARD]),
         "categories": len(categories),
         "agencies": len(agencies),
+        "reports": made,
     }
 
 

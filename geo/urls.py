@@ -16,6 +16,8 @@ urlpatterns = [
     path("captcha/", include("captcha.urls")),
     path("admin/", admin.site.urls),
     path("phan-anh/", include("incidents.urls")),
+    path("can-bo/", include("incidents.staff_urls")),
+    path("tai-khoan/", include("accounts.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

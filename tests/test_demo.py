@@ -124,3 +124,33 @@ def test_locate_finds_each_ward(demo: None) -> None:
         assert found.ward is not None and found.ward.code == code
         assert found.district is not None and found.district.code == district_code
         assert found.province is not None and found.province.code == PROVINCE_CODE
+
+
+@pytest.mark.django_db
+def test_demo_reports_have_a_history_and_message_nobody() -> None:
+    from django.utils import timezone
+
+    from incidents.models import Report
+    from notifications.models import Notification
+
+    def jobs() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM procrastinate_jobs")
+            return int(cursor.fetchone()[0])
+
+    jobs_before = jobs()
+    out = StringIO()
+    call_command("load_demo", "--reports", "40", stdout=out)
+    assert "reports 40" in out.getvalue()
+    reports = list(Report.objects.all())
+    assert len(reports) == 40
+    for report in reports:
+        # The code carries the (backdated) day it was sent.
+        assert report.code.startswith(f"{timezone.localdate(report.created_at):%Y%m%d}")
+        assert report.ward is not None and report.agency is not None
+    assert {r.status for r in reports} >= {"completed", "forwarded"}
+    assert Notification.objects.count() == 0
+    assert jobs() == jobs_before
+    again = StringIO()
+    call_command("load_demo", "--reports", "40", stdout=again)
+    assert "reports 0" in again.getvalue() and Report.objects.count() == 40

@@ -1,0 +1,26 @@
+from django.contrib.gis import admin
+
+from .models import AdminUnit, AdminUnitVersion
+
+
+@admin.register(AdminUnit)
+class AdminUnitAdmin(admin.GISModelAdmin):
+    list_display = ["code", "name", "kind", "level", "parent", "valid_from", "valid_to"]
+    list_filter = ["level", "kind"]
+    search_fields = ["code", "name"]
+    raw_id_fields = ["parent"]
+    # Boundaries change through import_boundaries, which keeps history and pieces in step.
+    readonly_fields = ["code", "level", "parent", "valid_from", "valid_to", "updated_at"]
+
+    def has_add_permission(self, request: object) -> bool:
+        return False
+
+    def has_delete_permission(self, request: object, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(AdminUnitVersion)
+class AdminUnitVersionAdmin(admin.GISModelAdmin):
+    list_display = ["unit", "name", "valid_from", "valid_to"]
+    search_fields = ["unit__code", "name"]
+    raw_id_fields = ["unit"]

@@ -28,6 +28,7 @@ from .serializers import (
     ReportInputSerializer,
     ReportPrivateSerializer,
     ReportPublicSerializer,
+    report_created_data,
     report_feature,
 )
 
@@ -183,7 +184,8 @@ class ReportCollectionView(APIView):
             return validation_response(exc)
         except services.IdempotencyConflict as exc:
             return Response({"detail": str(exc)}, status=409)
-        return Response(ReportCreatedSerializer(report).data, status=201)
+        attachments = list(report.attachments.all()) if values["attachments"] else []
+        return Response(report_created_data(report, attachments), status=201)
 
 
 def _viewer_is_staff(request: Request, report: Report) -> bool:

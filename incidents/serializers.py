@@ -248,6 +248,47 @@ class ReportPrivateSerializer(ReportPublicSerializer):
         return list(EventSerializer(events, many=True).data)
 
 
+_DATETIME = serializers.DateTimeField()
+
+
+def report_created_data(report: Report, attachments: list[Attachment]) -> dict[str, Any]:
+    """The 201 answer to an intake, built from the report in memory (ReportCreatedSerializer documents it).
+
+    Intake is the busiest write path; building DRF serializer fields for every
+    request cost more than storing the report.
+    """
+    from .services import reporter_token
+
+    return {
+        "code": report.code,
+        "kind": report.kind,
+        "category": {"code": report.category.code, "name": report.category.name},
+        "title": report.title,
+        "description": report.description,
+        "address": report.address,
+        "location": {"type": "Point", "coordinates": [round(report.location.x, 6), round(report.location.y, 6)]},
+        "ward": _unit(report.ward),
+        "district": _unit(report.district),
+        "province": _unit(report.province),
+        "agency": _unit(report.agency),
+        "status": report.status,
+        "status_label": report.get_status_display(),
+        "deadline": report.deadline.isoformat(),
+        "is_overdue": report.is_overdue,
+        "rejection_reason": report.rejection_reason,
+        "created_at": _DATETIME.to_representation(report.created_at),
+        "completed_at": None,
+        "occurred_at": _DATETIME.to_representation(report.occurred_at) if report.occurred_at else None,
+        "reporter_name": report.public_reporter_name,
+        "support_count": report.support_count,
+        "satisfied": report.satisfied,
+        "answer": None,
+        "attachments": list(AttachmentSerializer(attachments, many=True).data),
+        "url": reverse("report-detail-page", args=[report.code]),
+        "token": reporter_token(report),
+    }
+
+
 def report_feature(report: Report, data: dict[str, Any]) -> dict[str, Any]:
     properties = {key: value for key, value in data.items() if key != "location"}
     return {"type": "Feature", "id": report.code, "geometry": data["location"], "properties": properties}

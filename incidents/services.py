@@ -170,8 +170,19 @@ def report_route(*, lng: float, lat: float, category: Category) -> Routing:
     return Routing(location=location, agency=agency_for(location=location, category=category))
 
 
+_AGENCY_COLUMNS = [
+    "id",
+    "code",
+    "name",
+    "level",
+    "parent_id",
+    "email",
+    "phone",
+    "answer_requires_approval",
+    "is_active",
+]
 _AGENCY_SQL = f"""
-    SELECT a.id FROM {Agency._meta.db_table} a
+    SELECT {", ".join("a." + column for column in _AGENCY_COLUMNS)} FROM {Agency._meta.db_table} a
     JOIN {Agency.jurisdiction.through._meta.db_table} j ON j.agency_id = a.id
     JOIN {AdminUnit._meta.db_table} u ON u.id = j.adminunit_id
     CROSS JOIN LATERAL (
@@ -191,7 +202,7 @@ def agency_for(*, location: Location, category: Category) -> Agency | None:
     with connection.cursor() as cursor:
         cursor.execute(_AGENCY_SQL, {"category": category.pk, "units": [unit.id for unit in location.chain]})
         row = cursor.fetchone()
-    return Agency.objects.get(pk=row[0]) if row else None
+    return Agency(**dict(zip(_AGENCY_COLUMNS, row, strict=True))) if row else None
 
 
 def _next_code(day: Any) -> str:

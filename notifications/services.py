@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from . import tasks
@@ -51,19 +51,51 @@ def notification_enqueue(
     """
     _check_recipient(channel, recipient)
     fields = {"channel": channel, "recipient": recipient, "subject": subject, "body": body}
-    with transaction.atomic():
+    # No savepoint: nothing here is meant to fail on its own, and intake
+    # (the hot path) calls this once or twice per report.
+    with transaction.atomic(savepoint=False):
         if dedupe_key is None:
             notification = Notification.objects.create(**fields)
-            created = True
         else:
-            # get_or_create inserts in a savepoint and, when a concurrent
-            # transaction inserted the same key first, waits for it and reads
-            # its row: only one of them defers a job.
-            notification, created = Notification.objects.get_or_create(dedupe_key=dedupe_key, defaults=fields)
-        if created:
-            # The Django connector writes the job on Django's own connection,
-            # so it commits or rolls back together with the row above.
-            tasks.deliver_notification.defer(notification_id=notification.pk)
+            inserted = _insert_once(dedupe_key=dedupe_key, **fields)
+            if inserted is None:
+                return Notification.objects.get(dedupe_key=dedupe_key)
+            notification = inserted
+        # The Django connector writes the job on Django's own connection,
+        # so it commits or rolls back together with the row above.
+        tasks.deliver_notification.defer(notification_id=notification.pk)
+    return notification
+
+
+def _insert_once(*, dedupe_key: str, **fields: str) -> Notification | None:
+    """Insert unless the key exists; None when it does.
+
+    ON CONFLICT DO NOTHING waits for a concurrent transaction inserting the same
+    key and then skips, so only one of them queues a job.
+    """
+    notification = Notification(dedupe_key=dedupe_key, created_at=timezone.now(), **fields)
+    table = connection.ops.quote_name(Notification._meta.db_table)
+    columns = [
+        "channel",
+        "recipient",
+        "subject",
+        "body",
+        "status",
+        "attempts",
+        "last_error",
+        "dedupe_key",
+        "created_at",
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))}) "  # noqa: S608
+            "ON CONFLICT (dedupe_key) DO NOTHING RETURNING id",
+            [getattr(notification, column) for column in columns],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    notification.pk = row[0]
     return notification
 
 

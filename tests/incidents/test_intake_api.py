@@ -257,3 +257,13 @@ def test_events_record_the_intake(client: Client, demo: None) -> None:
     code = _post(client, _payload()).json()["code"]
     created = ReportEvent.objects.get(report__code=code, action="created")
     assert created.ip_address == "127.0.0.1"
+
+
+def test_the_created_answer_matches_its_documented_shape(client: Client, demo: None) -> None:
+    from incidents.serializers import ReportCreatedSerializer
+
+    body = _post(client, _payload()).json()
+    assert set(body) == set(ReportCreatedSerializer().fields)
+    stored = client.get(f"/api/v1/reports/{body['code']}/").json()
+    for key in ("code", "ward", "district", "province", "agency", "deadline", "created_at", "location", "status"):
+        assert body[key] == stored[key], key

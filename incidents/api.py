@@ -21,6 +21,7 @@ from accounts.selectors import agency_ids_for, is_administrator
 from geo.gis import CoordinateError, parse_lat_lng
 
 from . import selectors, services
+from .geocoding import geocode
 from .models import Agency, Category, Report, ReportKind, ReportStatus
 from .serializers import (
     CategorySerializer,
@@ -259,6 +260,7 @@ class PlaceSearchView(APIView):
                 "parent": serializers.CharField(),
                 "lat": serializers.FloatField(),
                 "lng": serializers.FloatField(),
+                "source": serializers.ChoiceField(choices=["boundary", "geocoder"]),
             },
             many=True,
         ),
@@ -267,7 +269,22 @@ class PlaceSearchView(APIView):
         query = request.query_params.get("q", "").strip()[:100]
         if len(query) < 2:
             return Response({"detail": "Hãy nhập ít nhất 2 ký tự."}, status=400)
-        return Response([place.__dict__ for place in selectors.places_search(query)])
+        places = [{**place.__dict__, "source": "boundary"} for place in selectors.places_search(query)]
+        # Street addresses come from the configured geocoder, after our own unit names.
+        places += [
+            {
+                "code": "",
+                "name": found.name,
+                "kind": "Địa chỉ",
+                "level": 0,
+                "parent": "",
+                "lat": found.lat,
+                "lng": found.lng,
+                "source": "geocoder",
+            }
+            for found in geocode(query)
+        ]
+        return Response(places)
 
 
 # --- Workflow ---------------------------------------------------------------------

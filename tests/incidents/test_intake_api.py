@@ -267,3 +267,26 @@ def test_the_created_answer_matches_its_documented_shape(client: Client, demo: N
     stored = client.get(f"/api/v1/reports/{body['code']}/").json()
     for key in ("code", "ward", "district", "province", "agency", "deadline", "created_at", "location", "status"):
         assert body[key] == stored[key], key
+
+
+def test_place_search_adds_street_addresses_from_the_geocoder(client: Client, demo: None, settings: Any) -> None:
+    from tests.geocoder_server import GeocoderServer, Place
+
+    street = Place("Đường 30/4, Phường 1, Thành phố Tây Ninh, Tây Ninh, Việt Nam", 11.3101, 106.0987)
+    with GeocoderServer(places=[street]) as server:
+        settings.GEOCODER_URL = server.url
+        found = client.get("/api/v1/places/", {"q": "phuong 1"}).json()
+        assert found[0]["source"] == "boundary" and found[0]["code"] == WARD
+        assert found[-1] == {
+            "code": "",
+            "name": street.display_name,
+            "kind": "Địa chỉ",
+            "level": 0,
+            "parent": "",
+            "lat": 11.3101,
+            "lng": 106.0987,
+            "source": "geocoder",
+        }
+        assert server.requests[0].params["q"] == "phuong 1"
+    settings.GEOCODER_URL = ""
+    assert all(place["source"] == "boundary" for place in client.get("/api/v1/places/", {"q": "phuong 1"}).json())

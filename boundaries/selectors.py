@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.contrib.gis.db.models import GeometryField
+from django.contrib.gis.db.models import GeometryField, PointField
 from django.contrib.gis.db.models.functions import AsGeoJSON
 from django.db import connection, transaction
 from django.db.backends.utils import CursorWrapper
@@ -213,3 +213,17 @@ def with_geojson(units: QuerySet[AdminUnit], *, simplify: float = 0.0, precision
         else "geom"
     )
     return units.select_related("parent").defer("geom").annotate(geojson=AsGeoJSON(geom, precision=precision))
+
+
+class _PointOnSurface(Func):
+    function = "ST_PointOnSurface"
+    output_field = PointField(srid=4326)
+
+
+def unit_point(code: str, *, level: int | None = None) -> tuple[float, float] | None:
+    """A point surely inside the unit in force with this code, as (lng, lat); None if there is none."""
+    units = AdminUnit.objects.current().filter(code=code)
+    if level is not None:
+        units = units.filter(level=level)
+    point = units.annotate(inside=_PointOnSurface("geom")).values_list("inside", flat=True).first()
+    return (point.x, point.y) if point is not None else None

@@ -249,7 +249,10 @@ class NearbyView(APIView):
 class PlaceSearchView(APIView):
     @extend_schema(
         summary="Find wards and districts by name (offline, diacritics ignored)",
-        parameters=[OpenApiParameter("q", OpenApiTypes.STR, required=True)],
+        parameters=[
+            OpenApiParameter("q", OpenApiTypes.STR, required=True),
+            OpenApiParameter("geocode", OpenApiTypes.BOOL, description="1: also ask the street geocoder"),
+        ],
         responses=inline_serializer(
             "Place",
             {
@@ -270,20 +273,22 @@ class PlaceSearchView(APIView):
         if len(query) < 2:
             return Response({"detail": "Hãy nhập ít nhất 2 ký tự."}, status=400)
         places = [{**place.__dict__, "source": "boundary"} for place in selectors.places_search(query)]
-        # Street addresses come from the configured geocoder, after our own unit names.
-        places += [
-            {
-                "code": "",
-                "name": found.name,
-                "kind": "Địa chỉ",
-                "level": 0,
-                "parent": "",
-                "lat": found.lat,
-                "lng": found.lng,
-                "source": "geocoder",
-            }
-            for found in geocode(query)
-        ]
+        # Street addresses come from the configured geocoder, after our own unit names, and only
+        # when asked (the search box asks on Enter): geocoders forbid a query per keystroke.
+        if request.query_params.get("geocode") == "1" and len(query) >= 3:
+            places += [
+                {
+                    "code": "",
+                    "name": found.name,
+                    "kind": "Địa chỉ",
+                    "level": 0,
+                    "parent": "",
+                    "lat": found.lat,
+                    "lng": found.lng,
+                    "source": "geocoder",
+                }
+                for found in geocode(query)
+            ]
         return Response(places)
 
 

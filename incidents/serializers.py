@@ -211,9 +211,6 @@ class ReportCreatedSerializer(ReportPublicSerializer):
 
         return reporter_token(report)
 
-    def get_answer(self, report: Report) -> None:
-        return None  # a new report has none yet
-
 
 class ReporterDetailsSerializer(serializers.ModelSerializer[Report]):
     class Meta:

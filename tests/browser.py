@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
+from django.db import connections
 from playwright.sync_api import Browser, ViewportSize, sync_playwright
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -38,3 +39,6 @@ def chromium() -> Iterator[Browser]:
             yield browser
         finally:
             browser.close()
+            # Queries made while the browser ran used their own connection; left open, it
+            # keeps the test database from being dropped.
+            connections.close_all()

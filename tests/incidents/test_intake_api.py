@@ -275,7 +275,8 @@ def test_place_search_adds_street_addresses_from_the_geocoder(client: Client, de
     street = Place("Đường 30/4, Phường 1, Thành phố Tây Ninh, Tây Ninh, Việt Nam", 11.3101, 106.0987)
     with GeocoderServer(places=[street]) as server:
         settings.GEOCODER_URL = server.url
-        found = client.get("/api/v1/places/", {"q": "phuong 1"}).json()
+        assert all(p["source"] == "boundary" for p in client.get("/api/v1/places/", {"q": "phuong 1"}).json())
+        found = client.get("/api/v1/places/", {"q": "phuong 1", "geocode": "1"}).json()
         assert found[0]["source"] == "boundary" and found[0]["code"] == WARD
         assert found[-1] == {
             "code": "",
@@ -289,4 +290,5 @@ def test_place_search_adds_street_addresses_from_the_geocoder(client: Client, de
         }
         assert server.requests[0].params["q"] == "phuong 1"
     settings.GEOCODER_URL = ""
-    assert all(place["source"] == "boundary" for place in client.get("/api/v1/places/", {"q": "phuong 1"}).json())
+    plain = client.get("/api/v1/places/", {"q": "phuong 1", "geocode": "1"}).json()
+    assert all(place["source"] == "boundary" for place in plain)

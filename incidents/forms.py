@@ -1,0 +1,467 @@
+"""Forms of the report pages: they turn what a person typed into service input and back into messages.
+
+Validation of the report itself (lengths, phone numbers, files, whether the pin lies in our area)
+belongs to incidents.services; the forms only check the shape of the input and the captcha.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from captcha.fields import CaptchaField, CaptchaTextInput
+from django import forms
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.exceptions import ValidationError
+from django.forms.renderers import DjangoTemplates
+from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
+
+from boundaries.models import Level
+from boundaries.selectors import unit_list, unit_point
+
+from .models import ReportKind, ReportStatus
+from .selectors import category_list
+from .services import ReporterInput, ReportInput
+
+# Beyond this many wards the page lists only the wards of the chosen district (a whole country has ~10,000).
+WARD_OPTIONS_MAX = 1500
+ACCEPTED_FILES = (
+    "image/jpeg,image/png,image/webp,image/gif,image/heic,video/*,audio/*,"
+    ".pdf,.doc,.docx,.xls,.xlsx,.ppt,.pptx,.odt,.ods,.amr,.3gp"
+)
+# Where each field-keyed error of services.report_create is shown.
+SERVICE_FIELDS = {
+    "kind": "kind",
+    "category": "category",
+    "title": "title",
+    "description": "description",
+    "address": "address",
+    "location": "lat",
+    "occurred_at": "occurred_at",
+    "attachments": "attachments",
+    "reporter.name": "reporter_name",
+    "reporter.phone": "reporter_phone",
+    "reporter.email": "reporter_email",
+    "reporter.id_number": "reporter_id_number",
+    "reporter.organization_name": "organization_name",
+}
+
+User = AbstractBaseUser | AnonymousUser
+
+
+class FormRenderer(DjangoTemplates):
+    """Django's widget templates plus the project's templates/ folder (for the captcha widget)."""
+
+    @cached_property
+    def engine(self) -> Any:
+        return self.backend(
+            {
+                "APP_DIRS": True,
+                "DIRS": [
+                    Path(forms.__file__).parent / "templates",
+                    Path(settings.BASE_DIR) / "templates",
+                ],
+                "NAME": "incidents-forms",
+                "OPTIONS": {},
+            }
+        )
+
+
+RENDERER = FormRenderer()
+
+
+class MultipleFileInput(forms.FileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    widget = MultipleFileInput
+
+    def clean(self, data: Any, initial: Any = None) -> list[Any]:
+        if not data:
+            return []
+        single = super().clean
+        files = data if isinstance(data, list | tuple) else [data]
+        return [single(item, initial) for item in files]
+
+
+class CaptchaInput(CaptchaTextInput):
+    """The captcha with a Vietnamese alternative text, a button for a new picture and proper labels."""
+
+    template_name = "incidents/captcha_widget.html"
+    # One answer box: a plain label for it, not a fieldset around the hidden key and the box.
+    use_fieldset = False
+
+
+def district_choices(empty_label: Any = None) -> list[tuple[str, Any]]:
+    units = unit_list(level=Level.DISTRICT).order_by("parent__name", "name")
+    return [("", empty_label or _("— Tất cả quận, huyện —"))] + [(u.code, u.name) for u in units]
+
+
+def ward_choices(district: str = "", *, empty_label: Any = None) -> list[Any]:
+    """Wards grouped under their district (or province, where there are no districts)."""
+    units = unit_list(level=Level.WARD).order_by("parent__name", "name")
+    if district and units.count() > WARD_OPTIONS_MAX:
+        units = units.filter(parent__code=district)
+    elif units.count() > WARD_OPTIONS_MAX:
+        units = units.none()
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for unit in units:
+        groups.setdefault(unit.parent.name if unit.parent else "", []).append((unit.code, unit.name))
+    return [("", empty_label or _("— Tất cả phường, xã —"))] + list(groups.items())
+
+
+def _text(attrs: dict[str, Any] | None = None) -> forms.TextInput:
+    return forms.TextInput(attrs=attrs or {})
+
+
+class ReportForm(forms.Form):
+    """The report form (phản ánh / hiến kế); anonymous senders also answer the captcha."""
+
+    default_renderer = RENDERER
+    required_css_class = "required"
+
+    kind = forms.ChoiceField(
+        label=_("Loại"),
+        choices=[(ReportKind.FEEDBACK.value, _("Phản ánh, kiến nghị")), (ReportKind.IDEA.value, _("Hiến kế"))],
+        initial=ReportKind.FEEDBACK.value,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Hãy chọn loại: phản ánh, kiến nghị hoặc hiến kế.")},
+    )
+    category = forms.ChoiceField(
+        label=_("Chuyên mục"),
+        error_messages={
+            "required": _("Hãy chọn chuyên mục."),
+            "invalid_choice": _("Chuyên mục không tồn tại; hãy chọn lại."),
+        },
+    )
+    lat = forms.CharField(required=False, widget=forms.HiddenInput)
+    lng = forms.CharField(required=False, widget=forms.HiddenInput)
+    district = forms.CharField(label=_("Quận, huyện"), required=False, widget=forms.Select)
+    ward = forms.CharField(
+        label=_("Phường, xã"),
+        required=False,
+        widget=forms.Select,
+        help_text=_("Không đặt được ghim trên bản đồ? Chọn phường, xã: phản ánh sẽ được ghim ở giữa phường, xã đó."),
+    )
+    address = forms.CharField(
+        label=_("Địa chỉ chi tiết"),
+        required=False,
+        max_length=300,
+        help_text=_("Số nhà, đường, khu phố, ấp hoặc điểm mốc gần đó."),
+        widget=_text({"autocomplete": "street-address"}),
+    )
+    title = forms.CharField(
+        label=_("Tiêu đề"),
+        max_length=200,
+        help_text=_("Một câu ngắn, ví dụ “Ổ gà lớn trước số 12 đường 30/4”."),
+        error_messages={"required": _("Hãy nhập tiêu đề.")},
+    )
+    description = forms.CharField(
+        label=_("Nội dung"),
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=_("Mô tả vấn đề: chuyện gì, từ khi nào, ảnh hưởng ra sao. Tối đa 5000 ký tự."),
+        error_messages={"required": _("Hãy nhập nội dung phản ánh.")},
+    )
+    occurred_at = forms.DateTimeField(
+        label=_("Thời gian xảy ra"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%d/%m/%Y %H:%M"],
+        help_text=_("Không bắt buộc."),
+        error_messages={"invalid": _("Thời gian không hợp lệ; hãy chọn ngày và giờ.")},
+    )
+    attachments = MultipleFileField(
+        label=_("Tệp đính kèm"),
+        required=False,
+        widget=MultipleFileInput(attrs={"accept": ACCEPTED_FILES}),
+    )
+    reporter_type = forms.ChoiceField(
+        label=_("Gửi với tư cách"),
+        choices=[("individual", _("Cá nhân")), ("organization", _("Tổ chức"))],
+        initial="individual",
+        widget=forms.RadioSelect,
+    )
+    organization_name = forms.CharField(
+        label=_("Tên tổ chức"), required=False, max_length=200, widget=_text({"autocomplete": "organization"})
+    )
+    reporter_name = forms.CharField(
+        label=_("Họ và tên"),
+        max_length=120,
+        widget=_text({"autocomplete": "name"}),
+        error_messages={"required": _("Hãy nhập họ và tên.")},
+    )
+    reporter_phone = forms.CharField(
+        label=_("Số điện thoại"),
+        max_length=30,
+        help_text=_("Có thể bỏ số 0 ở đầu, ví dụ 0912 345 678 hoặc 912 345 678. Không công khai."),
+        widget=forms.TextInput(attrs={"type": "tel", "inputmode": "tel", "autocomplete": "tel"}),
+        error_messages={"required": _("Hãy nhập số điện thoại để nhận kết quả.")},
+    )
+    reporter_email = forms.EmailField(
+        label=_("Thư điện tử (e-mail)"),
+        required=False,
+        max_length=254,
+        help_text=_("Không bắt buộc. Không công khai."),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        error_messages={"invalid": _("Địa chỉ e-mail không hợp lệ, ví dụ ten@example.com.")},
+    )
+    reporter_id_number = forms.CharField(
+        label=_("Số CCCD/CMND"),
+        required=False,
+        max_length=20,
+        help_text=_("Không bắt buộc; 12 chữ số (CCCD) hoặc 9 chữ số (CMND). Không công khai."),
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+    confidential = forms.BooleanField(
+        label=_("Giữ bí mật thông tin cá nhân"),
+        required=False,
+        help_text=_("Tên của bạn sẽ không hiện ở phản ánh; cơ quan xử lý vẫn liên hệ được với bạn."),
+    )
+    is_public = forms.BooleanField(
+        label=_("Đồng ý công khai phản ánh"),
+        required=False,
+        initial=True,
+        help_text=_(
+            "Nội dung, vị trí và kết quả xử lý hiện trên trang tra cứu và bản đồ. Số điện thoại, e-mail và "
+            "số CCCD/CMND không bao giờ được công khai."
+        ),
+    )
+
+    def __init__(self, *args: Any, user: User | None = None, **kwargs: Any) -> None:
+        self.user = user
+        signed_in = bool(user is not None and user.is_authenticated)
+        if signed_in and not args and "data" not in kwargs:
+            initial = kwargs.setdefault("initial", {})
+            initial.setdefault("reporter_name", user.get_full_name() or user.get_username())  # type: ignore[union-attr]
+            initial.setdefault("reporter_email", getattr(user, "email", "") or "")
+            initial.setdefault("reporter_phone", getattr(user, "phone", "") or "")
+        super().__init__(*args, **kwargs)
+        fields = self.fields
+        fields["category"].choices = [("", _("— Chọn chuyên mục —"))] + [  # type: ignore[attr-defined]
+            (c.code, c.name) for c in category_list()
+        ]
+        fields["district"].widget.choices = district_choices(_("— Chọn quận, huyện —"))
+        district = str(self.data.get("district", "")) if self.is_bound else ""
+        fields["ward"].widget.choices = ward_choices(district, empty_label=_("— Chọn phường, xã —"))
+        limit_mb = settings.ATTACHMENT_MAX_BYTES // (1024 * 1024)
+        fields["attachments"].help_text = _(
+            "Ảnh, video, âm thanh, PDF hoặc tài liệu Word, Excel, PowerPoint. Tối đa %(count)s tệp, mỗi tệp "
+            "không quá %(size)s MB."
+        ) % {"count": settings.ATTACHMENT_MAX_COUNT, "size": limit_mb}
+        if signed_in:
+            # Signed-in senders are reached through their account.
+            fields["reporter_phone"].required = False
+        else:
+            fields["captcha"] = CaptchaField(
+                label=_("Mã xác nhận"),
+                help_text=_("Nhập các chữ cái trong ảnh (không phân biệt chữ hoa, chữ thường)."),
+                widget=CaptchaInput,
+                error_messages={
+                    "invalid": _("Mã xác nhận không đúng. Hãy nhập các chữ trong ảnh mới."),
+                    "required": _("Hãy nhập mã xác nhận."),
+                    "incomplete": _("Hãy nhập mã xác nhận."),
+                },
+            )
+
+    @property
+    def has_districts(self) -> bool:
+        return len(self.fields["district"].widget.choices) > 1
+
+    def clean_ward(self) -> str:
+        code = str(self.cleaned_data.get("ward") or "").strip()
+        if code and not unit_list(level=Level.WARD).filter(code=code).exists():
+            raise ValidationError(_("Phường, xã này không có trong danh sách; hãy chọn lại."))
+        return code
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        lat, lng = str(data.get("lat") or "").strip(), str(data.get("lng") or "").strip()
+        if not lat and not lng:
+            ward = data.get("ward")
+            point = unit_point(ward, level=Level.WARD) if ward else None
+            if point is not None:
+                data["lng"], data["lat"] = point
+            elif not self.has_error("ward"):
+                self.add_error("lat", _("Hãy đặt ghim trên bản đồ, hoặc chọn phường, xã nơi xảy ra sự việc."))
+        if data.get("reporter_type") == "organization" and not str(data.get("organization_name") or "").strip():
+            self.add_error("organization_name", _("Hãy nhập tên tổ chức."))
+        return data
+
+    def to_input(self) -> ReportInput:
+        data = self.cleaned_data
+        organization = data.get("reporter_type") == "organization"
+        return ReportInput(
+            kind=data["kind"],
+            category=data["category"],
+            title=data["title"],
+            description=data["description"],
+            lng=data["lng"],
+            lat=data["lat"],
+            address=data.get("address") or "",
+            occurred_at=data.get("occurred_at"),
+            reporter=ReporterInput(
+                name=data.get("reporter_name") or "",
+                phone=data.get("reporter_phone") or "",
+                email=data.get("reporter_email") or "",
+                id_number=data.get("reporter_id_number") or "",
+                is_organization=organization,
+                organization_name=(data.get("organization_name") or "") if organization else "",
+                confidential=bool(data.get("confidential")),
+            ),
+            is_public=bool(data.get("is_public")),
+        )
+
+    def add_service_errors(self, exc: ValidationError) -> None:
+        """Show the service's field-keyed messages on the fields they are about."""
+        if not hasattr(exc, "error_dict"):
+            self.add_error(None, exc.messages)
+            return
+        for key, messages in exc.message_dict.items():
+            field = SERVICE_FIELDS.get(key)
+            self.add_error(field if field in self.fields else None, messages)
+
+    @property
+    def location_errors(self) -> list[str]:
+        return [*self.errors.get("lat", []), *self.errors.get("lng", [])]
+
+    def error_summary(self) -> list[tuple[str, str]]:
+        """(anchor, message) for every error, in the order of the page, for the box at the top."""
+        items: list[tuple[str, str]] = [("", str(message)) for message in self.non_field_errors()]
+        order = [
+            "kind",
+            "category",
+            "lat",
+            "lng",
+            "district",
+            "ward",
+            "address",
+            "title",
+            "description",
+            "occurred_at",
+            "attachments",
+            "reporter_type",
+            "organization_name",
+            "reporter_name",
+            "reporter_phone",
+            "reporter_email",
+            "reporter_id_number",
+            "confidential",
+            "is_public",
+            "captcha",
+        ]
+        for name in order:
+            for message in self.errors.get(name, []):
+                if name in ("lat", "lng"):
+                    anchor = "location"
+                elif name in ("kind", "reporter_type"):
+                    anchor = f"id_{name}_0"
+                elif name == "captcha":
+                    anchor = "id_captcha_1"
+                else:
+                    anchor = f"id_{name}"
+                items.append((anchor, str(message)))
+        return items
+
+
+STATUS_CHOICES = [("", _("— Mọi trạng thái —")), ("open", _("Chưa hoàn thành"))] + [
+    (value, label) for value, label in ReportStatus.choices
+]
+
+
+class ReportSearchForm(forms.Form):
+    """The look-up form of the public list; every field is optional."""
+
+    default_renderer = RENDERER
+
+    q = forms.CharField(
+        label=_("Tìm theo mã, tiêu đề, nội dung hoặc địa chỉ"),
+        required=False,
+        max_length=200,
+        widget=forms.TextInput(attrs={"type": "search"}),
+    )
+    district = forms.CharField(label=_("Quận, huyện"), required=False, widget=forms.Select)
+    ward = forms.CharField(label=_("Phường, xã"), required=False, widget=forms.Select)
+    category = forms.CharField(label=_("Chuyên mục"), required=False, widget=forms.Select)
+    kind = forms.ChoiceField(
+        label=_("Loại"),
+        required=False,
+        choices=[
+            ("", _("— Phản ánh và hiến kế —")),
+            (ReportKind.FEEDBACK.value, _("Phản ánh, kiến nghị")),
+            (ReportKind.IDEA.value, _("Hiến kế")),
+        ],
+        error_messages={"invalid_choice": _("Loại không hợp lệ.")},
+    )
+    status = forms.ChoiceField(
+        label=_("Trạng thái"),
+        required=False,
+        choices=STATUS_CHOICES,
+        error_messages={"invalid_choice": _("Trạng thái không hợp lệ.")},
+    )
+    date_from = forms.DateField(
+        label=_("Gửi từ ngày"),
+        required=False,
+        input_formats=["%Y-%m-%d", "%d/%m/%Y"],
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"invalid": _("Ngày không hợp lệ; hãy nhập theo dạng ngày/tháng/năm, ví dụ 31/12/2024.")},
+    )
+    date_to = forms.DateField(
+        label=_("Đến ngày"),
+        required=False,
+        input_formats=["%Y-%m-%d", "%d/%m/%Y"],
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"invalid": _("Ngày không hợp lệ; hãy nhập theo dạng ngày/tháng/năm, ví dụ 31/12/2024.")},
+    )
+    sender_name = forms.CharField(
+        label=_("Họ tên người gửi"),
+        required=False,
+        max_length=120,
+        help_text=_("Chỉ tìm đúng người gửi: nhập đủ họ và tên."),
+    )
+    sender_phone = forms.CharField(
+        label=_("Số điện thoại người gửi"),
+        required=False,
+        max_length=30,
+        help_text=_("Chỉ tìm đúng người gửi: nhập đủ số điện thoại. Phản ánh giữ bí mật người gửi không hiện."),
+        widget=forms.TextInput(attrs={"type": "tel", "inputmode": "tel"}),
+    )
+
+    ADVANCED = ("district", "ward", "category", "kind", "status", "date_from", "date_to", "sender_name", "sender_phone")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["district"].widget.choices = district_choices()
+        district = str(self.data.get("district", "")) if self.is_bound else ""
+        self.fields["ward"].widget.choices = ward_choices(district)
+        self.fields["category"].widget.choices = [("", _("— Mọi chuyên mục —"))] + [
+            (c.code, c.name) for c in category_list()
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and start > end:
+            self.add_error("date_to", _("“Đến ngày” phải sau hoặc bằng “Gửi từ ngày”."))
+        return data
+
+    @property
+    def advanced_used(self) -> bool:
+        return self.is_bound and any(str(self.data.get(name, "")).strip() for name in self.ADVANCED)
+
+    @property
+    def has_districts(self) -> bool:
+        return len(self.fields["district"].widget.choices) > 1
+
+    def filters(self) -> dict[str, Any]:
+        """The valid values only: a bad date is reported on its field and left out of the search."""
+        if not self.is_bound:
+            return {}
+        self.is_valid()
+        values = {name: value for name, value in self.cleaned_data.items() if value not in (None, "")}
+        if "date_to" in self.errors:
+            values.pop("date_to", None)
+        return values

@@ -1,0 +1,572 @@
+/* The report form's map: place or drag a pin (or use "my location", the district/ward selects or the
+ * place search), show which ward it falls in, and offer open reports nearby before a duplicate is sent.
+ * The form works without this script: the server then pins the report in the chosen ward. */
+(function () {
+  "use strict";
+
+  var form = document.getElementById("report-form");
+  if (!form || !window.L || !window.GeoMap) return;
+  var text = JSON.parse(document.getElementById("report-form-text").textContent);
+  var data = form.dataset;
+
+  function $(id) { return document.getElementById(id); }
+  function say(template, values) {
+    return template.replace(/\{(\w+)\}/g, function (_, key) { return values && key in values ? values[key] : ""; });
+  }
+  function getJSON(url) {
+    return fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" }).then(function (r) {
+      return r.json().catch(function () { return {}; }).then(function (body) {
+        return { ok: r.ok, status: r.status, body: body };
+      });
+    });
+  }
+  function query(params) {
+    return Object.keys(params).map(function (k) {
+      return encodeURIComponent(k) + "=" + encodeURIComponent(params[k]);
+    }).join("&");
+  }
+  function el(tag, attrs, children) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (key) {
+      if (key === "text") node.textContent = attrs[key];
+      else if (key === "className") node.className = attrs[key];
+      else node.setAttribute(key, attrs[key]);
+    });
+    (children || []).forEach(function (child) { if (child) node.appendChild(child); });
+    return node;
+  }
+
+  Array.prototype.forEach.call(form.querySelectorAll(".js-only"), function (node) { node.hidden = false; });
+
+  var latInput = form.elements.lat;
+  var lngInput = form.elements.lng;
+  var districtSelect = form.elements.district || null;
+  var wardSelect = form.elements.ward;
+  var categorySelect = form.elements.category;
+  var pinStatus = $("pin-status");
+  var signedIn = data.signedIn === "1";
+
+  function setStatus(message, kind) {
+    pinStatus.textContent = message;
+    pinStatus.className = "pin-status" + (kind ? " pin-status-" + kind : "");
+  }
+
+  // --- Map and pin -------------------------------------------------------------------------------
+  var centre = data.center.split(",").map(Number);
+  var map = GeoMap.create("report-map", {
+    center: centre,
+    zoom: 10,
+    tileUrl: data.tileUrl,
+    attribution: data.attribution,
+    onTilesUnavailable: function () { $("map-note").hidden = false; }
+  });
+  var icon = L.icon({
+    iconUrl: data.icon,
+    iconRetinaUrl: data.icon2x,
+    shadowUrl: data.iconShadow,
+    iconSize: [25, 41],
+    iconAnchor: [12, 41],
+    shadowSize: [41, 41]
+  });
+  var marker = null;
+  var highlight = null;
+  var locatedWard = "";
+  var locatedDistrict = "";
+  var locateSeq = 0;
+  // The view the person asked for; map.js fits the whole province once its outline arrives, which must
+  // not undo a view chosen before that.
+  var chosenView = null;
+  function setView(apply) {
+    chosenView = apply;
+    apply();
+  }
+
+  function showPin(latlng) {
+    if (!marker) {
+      marker = L.marker(latlng, { draggable: true, icon: icon, alt: text.pinAlt || "", keyboard: true }).addTo(map);
+      marker.on("dragend", function () { pinMoved(marker.getLatLng()); });
+    } else {
+      marker.setLatLng(latlng);
+    }
+    $("pin-clear").hidden = false;
+  }
+
+  function setPin(latlng) {
+    showPin(latlng);
+    pinMoved(latlng);
+  }
+
+  function pinMoved(latlng) {
+    latInput.value = latlng.lat.toFixed(6);
+    lngInput.value = latlng.lng.toFixed(6);
+    locate(latlng);
+    checkNearby();
+  }
+
+  function clearPin(message) {
+    if (marker) { map.removeLayer(marker); marker = null; }
+    latInput.value = "";
+    lngInput.value = "";
+    locatedWard = "";
+    locatedDistrict = "";
+    $("pin-clear").hidden = true;
+    hideNearby();
+    setStatus(message || text.pinCleared, "");
+  }
+
+  function placeName(location) {
+    var parts = [];
+    if (location.ward) parts.push(location.ward.name);
+    if (location.district) parts.push(location.district.name);
+    if (location.province && !location.district) parts.push(location.province.name);
+    return parts.join(", ");
+  }
+
+  function locate(latlng) {
+    var seq = ++locateSeq;
+    setStatus(text.locating, "busy");
+    getJSON(data.locateUrl + "?" + query({ lat: latlng.lat.toFixed(6), lng: latlng.lng.toFixed(6) }))
+      .then(function (res) {
+        if (seq !== locateSeq) return;
+        if (res.ok) {
+          var message = say(text.located, { place: placeName(res.body) });
+          if (res.body.distance_m > 0) message += " " + say(text.nearEdge, { metres: Math.round(res.body.distance_m) });
+          setStatus(message, "ok");
+          syncSelects(res.body);
+        } else if (res.status === 404) {
+          locatedWard = "";
+          locatedDistrict = "";
+          setStatus(text.outside, "error");
+        } else {
+          setStatus(res.body.detail || text.locateFailed, "error");
+        }
+      })
+      .catch(function () { if (seq === locateSeq) setStatus(text.locateFailed, "error"); });
+  }
+
+  map.on("click", function (e) { setPin(e.latlng); });
+  // Our boundaries are drawn as clickable shapes (they show their names); a click on one places the pin too.
+  map.on("layeradd", function (e) {
+    if (!(e.layer instanceof L.Path)) return;
+    e.layer.on("click", function (ev) { setPin(ev.latlng); });
+    var props = e.layer.feature && e.layer.feature.properties;
+    if (props && props.level === 1 && chosenView) setTimeout(chosenView, 0);
+  });
+
+  $("pin-centre").addEventListener("click", function () {
+    setPin(map.getCenter());
+  });
+  $("pin-clear").addEventListener("click", function () { clearPin(); });
+
+  $("my-location").addEventListener("click", function () {
+    if (!navigator.geolocation) { setStatus(text.geoUnsupported, "error"); return; }
+    setStatus(text.geoLocating, "busy");
+    navigator.geolocation.getCurrentPosition(function (position) {
+      var latlng = L.latLng(position.coords.latitude, position.coords.longitude);
+      setView(function () { map.setView(latlng, Math.max(map.getZoom(), 16)); });
+      setPin(latlng);
+    }, function (error) {
+      setStatus(error.code === 1 ? text.geoDenied : text.geoFailed, "error");
+    }, { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
+  });
+
+  // --- District and ward ---------------------------------------------------------------------------
+  function unitUrl(code) { return data.unitUrl.replace("CODE", encodeURIComponent(code)); }
+
+  function showUnit(code) {
+    return getJSON(unitUrl(code) + "?simplify=0.0002").then(function (res) {
+      if (!res.ok) return;
+      if (highlight) map.removeLayer(highlight);
+      highlight = L.geoJSON(res.body, {
+        style: function () { return { color: "#b45309", weight: 3, fill: true, fillOpacity: 0.06 }; }
+      }).addTo(map);
+      var bounds = highlight.getBounds();
+      setView(function () { map.fitBounds(bounds, { maxZoom: 16 }); });
+    });
+  }
+
+  function fillWards(district, selected) {
+    if (!district) return Promise.resolve();
+    return getJSON(data.unitsUrl + "?" + query({ level: 3, parent: district, limit: 1000 })).then(function (res) {
+      if (!res.ok) return;
+      var units = (res.body.results || []).slice().sort(function (a, b) { return a.name.localeCompare(b.name, "vi"); });
+      wardSelect.innerHTML = "";
+      wardSelect.appendChild(el("option", { value: "", text: text.wardPlaceholder }));
+      units.forEach(function (unit) { wardSelect.appendChild(el("option", { value: unit.code, text: unit.name })); });
+      wardSelect.value = selected || "";
+    });
+  }
+
+  function syncSelects(location) {
+    locatedWard = location.ward ? location.ward.code : "";
+    locatedDistrict = location.district ? location.district.code : "";
+    if (districtSelect && location.district && districtSelect.value !== location.district.code) {
+      districtSelect.value = location.district.code;
+      fillWards(location.district.code, locatedWard);
+    } else if (location.ward) {
+      wardSelect.value = location.ward.code;
+    }
+  }
+
+  function chooseDistrict(code, name) {
+    if (marker && code && code !== locatedDistrict) clearPin(say(text.unitChosen, { name: name }));
+    else setStatus(say(text.unitChosen, { name: name }), "");
+    fillWards(code, "");
+    if (code) showUnit(code);
+  }
+
+  function chooseWard(code, name) {
+    if (marker && code !== locatedWard) clearPin(say(text.unitChosen, { name: name }));
+    else setStatus(say(text.unitChosen, { name: name }), "");
+    if (code) showUnit(code);
+  }
+
+  if (districtSelect) {
+    districtSelect.addEventListener("change", function () {
+      var option = districtSelect.options[districtSelect.selectedIndex];
+      chooseDistrict(districtSelect.value, option ? option.text : "");
+    });
+  }
+  wardSelect.addEventListener("change", function () {
+    var option = wardSelect.options[wardSelect.selectedIndex];
+    if (wardSelect.value) chooseWard(wardSelect.value, option.text);
+  });
+
+  // --- Place search (a combobox with a listbox of results) ------------------------------------------
+  var placeInput = $("place-q");
+  var placeList = $("place-results");
+  var placeStatus = $("place-status");
+  var places = [];
+  var active = -1;
+  var placeTimer = null;
+  var placeSeq = 0;
+
+  function closePlaces() {
+    placeList.hidden = true;
+    placeInput.setAttribute("aria-expanded", "false");
+    placeInput.removeAttribute("aria-activedescendant");
+    active = -1;
+  }
+
+  function setActive(index) {
+    var items = placeList.children;
+    if (active >= 0 && items[active]) items[active].setAttribute("aria-selected", "false");
+    active = index;
+    if (active >= 0 && items[active]) {
+      items[active].setAttribute("aria-selected", "true");
+      placeInput.setAttribute("aria-activedescendant", items[active].id);
+      items[active].scrollIntoView({ block: "nearest" });
+    } else {
+      placeInput.removeAttribute("aria-activedescendant");
+    }
+  }
+
+  function renderPlaces() {
+    placeList.innerHTML = "";
+    places.forEach(function (place, index) {
+      var item = el("li", { id: "place-option-" + index, role: "option", "aria-selected": "false", className: "combobox-option" }, [
+        el("span", { className: "option-name", text: place.name }),
+        place.parent ? el("span", { className: "option-parent", text: place.parent }) : null
+      ]);
+      item.addEventListener("mousedown", function (e) { e.preventDefault(); });
+      item.addEventListener("click", function () { pickPlace(index); });
+      placeList.appendChild(item);
+    });
+    placeList.hidden = places.length === 0;
+    placeInput.setAttribute("aria-expanded", places.length ? "true" : "false");
+    active = -1;
+  }
+
+  // Typing searches our own ward and district names; Enter also asks the street geocoder (when the server
+  // has one), which must not be queried on every keystroke.
+  function searchPlaces(explicit) {
+    var q = placeInput.value.trim();
+    if (q.length < 2) { places = []; renderPlaces(); placeStatus.textContent = ""; return; }
+    var seq = ++placeSeq;
+    var params = { q: q };
+    if (explicit) params.geocode = 1;
+    placeStatus.textContent = text.placesSearching;
+    getJSON(data.placesUrl + "?" + query(params)).then(function (res) {
+      if (seq !== placeSeq) return;
+      places = res.ok && Array.isArray(res.body) ? res.body : [];
+      renderPlaces();
+      placeStatus.textContent = places.length ? say(text.placesFound, { count: places.length }) : text.placesNone;
+    }).catch(function () {
+      if (seq === placeSeq) placeStatus.textContent = text.placesFailed;
+    });
+  }
+
+  function pickPlace(index) {
+    var place = places[index];
+    if (!place) return;
+    placeInput.value = place.name;
+    closePlaces();
+    if (!place.code) {
+      // A street address from the geocoder: its point is the pin.
+      var latlng = L.latLng(place.lat, place.lng);
+      setView(function () { map.setView(latlng, 17); });
+      setPin(latlng);
+      return;
+    }
+    if (place.level === 2 && districtSelect) {
+      districtSelect.value = place.code;
+      chooseDistrict(place.code, place.name);
+      return;
+    }
+    // A ward: its district comes from locating its inner point.
+    getJSON(data.locateUrl + "?" + query({ lat: place.lat, lng: place.lng })).then(function (res) {
+      if (res.ok && res.body.district && districtSelect) {
+        districtSelect.value = res.body.district.code;
+        return fillWards(res.body.district.code, place.code);
+      }
+      wardSelect.value = place.code;
+    }).then(function () {
+      chooseWard(place.code, place.name);
+    });
+  }
+
+  placeInput.addEventListener("input", function () {
+    clearTimeout(placeTimer);
+    placeTimer = setTimeout(function () { searchPlaces(false); }, 250);
+  });
+  placeInput.addEventListener("keydown", function (e) {
+    if (e.key === "ArrowDown") {
+      e.preventDefault();
+      if (placeList.hidden && places.length) { placeList.hidden = false; placeInput.setAttribute("aria-expanded", "true"); }
+      setActive(Math.min(active + 1, places.length - 1));
+    } else if (e.key === "ArrowUp") {
+      e.preventDefault();
+      setActive(Math.max(active - 1, 0));
+    } else if (e.key === "Enter") {
+      // Enter in the search box must never send the report.
+      e.preventDefault();
+      if (active >= 0) pickPlace(active);
+      else if (places.length === 1) pickPlace(0);
+      else { clearTimeout(placeTimer); searchPlaces(true); }
+    } else if (e.key === "Escape") {
+      if (!placeList.hidden) { e.preventDefault(); closePlaces(); }
+    }
+  });
+  placeInput.addEventListener("blur", function () { setTimeout(closePlaces, 150); });
+
+  // --- Nearby open reports ("Đã có người phản ánh vấn đề này?") ---------------------------------------
+  var nearby = $("nearby");
+  var nearbyList = $("nearby-list");
+  var nearbyStatus = $("nearby-status");
+  var contact = $("support-contact");
+  var supportError = $("support-error");
+  var nearbySeq = 0;
+  var supportCode = "";
+
+  function hideNearby() {
+    nearbySeq++;
+    nearby.hidden = true;
+    nearbyList.innerHTML = "";
+    contact.hidden = true;
+  }
+
+  function checkNearby() {
+    if (!categorySelect.value || !latInput.value) { hideNearby(); return; }
+    var seq = ++nearbySeq;
+    getJSON(data.nearbyUrl + "?" + query({ lat: latInput.value, lng: lngInput.value, category: categorySelect.value }))
+      .then(function (res) {
+        if (seq !== nearbySeq) return;
+        var reports = res.ok && Array.isArray(res.body) ? res.body : [];
+        if (!reports.length) { nearby.hidden = true; nearbyList.innerHTML = ""; return; }
+        renderNearby(reports);
+        nearbyStatus.textContent = say(text.nearbyFound, { count: reports.length });
+      })
+      .catch(function () { /* the check only helps; sending still works */ });
+  }
+
+  function renderNearby(reports) {
+    nearbyList.innerHTML = "";
+    nearbyList.hidden = false;
+    $("nearby-intro").hidden = false;
+    $("support-done").hidden = true;
+    contact.hidden = true;
+    reports.forEach(function (report) {
+      var picture = (report.attachments || []).filter(function (a) { return a.thumbnail_url; })[0];
+      var date = new Date(report.created_at);
+      var button = el("button", { type: "button", className: "button-secondary", text: text.support });
+      button.addEventListener("click", function () { startSupport(report.code, button); });
+      var titleId = "nearby-" + report.code;
+      button.setAttribute("aria-describedby", titleId);
+      nearbyList.appendChild(el("li", { className: "nearby-item" }, [
+        picture ? el("img", { src: picture.thumbnail_url, alt: "", width: "96", height: "72", loading: "lazy" }) : el("span", { className: "nearby-nopic", "aria-hidden": "true" }),
+        el("div", { className: "nearby-body" }, [
+          el("a", { id: titleId, href: report.url, target: "_blank", rel: "noopener", className: "nearby-title" }, [
+            document.createTextNode(report.title + " "),
+            el("span", { className: "visually-hidden", text: text.opensNewTab })
+          ]),
+          el("p", { className: "meta" }, [
+            el("span", { className: "status status-" + report.status, text: report.status_label }),
+            document.createTextNode(" · " + report.code + " · " + say(text.sentOn, { date: date.toLocaleDateString("vi-VN") }))
+          ]),
+          button
+        ])
+      ]));
+    });
+    nearby.hidden = false;
+  }
+
+  function mainContact() {
+    return {
+      name: form.elements.reporter_name.value.trim(),
+      phone: form.elements.reporter_phone.value.trim(),
+      email: form.elements.reporter_email.value.trim()
+    };
+  }
+
+  function startSupport(code, button) {
+    supportCode = code;
+    var person = mainContact();
+    if (person.name && (person.phone || person.email || signedIn)) {
+      sendSupport(person, button);
+      return;
+    }
+    $("support-name").value = person.name;
+    $("support-phone").value = person.phone;
+    $("support-email").value = person.email;
+    supportError.hidden = true;
+    contact.hidden = false;
+    var first = !person.name ? "support-name" : "support-phone";
+    $(first).focus();
+  }
+
+  function sendSupport(person, button) {
+    var csrf = form.elements.csrfmiddlewaretoken ? form.elements.csrfmiddlewaretoken.value : "";
+    var sendButton = button || $("support-send");
+    var label = sendButton.textContent;
+    sendButton.disabled = true;
+    sendButton.textContent = text.supportSending;
+    fetch(data.supportUrl.replace("CODE", encodeURIComponent(supportCode)), {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrf },
+      body: JSON.stringify(person)
+    }).then(function (r) {
+      return r.json().catch(function () { return {}; }).then(function (body) { return { ok: r.ok, body: body }; });
+    }).then(function (res) {
+      sendButton.disabled = false;
+      sendButton.textContent = label;
+      if (!res.ok) { showSupportError(res.body.detail || text.supportFailed, person); return; }
+      contact.hidden = true;
+      var done = $("support-done");
+      done.innerHTML = "";
+      done.appendChild(el("p", { text: say(text.supportDone, { code: res.body.code || supportCode }) }));
+      done.appendChild(el("p", {}, [el("a", { href: res.body.url || "#", text: say(text.supportView, { code: res.body.code || supportCode }) })]));
+      done.hidden = false;
+      nearbyList.hidden = true;
+      $("nearby-intro").hidden = true;
+      done.focus();
+    }).catch(function () {
+      sendButton.disabled = false;
+      sendButton.textContent = label;
+      showSupportError(text.supportFailed, person);
+    });
+  }
+
+  function showSupportError(message, person) {
+    $("support-name").value = person.name;
+    $("support-phone").value = person.phone;
+    $("support-email").value = person.email;
+    contact.hidden = false;
+    supportError.textContent = message;
+    supportError.hidden = false;
+    supportError.setAttribute("role", "alert");
+  }
+
+  $("support-send").addEventListener("click", function () {
+    var person = {
+      name: $("support-name").value.trim(),
+      phone: $("support-phone").value.trim(),
+      email: $("support-email").value.trim()
+    };
+    if (!person.name || !(person.phone || person.email || signedIn)) {
+      showSupportError(text.supportNeedContact, person);
+      return;
+    }
+    // What the person typed here also fills the sender's part of the form.
+    if (!form.elements.reporter_name.value.trim()) form.elements.reporter_name.value = person.name;
+    if (!form.elements.reporter_phone.value.trim()) form.elements.reporter_phone.value = person.phone;
+    if (!form.elements.reporter_email.value.trim()) form.elements.reporter_email.value = person.email;
+    sendSupport(person, null);
+  });
+  $("support-cancel").addEventListener("click", function () { contact.hidden = true; });
+  categorySelect.addEventListener("change", checkNearby);
+
+  // --- Sender: organisation name only for organisations -----------------------------------------------
+  var organization = $("organization-field");
+  function toggleOrganization() {
+    var checked = form.querySelector("input[name=reporter_type]:checked");
+    organization.hidden = !(checked && checked.value === "organization");
+  }
+  Array.prototype.forEach.call(form.querySelectorAll("input[name=reporter_type]"), function (radio) {
+    radio.addEventListener("change", toggleOrganization);
+  });
+  toggleOrganization();
+
+  // --- Attachments: say what was chosen and what will be refused -------------------------------------
+  var fileInput = form.elements.attachments;
+  var fileList = $("file-list");
+  var fileStatus = $("file-status");
+  var maxFiles = Number(data.maxFiles);
+  var maxBytes = Number(data.maxBytes);
+  function sizeText(bytes) {
+    return bytes >= 1048576 ? (bytes / 1048576).toFixed(1).replace(".", ",") + " MB" : Math.max(1, Math.round(bytes / 1024)) + " KB";
+  }
+  fileInput.addEventListener("change", function () {
+    var files = Array.prototype.slice.call(fileInput.files || []);
+    fileList.innerHTML = "";
+    var problems = [];
+    files.forEach(function (file) {
+      fileList.appendChild(el("li", { text: file.name + " (" + sizeText(file.size) + ")" }));
+      if (file.size > maxBytes) problems.push(say(text.fileTooLarge, { name: file.name, max: Math.round(maxBytes / 1048576) }));
+    });
+    if (files.length > maxFiles) problems.unshift(say(text.tooManyFiles, { max: maxFiles, extra: files.length - maxFiles }));
+    fileList.hidden = files.length === 0;
+    fileStatus.textContent = problems.join(" ");
+    fileStatus.hidden = problems.length === 0;
+  });
+
+  // --- Captcha: a new picture on request --------------------------------------------------------------
+  var refresh = form.querySelector(".captcha-refresh");
+  if (refresh) {
+    refresh.hidden = false;
+    refresh.addEventListener("click", function () {
+      fetch(refresh.dataset.url, { headers: { "X-Requested-With": "XMLHttpRequest", Accept: "application/json" } })
+        .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
+        .then(function (body) {
+          var image = form.querySelector(".captcha-image");
+          image.src = body.image_url;
+          image.srcset = body.image_url.replace(/\/$/, "") + "@2/ 2x";
+          form.elements.captcha_0.value = body.key;
+          form.elements.captcha_1.value = "";
+          form.elements.captcha_1.focus();
+        })
+        .catch(function () { window.alert(text.captchaFailed); });
+    });
+  }
+
+  // --- Sending -----------------------------------------------------------------------------------------
+  var submit = $("submit-report");
+  form.addEventListener("submit", function () {
+    submit.disabled = true;
+    submit.textContent = text.sending;
+  });
+  window.addEventListener("pageshow", function () { submit.disabled = false; });
+
+  // --- Coming back with errors: the pin where it was, the person's attention on what to fix ------------
+  if (latInput.value && lngInput.value && !isNaN(Number(latInput.value)) && !isNaN(Number(lngInput.value))) {
+    var back = L.latLng(Number(latInput.value), Number(lngInput.value));
+    showPin(back);
+    setView(function () { map.setView(back, 15); });
+    locate(back);
+    checkNearby();
+  }
+  var summary = $("error-summary");
+  if (summary) summary.focus();
+
+  window.ReportForm = { map: map, setPin: setPin };
+})();

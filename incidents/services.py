@@ -649,15 +649,28 @@ def reporter_token(report: Report) -> str:
     return signing.dumps({"report": report.code}, salt="incidents.reporter")
 
 
+def reporter_token_valid(report: Report, token: str) -> bool:
+    try:
+        return bool(signing.loads(token, salt="incidents.reporter").get("report") == report.code)
+    except signing.BadSignature:
+        return False
+
+
+def report_can_reopen(report: Report) -> bool:
+    """Whether the reporter may still reopen: answered, not reopened before, within the window."""
+    return (
+        report.status == ReportStatus.COMPLETED
+        and report.reopen_count == 0
+        and report.completed_at is not None
+        and timezone.now() - report.completed_at <= timedelta(days=settings.REPORT_REOPEN_DAYS)
+    )
+
+
 def _require_reporter(report: Report, user: User | None, token: str | None) -> None:
     if user is not None and user.is_authenticated and report.user_id == user.pk:
         return
-    if token:
-        try:
-            if signing.loads(token, salt="incidents.reporter").get("report") == report.code:
-                return
-        except signing.BadSignature:
-            pass
+    if token and reporter_token_valid(report, token):
+        return
     raise PermissionDenied("Chỉ người gửi phản ánh mới làm được việc này.")
 
 
@@ -822,13 +835,17 @@ def _report_url(report: Report) -> str:
     return f"{settings.SITE_URL.rstrip('/')}/phan-anh/{report.code}/"
 
 
-def _message(report: Report, event: str) -> tuple[str, str]:
+def _message(report: Report, event: str, *, for_reporter: bool = False) -> tuple[str, str]:
     subject, body = _MESSAGES[event]
+    url = _report_url(report)
+    if for_reporter:
+        # The reporter's own link: it lets them rate or reopen without an account.
+        url += "?t=" + reporter_token(report)
     values = {
         "code": report.code,
         "title": report.title[:80],
         "deadline": f"{report.deadline:%d/%m/%Y}",
-        "url": _report_url(report),
+        "url": url,
         "reason": report.get_rejection_reason_display().lower(),
     }
     return subject.format(**values), body.format(**values)
@@ -842,7 +859,7 @@ def _notify_person(phone: str, email: str, subject: str, body: str, key: str) ->
 
 
 def _notify_reporter(report: Report, event: str) -> None:
-    subject, body = _message(report, event)
+    subject, body = _message(report, event, for_reporter=True)
     key = f"report:{report.code}:{event}:{report.reopen_count}"
     _notify_person(report.reporter_phone, report.reporter_email, subject, body, key)
 

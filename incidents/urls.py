@@ -7,6 +7,8 @@ urlpatterns = [
     # Before "<code>/", which would otherwise take "gui" for a report code.
     path("gui/", views.report_new, name="report-new"),
     path("<str:code>/", views.report_detail, name="report-detail-page"),
+    path("<str:code>/danh-gia/", views.report_rate, name="report-rate-page"),
+    path("<str:code>/mo-lai/", views.report_reopen, name="report-reopen-page"),
     path("<str:code>/tep/<int:pk>/", views.report_attachment, name="report-attachment"),
     path("<str:code>/tep/<int:pk>/anh-nho/", views.report_attachment_thumbnail, name="report-attachment-thumbnail"),
 ]

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import fields as dataclass_fields
+from urllib.parse import urlencode
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -123,9 +125,22 @@ def report_new(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _reporter_token(request: HttpRequest, report: Report) -> str | None:
+    """The token that lets this visitor act as the reporter: from the link we sent, or this session."""
+    token = request.GET.get("t") or request.POST.get("token") or ""
+    if token and services.reporter_token_valid(report, token):
+        return token
+    if _sent_here(request, report.code) or (request.user.is_authenticated and report.user_id == request.user.pk):
+        return services.reporter_token(report)
+    return None
+
+
 def report_detail(request: HttpRequest, code: str) -> HttpResponse:
     report = selectors.report_get(code)
-    if report is None or (not report.is_public and not _can_see_private(request, report)):
+    if report is None:
+        raise Http404("Không tìm thấy phản ánh.")
+    token = _reporter_token(request, report)
+    if not report.is_public and not (token or _can_see_private(request, report)):
         raise Http404("Không tìm thấy phản ánh.")
     answers = [answer for answer in report.answers.all() if answer.published_at is not None]
     attachments = [a for a in report.attachments.all() if not a.is_hidden]
@@ -141,8 +156,56 @@ def report_detail(request: HttpRequest, code: str) -> HttpResponse:
             "pictures": [a for a in attachments if a.kind == Attachment.Kind.IMAGE],
             "documents": [a for a in attachments if a.kind == Attachment.Kind.DOCUMENT],
             "just_sent": request.GET.get("moi") == "1" and _sent_here(request, report.code),
+            "reporter_token": token,
+            "can_reopen": token is not None and services.report_can_reopen(report),
         },
     )
+
+
+@require_http_methods(["POST"])
+def report_rate(request: HttpRequest, code: str) -> HttpResponse:
+    """The reporter says whether the answer satisfied them."""
+    report = selectors.report_get(code)
+    if report is None:
+        raise Http404
+    try:
+        services.report_rate(
+            report=report,
+            satisfied=request.POST.get("satisfied") == "1",
+            user=request.user,
+            token=request.POST.get("token"),
+        )
+    except PermissionDenied as exc:
+        raise Http404 from exc
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Cảm ơn bạn đã đánh giá kết quả xử lý."))
+    return _back_to_report(report, request.POST.get("token"))
+
+
+@require_http_methods(["POST"])
+def report_reopen(request: HttpRequest, code: str) -> HttpResponse:
+    """The reporter reopens an answered report, once, with a reason."""
+    report = selectors.report_get(code)
+    if report is None:
+        raise Http404
+    try:
+        services.report_reopen(
+            report=report, reason=request.POST.get("reason", ""), user=request.user, token=request.POST.get("token")
+        )
+    except PermissionDenied as exc:
+        raise Http404 from exc
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Phản ánh đã được mở lại và chuyển cho cơ quan xử lý."))
+    return _back_to_report(report, request.POST.get("token"))
+
+
+def _back_to_report(report: Report, token: str | None) -> HttpResponseRedirect:
+    url = reverse("report-detail-page", args=[report.code])
+    return HttpResponseRedirect(f"{url}?{urlencode({'t': token})}" if token else url, status=303)
 
 
 def report_list(request: HttpRequest) -> HttpResponse:

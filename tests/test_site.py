@@ -55,3 +55,11 @@ def test_home_lists_provinces_with_names_escaped(client: Client, tay_ninh: objec
     html = client.get("/").content.decode()
     assert "Tỉnh &lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "<script>alert(1)" not in html
+
+
+def test_errors_speak_vietnamese(client: Client) -> None:
+    missing = client.get("/khong-co-trang-nay/")
+    assert missing.status_code == 404 and "Không tìm thấy trang" in missing.content.decode()
+    strict = Client(enforce_csrf_checks=True)
+    refused = strict.post("/i18n/setlang/", {"language": "en"})
+    assert refused.status_code == 403 and "Phiên làm việc đã hết hạn" in refused.content.decode()

@@ -445,3 +445,16 @@ def test_staff_pages_are_not_cached(as_officer: Client) -> None:
     report = new_report()
     for url in (LIST_URL, detail_url(report)):
         assert "no-store" in as_officer.get(url)["Cache-Control"]
+
+
+def test_the_pages_take_a_fixed_number_of_queries(
+    demo: None, client: Client, django_assert_max_num_queries: Any
+) -> None:
+    for _ in range(5):
+        new_report()
+    client.force_login(staff("quantri", "so-gtvt", Role.ADMIN))
+    with django_assert_max_num_queries(10):
+        html = html_of(client, LIST_URL)
+    assert Report.objects.count() == html.count('class="col-code"')
+    with django_assert_max_num_queries(14):
+        html_of(client, detail_url(Report.objects.first()))  # type: ignore[arg-type]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 from bench.common import load_boundaries, log, setup_django
 
@@ -12,11 +13,15 @@ def main() -> None:
     load_boundaries()
     from bench import boundaries, intake
 
+    # BENCH_ONLY=intake (or boundaries) runs one group, for working on it.
+    only = os.environ.get("BENCH_ONLY", "")
     figures: dict[str, float] = {}
-    log("boundaries: point lookup")
-    figures.update(boundaries.run())
-    log("reports: intake over HTTP")
-    figures.update(intake.run(boundaries.random_points_in_vietnam(5000, seed=7)))
+    if only in ("", "boundaries"):
+        log("boundaries: point lookup")
+        figures.update(boundaries.run())
+    if only in ("", "intake"):
+        log("reports: intake over HTTP")
+        figures.update(intake.run(boundaries.random_points_in_vietnam(5000, seed=7)))
     print(json.dumps(figures, sort_keys=True))
 
 

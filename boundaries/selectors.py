@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -10,8 +11,9 @@ from django.conf import settings
 from django.contrib.gis.db.models import GeometryField, PointField
 from django.contrib.gis.db.models.functions import AsGeoJSON
 from django.db import connection, transaction
-from django.db.backends.utils import CursorWrapper
 from django.db.models import Func, QuerySet, Value
+
+from geo.db import prepared_cursor
 
 from .models import AdminUnit, AdminUnitPiece, Level
 
@@ -57,41 +59,35 @@ LARGE_BATCH = 1000
 
 _POINTS = "unnest(%(idx)s::integer[], %(lng)s::float8[], %(lat)s::float8[]) AS pt(idx, lng, lat)"
 _POINT_GEOM = "ST_SetSRID(ST_MakePoint(pt.lng, pt.lat), 4326)"
-_CHAIN = f"""
-    SELECT hit.idx, hit.distance,
-        u.id, u.code, u.name, u.kind, u.level,
-        p.id, p.code, p.name, p.kind, p.level,
-        g.id, g.code, g.name, g.kind, g.level
-    FROM hit
-    JOIN {_UNITS} u ON u.id = hit.unit_id
-    LEFT JOIN {_UNITS} p ON p.id = u.parent_id
-    LEFT JOIN {_UNITS} g ON g.id = p.parent_id
-"""  # noqa: S608 (table names come from model metadata)
 # Each point goes to the finest unit whose piece covers it (covers: border
 # points count); on a shared border the lowest code wins, so the answer is
-# deterministic. Pieces exist only for units in force.
+# deterministic. Pieces exist only for units in force. The lookups answer unit
+# ids; the units' names and parents come from the chain cache below.
 _COVERS_SQL = f"""
-    WITH hit AS (
-        SELECT DISTINCT ON (pt.idx) pt.idx, piece.unit_id, 0.0::float8 AS distance
-        FROM {_POINTS}
-        JOIN {_PIECES} piece ON ST_Covers(piece.geom, {_POINT_GEOM})
-        ORDER BY pt.idx, piece.level DESC, piece.code
-    ) {_CHAIN}
+    SELECT DISTINCT ON (pt.idx) pt.idx, piece.unit_id, 0.0::float8
+    FROM {_POINTS}
+    JOIN {_PIECES} piece ON ST_Covers(piece.geom, {_POINT_GEOM})
+    ORDER BY pt.idx, piece.level DESC, piece.code
+"""  # noqa: S608 (table names come from model metadata)
+# The same for one point: scalar parameters plan and run faster than arrays.
+_COVERS_ONE_SQL = f"""
+    SELECT unit_id FROM {_PIECES}
+    WHERE ST_Covers(geom, ST_SetSRID(ST_MakePoint(%(lng)s::float8, %(lat)s::float8), 4326))
+    ORDER BY level DESC, code
+    LIMIT 1
 """  # noqa: S608
 # Outside every unit: the finest, then nearest unit within the tolerance. The
 # degree box (widened for the latitude) lets the index find the candidates.
 _NEAR_SQL = f"""
-    WITH hit AS (
-        SELECT DISTINCT ON (pt.idx) pt.idx, piece.unit_id,
-            ST_Distance(piece.geom::geography, {_POINT_GEOM}::geography) AS distance
-        FROM {_POINTS}
-        JOIN {_PIECES} piece
-          ON piece.geom && ST_Expand(
-                {_POINT_GEOM},
-                %(metres)s / (110574.0 * greatest(cos(radians(least(abs(pt.lat), 89.0))), 0.01)) * 1.01)
-         AND ST_DWithin(piece.geom::geography, {_POINT_GEOM}::geography, %(metres)s)
-        ORDER BY pt.idx, piece.level DESC, distance, piece.code
-    ) {_CHAIN}
+    SELECT DISTINCT ON (pt.idx) pt.idx, piece.unit_id,
+        ST_Distance(piece.geom::geography, {_POINT_GEOM}::geography) AS distance
+    FROM {_POINTS}
+    JOIN {_PIECES} piece
+      ON piece.geom && ST_Expand(
+            {_POINT_GEOM},
+            %(metres)s / (110574.0 * greatest(cos(radians(least(abs(pt.lat), 89.0))), 0.01)) * 1.01)
+     AND ST_DWithin(piece.geom::geography, {_POINT_GEOM}::geography, %(metres)s)
+    ORDER BY pt.idx, piece.level DESC, distance, piece.code
 """  # noqa: S608
 # The large-batch first pass: points in a temporary table with a spatial
 # index, matched from the polygon side. Each ward piece probes the points in
@@ -106,14 +102,43 @@ _WARD_PASS_SQL = f"""
     ORDER BY pt.idx, piece.code
 """  # noqa: S608
 _CHAINS_SQL = f"""
-    WITH hit AS (SELECT id AS idx, id AS unit_id, 0.0::float8 AS distance FROM unnest(%s::bigint[]) AS id)
-    {_CHAIN}
+    SELECT u.id, u.code, u.name, u.kind, u.level,
+        p.id, p.code, p.name, p.kind, p.level,
+        g.id, g.code, g.name, g.kind, g.level
+    FROM {_UNITS} u
+    LEFT JOIN {_UNITS} p ON p.id = u.parent_id
+    LEFT JOIN {_UNITS} g ON g.id = p.parent_id
+    WHERE u.id = ANY(%(ids)s::bigint[])
 """  # noqa: S608
 
+# Unit chains (unit, parent, grandparent) by unit id, per process. Boundaries
+# change rarely and through an import, which clears this; other processes see
+# a change within CHAIN_CACHE_SECONDS. Reading the chain with every lookup
+# cost more than the lookup itself.
+CHAIN_CACHE_SECONDS = 60.0
+_chain_cache: dict[int, tuple[UnitRef, ...]] = {}
+_chain_cache_since = time.monotonic()
 
-def _location(row: Sequence[object]) -> Location:
-    chain = [UnitRef(*row[offset : offset + 5]) for offset in (2, 7, 12) if row[offset] is not None]  # type: ignore[arg-type]
-    return Location(chain=tuple(chain), distance_m=float(row[1]))  # type: ignore[arg-type]
+
+def chain_cache_clear() -> None:
+    global _chain_cache_since
+    _chain_cache.clear()
+    _chain_cache_since = time.monotonic()
+
+
+def _chains(unit_ids: set[int]) -> dict[int, tuple[UnitRef, ...]]:
+    """Each unit's chain, finest first, from the cache or the database."""
+    if time.monotonic() - _chain_cache_since > CHAIN_CACHE_SECONDS:
+        chain_cache_clear()
+    missing = [unit_id for unit_id in unit_ids if unit_id not in _chain_cache]
+    if missing:
+        with prepared_cursor() as cursor:
+            cursor.execute(_CHAINS_SQL, {"ids": missing}, prepare=True)
+            for row in cursor.fetchall():
+                _chain_cache[row[0]] = tuple(
+                    UnitRef(*row[offset : offset + 5]) for offset in (0, 5, 10) if row[offset] is not None
+                )
+    return {unit_id: _chain_cache[unit_id] for unit_id in unit_ids if unit_id in _chain_cache}
 
 
 def _point_params(indexes: Sequence[int], points: Sequence[tuple[float, float]]) -> dict[str, Any]:
@@ -125,16 +150,22 @@ def _point_params(indexes: Sequence[int], points: Sequence[tuple[float, float]])
 
 
 def _locate_small(
-    cursor: CursorWrapper, indexes: Sequence[int], points: Sequence[tuple[float, float]], tolerance: float
+    indexes: Sequence[int], points: Sequence[tuple[float, float]], tolerance: float
 ) -> dict[int, Location]:
-    """Locate a few points, driving each lookup from the point side."""
-    cursor.execute(_COVERS_SQL, _point_params(indexes, points))
-    found = {row[0]: _location(row) for row in cursor.fetchall()}
-    missing = [i for i in indexes if i not in found]
-    if missing and tolerance > 0:
-        cursor.execute(_NEAR_SQL, {**_point_params(missing, points), "metres": tolerance})
-        found.update((row[0], _location(row)) for row in cursor.fetchall())
-    return found
+    """Locate a few points, driving each lookup from the point side, with prepared statements."""
+    with prepared_cursor() as cursor:
+        cursor.execute(_COVERS_SQL, _point_params(indexes, points), prepare=True)
+        hits = {row[0]: (row[1], row[2]) for row in cursor.fetchall()}
+        missing = [i for i in indexes if i not in hits]
+        if missing and tolerance > 0:
+            cursor.execute(_NEAR_SQL, {**_point_params(missing, points), "metres": tolerance}, prepare=True)
+            hits.update((row[0], (row[1], row[2])) for row in cursor.fetchall())
+    chains = _chains({unit_id for unit_id, _ in hits.values()})
+    return {
+        idx: Location(chain=chains[unit_id], distance_m=float(distance))
+        for idx, (unit_id, distance) in hits.items()
+        if unit_id in chains
+    }
 
 
 def locate(lng: float, lat: float, *, tolerance_m: float | None = None) -> Location | None:
@@ -144,7 +175,17 @@ def locate(lng: float, lat: float, *, tolerance_m: float | None = None) -> Locat
     within the tolerance (settings.BOUNDARY_TOLERANCE_M) of one goes to the
     nearest unit.
     """
-    return locate_many([(lng, lat)], tolerance_m=tolerance_m)[0]
+    with prepared_cursor() as cursor:
+        cursor.execute(_COVERS_ONE_SQL, {"lng": float(lng), "lat": float(lat)}, prepare=True)
+        row = cursor.fetchone()
+    if row is not None:
+        chain = _chains({row[0]}).get(row[0])
+        if chain is not None:
+            return Location(chain=chain)
+    tolerance = settings.BOUNDARY_TOLERANCE_M if tolerance_m is None else tolerance_m
+    if tolerance <= 0:
+        return None
+    return _locate_small([0], [(lng, lat)], tolerance).get(0)
 
 
 def locate_many(points: Sequence[tuple[float, float]], *, tolerance_m: float | None = None) -> list[Location | None]:
@@ -156,8 +197,7 @@ def locate_many(points: Sequence[tuple[float, float]], *, tolerance_m: float | N
     """
     tolerance = settings.BOUNDARY_TOLERANCE_M if tolerance_m is None else tolerance_m
     if len(points) < LARGE_BATCH:
-        with connection.cursor() as cursor:
-            small = _locate_small(cursor, range(len(points)), points, tolerance)
+        small = _locate_small(range(len(points)), points, tolerance)
         return [small.get(i) for i in range(len(points))]
 
     hits: dict[int, int] = {}
@@ -173,18 +213,11 @@ def locate_many(points: Sequence[tuple[float, float]], *, tolerance_m: float | N
         cursor.execute("CREATE INDEX ON locate_points USING gist ((ST_SetSRID(ST_MakePoint(lng, lat), 4326)))")
         cursor.execute(_WARD_PASS_SQL)
         hits.update(cursor.fetchall())
-        chains = _chains(cursor, set(hits.values()))
         rest = [i for i in range(len(points)) if i not in hits]
-        extra = _locate_small(cursor, rest, points, tolerance) if rest else {}
-    return [chains[hits[i]] if i in hits else extra.get(i) for i in range(len(points))]
-
-
-def _chains(cursor: CursorWrapper, unit_ids: set[int]) -> dict[int, Location]:
-    """Each unit's chain (unit, parent, grandparent), keyed by unit id."""
-    if not unit_ids:
-        return {}
-    cursor.execute(_CHAINS_SQL, [list(unit_ids)])
-    return {row[0]: _location(row) for row in cursor.fetchall()}
+        extra = _locate_small(rest, points, tolerance) if rest else {}
+    # One Location per unit, shared by all the points in it.
+    locations = {unit_id: Location(chain=chain) for unit_id, chain in _chains(set(hits.values())).items()}
+    return [locations.get(hits[i]) if i in hits else extra.get(i) for i in range(len(points))]
 
 
 def unit_list(*, level: int | None = None, parent_code: str | None = None) -> QuerySet[AdminUnit]:

@@ -16,6 +16,7 @@ from django.utils import timezone
 from geo.gis import to_multipolygon
 
 from .models import AdminUnit, AdminUnitPiece, AdminUnitVersion
+from .selectors import chain_cache_clear
 
 # Official unit kinds, longest first, to infer a missing kind from the name
 # ("Huyện Yên Dũng" -> "Huyện").
@@ -337,4 +338,7 @@ def pieces_rebuild(*, unit_ids: Iterable[int] | None = None) -> int:
         )
         count = cursor.rowcount
         cursor.execute(f"ANALYZE {pieces}")
+    # Names and parents may have changed with the pieces.
+    transaction.on_commit(chain_cache_clear)
+    chain_cache_clear()
     return count

@@ -30,6 +30,7 @@ from accounts.models import User as Account
 from accounts.selectors import agency_ids_for, is_administrator
 from boundaries.models import AdminUnit
 from boundaries.selectors import Location, UnitRef, locate, locate_many
+from geo.db import prepared_cursor
 from geo.gis import CoordinateError, make_point, parse_lat_lng
 from geo.phones import PhoneError, phone_normalize
 from notifications.services import notification_enqueue
@@ -199,8 +200,10 @@ _AGENCY_SQL = f"""
 def agency_for(*, location: Location, category: Category) -> Agency | None:
     # One plain query: routing runs on every intake, and the ORM form of this
     # (M2M joins, Exists, a filtered Max) costs more to compile than to run.
-    with connection.cursor() as cursor:
-        cursor.execute(_AGENCY_SQL, {"category": category.pk, "units": [unit.id for unit in location.chain]})
+    with prepared_cursor() as cursor:
+        cursor.execute(
+            _AGENCY_SQL, {"category": category.pk, "units": [unit.id for unit in location.chain]}, prepare=True
+        )
         row = cursor.fetchone()
     return Agency(**dict(zip(_AGENCY_COLUMNS, row, strict=True))) if row else None
 

@@ -1,10 +1,12 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from . import views
+from .api import StatusView
 
-api_v1 = [
+api_v1: list[URLPattern | URLResolver] = [
+    path("status", StatusView.as_view(), name="api-status"),
     path("boundaries/", include("boundaries.urls")),
     path("", include("incidents.api_urls")),
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import date
 
@@ -31,6 +32,30 @@ def _folded(expression: object) -> Unaccent:
 
 def category_list() -> QuerySet[Category]:
     return Category.objects.filter(is_active=True)
+
+
+# Active categories by code, per process: every intake needs one, and they
+# change rarely (a save clears this process's copy, see incidents.apps; other
+# processes follow within CATEGORY_CACHE_SECONDS).
+CATEGORY_CACHE_SECONDS = 60.0
+_categories: dict[str, Category] = {}
+_categories_since = 0.0
+
+
+def category_cache_clear() -> None:
+    global _categories_since
+    _categories.clear()
+    _categories_since = 0.0
+
+
+def category_by_code(code: str) -> Category | None:
+    """The active category with this code, or None."""
+    global _categories_since
+    if time.monotonic() - _categories_since > CATEGORY_CACHE_SECONDS:
+        _categories.clear()
+        _categories.update((category.code, category) for category in category_list())
+        _categories_since = time.monotonic()
+    return _categories.get(code)
 
 
 def _with_public_parts(reports: QuerySet[Report]) -> QuerySet[Report]:

@@ -52,6 +52,7 @@ from .models import (
     ReportStatus,
     ReportSupport,
 )
+from .selectors import category_by_code
 
 User = Account | AnonymousUser
 Action = ReportEvent.Action
@@ -256,7 +257,7 @@ def report_create(
     errors: dict[str, list[str]] = {}
     if data.kind not in ReportKind.values:
         errors["kind"] = ["Loại phải là “feedback” (phản ánh, kiến nghị) hoặc “idea” (hiến kế)."]
-    category = Category.objects.filter(code=data.category, is_active=True).first()
+    category = category_by_code(data.category)
     if category is None:
         errors["category"] = ["Chuyên mục không tồn tại."]
     title = _collect(errors, "title", clean_text, data.title, max_length=200, field_label="Tiêu đề")

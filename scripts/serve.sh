@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 export DEBUG=${DEBUG:-0} HTTPS=${HTTPS:-0}
 bind=${BIND:-127.0.0.1:8000}
 
-.venv/bin/gunicorn geo.wsgi:application --bind "$bind" --workers "${WEB_CONCURRENCY:-2}" --threads "${WEB_THREADS:-4}" \
+.venv/bin/gunicorn geo.wsgi:application --bind "$bind" --workers "${WEB_CONCURRENCY:-2}" --threads "${WEB_THREADS:-1}" \
   --access-logfile - --graceful-timeout 5 &
 web=$!
 .venv/bin/python manage.py procrastinate worker &

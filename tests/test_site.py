@@ -63,3 +63,8 @@ def test_errors_speak_vietnamese(client: Client) -> None:
     strict = Client(enforce_csrf_checks=True)
     refused = strict.post("/i18n/setlang/", {"language": "en"})
     assert refused.status_code == 403 and "Phiên làm việc đã hết hạn" in refused.content.decode()
+
+
+def test_api_status_answers_from_the_database(client: Client) -> None:
+    body = client.get("/api/v1/status").json()
+    assert body["status"] == "ok" and body["time"].startswith("20")

@@ -241,3 +241,13 @@ def test_supporting_through_the_api_reveals_nothing_private(demo: None, client: 
     assert response.status_code == 200
     assert response.json()["support_count"] == 1
     assert "0912345678" not in response.content.decode() and "+84912345678" not in response.content.decode()
+
+
+def test_the_worker_flags_overdue_reports_on_a_schedule() -> None:
+    from procrastinate.contrib.django import app
+
+    import incidents.tasks  # noqa: F401 (registers the task)
+
+    periodic = {key[0]: task for key, task in app.periodic_registry.periodic_tasks.items()}
+    task = periodic["incidents.tasks.flag_overdue_reports"]
+    assert task.cron == "*/10 * * * *"

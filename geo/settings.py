@@ -125,6 +125,10 @@ DATABASES = {
 # custom plans were re-planned on every call, which cost more than running them.
 # Django's own queries are not prepared, so this touches nothing else.
 DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c plan_cache_mode=force_generic_plan"
+# Django leaves psycopg's prepare_threshold at None, which refuses even explicit
+# prepare=True. Its client-side cursors never prepare, so a threshold no query
+# reaches means: prepared only where geo.db.prepared_cursor asks.
+DATABASES["default"]["OPTIONS"]["prepare_threshold"] = 1_000_000_000
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "login"

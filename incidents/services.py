@@ -186,13 +186,12 @@ _AGENCY_COLUMNS = [
 _AGENCY_SQL = f"""
     SELECT {", ".join("a." + column for column in _AGENCY_COLUMNS)} FROM {Agency._meta.db_table} a
     JOIN {Agency.jurisdiction.through._meta.db_table} j ON j.agency_id = a.id
-    JOIN {AdminUnit._meta.db_table} u ON u.id = j.adminunit_id
+    JOIN unnest(%(units)s::bigint[], %(levels)s::smallint[]) AS u(id, level) ON u.id = j.adminunit_id
     CROSS JOIN LATERAL (
         SELECT count(*) > 0 AS specialised, bool_or(c.category_id = %(category)s) AS handles
         FROM {Agency.categories.through._meta.db_table} c WHERE c.agency_id = a.id
     ) rules
-    WHERE a.is_active AND j.adminunit_id = ANY(%(units)s)
-      AND (NOT rules.specialised OR rules.handles)
+    WHERE a.is_active AND (NOT rules.specialised OR rules.handles)
     ORDER BY rules.specialised DESC, u.level DESC, a.code
     LIMIT 1
 """  # noqa: S608 (table names from model metadata)
@@ -203,7 +202,13 @@ def agency_for(*, location: Location, category: Category) -> Agency | None:
     # (M2M joins, Exists, a filtered Max) costs more to compile than to run.
     with prepared_cursor() as cursor:
         cursor.execute(
-            _AGENCY_SQL, {"category": category.pk, "units": [unit.id for unit in location.chain]}, prepare=True
+            _AGENCY_SQL,
+            {
+                "category": category.pk,
+                "units": [unit.id for unit in location.chain],
+                "levels": [unit.level for unit in location.chain],
+            },
+            prepare=True,
         )
         row = cursor.fetchone()
     return Agency(**dict(zip(_AGENCY_COLUMNS, row, strict=True))) if row else None

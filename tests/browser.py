@@ -6,10 +6,14 @@ import os
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
+from io import StringIO
 
 import pytest
-from django.db import connections
+from django.core.management import call_command
+from django.db import connection, connections
 from playwright.sync_api import Browser, ViewportSize, sync_playwright
+from pytest_django.fixtures import Settings as SettingsWrapper
+from pytest_django.live_server_helper import LiveServer
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 # The machine has no network beyond loopback: keep Chromium from calling home.
@@ -42,3 +46,23 @@ def chromium() -> Iterator[Browser]:
             # Queries made while the browser ran used their own connection; left open, it
             # keeps the test database from being dropped.
             connections.close_all()
+
+
+@pytest.fixture
+def plain_static(settings: SettingsWrapper) -> None:
+    # The live server serves static files from the finders, by their plain names.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture
+def demo_site(live_server: LiveServer, settings: SettingsWrapper, plain_static: None) -> Iterator[str]:
+    """The demo on the live server, with the tile server out of reach (nothing listens on port 9)."""
+    call_command("load_demo", stdout=StringIO())
+    settings.MAP_TILE_URL = "http://127.0.0.1:9/{z}/{x}/{y}.png"
+    yield live_server.url
+    # Reports queue notification jobs; the flush after a transactional test skips procrastinate's tables.
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM procrastinate_jobs WHERE queue_name = 'notifications'")

@@ -12,6 +12,9 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 
+# Browser-test fixtures, shared by every page test.
+from tests.browser import demo_site, plain_static  # noqa: E402, F401
+
 SHARED_DATA = Path(settings.BASE_DIR).parent / "shared" / "data" / "vn"
 TAY_NINH = "72"
 OUTPUT_DIR = Path(settings.BASE_DIR) / "test-output"

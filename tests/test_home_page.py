@@ -15,15 +15,6 @@ from tests.browser import DESKTOP, PHONE, chromium
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
 
-@pytest.fixture
-def plain_static(settings: SettingsWrapper) -> None:
-    # The live server serves static files from the finders, by their plain names.
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-
-
 def test_map_draws_our_boundaries_when_no_tile_server_answers(
     live_server: LiveServer, settings: SettingsWrapper, plain_static: None, output_dir: Path
 ) -> None:

@@ -27,6 +27,32 @@
   }
 
   window.GeoMap = {
+    /* A small map of one report: the pin and, when the data says where, its ward's outline.
+     * Reads the element's data-* attributes (lat, lng, tile-url, attribution, pin-alt, icon…). */
+    pinMap: function (box, onTilesUnavailable) {
+      var d = box.dataset;
+      var pin = [Number(d.lat), Number(d.lng)];
+      // Only the report's ward is drawn (levels: []): the whole province would hide the pin's surroundings.
+      var map = this.create(box, {
+        center: pin, zoom: 15, levels: [], tileUrl: d.tileUrl, attribution: d.attribution,
+        onTilesUnavailable: onTilesUnavailable
+      });
+      L.marker(pin, {
+        alt: d.pinAlt, keyboard: false,
+        icon: L.icon({ iconUrl: d.icon, iconRetinaUrl: d.icon2x, shadowUrl: d.iconShadow, iconSize: [25, 41], iconAnchor: [12, 41], shadowSize: [41, 41] })
+      }).addTo(map);
+      if (d.wardUrl) {
+        fetch(d.wardUrl, { headers: { Accept: "application/json" } })
+          .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
+          .then(function (feature) {
+            var ward = L.geoJSON(feature, { interactive: false, style: function () { return { color: "#0b5394", weight: 2, fillOpacity: 0.05 }; } }).addTo(map);
+            // The whole ward in view, for context: where in it the pin lies.
+            map.fitBounds(ward.getBounds().extend(pin), { maxZoom: 16, padding: [12, 12] });
+          })
+          .catch(function () { /* the pin alone still says where */ });
+      }
+      return map;
+    },
     create: function (element, options) {
       var map = L.map(element, { zoomControl: true }).setView(options.center, options.zoom || 10);
       var tiles = L.tileLayer(options.tileUrl, { maxZoom: 19, attribution: options.attribution });

@@ -6,24 +6,7 @@
   function initMap() {
     var box = document.getElementById("report-map");
     if (!box || !window.L || !window.GeoMap) return;
-    var d = box.dataset;
-    var pin = [Number(d.lat), Number(d.lng)];
-    var map = GeoMap.create(box, {
-      center: pin, zoom: 15, levels: [], tileUrl: d.tileUrl, attribution: d.attribution,
-      onTilesUnavailable: function () { document.getElementById("map-note").hidden = false; }
-    });
-    L.marker(pin, {
-      alt: d.pinAlt, keyboard: false,
-      icon: L.icon({ iconUrl: d.icon, iconRetinaUrl: d.icon2x, shadowUrl: d.iconShadow, iconSize: [25, 41], iconAnchor: [12, 41], shadowSize: [41, 41] })
-    }).addTo(map);
-    if (d.wardUrl) {
-      fetch(d.wardUrl, { headers: { Accept: "application/json" } })
-        .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
-        .then(function (feature) {
-          L.geoJSON(feature, { interactive: false, style: function () { return { color: "#0b5394", weight: 2, fillOpacity: 0.05 }; } }).addTo(map);
-        })
-        .catch(function () { /* the pin alone still says where */ });
-    }
+    GeoMap.pinMap(box, function () { document.getElementById("map-note").hidden = false; });
   }
 
   function initTemplates() {

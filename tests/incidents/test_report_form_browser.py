@@ -5,16 +5,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from io import StringIO
 from pathlib import Path
 
 import pytest
 from captcha.models import CaptchaStore
-from django.core.management import call_command
-from django.db import connection, connections
+from django.db import connections
 from playwright.sync_api import Browser, Page, ViewportSize
-from pytest_django.fixtures import Settings as SettingsWrapper
-from pytest_django.live_server_helper import LiveServer
 
 from boundaries.models import AdminUnit
 from incidents import services
@@ -26,26 +22,6 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
 WARD = "D25450"  # Phường 1, Thành phố Tây Ninh (demo)
 SIZES: list[tuple[str, ViewportSize]] = [("phone", PHONE), ("desktop", DESKTOP)]
-
-
-@pytest.fixture
-def plain_static(settings: SettingsWrapper) -> None:
-    # The live server serves static files from the finders, by their plain names.
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-
-
-@pytest.fixture
-def demo_site(live_server: LiveServer, settings: SettingsWrapper, plain_static: None) -> Iterator[str]:
-    call_command("load_demo", stdout=StringIO())
-    # Nothing listens on port 9: every tile request fails.
-    settings.MAP_TILE_URL = "http://127.0.0.1:9/{z}/{x}/{y}.png"
-    yield live_server.url
-    # Reports queue notification jobs; the flush after a transactional test skips procrastinate's tables.
-    with connection.cursor() as cursor:
-        cursor.execute("DELETE FROM procrastinate_jobs WHERE queue_name = 'notifications'")
 
 
 @contextmanager

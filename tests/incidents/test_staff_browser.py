@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
-from io import StringIO
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
-from django.db import connection
-from pytest_django.fixtures import Settings as SettingsWrapper
-from pytest_django.live_server_helper import LiveServer
 
 from accounts.models import Role, StaffRole, User
 from incidents import services
@@ -23,26 +17,6 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
 WARD = "D25450"  # Phường 1, Thành phố Tây Ninh (demo)
 PASSWORD = "Mật-khẩu-dài-123"
-
-
-@pytest.fixture
-def plain_static(settings: SettingsWrapper) -> None:
-    # The live server serves static files from the finders, by their plain names.
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-
-
-@pytest.fixture
-def demo_site(live_server: LiveServer, settings: SettingsWrapper, plain_static: None) -> Iterator[str]:
-    call_command("load_demo", stdout=StringIO())
-    # Nothing listens on port 9: every tile request fails.
-    settings.MAP_TILE_URL = "http://127.0.0.1:9/{z}/{x}/{y}.png"
-    yield live_server.url
-    # Reports queue notification jobs; the flush after a transactional test skips procrastinate's tables.
-    with connection.cursor() as cursor:
-        cursor.execute("DELETE FROM procrastinate_jobs WHERE queue_name = 'notifications'")
 
 
 def new_report(title: str) -> Report:

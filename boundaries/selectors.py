@@ -141,6 +141,17 @@ def _chains(unit_ids: set[int]) -> dict[int, tuple[UnitRef, ...]]:
     return {unit_id: _chain_cache[unit_id] for unit_id in unit_ids if unit_id in _chain_cache}
 
 
+# For queries that go on from the unit a point lies in (report routing): the
+# finest covering unit, as a subquery taking %(lng)s and %(lat)s.
+COVERING_UNIT_SQL = _COVERS_ONE_SQL
+
+
+def location_of(unit_id: int) -> Location | None:
+    """The chain of a unit in force, as `locate` answers it for a point inside the unit."""
+    chain = _chains({unit_id}).get(unit_id)
+    return Location(chain=chain) if chain is not None else None
+
+
 def _point_params(indexes: Sequence[int], points: Sequence[tuple[float, float]]) -> dict[str, Any]:
     return {
         "idx": list(indexes),

@@ -29,7 +29,7 @@ from accounts.models import Role
 from accounts.models import User as Account
 from accounts.selectors import agency_ids_for, is_administrator
 from boundaries.models import AdminUnit
-from boundaries.selectors import Location, UnitRef, locate, locate_many
+from boundaries.selectors import COVERING_UNIT_SQL, Location, UnitRef, locate, locate_many, location_of
 from geo.db import prepared_cursor
 from geo.gis import CoordinateError, make_point, parse_lat_lng
 from geo.phones import PhoneError, phone_normalize
@@ -159,19 +159,6 @@ def _clean_reporter(reporter: ReporterInput, user: User | None, errors: dict[str
     return out
 
 
-def report_route(*, lng: float, lat: float, category: Category) -> Routing:
-    """Which units contain the pin and which agency handles it.
-
-    The most specific agency wins: one that handles this category over one that
-    handles everything, then the finest jurisdiction (ward over district over
-    province), then the code, so the choice is deterministic.
-    """
-    location = locate(lng, lat)
-    if location is None:
-        raise ValidationError({"location": [OUTSIDE_MESSAGE]})
-    return Routing(location=location, agency=agency_for(location=location, category=category))
-
-
 _AGENCY_COLUMNS = [
     "id",
     "code",
@@ -183,18 +170,59 @@ _AGENCY_COLUMNS = [
     "answer_requires_approval",
     "is_active",
 ]
-_AGENCY_SQL = f"""
-    SELECT {", ".join("a." + column for column in _AGENCY_COLUMNS)} FROM {Agency._meta.db_table} a
-    JOIN {Agency.jurisdiction.through._meta.db_table} j ON j.agency_id = a.id
-    JOIN unnest(%(units)s::bigint[], %(levels)s::smallint[]) AS u(id, level) ON u.id = j.adminunit_id
-    CROSS JOIN LATERAL (
-        SELECT count(*) > 0 AS specialised, bool_or(c.category_id = %(category)s) AS handles
-        FROM {Agency.categories.through._meta.db_table} c WHERE c.agency_id = a.id
-    ) rules
-    WHERE a.is_active AND (NOT rules.specialised OR rules.handles)
-    ORDER BY rules.specialised DESC, u.level DESC, a.code
-    LIMIT 1
-"""  # noqa: S608 (table names from model metadata)
+
+
+def _agency_pick(chain: str) -> str:
+    """SQL choosing the most specific agency for a chain of units given as `chain` (columns id, level).
+
+    One that handles the category over one that handles everything, then the
+    finest jurisdiction, then the code, so the choice is deterministic.
+    """
+    return f"""
+        SELECT {", ".join("a." + column for column in _AGENCY_COLUMNS)} FROM {Agency._meta.db_table} a
+        JOIN {Agency.jurisdiction.through._meta.db_table} j ON j.agency_id = a.id
+        JOIN {chain} ON u.id = j.adminunit_id
+        CROSS JOIN LATERAL (
+            SELECT count(*) > 0 AS specialised, bool_or(c.category_id = %(category)s) AS handles
+            FROM {Agency.categories.through._meta.db_table} c WHERE c.agency_id = a.id
+        ) rules
+        WHERE a.is_active AND (NOT rules.specialised OR rules.handles)
+        ORDER BY rules.specialised DESC, u.level DESC, a.code
+        LIMIT 1
+    """  # noqa: S608 (table names from model metadata)
+
+
+_AGENCY_SQL = _agency_pick("unnest(%(units)s::bigint[], %(levels)s::smallint[]) AS u(id, level)")
+_UNITS = AdminUnit._meta.db_table
+# Intake's routing in one round trip: the unit under the pin, its chain, and the agency.
+_ROUTE_SQL = f"""
+    WITH hit AS ({COVERING_UNIT_SQL}),
+    chain AS (
+        SELECT u.id, u.level FROM hit JOIN {_UNITS} u ON u.id = hit.unit_id
+        UNION ALL
+        SELECT p.id, p.level FROM hit JOIN {_UNITS} u ON u.id = hit.unit_id JOIN {_UNITS} p ON p.id = u.parent_id
+        UNION ALL
+        SELECT g.id, g.level FROM hit JOIN {_UNITS} u ON u.id = hit.unit_id JOIN {_UNITS} p ON p.id = u.parent_id
+            JOIN {_UNITS} g ON g.id = p.parent_id
+    )
+    SELECT hit.unit_id, agency.* FROM hit LEFT JOIN LATERAL ({_agency_pick("chain u")}) agency ON true
+"""  # noqa: S608
+
+
+def report_route(*, lng: float, lat: float, category: Category) -> Routing:
+    """Which units contain the pin and which agency handles it (see _agency_pick)."""
+    with prepared_cursor() as cursor:
+        cursor.execute(_ROUTE_SQL, {"lng": float(lng), "lat": float(lat), "category": category.pk}, prepare=True)
+        row = cursor.fetchone()
+    location = location_of(row[0]) if row is not None else None
+    if row is None or location is None:
+        # No unit covers the pin: within the tolerance the nearest one takes it.
+        location = locate(lng, lat)
+        if location is None:
+            raise ValidationError({"location": [OUTSIDE_MESSAGE]})
+        return Routing(location=location, agency=agency_for(location=location, category=category))
+    agency = Agency(**dict(zip(_AGENCY_COLUMNS, row[1:], strict=True))) if row[1] is not None else None
+    return Routing(location=location, agency=agency)
 
 
 def agency_for(*, location: Location, category: Category) -> Agency | None:

@@ -895,10 +895,16 @@ def _notify_person(phone: str, email: str, subject: str, body: str, key: str) ->
         notification_enqueue(channel="email", recipient=email, subject=subject, body=body, dedupe_key=f"{key}:email")
 
 
+# Channels where the sender saw the code on screen: a paid SMS acknowledging
+# receipt would only repeat it (e-mail, which costs nothing, still goes).
+SCREEN_CHANNELS = ("web", "app")
+
+
 def _notify_reporter(report: Report, event: str) -> None:
     subject, body = _message(report, event, for_reporter=True)
     key = f"report:{report.code}:{event}:{report.reopen_count}"
-    _notify_person(report.reporter_phone, report.reporter_email, subject, body, key)
+    phone = "" if event == "received" and report.channel in SCREEN_CHANNELS else report.reporter_phone
+    _notify_person(phone, report.reporter_email, subject, body, key)
 
 
 def _notify_supporters(report: Report) -> None:

@@ -69,9 +69,11 @@ def test_a_report_is_routed_numbered_and_given_a_deadline(client: Client, demo: 
     report = Report.objects.get(code=body["code"])
     assert report.reporter_phone == "+84912345678"
     assert list(report.events.values_list("action", flat=True)) == ["created", "forwarded"]
-    # The reporter hears by SMS and e-mail, the agency by e-mail, all through the outbox.
+    # The reporter saw the code on screen: the receipt goes by e-mail only (no paid SMS);
+    # the agency hears by e-mail. All through the outbox.
     recipients = set(Notification.objects.values_list("channel", "recipient"))
-    assert {("sms", "+84912345678"), ("email", "an@example.vn")} <= recipients
+    assert ("email", "an@example.vn") in recipients and ("email", "ubnd-d25450@demo.tayninh.gov.vn") in recipients
+    assert not Notification.objects.filter(channel="sms").exists()
 
 
 def test_a_specialised_agency_wins_for_its_categories(client: Client, demo: None) -> None:

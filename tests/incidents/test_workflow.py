@@ -251,3 +251,21 @@ def test_the_worker_flags_overdue_reports_on_a_schedule() -> None:
     periodic = {key[0]: task for key, task in app.periodic_registry.periodic_tasks.items()}
     task = periodic["incidents.tasks.flag_overdue_reports"]
     assert task.cron == "*/10 * * * *"
+
+
+def test_a_hotline_report_is_acknowledged_by_sms(demo: None) -> None:
+    lng, lat = point_in(WARD)
+    report = services.report_create(
+        data=services.ReportInput(
+            kind="feedback",
+            category="cay-xanh",
+            title="Cây đổ",
+            description="Người dân gọi tổng đài 1022.",
+            lng=lng,
+            lat=lat,
+            reporter=services.ReporterInput(name="Phạm Thị Dung", phone="0987654321"),
+        ),
+        channel="hotline",
+    )
+    sms = Notification.objects.get(channel="sms", recipient="+84987654321")
+    assert report.code in sms.body

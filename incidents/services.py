@@ -312,9 +312,8 @@ def report_create(
     routing = None
     if point is not None and category is not None:
         routing = _collect(errors, "location", _route_messages, point, category)
-    if errors:
-        raise ValidationError(errors)
-    assert routing is not None and category is not None  # noqa: S101 (errors would have been raised)
+    if errors or routing is None or category is None:
+        raise ValidationError(errors or {"location": [OUTSIDE_MESSAGE]})
     location = routing.location
     now = timezone.now()
     today = timezone.localdate(now)

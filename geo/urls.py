@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from incidents import map_views
+
 from . import views
 from .api import StatusView
 
@@ -18,6 +20,8 @@ urlpatterns = [
     path("captcha/", include("captcha.urls")),
     path("admin/", admin.site.urls),
     path("phan-anh/", include("incidents.urls")),
+    path("ban-do/", map_views.report_map, name="report-map"),
+    path("tiles/reports/<int:z>/<int:x>/<int:y>.mvt", map_views.report_tile_view, name="report-tile"),
     path("can-bo/", include("incidents.staff_urls")),
     path("tai-khoan/", include("accounts.urls")),
     path("api/v1/", include(api_v1)),

@@ -1,12 +1,13 @@
 from django.urls import path
 
-from . import api
+from . import api, map_api
 
 urlpatterns = [
     path("categories/", api.CategoryListView.as_view(), name="categories"),
     path("places/", api.PlaceSearchView.as_view(), name="places"),
     path("reports/", api.ReportCollectionView.as_view(), name="reports"),
     path("reports/nearby", api.NearbyView.as_view(), name="reports-nearby"),
+    path("reports/clusters", map_api.ReportClusterView.as_view(), name="reports-clusters"),
     path("reports/<str:code>/", api.ReportDetailView.as_view(), name="report-detail"),
     path("reports/<str:code>/start", api.StartView.as_view(), name="report-start"),
     path("reports/<str:code>/answer", api.AnswerView.as_view(), name="report-answer"),

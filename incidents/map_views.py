@@ -1,0 +1,65 @@
+"""The public report map page and its vector tiles."""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from boundaries.models import AdminUnit, Level
+
+from .models import ReportKind, ReportStatus
+from .selectors import category_list
+from .tiles import report_tile, tile_in_range
+
+TILE_CONTENT_TYPE = "application/vnd.mapbox-vector-tile"
+TILE_CACHE_CONTROL = "public, max-age=60"
+
+
+@require_GET
+def report_map(request: HttpRequest) -> HttpResponse:
+    districts = AdminUnit.objects.current().filter(level=Level.DISTRICT).defer("geom").order_by("name")
+    return render(
+        request,
+        "incidents/map.html",
+        {
+            "categories": category_list(),
+            "districts": districts,
+            "statuses": ReportStatus.choices,
+            "kinds": ReportKind.choices,
+            "map_text": {
+                "cluster": _("%(count)s phản ánh, bấm để phóng to"),
+                "code": _("Mã phản ánh"),
+                "details": _("Xem chi tiết"),
+                "loading": _("Đang tải…"),
+                "failed": _("Không tải được dữ liệu phản ánh. Hãy thử lại."),
+                "none": _("Không có phản ánh nào trong vùng đang xem."),
+                "firstOf": _("Đang hiện %(shown)s trên %(count)s phản ánh; phóng to để thu hẹp."),
+                "activeFilters": _("(%(count)s đang áp dụng)"),
+            },
+        },
+    )
+
+
+@require_GET
+def report_tile_view(request: HttpRequest, z: int, x: int, y: int) -> HttpResponse:
+    """A tile of public reports; 204 (no body) when it holds none, 304 when the client's ETag still holds."""
+    if not tile_in_range(z, x, y):
+        raise Http404("Ô bản đồ nằm ngoài phạm vi.")
+    data = report_tile(z, x, y)
+    if not data:
+        response = HttpResponse(status=204)
+        response["Cache-Control"] = TILE_CACHE_CONTROL
+        return response
+    etag = '"' + hashlib.sha256(data).hexdigest()[:32] + '"'
+    wanted = [tag.strip() for tag in request.headers.get("If-None-Match", "").split(",")]
+    if etag in wanted or f"W/{etag}" in wanted or "*" in wanted:
+        response = HttpResponse(status=304)
+    else:
+        response = HttpResponse(data, content_type=TILE_CONTENT_TYPE)
+    response["ETag"] = etag
+    response["Cache-Control"] = TILE_CACHE_CONTROL
+    return response

@@ -43,8 +43,11 @@ def test_report_map_clusters_zoom_and_filters(demo_site: str, output_dir: Path) 
 
             # Zoomed in far enough, reports come one by one; one opens a popup card.
             # In a function: the map object itself cannot be handed back to Python.
-            page.evaluate("() => { window.reportMap.setZoom(16, {animate: false}); }")
-            page.wait_for_function("document.getElementById('report-map').dataset.zoom === '16'")
+            # Asked again on every poll: Leaflet ignores a zoom asked while a zoom animation still runs.
+            page.wait_for_function(
+                "() => { if (window.reportMap.getZoom() !== 16) window.reportMap.setZoom(16, {animate: false});"
+                " return document.getElementById('report-map').dataset.zoom === '16'; }"
+            )
             if page.locator(".rmap-report").count() == 0:
                 # The view may be empty at 16: go to a report from the list instead.
                 page.evaluate(

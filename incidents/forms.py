@@ -113,6 +113,17 @@ def ward_choices(district: str = "", *, empty_label: Any = None) -> list[Any]:
     return [("", empty_label or _("— Tất cả phường, xã —"))] + list(groups.items())
 
 
+def _date_field(label: Any) -> forms.DateField:
+    """An optional date, typed as a date picker gives it or as ngày/tháng/năm."""
+    return forms.DateField(
+        label=label,
+        required=False,
+        input_formats=["%Y-%m-%d", "%d/%m/%Y"],
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"invalid": _("Ngày không hợp lệ; hãy nhập theo dạng ngày/tháng/năm, ví dụ 31/12/2024.")},
+    )
+
+
 def _text(attrs: dict[str, Any] | None = None) -> forms.TextInput:
     return forms.TextInput(attrs=attrs or {})
 
@@ -402,20 +413,8 @@ class ReportSearchForm(forms.Form):
         choices=STATUS_CHOICES,
         error_messages={"invalid_choice": _("Trạng thái không hợp lệ.")},
     )
-    date_from = forms.DateField(
-        label=_("Gửi từ ngày"),
-        required=False,
-        input_formats=["%Y-%m-%d", "%d/%m/%Y"],
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        error_messages={"invalid": _("Ngày không hợp lệ; hãy nhập theo dạng ngày/tháng/năm, ví dụ 31/12/2024.")},
-    )
-    date_to = forms.DateField(
-        label=_("Đến ngày"),
-        required=False,
-        input_formats=["%Y-%m-%d", "%d/%m/%Y"],
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        error_messages={"invalid": _("Ngày không hợp lệ; hãy nhập theo dạng ngày/tháng/năm, ví dụ 31/12/2024.")},
-    )
+    date_from = _date_field(_("Gửi từ ngày"))
+    date_to = _date_field(_("Đến ngày"))
     sender_name = forms.CharField(
         label=_("Họ tên người gửi"),
         required=False,

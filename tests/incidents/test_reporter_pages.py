@@ -7,31 +7,19 @@ import re
 import pytest
 from django.test import Client
 
-from accounts.models import Role, StaffRole, User
+from accounts.models import Role
 from incidents import services
-from incidents.models import Agency, Report, ReportStatus
+from incidents.models import Report, ReportStatus
 from notifications.models import Notification
-from tests.conftest import point_in
+from tests.factories import report_make, staff_make
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def answered(demo: None) -> Report:
-    lng, lat = point_in("D25450")
-    report = services.report_create(
-        data=services.ReportInput(
-            kind="feedback",
-            category="cay-xanh",
-            title="Cây đổ",
-            description="Cây đổ chắn đường.",
-            lng=lng,
-            lat=lat,
-            reporter=services.ReporterInput(name="Nguyễn Văn An", phone="0912345678", email="an@example.vn"),
-        )
-    )
-    leader = User.objects.create_user(username="lanhdao", password="Mật-khẩu-dài-123")
-    StaffRole.objects.create(user=leader, agency=Agency.objects.get(code="ubnd-d25450"), role=Role.LEADER)
+    report = report_make(email="an@example.vn")
+    leader = staff_make("lanhdao", "ubnd-d25450", Role.LEADER)
     services.report_answer(report=report, actor=leader, body="Đã dọn cây.")
     report.refresh_from_db()
     return report

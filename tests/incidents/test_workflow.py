@@ -11,11 +11,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import Client
 from django.utils import timezone
 
-from accounts.models import Role, StaffRole, User
+from accounts.models import Role, User
 from incidents import services
 from incidents.models import Agency, Report, ReportStatus
 from notifications.models import Notification
-from tests.conftest import point_in
+from tests.factories import report_make, staff_make
 
 pytestmark = pytest.mark.django_db
 
@@ -24,23 +24,11 @@ WARD_AGENCY = "ubnd-d25450"
 
 
 def _new_report(**reporter: Any) -> Report:
-    lng, lat = point_in(WARD)
-    data = services.ReportInput(
-        kind="feedback",
-        category="cay-xanh",
-        title="Cây đổ chắn đường",
-        description="Cây lớn đổ sau mưa.",
-        lng=lng,
-        lat=lat,
-        reporter=services.ReporterInput(**{"name": "Nguyễn Văn An", "phone": "0912345678", **reporter}),
-    )
-    return services.report_create(data=data)
+    return report_make(ward=WARD, **reporter)
 
 
 def _staff(username: str, agency_code: str, role: str) -> User:
-    user = User.objects.create_user(username=username, password="Mật-khẩu-dài-123")
-    StaffRole.objects.create(user=user, agency=Agency.objects.get(code=agency_code), role=role)
-    return user
+    return staff_make(username, agency_code, role)
 
 
 @pytest.fixture
@@ -254,18 +242,12 @@ def test_the_worker_flags_overdue_reports_on_a_schedule() -> None:
 
 
 def test_a_hotline_report_is_acknowledged_by_sms(demo: None) -> None:
-    lng, lat = point_in(WARD)
-    report = services.report_create(
-        data=services.ReportInput(
-            kind="feedback",
-            category="cay-xanh",
-            title="Cây đổ",
-            description="Người dân gọi tổng đài 1022.",
-            lng=lng,
-            lat=lat,
-            reporter=services.ReporterInput(name="Phạm Thị Dung", phone="0987654321"),
-        ),
+    report = report_make(
+        ward=WARD,
+        description="Người dân gọi tổng đài 1022.",
         channel="hotline",
+        name="Phạm Thị Dung",
+        phone="0987654321",
     )
     sms = Notification.objects.get(channel="sms", recipient="+84987654321")
     assert report.code in sms.body

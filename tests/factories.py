@@ -1,0 +1,41 @@
+"""Test data made through the real services, in one place."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from accounts.models import StaffRole, User
+from incidents import services
+from incidents.models import Agency, Report
+from tests.conftest import point_in
+
+PASSWORD = "Mật-khẩu-dài-123"
+
+
+def report_make(
+    *,
+    ward: str = "D25450",
+    category: str = "cay-xanh",
+    title: str = "Cây đổ chắn đường",
+    description: str = "Cây lớn đổ sau mưa.",
+    channel: str = "web",
+    **reporter: Any,
+) -> Report:
+    """A report sent from inside a demo ward (needs the `demo` fixture)."""
+    lng, lat = point_in(ward)
+    data = services.ReportInput(
+        kind="feedback",
+        category=category,
+        title=title,
+        description=description,
+        lng=lng,
+        lat=lat,
+        reporter=services.ReporterInput(**{"name": "Nguyễn Văn An", "phone": "0912345678", **reporter}),
+    )
+    return services.report_create(data=data, channel=channel)
+
+
+def staff_make(username: str, agency_code: str, role: str) -> User:
+    user = User.objects.create_user(username=username, password=PASSWORD)
+    StaffRole.objects.create(user=user, agency=Agency.objects.get(code=agency_code), role=role)
+    return user

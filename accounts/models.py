@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.contrib.gis.db import models as gis_models
 from django.db import models
 from django.db.models import Q
 
@@ -12,6 +13,13 @@ class User(AbstractUser):
     """A citizen or staff account. Citizens sign in with their phone (E.164) or e-mail."""
 
     phone = models.CharField(max_length=20, null=True, blank=True, unique=True, help_text="E.164, e.g. +84912345678")
+    # Notification choices (the profile page edits them). Warnings are opt-in:
+    # a citizen is told about warnings covering their saved places only if they
+    # asked; news about their own reports is on unless they turn it off.
+    notify_report_updates = models.BooleanField("báo tin về phản ánh của tôi", default=True)
+    notify_alerts = models.BooleanField("nhận cảnh báo cho nơi tôi lưu", default=False)
+    notify_by_sms = models.BooleanField("qua SMS", default=True)
+    notify_by_email = models.BooleanField("qua e-mail", default=True)
 
     class Meta:
         constraints = [
@@ -38,3 +46,72 @@ class StaffRole(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} — {self.get_role_display()} — {self.agency}"
+
+
+class SavedPlace(models.Model):
+    """A place a citizen wants warnings for: their home ward, or a point they saved.
+
+    Exactly one of ``ward`` and ``location`` is set. Warnings whose area covers
+    the point, or touches the ward, reach the owner if they opted in.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_places")
+    label = models.CharField("tên gọi", max_length=100, help_text="Ví dụ: Nhà, Cơ quan, Nhà bố mẹ.")
+    ward = models.ForeignKey(
+        "boundaries.AdminUnit",
+        verbose_name="phường/xã",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    location = gis_models.PointField("vị trí", srid=4326, null=True, blank=True)
+    created_at = models.DateTimeField("tạo lúc", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "nơi đã lưu"
+        verbose_name_plural = "nơi đã lưu"
+        indexes = [models.Index(fields=["ward"], name="savedplace_ward")]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(ward__isnull=False) & Q(location__isnull=True))
+                | (Q(ward__isnull=True) & Q(location__isnull=False)),
+                name="savedplace_ward_xor_location",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.label}"
+
+
+class AuditEvent(models.Model):
+    """One staff action, sign-in or failed sign-in: who, when, what, from where. Never edited."""
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="người thực hiện",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # What the actor typed when signing in fails (there may be no such user).
+    actor_label = models.CharField("tên đăng nhập", max_length=254, blank=True)
+    action = models.CharField(
+        "hành động", max_length=60, db_index=True, help_text="Ví dụ: login, login_failed, report.answer."
+    )
+    object_type = models.CharField("loại đối tượng", max_length=60, blank=True)
+    object_ref = models.CharField("đối tượng", max_length=100, blank=True)
+    ip = models.GenericIPAddressField("địa chỉ IP", null=True, blank=True)
+    user_agent = models.CharField("trình duyệt", max_length=300, blank=True)
+    details = models.JSONField("chi tiết", default=dict, blank=True)
+    created_at = models.DateTimeField("lúc", auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = "nhật ký thao tác"
+        verbose_name_plural = "nhật ký thao tác"
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["actor", "created_at"], name="auditevent_actor_created")]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_label or self.actor} {self.action} {self.object_ref}"

@@ -11,3 +11,7 @@ fi
 rm -rf static/vendor
 mkdir -p static/vendor/leaflet
 cp -r node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.js.map node_modules/leaflet/dist/leaflet.css node_modules/leaflet/dist/images static/vendor/leaflet/
+mkdir -p static/vendor/leaflet-draw static/vendor/leaflet-heat static/vendor/chartjs
+cp -r node_modules/leaflet-draw/dist/leaflet.draw.js node_modules/leaflet-draw/dist/leaflet.draw.css node_modules/leaflet-draw/dist/images static/vendor/leaflet-draw/
+cp node_modules/leaflet.heat/dist/leaflet-heat.js static/vendor/leaflet-heat/
+cp node_modules/chart.js/dist/chart.umd.js node_modules/chart.js/dist/chart.umd.js.map static/vendor/chartjs/

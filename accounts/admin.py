@@ -1,18 +1,108 @@
+"""Users, their staff roles and the audit log, for administrators (see accounts.admin_site).
+
+An administrator who is not a superuser manages accounts and roles but cannot raise anybody,
+themselves included, to superuser, cannot touch a superuser's account, and cannot change
+their own roles: another administrator has to.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.http import HttpRequest
 
-from .models import StaffRole, User
+from .admin_base import AuditedAdminMixin, InlineMixin
+from .admin_base import ModelAdmin as AuditedModelAdmin
+from .admin_site import request_is_administrator
+from .models import AuditEvent, StaffRole, User
+
+# Only a superuser grants these: they bypass every role check.
+SUPERUSER_ONLY_FIELDS = ["is_superuser", "groups", "user_permissions"]
 
 
-class StaffRoleInline(admin.TabularInline[StaffRole, User]):
+def _is_self(request: HttpRequest, obj: Any) -> bool:
+    return obj is not None and obj.pk == request.user.pk
+
+
+class StaffRoleInline(InlineMixin, admin.TabularInline[StaffRole, User]):
     model = StaffRole
     extra = 0
     autocomplete_fields = ["agency"]
 
+    def _may_edit(self, request: HttpRequest, obj: Any) -> bool:
+        if not request_is_administrator(request):
+            return False
+        return bool(request.user.is_superuser) or not _is_self(request, obj)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._may_edit(request, obj)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._may_edit(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._may_edit(request, obj)
+
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(AuditedAdminMixin, BaseUserAdmin):
     fieldsets = [*BaseUserAdmin.fieldsets, ("Liên hệ", {"fields": ["phone"]})]  # type: ignore[misc]
-    list_display = ["username", "first_name", "last_name", "phone", "email", "is_staff", "is_active"]
+    list_display = ["username", "first_name", "last_name", "phone", "email", "is_active", "is_superuser"]
     search_fields = ["username", "first_name", "last_name", "phone", "email"]
     inlines = [StaffRoleInline]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        fields = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            fields += SUPERUSER_ONLY_FIELDS
+        return fields
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return request_is_administrator(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request_is_administrator(request)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return request_is_administrator(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if not request_is_administrator(request):
+            return False
+        # A superuser's account (its password above all) is a superuser's business.
+        return bool(request.user.is_superuser) or obj is None or not obj.is_superuser
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self.has_change_permission(request, obj) and not _is_self(request, obj)
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(AuditedModelAdmin):
+    """Read-only for everyone: the log is written by the code and never edited."""
+
+    list_display = ["created_at", "actor_label", "action", "object_type", "object_ref", "ip"]
+    list_filter = ["action", "created_at"]
+    search_fields = ["actor_label", "action", "object_ref", "ip"]
+    date_hierarchy = "created_at"
+    readonly_fields = [
+        "created_at",
+        "actor",
+        "actor_label",
+        "action",
+        "object_type",
+        "object_ref",
+        "ip",
+        "user_agent",
+        "details",
+    ]
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -20,6 +20,10 @@ class User(AbstractUser):
     notify_alerts = models.BooleanField("nhận cảnh báo cho nơi tôi lưu", default=False)
     notify_by_sms = models.BooleanField("qua SMS", default=True)
     notify_by_email = models.BooleanField("qua e-mail", default=True)
+    # Set when the person proved they hold the number / mailbox with a one-time code
+    # (or a social provider vouched for the address).
+    phone_verified_at = models.DateTimeField("xác nhận số điện thoại lúc", null=True, blank=True)
+    email_verified_at = models.DateTimeField("xác nhận e-mail lúc", null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -115,3 +119,47 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_label or self.actor} {self.action} {self.object_ref}"
+
+
+class OneTimeCode(models.Model):
+    """A 6-digit code sent to a phone or an e-mail address: short-lived, single use, few tries.
+
+    Only a keyed hash of the code is stored. A row is written for every request,
+    also when nothing is sent (no account for a sign-in or reset), so that the
+    sending limits count the same whether or not an account exists.
+    """
+
+    class Purpose(models.TextChoices):
+        REGISTER = "register", "Đăng ký"
+        LOGIN = "login", "Đăng nhập"
+        RESET = "reset", "Đặt lại mật khẩu"
+
+    class Channel(models.TextChoices):
+        SMS = "sms", "SMS"
+        EMAIL = "email", "E-mail"
+
+    channel = models.CharField(max_length=5, choices=Channel.choices)
+    # E.164 phone number or lower-cased e-mail address.
+    target = models.CharField(max_length=254)
+    purpose = models.CharField(max_length=10, choices=Purpose.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="one_time_codes"
+    )
+    code_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(db_index=True)
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+    sent = models.BooleanField(default=False, help_text="False when nothing went out (no such account).")
+    ip = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "mã xác nhận"
+        verbose_name_plural = "mã xác nhận"
+        indexes = [
+            models.Index(fields=["target", "created_at"], name="otp_target_created"),
+            models.Index(fields=["ip", "created_at"], name="otp_ip_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_purpose_display()} {self.target} {self.created_at:%Y-%m-%d %H:%M:%S}"

@@ -22,6 +22,17 @@ def main() -> None:
     if only in ("", "intake"):
         log("reports: intake over HTTP")
         figures.update(intake.run(boundaries.random_points_in_vietnam(5000, seed=7)))
+    if only in ("", "maps"):
+        # After intake, which empties the reports table: the map reports are loaded again then.
+        from bench import maps
+
+        log("maps: clusters, tiles and heatmap over a million reports")
+        figures.update(maps.run())
+    if only in ("", "alerts"):
+        from bench import alerts
+
+        log("alerts: active-alert query and delivery fan-out")
+        figures.update(alerts.run())
     print(json.dumps(figures, sort_keys=True))
 
 

@@ -24,6 +24,7 @@ from shapely.geometry import MultiPoint, MultiPolygon, Point, Polygon, mapping
 
 from boundaries.models import AdminUnit, Level
 from boundaries.services import boundaries_import
+from geo.demo_alerts import demo_alerts_load
 from geo.demo_reports import demo_reports_load
 from incidents.models import Agency, Category
 
@@ -162,6 +163,7 @@ def demo_load(*, stdout: Writer | None = None, reports: int = 0) -> dict[str, in
     categories = _load_categories()
     agencies = _load_agencies(levels)
     made = demo_reports_load(count=reports) if reports else 0
+    alerts = demo_alerts_load()
     return {
         "provinces": len(levels[Level.PROVINCE]),
         "districts": len(levels[Level.DISTRICT]),
@@ -169,6 +171,7 @@ def demo_load(*, stdout: Writer | None = None, reports: int = 0) -> dict[str, in
         "categories": len(categories),
         "agencies": len(agencies),
         "reports": made,
+        "alerts": alerts,
     }
 
 

@@ -56,7 +56,8 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # The admin, opened to administrators only (see accounts/admin_site.py).
+    "accounts.admin_site.AdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -77,6 +78,14 @@ INSTALLED_APPS = [
     "alerts",
     "notifications",
     "accounts",
+    # Social sign-in (Google, the national public-service portal); our own pages stay the entry points.
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.google",
+    "allauth.socialaccount.providers.openid_connect",
+    "rest_framework.authtoken",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -87,8 +96,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.middleware.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    # Last: turns a locked-out sign-in into the lockout answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "geo.urls"
@@ -130,8 +143,22 @@ DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c plan_cache_mode=
 # reaches means: prepared only where geo.db.prepared_cursor asks.
 DATABASES["default"]["OPTIONS"]["prepare_threshold"] = 1_000_000_000
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Shared by every gunicorn worker (rate limits, throttles): a table in the same
+# database, created by migration incidents 0004_cache_table.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "geo_cache",
+    }
+}
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+# Axes first: it refuses locked-out sign-ins before the password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 CSRF_FAILURE_VIEW = "geo.views.csrf_failure"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -190,7 +217,10 @@ CSRF_COOKIE_SECURE = HTTPS
 SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000" if HTTPS else "0"))
 SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", HTTPS)
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_PROXY", False) else None
+# Behind our own reverse proxy: trust its X-Forwarded-Proto and the address it
+# appends to X-Forwarded-For (the audit log and intake throttling use it).
+BEHIND_PROXY = env_bool("BEHIND_PROXY", False)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_PROXY else None
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
@@ -205,6 +235,12 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 100,
     "EXCEPTION_HANDLER": "geo.api.exception_handler",
+    # Session for the site's own scripts, token for the mobile app. Session first keeps "not signed in"
+    # answered with 403 as before; the account API (accounts/api.py) puts the token first and answers 401.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.TokenAuthentication",
+    ],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Phản ánh hiện trường API",
@@ -247,6 +283,9 @@ CAPTCHA_LENGTH = 5
 CAPTCHA_TIMEOUT = 10  # minutes
 CAPTCHA_LETTER_ROTATION = (-20, 20)
 CAPTCHA_CHALLENGE_FUNCT = "captcha.helpers.random_char_challenge"
+# Anonymous reports per client address (API and form), e.g. "30/hour"; empty lifts
+# the limit (the intake benchmark does). Signed-in people are not limited by it.
+INTAKE_ANON_RATE = os.environ.get("INTAKE_ANON_RATE", "30/hour") or None
 # A Nominatim-compatible geocoder for street addresses; empty turns it off.
 GEOCODER_URL = os.environ.get("GEOCODER_URL", "")
 GEOCODER_USER_AGENT = os.environ.get("GEOCODER_USER_AGENT", "phan-anh-hien-truong")
@@ -273,6 +312,97 @@ SMS_SENDER = os.environ.get("SMS_SENDER", "PHANANH")
 SMS_TIMEOUT = float(os.environ.get("SMS_TIMEOUT", "10"))
 # Public address of the site, for links in messages.
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
+
+
+def _local_vapid_keys() -> tuple[str, str]:
+    # Web Push (warnings): like the secret key, a per-checkout VAPID key pair kept
+    # under .var/ when the environment gives none. Returns (private, public),
+    # both base64url: the raw private scalar and the uncompressed public point.
+    import base64
+
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    path = VAR_DIR / "vapid-private-key"
+    try:
+        private = path.read_text().strip()
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        scalar = ec.generate_private_key(ec.SECP256R1()).private_numbers().private_value
+        private = base64.urlsafe_b64encode(scalar.to_bytes(32, "big")).decode().rstrip("=")
+        path.write_text(private)
+        path.chmod(0o600)
+    scalar = int.from_bytes(base64.urlsafe_b64decode(private + "=" * (-len(private) % 4)), "big")
+    public_key = ec.derive_private_key(scalar, ec.SECP256R1()).public_key()
+    point = public_key.public_bytes(Encoding.X962, PublicFormat.UncompressedPoint)
+    return private, base64.urlsafe_b64encode(point).decode().rstrip("=")
+
+
+VAPID_PRIVATE_KEY = os.environ.get("VAPID_PRIVATE_KEY", "")
+VAPID_PUBLIC_KEY = os.environ.get("VAPID_PUBLIC_KEY", "")
+if not VAPID_PRIVATE_KEY:
+    VAPID_PRIVATE_KEY, VAPID_PUBLIC_KEY = _local_vapid_keys()
+# Who runs the push sender: push services contact this address about problems.
+VAPID_SUBJECT = os.environ.get("VAPID_SUBJECT", "mailto:canhbao@localhost")
+
+# --- Citizen accounts ---------------------------------------------------------
+# One-time codes: lifetime, wrong tries per code, and limits on sending them (SMS costs money).
+OTP_TTL_SECONDS = int(os.environ.get("OTP_TTL_SECONDS", "60"))
+OTP_MAX_ATTEMPTS = int(os.environ.get("OTP_MAX_ATTEMPTS", "5"))
+OTP_RESEND_SECONDS = int(os.environ.get("OTP_RESEND_SECONDS", str(OTP_TTL_SECONDS)))
+OTP_MAX_PER_TARGET_PER_HOUR = int(os.environ.get("OTP_MAX_PER_TARGET_PER_HOUR", "5"))
+OTP_MAX_PER_IP_PER_HOUR = int(os.environ.get("OTP_MAX_PER_IP_PER_HOUR", "20"))
+# Password guessing: 5 failures for one account name from one IP lock that pair out for 15 minutes.
+AXES_VERBOSE = False
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = float(os.environ.get("AXES_COOLOFF_MINUTES", "15")) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "accounts.throttling.lockout_response"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_CLIENT_IP_CALLABLE = "accounts.throttling.client_ip"
+# Social sign-in. A provider is offered only when its client id is set; no SocialApp rows needed.
+ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
+SOCIALACCOUNT_ADAPTER = "accounts.adapters.SocialAccountAdapter"
+ACCOUNT_LOGIN_METHODS = {"username", "email"}
+ACCOUNT_SIGNUP_FIELDS = ["username*", "email", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = "none"
+SOCIALACCOUNT_AUTO_SIGNUP = True
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False  # linking by verified e-mail is our adapter's job
+SOCIALACCOUNT_LOGIN_ON_GET = False
+SOCIALACCOUNT_STORE_TOKENS = False
+GOOGLE_CLIENT_ID = os.environ.get("GOOGLE_CLIENT_ID", "")
+GOOGLE_CLIENT_SECRET = os.environ.get("GOOGLE_CLIENT_SECRET", "")
+NATIONAL_PORTAL_OIDC_URL = os.environ.get("NATIONAL_PORTAL_OIDC_URL", "")
+NATIONAL_PORTAL_OIDC_CLIENT_ID = os.environ.get("NATIONAL_PORTAL_OIDC_CLIENT_ID", "")
+NATIONAL_PORTAL_OIDC_SECRET = os.environ.get("NATIONAL_PORTAL_OIDC_SECRET", "")
+NATIONAL_PORTAL_NAME = os.environ.get("NATIONAL_PORTAL_NAME", "Cổng Dịch vụ công quốc gia")
+SOCIALACCOUNT_PROVIDERS: dict[str, dict] = {
+    "google": {
+        "APPS": (
+            [{"client_id": GOOGLE_CLIENT_ID, "secret": GOOGLE_CLIENT_SECRET, "key": ""}] if GOOGLE_CLIENT_ID else []
+        ),
+        "SCOPE": ["openid", "profile", "email"],
+    },
+    "openid_connect": {
+        "APPS": (
+            [
+                {
+                    "provider_id": "dichvucong",
+                    "name": NATIONAL_PORTAL_NAME,
+                    "client_id": NATIONAL_PORTAL_OIDC_CLIENT_ID,
+                    "secret": NATIONAL_PORTAL_OIDC_SECRET,
+                    "settings": {
+                        "server_url": NATIONAL_PORTAL_OIDC_URL,
+                        "scope": ["openid", "profile", "email", "phone"],
+                    },
+                }
+            ]
+            if NATIONAL_PORTAL_OIDC_URL and NATIONAL_PORTAL_OIDC_CLIENT_ID
+            else []
+        ),
+    },
+}
 
 LOGGING = {
     "version": 1,

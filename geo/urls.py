@@ -2,7 +2,9 @@ from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from incidents import map_views
+from alerts import views as alert_views
+from alerts.api_urls import push_urlpatterns
+from incidents import map_views, stats_views
 
 from . import views
 from .api import StatusView
@@ -11,6 +13,9 @@ api_v1: list[URLPattern | URLResolver] = [
     path("status", StatusView.as_view(), name="api-status"),
     path("boundaries/", include("boundaries.urls")),
     path("", include("incidents.api_urls")),
+    path("", include("accounts.api_urls")),
+    path("alerts/", include("alerts.api_urls")),
+    path("push/", include(push_urlpatterns)),
 ]
 
 urlpatterns = [
@@ -21,9 +26,14 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("phan-anh/", include("incidents.urls")),
     path("ban-do/", map_views.report_map, name="report-map"),
+    path("thong-ke/", stats_views.stats_page, name="stats-page"),
+    path("thong-ke/bieu-do.png", stats_views.stats_chart_png, name="stats-chart-png"),
     path("tiles/reports/<int:z>/<int:x>/<int:y>.mvt", map_views.report_tile_view, name="report-tile"),
     path("can-bo/", include("incidents.staff_urls")),
     path("tai-khoan/", include("accounts.urls")),
+    path("canh-bao/", include("alerts.urls")),
+    # Root scope: a service worker controls only the paths under its own URL.
+    path("push-sw.js", alert_views.push_service_worker, name="push-sw"),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, NoReturn
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
@@ -17,12 +17,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import Role
-from accounts.selectors import agency_ids_for, is_administrator
+from accounts.selectors import agency_ids_for, is_administrator, is_staff_member
 from geo.gis import CoordinateError, parse_lat_lng
 
 from . import selectors, services
 from .geocoding import geocode
-from .models import Agency, Category, Report, ReportKind, ReportStatus
+from .models import Agency, Category, Channel, Report, ReportKind, ReportStatus
 from .serializers import (
     CategorySerializer,
     ReportCreatedSerializer,
@@ -32,6 +32,7 @@ from .serializers import (
     report_created_data,
     report_feature,
 )
+from .throttles import AnonIntakeThrottle, intake_throttled
 
 
 def validation_response(exc: ValidationError) -> Response:
@@ -117,6 +118,13 @@ class ReportCollectionView(APIView):
     parser_classes = [JSONParser, MultiPartParser, FormParser]
     pagination_class = LimitOffsetPagination
 
+    def get_throttles(self) -> list[Any]:
+        # Sending is limited per address for anonymous senders; reading is not.
+        return [AnonIntakeThrottle()] if self.request.method == "POST" else []
+
+    def throttled(self, request: Request, wait: float | None) -> NoReturn:
+        raise intake_throttled(wait)
+
     @extend_schema(
         operation_id="reports_list",
         summary="Public reports as a GeoJSON FeatureCollection",
@@ -144,7 +152,13 @@ class ReportCollectionView(APIView):
                 description="A retried request with the same key returns the first result",
             )
         ],
-        responses={201: ReportCreatedSerializer, 400: OpenApiTypes.OBJECT, 409: OpenApiTypes.OBJECT},
+        responses={
+            201: ReportCreatedSerializer,
+            400: OpenApiTypes.OBJECT,
+            403: OpenApiTypes.OBJECT,
+            409: OpenApiTypes.OBJECT,
+            429: OpenApiTypes.OBJECT,
+        },
     )
     def post(self, request: Request) -> Response:
         data = request.data
@@ -177,16 +191,23 @@ class ReportCollectionView(APIView):
                 ),
                 user=request.user,
                 files=values["attachments"],
-                channel="app",
+                # A hotline operator enters what a caller says on the phone.
+                channel=Channel.HOTLINE if _is_operator(request) else Channel.APP,
                 idempotency_key=key,
                 ip_address=client_ip(request),
             )
         except ValidationError as exc:
             return validation_response(exc)
+        except PermissionDenied as exc:
+            return Response({"detail": str(exc)}, status=403)
         except services.IdempotencyConflict as exc:
             return Response({"detail": str(exc)}, status=409)
         attachments = list(report.attachments.all()) if values["attachments"] else []
         return Response(report_created_data(report, attachments), status=201)
+
+
+def _is_operator(request: Request) -> bool:
+    return bool(request.user.is_authenticated and agency_ids_for(request.user, [Role.OPERATOR]))
 
 
 def _viewer_is_staff(request: Request, report: Report) -> bool:
@@ -299,13 +320,18 @@ class _ReportActionView(APIView):
     """Parses the body, calls one service with the report, answers with the staff view."""
 
     input_fields: dict[str, serializers.Field] = {}
+    # Processing actions (not the reporter's rate/reopen/support): only staff, and a report
+    # outside the user's agencies is answered exactly like an unknown code.
+    staff_only = True
 
     def act(self, request: Request, report: Report, values: dict[str, Any]) -> None:
         raise NotImplementedError
 
     def post(self, request: Request, code: str) -> Response:
+        if self.staff_only and not is_staff_member(request.user):
+            return Response({"detail": "Chỉ cán bộ xử lý phản ánh mới làm được việc này."}, status=403)
         report = Report.objects.filter(code=code).first()
-        if report is None:
+        if report is None or (self.staff_only and not _viewer_is_staff(request, report)):
             raise Http404
         # inline_serializer consumes the dict it is given: hand it a copy.
         serializer = inline_serializer(f"{type(self).__name__}Input", dict(self.input_fields), data=request.data)
@@ -314,25 +340,38 @@ class _ReportActionView(APIView):
         try:
             self.act(request, report, dict(serializer.validated_data))
         except PermissionDenied as exc:
-            # Staff of other agencies learn nothing about reports they cannot see.
-            if not report.is_public and not _viewer_is_reporter(request, report):
+            # Staff of other agencies learn nothing about reports they cannot see (checked above
+            # for processing actions: whoever gets here sees the report and only lacks the role).
+            if not self.staff_only and not report.is_public and not _viewer_is_reporter(request, report):
                 raise Http404 from exc
             return Response({"detail": str(exc)}, status=403)
         except ValidationError as exc:
             return validation_response(exc)
+        if self.staff_only:
+            # The staff view as the action left it, even when the report has just gone to another agency.
+            done = selectors.report_get(code)
+            return Response(ReportPrivateSerializer(done, context={"staff": True}).data)
         return _report_response(request, code)
 
 
-def _action(name: str, summary: str, fields: dict[str, serializers.Field], act: Any) -> type[_ReportActionView]:
+def _action(
+    name: str, summary: str, fields: dict[str, serializers.Field], act: Any, *, staff_only: bool = True
+) -> type[_ReportActionView]:
     def _act(self: _ReportActionView, request: Request, report: Report, values: dict[str, Any]) -> None:
         act(request, report, values)
 
     post = extend_schema(
         summary=summary,
         request=inline_serializer(f"{name}Input", dict(fields)) if fields else None,
-        responses={200: ReportPrivateSerializer, 400: OpenApiTypes.OBJECT, 403: OpenApiTypes.OBJECT},
+        responses={
+            200: ReportPrivateSerializer,
+            400: OpenApiTypes.OBJECT,
+            403: OpenApiTypes.OBJECT,
+            404: OpenApiTypes.OBJECT,
+        },
     )(_ReportActionView.post)
-    return type(name, (_ReportActionView,), {"input_fields": fields, "act": _act, "post": post})
+    attributes = {"input_fields": fields, "act": _act, "post": post, "staff_only": staff_only}
+    return type(name, (_ReportActionView,), attributes)
 
 
 def _agency(code: str) -> Agency:
@@ -410,12 +449,14 @@ RateView = _action(
     "The reporter rates the answer",
     {"satisfied": serializers.BooleanField(), "token": serializers.CharField(required=False, default="")},
     lambda rq, r, v: services.report_rate(report=r, satisfied=v["satisfied"], user=rq.user, token=v["token"]),
+    staff_only=False,
 )
 ReopenView = _action(
     "ReopenView",
     "The reporter reopens the report (once, within the window)",
     {"reason": serializers.CharField(), "token": serializers.CharField(required=False, default="")},
     lambda rq, r, v: services.report_reopen(report=r, reason=v["reason"], user=rq.user, token=v["token"]),
+    staff_only=False,
 )
 SupportView = _action(
     "SupportView",
@@ -428,4 +469,5 @@ SupportView = _action(
     lambda rq, r, v: services.report_support(
         report=r, name=v["name"], phone=v["phone"], email=v["email"], user=rq.user
     ),
+    staff_only=False,
 )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import api, map_api
+from . import api, heatmap_views, map_api, stats_api
 
 urlpatterns = [
     path("categories/", api.CategoryListView.as_view(), name="categories"),
@@ -8,6 +8,8 @@ urlpatterns = [
     path("reports/", api.ReportCollectionView.as_view(), name="reports"),
     path("reports/nearby", api.NearbyView.as_view(), name="reports-nearby"),
     path("reports/clusters", map_api.ReportClusterView.as_view(), name="reports-clusters"),
+    path("stats/heatmap", heatmap_views.HeatmapView.as_view(), name="stats-heatmap"),
+    path("stats/choropleth", heatmap_views.ChoroplethView.as_view(), name="stats-choropleth"),
     path("reports/<str:code>/", api.ReportDetailView.as_view(), name="report-detail"),
     path("reports/<str:code>/start", api.StartView.as_view(), name="report-start"),
     path("reports/<str:code>/answer", api.AnswerView.as_view(), name="report-answer"),
@@ -21,4 +23,11 @@ urlpatterns = [
     path("reports/<str:code>/rate", api.RateView.as_view(), name="report-rate"),
     path("reports/<str:code>/reopen", api.ReopenView.as_view(), name="report-reopen"),
     path("reports/<str:code>/support", api.SupportView.as_view(), name="report-support"),
+    path("stats/summary", stats_api.StatsSummaryView.as_view(), name="stats-summary"),
+    path("stats/by-status", stats_api.StatsByStatusView.as_view(), name="stats-by-status"),
+    path("stats/by-category", stats_api.StatsByCategoryView.as_view(), name="stats-by-category"),
+    path("stats/by-area", stats_api.StatsByAreaView.as_view(), name="stats-by-area"),
+    path("stats/by-month", stats_api.StatsByMonthView.as_view(), name="stats-by-month"),
+    path("stats/by-agency", stats_api.StatsByAgencyView.as_view(), name="stats-by-agency"),
+    path("stats/export.csv", stats_api.StatsExportView.as_view(), name="stats-export"),
 ]

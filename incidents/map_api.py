@@ -8,6 +8,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import connection
+from django.http import HttpResponse
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -17,18 +18,22 @@ from rest_framework.views import APIView
 
 from geo.gis import CoordinateError
 
-from . import selectors
+from . import grid, selectors
 from .api import FILTER_PARAMETERS, _filters, validation_response
-from .models import Report, ReportStatus
+from .models import OPEN_STATUSES, ReportStatus
 
 MAX_ZOOM = 22
-# From this zoom on the answer lists the reports themselves.
-REPORTS_FROM_ZOOM = 15
-# A cluster cell is about this many screen pixels wide.
-CELL_PIXELS = 60
+# From this zoom on the answer lists the reports themselves (below it, a cell of one report is
+# that report): at 16 a city centre still holds thousands of reports in view.
+REPORTS_FROM_ZOOM = 17
+# A cluster cell is this many screen pixels wide: a power of two, so the cells are the
+# pre-aggregated grid's level zoom + 2 (see incidents.grid).
+CELL_PIXELS = 64
+GRID_LEVEL_OFFSET = 2
 # The largest view we cluster: a 4K screen at any zoom. Beyond it the client is asking for too much.
 MAX_VIEW_PIXELS = 4096
 MAX_CLUSTERS = 2000
+CLUSTERS_CACHE_CONTROL = "public, max-age=30"
 MAX_REPORTS = 500
 WORLD_METRES = 40_075_016.685_578_5
 MERCATOR_MAX_LAT = 85.051_128_78
@@ -76,95 +81,135 @@ def parse_view(raw_bbox: str | None, raw_zoom: str | None) -> tuple[tuple[float,
     return (west, south, east, north), zoom
 
 
-def _report_features(reports: list[Report]) -> list[dict[str, Any]]:
-    features = []
-    for report in reports:
-        thumbnail = next(
-            (
-                reverse("report-attachment-thumbnail", args=[report.code, a.pk])
-                for a in report.attachments.all()
-                if a.thumbnail and not a.is_hidden
-            ),
-            None,
-        )
-        features.append(
-            {
-                "type": "Feature",
-                "id": report.code,
-                "geometry": {"type": "Point", "coordinates": [report.location.x, report.location.y]},
-                "properties": {
-                    "kind": "report",
-                    "code": report.code,
-                    "title": report.title,
-                    "status": report.status,
-                    "status_label": STATUS_LABELS.get(report.status, report.status),
-                    "created_at": report.created_at.isoformat(),
-                    "thumbnail_url": thumbnail,
-                    "url": reverse("report-detail-page", args=[report.code]),
-                },
-            }
-        )
-    return features
+# Every answer is built as JSON text by PostgreSQL (json_build_object, json_agg): at a few
+# hundred features per view, building and encoding Python dicts cost more than the query.
+_REPORT_FEATURE = """json_build_object(
+    'type', 'Feature', 'id', r.code,
+    'geometry', json_build_object('type', 'Point', 'coordinates', json_build_array(ST_X(r.location), ST_Y(r.location))),
+    'properties', json_build_object(
+        'kind', 'report', 'code', r.code, 'title', r.title, 'status', r.status,
+        'status_label', coalesce(%(labels)s::jsonb ->> r.status, r.status), 'created_at', r.created_at,
+        'thumbnail_url', CASE WHEN thumb.id IS NOT NULL THEN
+            replace(replace(%(thumb_url)s, '__code__', r.code), '987654321', thumb.id::text) END,
+        'url', replace(%(report_url)s, '__code__', r.code)))"""
+# The first visible thumbnail of the report, as the card shows.
+_THUMBNAIL = """LEFT JOIN LATERAL (
+    SELECT a.id FROM incidents_attachment a
+    WHERE a.report_id = r.id AND NOT a.is_hidden AND a.thumbnail <> '' ORDER BY a.id LIMIT 1
+) thumb ON r.id IS NOT NULL"""
+_CLUSTER_FEATURE = """json_build_object(
+    'type', 'Feature',
+    'geometry', json_build_object('type', 'Point', 'coordinates', json_build_array(c.lng, c.lat)),
+    'properties', json_build_object('kind', 'cluster', 'lng', c.lng, 'lat', c.lat, 'count', c.n, 'statuses', c.st))"""
 
-
-CLUSTER_SQL = """
-WITH pts AS (
-    SELECT r.id, r.status, ST_X(r.location) AS lng, ST_Y(r.location) AS lat,
-           ST_Transform(r.location, 3857) AS g
-    FROM ({reports}) r
-), by_status AS (
-    SELECT floor(ST_X(g) / %s) AS gx, floor(ST_Y(g) / %s) AS gy, status,
-           count(*) AS n, sum(lng) AS sum_lng, sum(lat) AS sum_lat, min(id) AS any_id
-    FROM pts GROUP BY 1, 2, 3
-)
-SELECT sum(sum_lng) / sum(n), sum(sum_lat) / sum(n), sum(n)::int, jsonb_object_agg(status, n), min(any_id)
-FROM by_status GROUP BY gx, gy
-ORDER BY 3 DESC
-LIMIT %s
+# The cells (n, lng, lat, st: counts by status, one_id: the report when n = 1) of a view, from
+# the pre-aggregated grid.
+GRID_CELLS_SQL = """
+SELECT sum(n)::int AS n, sum(sum_lng) / sum(n) AS lng, sum(sum_lat) / sum(n) AS lat,
+       jsonb_object_agg(status, n) AS st, sum(sum_id)::bigint AS one_id
+FROM incidents_report_grid
+WHERE level = %(level)s AND gx BETWEEN %(gx0)s AND %(gx1)s AND gy BETWEEN %(gy0)s AND %(gy1)s
+  AND public AND n > 0 {statuses}
+GROUP BY gx, gy
 """
+# The same cells aggregated from the filtered reports themselves (a grid in EPSG:3857).
+LIVE_CELLS_SQL = """
+SELECT sum(n)::int AS n, sum(sum_lng) / sum(n) AS lng, sum(sum_lat) / sum(n) AS lat,
+       jsonb_object_agg(status, n) AS st, min(any_id) AS one_id
+FROM (
+    SELECT floor(ST_X(g) / %(cell)s) AS gx, floor(ST_Y(g) / %(cell)s) AS gy, status,
+           count(*) AS n, sum(lng) AS sum_lng, sum(lat) AS sum_lat, min(id) AS any_id
+    FROM (
+        SELECT r.id, r.status, ST_X(r.location) AS lng, ST_Y(r.location) AS lat,
+               ST_Transform(r.location, 3857) AS g
+        FROM ({reports}) r
+    ) pts
+    GROUP BY 1, 2, 3
+) by_status
+GROUP BY gx, gy
+"""
+CLUSTERS_SQL = """
+WITH cells AS ({cells} ORDER BY n DESC LIMIT %(limit)s),
+shown AS (SELECT * FROM cells ORDER BY n DESC, lng, lat LIMIT %(max)s)
+SELECT (SELECT count(*) FROM cells), coalesce(json_agg(
+    CASE WHEN r.id IS NOT NULL THEN {report} ELSE {cluster} END ORDER BY c.n DESC, c.lng, c.lat
+), '[]')::text
+FROM shown c
+LEFT JOIN incidents_report r ON c.n = 1 AND r.id = c.one_id
+{thumbnail}
+""".format(cells="{cells}", report=_REPORT_FEATURE, cluster=_CLUSTER_FEATURE, thumbnail=_THUMBNAIL)  # noqa: S608
+REPORTS_SQL = """
+WITH page AS ({ids}),
+numbered AS (SELECT page.id, row_number() OVER (ORDER BY page.created_at DESC, page.id DESC) AS ord FROM page)
+SELECT count(*), coalesce(json_agg({report} ORDER BY c.ord) FILTER (WHERE c.ord <= %(max)s), '[]')::text
+FROM numbered c
+JOIN incidents_report r ON r.id = c.id
+{thumbnail}
+""".format(ids="{ids}", report=_REPORT_FEATURE, thumbnail=_THUMBNAIL)  # noqa: S608 (fixed SQL fragments)
+
+
+def _feature_params() -> dict[str, Any]:
+    return {
+        "labels": json.dumps(STATUS_LABELS, ensure_ascii=False),
+        "thumb_url": reverse("report-attachment-thumbnail", args=["__code__", 987654321]),
+        "report_url": reverse("report-detail-page", args=["__code__"]),
+    }
+
+
+def _grid_statuses(filters: selectors.ReportFilters) -> list[str] | None:
+    """The statuses to read from the pre-aggregated grid, or None when the filters need the reports."""
+    if filters.category or filters.kind or filters.district or filters.ward or filters.date_from or filters.date_to:
+        return None
+    if filters.q or filters.code or filters.sender_name or filters.sender_phone:
+        return None
+    if filters.status == "open":
+        return [str(status) for status in OPEN_STATUSES]
+    return [filters.status] if filters.status else []
+
+
+def report_clusters_json(filters: selectors.ReportFilters, zoom: int) -> str:
+    """The map's answer as GeoJSON text: clusters (count, centre, counts by status) below
+    REPORTS_FROM_ZOOM, with a cell of one report given as that report; the reports themselves from it on.
+
+    Without filters beyond the view and the status, the clusters come from the pre-aggregated grid
+    (incidents.grid, level zoom + 2): a few hundred rows whatever the number of reports. Other filters
+    aggregate the matching reports on the fly.
+    """
+    params: dict[str, Any] = {**_feature_params(), "max": MAX_REPORTS}
+    reports = selectors.report_search(filters).select_related(None).prefetch_related(None)
+    if zoom >= REPORTS_FROM_ZOOM:
+        ids_sql, ids_params = (
+            reports.order_by("-created_at", "-id").values("id", "created_at")[: MAX_REPORTS + 1].query.sql_with_params()
+        )
+        ids, named = grid.sql_named(ids_sql, ids_params, "q")
+        sql, limit = REPORTS_SQL.format(ids=ids), MAX_REPORTS
+        params.update(named)
+    else:
+        statuses = _grid_statuses(filters)
+        level = zoom + GRID_LEVEL_OFFSET
+        if statuses is not None and filters.bbox is not None and level <= grid.MAX_LEVEL:
+            gx0, gx1, gy0, gy1 = grid.cell_range(filters.bbox, level)
+            params.update(level=level, gx0=gx0, gx1=gx1, gy0=gy0, gy1=gy1, statuses=statuses)
+            cells = GRID_CELLS_SQL.format(statuses="AND status = ANY(%(statuses)s)" if statuses else "")
+        else:
+            # report_search carries the filters and the bbox (ST_CoveredBy on the GiST-indexed location).
+            inner_sql, inner_params = reports.order_by().values("id", "status", "location").query.sql_with_params()
+            inner, named = grid.sql_named(inner_sql, inner_params, "q")
+            params.update(named, cell=WORLD_METRES / (256 * 2**zoom) * CELL_PIXELS)
+            cells = LIVE_CELLS_SQL.format(reports=inner)
+        sql, limit = CLUSTERS_SQL.format(cells=cells), MAX_CLUSTERS
+        params.update(limit=MAX_CLUSTERS + 1, max=MAX_CLUSTERS)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        count, features = cursor.fetchone()
+    truncated = "true" if count > limit else "false"
+    return f'{{"type": "FeatureCollection", "zoom": {zoom}, "truncated": {truncated}, "features": {features}}}'
 
 
 def report_clusters(filters: selectors.ReportFilters, zoom: int) -> dict[str, Any]:
-    """Clusters (a grid in EPSG:3857 made in the database) or reports, as a GeoJSON FeatureCollection."""
-    reports = selectors.report_search(filters)
-    if zoom >= REPORTS_FROM_ZOOM:
-        page = list(reports[: MAX_REPORTS + 1])
-        return {
-            "type": "FeatureCollection",
-            "zoom": zoom,
-            "truncated": len(page) > MAX_REPORTS,
-            "features": _report_features(page[:MAX_REPORTS]),
-        }
-    cell = WORLD_METRES / (256 * 2**zoom) * CELL_PIXELS
-    # report_search carries the filters and the bbox (ST_CoveredBy on the GiST-indexed location).
-    inner_sql, inner_params = reports.order_by().values("id", "status", "location").query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute(CLUSTER_SQL.format(reports=inner_sql), (*inner_params, cell, cell, MAX_CLUSTERS + 1))
-        rows = cursor.fetchall()
-    truncated = len(rows) > MAX_CLUSTERS
-    rows = rows[:MAX_CLUSTERS]
-    single_ids = [row[4] for row in rows if row[2] == 1]
-    singles = {r.pk: r for r in reports.filter(pk__in=single_ids)} if single_ids else {}
-    features: list[dict[str, Any]] = []
-    for lng, lat, count, statuses, any_id in rows:
-        if count == 1 and any_id in singles:
-            features.extend(_report_features([singles[any_id]]))
-            continue
-        features.append(
-            {
-                "type": "Feature",
-                "geometry": {"type": "Point", "coordinates": [lng, lat]},
-                "properties": {
-                    "kind": "cluster",
-                    "lng": lng,
-                    "lat": lat,
-                    "count": count,
-                    # Django reads jsonb from a raw cursor as text.
-                    "statuses": json.loads(statuses) if isinstance(statuses, str) else statuses,
-                },
-            }
-        )
-    return {"type": "FeatureCollection", "zoom": zoom, "truncated": truncated, "features": features}
+    """report_clusters_json, parsed."""
+    result: dict[str, Any] = json.loads(report_clusters_json(filters, zoom))
+    return result
 
 
 class ReportClusterView(APIView):
@@ -182,7 +227,7 @@ class ReportClusterView(APIView):
         ],
         responses={200: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT},
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: Request) -> HttpResponse:
         try:
             bbox, zoom = parse_view(request.query_params.get("bbox"), request.query_params.get("zoom"))
             filters = _filters(request)
@@ -193,4 +238,7 @@ class ReportClusterView(APIView):
         # Only the map's filters: the map never searches by sender or free text.
         filters.q = filters.code = filters.sender_name = filters.sender_phone = ""
         filters.bbox = bbox
-        return Response(report_clusters(filters, zoom))
+        response = HttpResponse(report_clusters_json(filters, zoom), content_type="application/json")
+        # Shared caches may reuse an answer briefly; a new report still shows within a minute.
+        response["Cache-Control"] = CLUSTERS_CACHE_CONTROL
+        return response

@@ -39,6 +39,10 @@ def report_map(request: HttpRequest) -> HttpResponse:
                 "none": _("Không có phản ánh nào trong vùng đang xem."),
                 "firstOf": _("Đang hiện %(shown)s trên %(count)s phản ánh; phóng to để thu hẹp."),
                 "activeFilters": _("(%(count)s đang áp dụng)"),
+                "borders": _("Ranh giới hành chính"),
+                "borderProvince": _("Ranh giới tỉnh"),
+                "borderDistrict": _("Ranh giới quận, huyện"),
+                "borderWard": _("Ranh giới phường, xã"),
             },
         },
     )

@@ -25,6 +25,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from accounts.audit import audit_record
 from accounts.models import Role
 from accounts.models import User as Account
 from accounts.selectors import agency_ids_for, is_administrator
@@ -43,6 +44,7 @@ from .models import (
     Answer,
     Attachment,
     Category,
+    Channel,
     DailyCounter,
     IdempotencyKey,
     RejectionReason,
@@ -281,8 +283,18 @@ def report_create(
 
     Raises ValidationError with field-keyed Vietnamese messages; nothing is
     stored then. With an idempotency key, a retried request returns the report
-    the first one created.
+    the first one created. Of the people using the site, only a hotline operator
+    (or an administrator) enters reports with channel "hotline", on behalf of a
+    caller: the report is the caller's, not the operator's account's
+    (PermissionDenied for anyone else, signed in or not). Code without a person
+    behind it (user=None: imports, the demo) may file them too.
     """
+    hotline = channel == Channel.HOTLINE
+    operator = user if hotline else None
+    if hotline and user is not None:
+        if not (is_administrator(user) or agency_ids_for(user, [Role.OPERATOR])):
+            raise PermissionDenied("Chỉ tổng đài viên mới nhập phản ánh qua tổng đài.")
+        user = None
     if idempotency_key:
         existing = _idempotent_report(idempotency_key, _request_hash(data, files))
         if existing is not None:
@@ -349,7 +361,7 @@ def report_create(
                     report=report,
                     action=Action.CREATED,
                     to_status=ReportStatus.RECEIVED,
-                    actor=report.user,
+                    actor=report.user or _account(operator),
                     ip_address=ip_address,
                     created_at=now,
                 )
@@ -373,6 +385,8 @@ def report_create(
                 IdempotencyKey.objects.create(
                     key=idempotency_key, request_hash=_request_hash(data, files), report=report
                 )
+            if operator is not None:
+                audit_record(operator, "report.create_hotline", obj=report, ip=ip_address)
             _notify_reporter(report, "received")
             _notify_agency(report)
     except IntegrityError:
@@ -486,11 +500,16 @@ def _account(user: User | None) -> Account | None:
     return user if isinstance(user, Account) else None
 
 
+def _may_act(actor: User, report: Report, roles: Sequence[str]) -> bool:
+    """Whether the actor is an administrator or holds one of `roles` for the report's agency (or a parent)."""
+    if is_administrator(actor):
+        return True
+    return report.agency_id is not None and report.agency_id in agency_ids_for(actor, roles)
+
+
 def _require(actor: User, report: Report, roles: Sequence[str]) -> None:
     """Raise PermissionDenied unless the actor holds one of `roles` for the report's agency."""
-    if is_administrator(actor):
-        return
-    if report.agency_id is None or report.agency_id not in agency_ids_for(actor, roles):
+    if not _may_act(actor, report, roles):
         raise PermissionDenied("Bạn không có quyền thực hiện thao tác này với phản ánh này.")
 
 
@@ -530,6 +549,11 @@ def _expect(report: Report, statuses: Sequence[str], doing: str) -> None:
         raise ValidationError(f"Không thể {doing}: phản ánh đang ở trạng thái “{report.get_status_display()}”.")
 
 
+def _audit(actor: User, action: str, obj: Report | Attachment, **details: Any) -> None:
+    # In the caller's transaction: the action and its audit record commit together.
+    audit_record(actor, action, obj=obj, details=details)
+
+
 @transaction.atomic
 def report_start(*, report: Report, actor: User) -> Report:
     """An officer takes the report up (Đang xử lý)."""
@@ -538,6 +562,7 @@ def report_start(*, report: Report, actor: User) -> Report:
     _expect(report, [ReportStatus.FORWARDED, ReportStatus.RECEIVED], "bắt đầu xử lý")
     _transition(report, action=Action.STARTED, to_status=ReportStatus.IN_PROGRESS, actor=actor)
     report.save(update_fields=["status", "updated_at"])
+    _audit(actor, "report.start", report)
     return report
 
 
@@ -553,8 +578,10 @@ def report_answer(*, report: Report, actor: User, body: str) -> Answer:
     is_leader = is_administrator(actor) or report.agency_id in agency_ids_for(actor, [Role.LEADER])
     if report.agency is not None and report.agency.answer_requires_approval and not is_leader:
         report.save(update_fields=["status", "updated_at"])
+        _audit(actor, "report.answer", report, answer=answer.pk, published=False)
         return answer
     _publish(report, answer, actor)
+    _audit(actor, "report.answer", report, answer=answer.pk, published=True)
     return answer
 
 
@@ -568,6 +595,7 @@ def report_approve_answer(*, report: Report, actor: User) -> Answer:
     if answer is None:
         raise ValidationError("Không có kết quả nào chờ duyệt.")
     _publish(report, answer, actor)
+    _audit(actor, "report.approve", report, answer=answer.pk)
     return answer
 
 
@@ -583,6 +611,7 @@ def report_return_answer(*, report: Report, actor: User, note: str) -> Report:
         report, action=Action.RETURNED, to_status=ReportStatus.IN_PROGRESS, actor=actor, note=reason, is_public=False
     )
     report.save(update_fields=["status", "updated_at"])
+    _audit(actor, "report.return", report, note=reason)
     return report
 
 
@@ -620,6 +649,7 @@ def report_reject(*, report: Report, actor: User, reason: str, note: str = "") -
     report.completed_at = timezone.now()
     report.save(update_fields=["status", "rejection_reason", "completed_at", "updated_at"])
     _notify_reporter(report, "rejected")
+    _audit(actor, "report.reject", report, reason=reason)
     return report
 
 
@@ -632,6 +662,7 @@ def report_reassign(*, report: Report, actor: User, agency: Agency, note: str = 
     if agency.pk == report.agency_id or not agency.is_active:
         raise ValidationError("Hãy chọn một cơ quan khác, đang hoạt động.")
     report.answers.filter(published_at__isnull=True).delete()
+    previous = report.agency.code if report.agency else ""
     report.agency = agency
     text = clean_text(note, max_length=1000, field_label="Ghi chú", required=False)
     _transition(
@@ -644,6 +675,7 @@ def report_reassign(*, report: Report, actor: User, agency: Agency, note: str = 
     )
     report.save(update_fields=["agency", "status", "updated_at"])
     _notify_agency(report)
+    _audit(actor, "report.reassign", report, from_agency=previous, to_agency=agency.code)
     return report
 
 
@@ -654,6 +686,9 @@ def report_merge(*, report: Report, actor: User, into: Report) -> Report:
     target = _locked(into)
     _require(actor, report, [Role.OFFICER, Role.LEADER])
     _expect(report, OPEN_STATUSES, "gộp")
+    if not target.is_public and not _may_act(actor, target, [Role.OFFICER, Role.LEADER]):
+        # A hidden report of another agency is as unknown as a code that does not exist.
+        raise ValidationError({"into": ["Không có phản ánh mã này."]})
     if target.pk == report.pk or target.merged_into_id is not None or target.status == ReportStatus.REJECTED:
         raise ValidationError("Chỉ gộp được vào một phản ánh khác chưa bị từ chối hoặc gộp.")
     report.merged_into = target
@@ -677,6 +712,7 @@ def report_merge(*, report: Report, actor: User, into: Report) -> Report:
     )
     Report.objects.filter(pk=target.pk).update(support_count=target.supports.count())
     _notify_reporter(report, "merged")
+    _audit(actor, "report.merge", report, into=target.code)
     return report
 
 
@@ -789,6 +825,8 @@ def report_redact(*, report: Report, actor: User, title: str, description: str, 
     report.description = clean_text(description, max_length=5000, field_label="Nội dung")
     _transition(report, action=Action.REDACTED, to_status=None, actor=actor, note=why, is_public=False)
     report.save(update_fields=["title", "description", "updated_at"])
+    # The reason only: the removed text was personal information.
+    _audit(actor, "report.redact", report, reason=why)
     return report
 
 
@@ -804,6 +842,7 @@ def report_set_public(*, report: Report, actor: User, public: bool, reason: str)
         report, action=Action.SHOWN if public else Action.HIDDEN, to_status=None, actor=actor, note=why, is_public=False
     )
     report.save(update_fields=["is_public", "hidden_reason", "updated_at"])
+    _audit(actor, "report.show" if public else "report.hide", report, reason=why)
     return report
 
 
@@ -823,6 +862,7 @@ def attachment_hide(*, attachment: Attachment, actor: User, reason: str) -> Atta
         note=f"Tệp #{attachment.pk}: {why}",
         is_public=False,
     )
+    _audit(actor, "attachment.hide", attachment, report=report.code, reason=why)
     return attachment
 
 

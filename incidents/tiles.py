@@ -14,7 +14,6 @@ CLUSTER_BELOW_ZOOM = 15
 EXTENT = 4096
 # Cells per tile side: 8 cells of 512 units, about 32 screen pixels on a 256-pixel tile.
 CELLS_PER_TILE = 8
-WORLD_METRES = 40_075_016.685_578_5
 LAYER = "reports"
 
 
@@ -24,13 +23,13 @@ def tile_in_range(z: int, x: int, y: int) -> bool:
 
 def _public_points_sql() -> tuple[str, tuple[Any, ...]]:
     # The public base as a subquery: PostgreSQL flattens it, so the tile's && on location uses the GiST index.
-    query = reports_public().order_by().values("id", "status", "location", "category__code").query
+    query = reports_public().order_by().values("id", "code", "status", "location", "category__code").query
     sql, params = query.sql_with_params()
     return sql, tuple(params)
 
 
 IN_TILE_SQL = (
-    "pts AS (SELECT r.id, r.status, r.category__code, ST_Transform(r.location, 3857) AS g "
+    "pts AS (SELECT r.id, r.code, r.status, r.category__code, ST_Transform(r.location, 3857) AS g "
     "FROM ({reports}) r, box WHERE r.location && box.geom4326), "
     # && compares boxes; keep the points truly inside this tile (its lower/left edges), so none is in two.
     "inside AS (SELECT pts.* FROM pts, box WHERE ST_X(pts.g) >= ST_XMin(box.geom3857) "
@@ -39,41 +38,70 @@ IN_TILE_SQL = (
 )
 
 
+# Below CLUSTER_BELOW_ZOOM a tile's cells are the pre-aggregated grid's level z + 3 (incidents.grid):
+# 8 x 8 cells per tile, read by primary key, whatever the number of reports.
+GRID_TILE_SQL = """
+WITH box AS (SELECT ST_TileEnvelope(%s, %s, %s) AS geom3857),
+cells AS (
+    SELECT sum(n)::int AS count, sum(sum_lng) / sum(n) AS lng, sum(sum_lat) / sum(n) AS lat
+    FROM incidents_report_grid
+    WHERE level = %s AND gx BETWEEN %s AND %s AND gy BETWEEN %s AND %s AND n > 0 AND public
+    GROUP BY gx, gy
+),
+mvt AS (
+    SELECT ST_AsMVTGeom(ST_Transform(ST_SetSRID(ST_MakePoint(cells.lng, cells.lat), 4326), 3857),
+                        box.geom3857, %s, 0, true) AS geom,
+           'cluster' AS kind, cells.count
+    FROM cells, box
+)
+SELECT ST_AsMVT(mvt.*, %s, %s, 'geom') FROM mvt WHERE geom IS NOT NULL
+"""
+
+
+def _grid_tile_params(z: int, x: int, y: int) -> tuple[Any, ...]:
+    half = 2 ** (z + 3) // 2
+    gx0 = x * CELLS_PER_TILE - half
+    gy0 = half - (y + 1) * CELLS_PER_TILE
+    last = CELLS_PER_TILE - 1
+    return (z, x, y, z + 3, gx0, gx0 + last, gy0, gy0 + last, EXTENT, LAYER, EXTENT)
+
+
+def report_tile_sql(z: int, x: int, y: int) -> tuple[str, tuple[Any, ...]]:
+    """The one SQL statement (and its parameters) that makes the tile; the benchmark runs it directly."""
+    if not tile_in_range(z, x, y):
+        raise ValueError(f"tile {z}/{x}/{y} out of range")
+    if z < CLUSTER_BELOW_ZOOM:
+        return GRID_TILE_SQL, _grid_tile_params(z, x, y)
+    return _live_tile_sql(z, x, y)
+
+
 def report_tile(z: int, x: int, y: int) -> bytes:
     """The tile's bytes (layer "reports"); empty bytes when no public report lies in it.
 
-    One SQL statement, so a benchmark can call this directly. Below CLUSTER_BELOW_ZOOM each
-    feature is a grid cell {kind: "cluster", count}; the grid is anchored at the world's origin,
-    so cells never straddle tiles. From it on, each feature is a report {kind, code, status, category}.
+    Below CLUSTER_BELOW_ZOOM each feature is a grid cell {kind: "cluster", count}; the grid is
+    anchored at the world's origin, so cells never straddle tiles. From it on, each feature is a
+    report {kind, code, status, category}.
     """
-    if not tile_in_range(z, x, y):
-        raise ValueError(f"tile {z}/{x}/{y} out of range")
+    sql, params = report_tile_sql(z, x, y)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    data = row[0] if row else None
+    return bytes(data) if data else b""
+
+
+def _live_tile_sql(z: int, x: int, y: int) -> tuple[str, tuple[Any, ...]]:
+    """A tile of the reports themselves (from CLUSTER_BELOW_ZOOM on)."""
     public_sql, public_params = _public_points_sql()
     envelope = (
         "WITH bounds AS (SELECT ST_TileEnvelope(%s, %s, %s) AS geom3857), "
         "box AS (SELECT geom3857, ST_Transform(geom3857, 4326) AS geom4326 FROM bounds), "
     )
     in_tile = IN_TILE_SQL.format(reports=public_sql)
-    if z < CLUSTER_BELOW_ZOOM:
-        cell = WORLD_METRES / 2**z / CELLS_PER_TILE
-        features = (
-            ", cells AS (SELECT ST_MakePoint(avg(ST_X(g)), avg(ST_Y(g))) AS g, count(*)::int AS count "
-            "FROM inside GROUP BY floor(ST_X(g) / %s), floor(ST_Y(g) / %s)), "
-            "mvt AS (SELECT ST_AsMVTGeom(ST_SetSRID(cells.g, 3857), box.geom3857, %s, 0, true) AS geom, "
-            "'cluster' AS kind, cells.count FROM cells, box) "
-        )
-        feature_params: tuple[Any, ...] = (cell, cell, EXTENT)
-    else:
-        features = (
-            ", mvt AS (SELECT ST_AsMVTGeom(inside.g, box.geom3857, %s, 0, true) AS geom, 'report' AS kind, "
-            "r.code, inside.status, inside.category__code AS category "
-            "FROM inside JOIN incidents_report r ON r.id = inside.id, box) "
-        )
-        feature_params = (EXTENT,)
+    features = (
+        ", mvt AS (SELECT ST_AsMVTGeom(inside.g, box.geom3857, %s, 0, true) AS geom, 'report' AS kind, "
+        "inside.code, inside.status, inside.category__code AS category "
+        "FROM inside, box) "
+    )
     sql = envelope + in_tile + features + "SELECT ST_AsMVT(mvt.*, %s, %s, 'geom') FROM mvt WHERE geom IS NOT NULL"  # noqa: S608
-    params = (z, x, y, *public_params, *feature_params, LAYER, EXTENT)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
-    data = row[0] if row else None
-    return bytes(data) if data else b""
+    return sql, (z, x, y, *public_params, EXTENT, LAYER, EXTENT)

@@ -20,7 +20,8 @@ from accounts.selectors import agency_ids_for, is_administrator
 
 from . import selectors, services
 from .forms import ReportForm, ReportSearchForm
-from .models import Attachment, Report
+from .models import Attachment, Channel, Report
+from .throttles import intake_wait, throttled_message
 
 PAGE_SIZE = 20
 # What static/js/report-form.js says, translatable here; {name} parts are filled in by the script.
@@ -76,6 +77,10 @@ def _remember_sent(request: HttpRequest, code: str) -> None:
     request.session[SESSION_SENT] = [*sent, code][-SESSION_SENT_MAX:]
 
 
+def _is_operator(request: HttpRequest) -> bool:
+    return bool(request.user.is_authenticated and agency_ids_for(request.user, [Role.OPERATOR]))
+
+
 def _can_see_private(request: HttpRequest, report: Report) -> bool:
     user = request.user
     if is_administrator(user):
@@ -91,6 +96,13 @@ def _can_see_private(request: HttpRequest, report: Report) -> bool:
 def report_new(request: HttpRequest) -> HttpResponse:
     status = 200
     if request.method == "POST":
+        wait = intake_wait(request)
+        if wait is not None:
+            response = render(
+                request, "incidents/intake_throttled.html", {"message": throttled_message(wait)}, status=429
+            )
+            response["Retry-After"] = str(wait)
+            return response
         form = ReportForm(request.POST, request.FILES, user=request.user)
         if form.is_valid():
             try:
@@ -98,7 +110,8 @@ def report_new(request: HttpRequest) -> HttpResponse:
                     data=form.to_input(),
                     user=request.user,
                     files=request.FILES.getlist("attachments"),
-                    channel="web",
+                    # A hotline operator enters what a caller says on the phone.
+                    channel=Channel.HOTLINE if _is_operator(request) else Channel.WEB,
                     ip_address=request.META.get("REMOTE_ADDR"),
                 )
             except ValidationError as exc:

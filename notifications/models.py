@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
@@ -12,6 +13,7 @@ class Notification(models.Model):
     class Channel(models.TextChoices):
         EMAIL = "email", "E-mail"
         SMS = "sms", "SMS"
+        WEBPUSH = "webpush", "Web Push"
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Đang chờ gửi"
@@ -30,6 +32,10 @@ class Notification(models.Model):
     # The same logical message to the same person (e.g. "report 42 answered, to
     # +84…") is sent at most once, however many times it is enqueued.
     dedupe_key = models.CharField("khóa chống trùng", max_length=200, null=True, unique=True)
+    # Web Push only: the browser subscription it goes to (the recipient reads "push:<id>").
+    push_subscription = models.ForeignKey(
+        "PushSubscription", null=True, blank=True, on_delete=models.SET_NULL, related_name="notifications"
+    )
     created_at = models.DateTimeField("tạo lúc", auto_now_add=True)
     sent_at = models.DateTimeField("gửi lúc", null=True, blank=True)
 
@@ -47,3 +53,23 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_channel_display()} → {self.recipient} ({self.get_status_display()})"
+
+
+class PushSubscription(models.Model):
+    """A browser that asked for warnings by Web Push; removed when the push service says it is gone."""
+
+    endpoint = models.URLField("địa chỉ nhận", max_length=1000, unique=True)
+    p256dh = models.CharField("khóa p256dh", max_length=200)
+    auth = models.CharField("khóa auth", max_length=100)
+    # Empty for a browser whose owner did not sign in: it gets every warning.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="push_subscriptions"
+    )
+    created_at = models.DateTimeField("đăng ký lúc", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "đăng ký Web Push"
+        verbose_name_plural = "đăng ký Web Push"
+
+    def __str__(self) -> str:
+        return f"Web Push #{self.pk} ({self.user or 'ẩn danh'})"

@@ -12,7 +12,7 @@ from django.core.validators import validate_email
 from django.db import connection, transaction
 from django.utils import timezone
 
-from . import tasks
+from . import tasks, webpush
 from .models import Notification
 from .sms import get_sms_backend
 
@@ -30,6 +30,9 @@ def _check_recipient(channel: str, recipient: str) -> None:
             validate_email(recipient)
         except ValidationError as exc:
             raise ValueError(f"Địa chỉ e-mail không hợp lệ: {recipient!r}.") from exc
+    elif channel == Notification.Channel.WEBPUSH:
+        if not recipient.startswith("push:"):
+            raise ValueError(f"Web Push gửi tới một đăng ký (push:<id>): {recipient!r}.")
     else:
         raise ValueError(f"Kênh gửi không hỗ trợ: {channel!r}.")
 
@@ -109,6 +112,8 @@ def _send(notification: Notification) -> None:
         ).send(fail_silently=False)
     elif notification.channel == Notification.Channel.SMS:
         get_sms_backend().send(to=notification.recipient, text=notification.body)
+    elif notification.channel == Notification.Channel.WEBPUSH:
+        webpush.push_send(notification)
     else:
         raise ValueError(f"Kênh gửi không hỗ trợ: {notification.channel!r}.")
 
@@ -130,6 +135,12 @@ def notification_deliver(*, notification_id: int, last_attempt: bool = False) ->
             return
         try:
             _send(notification)
+        except webpush.SubscriptionGone as exc:
+            # The browser unsubscribed (its subscription is deleted by now): nothing to retry.
+            Notification.objects.filter(pk=notification.pk).update(
+                status=Notification.Status.FAILED, last_error=str(exc)[:2000]
+            )
+            return
         except Exception as exc:
             error = exc
             notification.attempts += 1
@@ -143,3 +154,20 @@ def notification_deliver(*, notification_id: int, last_attempt: bool = False) ->
     # Raised only now, so that the recorded failure above is committed.
     if error is not None:
         raise error
+
+
+def notification_deliver_many(*, notification_ids: list[int], last_attempt: bool = False) -> None:
+    """Sends a batch of messages, each as `notification_deliver` does (so each at most once).
+
+    One failure does not hold up the others; the first is re-raised at the end so
+    that the batch job is retried, and the retry skips the messages already sent.
+    """
+    first_error: Exception | None = None
+    for notification_id in notification_ids:
+        try:
+            notification_deliver(notification_id=notification_id, last_attempt=last_attempt)
+        except Exception as exc:
+            logger.warning("Notification %s not sent: %s", notification_id, exc)
+            first_error = first_error or exc
+    if first_error is not None:
+        raise first_error

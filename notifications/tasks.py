@@ -22,3 +22,15 @@ def deliver_notification(context: procrastinate.JobContext, notification_id: int
     # Same test as RetryStrategy: no retry follows this run.
     last_attempt = RETRY.max_attempts is not None and context.job.attempts >= RETRY.max_attempts
     services.notification_deliver(notification_id=notification_id, last_attempt=last_attempt)
+
+
+@app.task(
+    name="notifications.deliver_notifications",
+    queue=QUEUE,
+    retry=RETRY,
+    pass_context=True,
+)
+def deliver_notifications(context: procrastinate.JobContext, notification_ids: list[int]) -> None:
+    """A batch of messages (a warning's fan-out): one job per batch rather than per message."""
+    last_attempt = RETRY.max_attempts is not None and context.job.attempts >= RETRY.max_attempts
+    services.notification_deliver_many(notification_ids=notification_ids, last_attempt=last_attempt)

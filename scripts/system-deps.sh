@@ -7,7 +7,8 @@ need=()
 have() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 
 python3 -c "import ensurepip" >/dev/null 2>&1 || need+=(python3-venv)
-for pkg in gdal-bin libgdal-dev libgeos-dev libproj-dev binutils gettext postgresql postgresql-contrib chromium; do
+# fonts-dejavu-core: a font with Vietnamese letters for the chart image /thong-ke/bieu-do.png.
+for pkg in gdal-bin libgdal-dev libgeos-dev libproj-dev binutils gettext postgresql postgresql-contrib chromium fonts-dejavu-core; do
   have "$pkg" || need+=("$pkg")
 done
 # npm comes with nodejs from some sources and as its own package on Debian.

@@ -9,7 +9,10 @@
     return { color: "#5b7fa6", weight: 1, dashArray: "3 3", fill: false };
   }
 
-  function loadBoundaries(map, level, parent, simplify) {
+  // Simplified outlines (tolerance in degrees): a ward's detail is lost below a pixel at town zooms.
+  var SIMPLIFY = { 1: 0.001, 2: 0.001, 3: 0.0005 };
+
+  function loadBoundaries(target, level, parent, simplify) {
     var url = "/api/v1/boundaries/?geometry=true&limit=1000&level=" + level +
       (parent ? "&parent=" + encodeURIComponent(parent) : "") + "&simplify=" + simplify;
     return fetch(url, { headers: { Accept: "application/json" } })
@@ -21,9 +24,42 @@
             lyr.bindTooltip(feature.properties.name, { sticky: true });
           }
         });
-        layer.addTo(map);
+        layer.addTo(target);
         return layer;
       });
+  }
+
+  /* Borders as overlays the user switches on and off (Leaflet's layer control). Each level loads
+   * the first time it is shown; levels in `hidden` start switched off. */
+  function borderControl(map, labels, hidden, onProvince) {
+    var overlays = {};
+    [1, 2, 3].forEach(function (level) {
+      var group = L.featureGroup();
+      var loaded = false;
+      group.on("add", function () {
+        if (loaded) return;
+        loaded = true;
+        loadBoundaries(group, level, null, SIMPLIFY[level])
+          .then(function (layer) { if (level === 1 && onProvince) onProvince(layer); })
+          .catch(function () { loaded = false; /* the basemap still shows; a later toggle retries */ });
+      });
+      overlays[labels[level]] = group;
+      if (hidden.indexOf(level) < 0) group.addTo(map);
+    });
+    var wide = window.matchMedia("(min-width: 48rem)").matches;
+    var control = L.control.layers(null, overlays, { collapsed: !wide, position: "topright" }).addTo(map);
+    var container = control.getContainer();
+    container.setAttribute("aria-label", labels.title);
+    var toggle = container.querySelector(".leaflet-control-layers-toggle");
+    if (toggle) { toggle.setAttribute("title", labels.title); toggle.setAttribute("aria-label", labels.title); }
+    if (labels.title) {
+      var heading = document.createElement("p");
+      heading.className = "map-layers-title";
+      heading.textContent = labels.title;
+      var list = container.querySelector(".leaflet-control-layers-list");
+      if (list) list.insertBefore(heading, list.firstChild);
+    }
+    return control;
   }
 
   window.GeoMap = {
@@ -62,10 +98,17 @@
         if (failures === 4 && options.onTilesUnavailable) options.onTilesUnavailable();
       });
       tiles.addTo(map);
+      if (options.borders) {
+        // {labels: {1: …, 2: …, 3: …, title: …}, hidden: [3]}: switchable borders, the province fitted.
+        map.borderControl = borderControl(map, options.borders.labels, options.borders.hidden || [], function (layer) {
+          if (layer.getLayers().length) map.fitBounds(layer.getBounds());
+        });
+        return map;
+      }
       var bounds = null;
       var levels = options.levels || [1, 2, 3];
       Promise.all(levels.map(function (level) {
-        return loadBoundaries(map, level, null, level === 3 ? 0.0005 : 0.001).then(function (layer) {
+        return loadBoundaries(map, level, null, SIMPLIFY[level]).then(function (layer) {
           if (level === 1 && layer.getLayers().length) {
             bounds = layer.getBounds();
             map.fitBounds(bounds);

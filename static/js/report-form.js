@@ -101,6 +101,8 @@
     lngInput.value = latlng.lng.toFixed(6);
     locate(latlng);
     checkNearby();
+    // alert-pin.js lists the warnings in force at the pin.
+    document.dispatchEvent(new CustomEvent("report:pin", { detail: latlng }));
   }
 
   function clearPin(message) {
@@ -111,6 +113,7 @@
     locatedDistrict = "";
     $("pin-clear").hidden = true;
     hideNearby();
+    document.dispatchEvent(new CustomEvent("report:pin", { detail: null }));
     setStatus(message || text.pinCleared, "");
   }
 

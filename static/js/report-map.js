@@ -67,6 +67,8 @@
     zoom: urlView ? urlZoom : 10,
     tileUrl: d.tileUrl,
     attribution: d.attribution,
+    // Province and districts drawn at first; wards on request (many small outlines).
+    borders: { labels: { 1: text.borderProvince, 2: text.borderDistrict, 3: text.borderWard, title: text.borders }, hidden: [3] },
     onTilesUnavailable: function () { document.getElementById("map-note").hidden = false; }
   });
   if (urlView) {

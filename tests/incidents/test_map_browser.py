@@ -14,6 +14,10 @@ from tests.browser import DESKTOP, PHONE, chromium
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
 MARKERS = ".rmap-cluster, .rmap-report"
+# The demo's outlines: 1 province and 6 districts; with the wards, 39 more.
+BORDERS = 7
+WARDS = 39
+PATHS = "document.querySelectorAll('.leaflet-overlay-pane path').length"
 
 
 def test_report_map_clusters_zoom_and_filters(demo_site: str, output_dir: Path) -> None:
@@ -24,8 +28,9 @@ def test_report_map_clusters_zoom_and_filters(demo_site: str, output_dir: Path) 
             errors: list[str] = []
             page.on("pageerror", lambda exc: errors.append(str(exc)))  # noqa: B023 (used within the iteration)
             page.goto(f"{demo_site}/ban-do/")
-            # Our boundaries are drawn although no tile loads, and markers appear.
-            page.wait_for_function("document.querySelectorAll('.leaflet-overlay-pane path').length >= 46")
+            # Our boundaries (province and districts; wards are off at first) are drawn although no
+            # tile loads, and markers appear.
+            page.wait_for_function(f"document.querySelectorAll('.leaflet-overlay-pane path').length >= {BORDERS}")
             page.wait_for_selector(".rmap-cluster")
             page.wait_for_selector("#rmap-list li")
             assert page.locator(".rmap-cluster").count() >= 1
@@ -81,7 +86,7 @@ def test_a_shared_link_reproduces_the_view_and_filters(demo_site: str, output_di
         page.on("pageerror", lambda exc: errors.append(str(exc)))
         page.goto(f"{demo_site}/ban-do/?lat=11.30000&lng=106.10000&z=11&status=completed")
         page.wait_for_function("document.getElementById('report-map').dataset.zoom === '11'")
-        page.wait_for_function("document.querySelectorAll('.leaflet-overlay-pane path').length >= 46")
+        page.wait_for_function(f"document.querySelectorAll('.leaflet-overlay-pane path').length >= {BORDERS}")
         page.wait_for_timeout(300)
         assert page.evaluate("window.reportMap.getZoom()") == 11
         centre = page.evaluate("window.reportMap.getCenter()")
@@ -91,4 +96,29 @@ def test_a_shared_link_reproduces_the_view_and_filters(demo_site: str, output_di
         statuses = page.locator("#rmap-list .status").all_inner_texts()
         assert statuses and set(statuses) == {"Hoàn thành"}
         page.screenshot(path=str(output_dir / "report-map-shared-link.png"))
+        assert errors == []
+
+
+def test_ward_and_district_borders_switch_on_and_off(demo_site: str, output_dir: Path) -> None:
+    with chromium() as browser:
+        page = browser.new_page(viewport=DESKTOP)
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(f"{demo_site}/ban-do/")
+        page.wait_for_function(f"{PATHS} === {BORDERS}")
+        control = page.locator(".leaflet-control-layers")
+        assert "Ranh giới hành chính" in control.inner_text()
+        wards = page.get_by_label("Ranh giới phường, xã")
+        districts = page.get_by_label("Ranh giới quận, huyện")
+        assert not wards.is_checked() and districts.is_checked() and page.get_by_label("Ranh giới tỉnh").is_checked()
+        wards.check()
+        page.wait_for_function(f"{PATHS} === {BORDERS + WARDS}")
+        page.screenshot(path=str(output_dir / "report-map-ward-borders.png"))
+        districts.uncheck()
+        page.wait_for_function(f"{PATHS} === {BORDERS + WARDS - 6}")
+        wards.uncheck()
+        page.wait_for_function(f"{PATHS} === 1")
+        # Shown again without a second download: the outlines were kept.
+        wards.check()
+        page.wait_for_function(f"{PATHS} === 1 + {WARDS}")
         assert errors == []

@@ -68,7 +68,7 @@ def officer(demo: None) -> User:
 
 @pytest.fixture
 def leader(demo: None) -> User:
-    return staff("lanhdao_pheduyet", "ubnd-d25450", Role.LEADER)
+    return staff("lanhdao.phuong_pheduyet", "ubnd-d25450", Role.LEADER)
 
 
 @pytest.fixture
@@ -137,7 +137,7 @@ def test_a_district_officer_sees_the_reports_of_its_wards(demo: None, client: Cl
 
 def test_an_administrator_sees_every_report(demo: None, client: Client) -> None:
     reports = [new_report(WARD), new_report(OTHER_DISTRICT)]
-    client.force_login(staff("quantri", "so-gtvt", Role.ADMIN))
+    client.force_login(staff("quantri.kiemthu", "so-gtvt", Role.ADMIN))
     html = html_of(client, LIST_URL)
     assert all(report.code in html for report in reports)
 
@@ -452,7 +452,7 @@ def test_the_pages_take_a_fixed_number_of_queries(
 ) -> None:
     for _ in range(5):
         new_report()
-    client.force_login(staff("quantri", "so-gtvt", Role.ADMIN))
+    client.force_login(staff("quantri.kiemthu", "so-gtvt", Role.ADMIN))
     with django_assert_max_num_queries(10):
         html = html_of(client, LIST_URL)
     assert Report.objects.count() == html.count('class="col-code"')

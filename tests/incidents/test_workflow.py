@@ -212,11 +212,15 @@ def test_the_workflow_api_checks_permissions(officer: User, leader: User, client
     # Staff see the reporter's details and the internal history.
     assert approved["reporter"]["reporter_phone"] == "+84912345678"
     assert "answered" in [event["action"] for event in approved["events"]]
+    bad = client.post(f"{url}/reject", json.dumps({"reason": "nope"}), content_type="application/json")
+    assert bad.status_code == 400
     client.logout()
     public = client.get(f"{url}/").json()
     assert "reporter" not in public and "events" not in public
-    bad = client.post(f"{url}/reject", json.dumps({"reason": "nope"}), content_type="application/json")
-    assert bad.status_code == 400
+    # Signed out, a processing action is refused before its input is even read.
+    assert (
+        client.post(f"{url}/reject", json.dumps({"reason": "nope"}), content_type="application/json").status_code == 403
+    )
 
 
 def test_supporting_through_the_api_reveals_nothing_private(demo: None, client: Client) -> None:

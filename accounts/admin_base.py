@@ -1,0 +1,73 @@
+"""What every ModelAdmin of ours shares: administrators only, and every change in the audit log.
+
+Django's own LogEntry has no address and is written by the admin only; ours records the
+admin's additions, changes and deletions in the same log as the staff's workflow actions.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.db import models
+from django.http import HttpRequest
+
+from .admin_site import request_is_administrator
+from .audit import audit_record
+
+
+def _changes(message: Any) -> Any:
+    # The admin's change message names changed fields and added/removed inline rows
+    # (e.g. a staff role), never the values typed.
+    return message if isinstance(message, list) else str(message)[:500]
+
+
+class AuditedAdminMixin:
+    """Writes an AuditEvent (admin.add / admin.change / admin.delete) next to each LogEntry."""
+
+    def log_addition(self, request: HttpRequest, obj: models.Model, message: Any) -> Any:
+        entry = super().log_addition(request, obj, message)  # type: ignore[misc]
+        details = {"repr": str(obj)[:200], "changes": _changes(message)}
+        audit_record(request.user, "admin.add", obj=obj, request=request, details=details)
+        return entry
+
+    def log_change(self, request: HttpRequest, obj: models.Model, message: Any) -> Any:
+        entry = super().log_change(request, obj, message)  # type: ignore[misc]
+        details = {"repr": str(obj)[:200], "changes": _changes(message)}
+        audit_record(request.user, "admin.change", obj=obj, request=request, details=details)
+        return entry
+
+    def log_deletions(self, request: HttpRequest, queryset: Any) -> Any:
+        objects = list(queryset)
+        entries = super().log_deletions(request, objects)  # type: ignore[misc]
+        for obj in objects:
+            audit_record(request.user, "admin.delete", obj=obj, request=request, details={"repr": str(obj)[:200]})
+        return entries
+
+
+class AdministratorsOnlyMixin:
+    """Every permission follows our roles, not Django's per-model permissions: administrators
+    (and superusers) may, nobody else. Subclasses narrow it further (read-only models)."""
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return request_is_administrator(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request_is_administrator(request)
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return request_is_administrator(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request_is_administrator(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request_is_administrator(request)
+
+
+class ModelAdmin(AuditedAdminMixin, AdministratorsOnlyMixin, admin.ModelAdmin):
+    pass
+
+
+class InlineMixin(AdministratorsOnlyMixin):
+    pass

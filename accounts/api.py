@@ -1,0 +1,314 @@
+"""The account API for the mobile app: one-time codes, sign-up, sign-in, reset, profile, places, my reports."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from django.conf import settings
+from django.contrib.auth import logout
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.generics import ListAPIView
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from . import selectors, services
+from .models import SavedPlace, User
+from .serializers import (
+    DetailSerializer,
+    LoginSerializer,
+    MeSerializer,
+    MyReportSerializer,
+    OtpRequestSerializer,
+    OtpSentSerializer,
+    PasswordResetSerializer,
+    RegisterSerializer,
+    SavedPlaceOutSerializer,
+    SavedPlaceSerializer,
+    SignedInSerializer,
+    VerifySerializer,
+)
+from .throttling import client_ip
+
+TAG = ["accounts"]
+BAD = OpenApiResponse(DetailSerializer, description="Invalid input; `errors` names the fields.")
+THROTTLED = OpenApiResponse(DetailSerializer, description="Too many codes asked for; see Retry-After.")
+WRONG_LOGIN = "Thông tin đăng nhập không đúng."
+
+
+def _errors(exc: ValidationError) -> Response:
+    if hasattr(exc, "error_dict"):
+        errors = exc.message_dict
+        return Response({"detail": next(iter(errors.values()))[0], "errors": errors}, status=400)
+    return Response({"detail": " ".join(exc.messages)}, status=400)
+
+
+def _serializer_errors(serializer: serializers.Serializer) -> Response:
+    errors = serializer.errors
+    first = next(iter(errors.values()))
+    message = first[0] if isinstance(first, list) else str(first)
+    return Response({"detail": str(message), "errors": errors}, status=400)
+
+
+def _throttled(exc: services.ThrottledError) -> Response:
+    return Response({"detail": str(exc)}, status=429, headers={"Retry-After": str(exc.retry_after)})
+
+
+def _sent_body() -> dict[str, Any]:
+    # The same words whether or not an account exists, so the answer reveals nothing.
+    return {
+        "detail": _("Nếu thông tin đúng, mã xác nhận đã được gửi. Mã có hiệu lực %(n)s giây.")
+        % {"n": settings.OTP_TTL_SECONDS},
+        "expires_in": settings.OTP_TTL_SECONDS,
+        "resend_in": settings.OTP_RESEND_SECONDS,
+    }
+
+
+def _target(data: dict[str, Any]) -> services.Target:
+    return services.otp_target(phone=data.get("phone") or None, email=data.get("email") or None)
+
+
+def _signed_in(request: Request, user: User) -> Response:
+    token = services.token_sign_in(request._request, user)
+    return Response({"token": token, "user": MeSerializer(user).data})
+
+
+def _me(request: Request) -> User:
+    """The signed-in account (the view's IsAuthenticated permission has checked there is one)."""
+    return cast(User, request.user)
+
+
+class AnonymousAPIView(APIView):
+    """Endpoints for people not signed in yet: no session, so no CSRF token to fetch first."""
+
+    authentication_classes: list[Any] = []
+    permission_classes = [AllowAny]
+
+
+class SignedInAPIView(APIView):
+    """For signed-in people; token first, so a missing or revoked token is answered 401 with WWW-Authenticate."""
+
+    authentication_classes = [TokenAuthentication, SessionAuthentication]
+    permission_classes = [IsAuthenticated]
+
+
+class OtpRequestView(AnonymousAPIView):
+    @extend_schema(
+        tags=TAG,
+        summary="Send a one-time code by SMS (phone) or e-mail",
+        description="Answers 202 with the same body whether or not the number or address has an account.",
+        request=OtpRequestSerializer,
+        responses={202: OtpSentSerializer, 400: BAD, 429: THROTTLED},
+    )
+    def post(self, request: Request) -> Response:
+        serializer = OtpRequestSerializer(data=request.data)
+        if not serializer.is_valid():
+            return _serializer_errors(serializer)
+        try:
+            target = _target(serializer.validated_data)
+            services.otp_request(
+                target=target, purpose=serializer.validated_data["purpose"], ip=client_ip(request._request)
+            )
+        except ValidationError as exc:
+            return _errors(exc)
+        except services.ThrottledError as exc:
+            return _throttled(exc)
+        return Response(_sent_body(), status=202)
+
+
+class RegisterView(AnonymousAPIView):
+    @extend_schema(
+        tags=TAG,
+        summary="Register a citizen account (inactive until the code sent to the phone is entered)",
+        request=RegisterSerializer,
+        responses={202: OtpSentSerializer, 400: BAD, 429: THROTTLED},
+    )
+    def post(self, request: Request) -> Response:
+        serializer = RegisterSerializer(data=request.data)
+        if not serializer.is_valid():
+            return _serializer_errors(serializer)
+        values = serializer.validated_data
+        try:
+            services.user_register(
+                full_name=values["full_name"],
+                phone=values["phone"],
+                email=values.get("email", ""),
+                password=values["password"],
+                password_confirm=values["password_confirm"],
+                ip=client_ip(request._request),
+            )
+        except ValidationError as exc:
+            return _errors(exc)
+        except services.ThrottledError as exc:
+            return _throttled(exc)
+        return Response(_sent_body(), status=202)
+
+
+class VerifyView(AnonymousAPIView):
+    @extend_schema(
+        tags=TAG,
+        summary="Confirm a registration with its code; answers with an API token",
+        request=VerifySerializer,
+        responses={200: SignedInSerializer, 400: BAD},
+    )
+    def post(self, request: Request) -> Response:
+        serializer = VerifySerializer(data=request.data)
+        if not serializer.is_valid():
+            return _serializer_errors(serializer)
+        try:
+            target = _target(serializer.validated_data)
+            user = services.otp_verify(
+                target=target, purpose=services.Purpose.REGISTER, code=serializer.validated_data["code"]
+            )
+        except ValidationError as exc:
+            return _errors(exc)
+        except services.OtpError as exc:
+            return Response({"detail": str(exc), "errors": {"code": [str(exc)]}}, status=400)
+        return _signed_in(request, user)
+
+
+class LoginView(AnonymousAPIView):
+    @extend_schema(
+        tags=TAG,
+        summary="Sign in with phone, e-mail or username and a password, or phone/e-mail and a one-time code",
+        description="Too many wrong passwords for one account from one address lock it out for a while (429).",
+        request=LoginSerializer,
+        responses={200: SignedInSerializer, 400: BAD, 429: THROTTLED},
+    )
+    def post(self, request: Request) -> Response:
+        serializer = LoginSerializer(data=request.data)
+        if not serializer.is_valid():
+            return _serializer_errors(serializer)
+        values = serializer.validated_data
+        user: User | None
+        if values.get("code"):
+            try:
+                target = _target(values)
+                user = services.otp_verify(target=target, purpose=services.Purpose.LOGIN, code=values["code"])
+            except ValidationError as exc:
+                return _errors(exc)
+            except services.OtpError as exc:
+                return Response({"detail": str(exc), "errors": {"code": [str(exc)]}}, status=400)
+            if not user.is_active:
+                return Response({"detail": WRONG_LOGIN}, status=400)
+        else:
+            identifier = values.get("phone") or values.get("email") or values.get("username") or ""
+            # django-axes watches the plain Django request; a lockout turns this answer into a 429.
+            user = services.login_with_password(request._request, identifier=identifier, password=values["password"])
+            if user is None:
+                return Response({"detail": WRONG_LOGIN}, status=400)
+        return _signed_in(request, user)
+
+
+class LogoutView(SignedInAPIView):
+    @extend_schema(tags=TAG, summary="Sign out: the API token stops working", request=None, responses={204: None})
+    def post(self, request: Request) -> Response:
+        services.api_token_revoke(_me(request))
+        logout(request._request)
+        return Response(status=204)
+
+
+class PasswordResetView(AnonymousAPIView):
+    @extend_schema(
+        tags=TAG,
+        summary="Set a new password with a reset code; every session and token of the account ends",
+        request=PasswordResetSerializer,
+        responses={200: DetailSerializer, 400: BAD},
+    )
+    def post(self, request: Request) -> Response:
+        serializer = PasswordResetSerializer(data=request.data)
+        if not serializer.is_valid():
+            return _serializer_errors(serializer)
+        values = serializer.validated_data
+        try:
+            services.password_reset(
+                target=_target(values),
+                code=values["code"],
+                password=values["password"],
+                password_confirm=values["password_confirm"],
+            )
+        except ValidationError as exc:
+            return _errors(exc)
+        except services.OtpError as exc:
+            return Response({"detail": str(exc), "errors": {"code": [str(exc)]}}, status=400)
+        return Response({"detail": _("Đã đặt mật khẩu mới. Hãy đăng nhập lại.")})
+
+
+class MeView(SignedInAPIView):
+    @extend_schema(tags=TAG, summary="My profile and notification choices", responses=MeSerializer)
+    def get(self, request: Request) -> Response:
+        return Response(MeSerializer(request.user).data)
+
+    @extend_schema(
+        tags=TAG,
+        summary="Change my name, e-mail or notification choices",
+        request=MeSerializer,
+        responses={200: MeSerializer, 400: BAD},
+    )
+    def patch(self, request: Request) -> Response:
+        serializer = MeSerializer(data=request.data, partial=True)
+        if not serializer.is_valid():
+            return _serializer_errors(serializer)
+        try:
+            user = services.profile_update(_me(request), **serializer.validated_data)
+        except ValidationError as exc:
+            return _errors(exc)
+        return Response(MeSerializer(user).data)
+
+
+class PlaceListView(SignedInAPIView):
+    @extend_schema(tags=TAG, summary="My saved places", responses=SavedPlaceOutSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        places = SavedPlace.objects.filter(user=_me(request)).select_related("ward").order_by("created_at", "id")
+        return Response([SavedPlaceSerializer(place).data for place in places])
+
+    @extend_schema(
+        tags=TAG,
+        summary="Save my home ward (ward code) or a point (lat, lng)",
+        request=SavedPlaceSerializer,
+        responses={201: SavedPlaceOutSerializer, 400: BAD},
+    )
+    def post(self, request: Request) -> Response:
+        serializer = SavedPlaceSerializer(data=request.data)
+        if not serializer.is_valid():
+            return _serializer_errors(serializer)
+        values = serializer.validated_data
+        try:
+            place = services.place_add(
+                _me(request),
+                label=values["label"],
+                ward_code=values.get("ward") or None,
+                lat=values.get("lat"),
+                lng=values.get("lng"),
+            )
+        except ValidationError as exc:
+            return _errors(exc)
+        return Response(SavedPlaceSerializer(place).data, status=201)
+
+
+class PlaceDetailView(SignedInAPIView):
+    @extend_schema(tags=TAG, summary="Forget a saved place", responses={204: None, 404: DetailSerializer})
+    def delete(self, request: Request, place_id: int) -> Response:
+        if not services.place_delete(_me(request), place_id):
+            return Response({"detail": _("Không tìm thấy nơi đã lưu này.")}, status=404)
+        return Response(status=204)
+
+
+class MyReportListView(ListAPIView):
+    """My reports with their status and published answers, newest first."""
+
+    authentication_classes = [TokenAuthentication, SessionAuthentication]
+    permission_classes = [IsAuthenticated]
+    serializer_class = MyReportSerializer
+
+    def get_queryset(self) -> Any:
+        return selectors.my_reports(cast(User, self.request.user))
+
+    @extend_schema(tags=TAG, summary="My reports with their status and answers")
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)

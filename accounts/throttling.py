@@ -1,0 +1,52 @@
+"""Login throttling glue for django-axes: the client address and the lockout answer."""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+
+def client_ip(request: HttpRequest, *args: Any) -> str | None:
+    """REMOTE_ADDR, or behind our own proxy (settings.BEHIND_PROXY) the X-Forwarded-For entry it appended.
+
+    Earlier X-Forwarded-For entries are whatever the client sent, so they are never trusted.
+    """
+    candidate = request.META.get("REMOTE_ADDR", "")
+    if getattr(settings, "BEHIND_PROXY", False):
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        if forwarded:
+            candidate = forwarded.split(",")[-1].strip()
+    try:
+        return str(ipaddress.ip_address(candidate))
+    except ValueError:
+        return None
+
+
+def cool_off_seconds() -> int:
+    return int(round(float(settings.AXES_COOLOFF_TIME) * 3600))
+
+
+def lockout_message() -> str:
+    minutes = max(1, math.ceil(cool_off_seconds() / 60))
+    return _(
+        "Bạn đã nhập sai quá nhiều lần. Để bảo vệ tài khoản, việc đăng nhập tạm khoá; hãy thử lại sau %(minutes)s phút "
+        "hoặc dùng chức năng “Quên mật khẩu”."
+    ) % {"minutes": minutes}
+
+
+def lockout_response(request: HttpRequest, original_response: Any = None, credentials: Any = None) -> HttpResponse:
+    """429 with a Vietnamese message: JSON for the API, the lockout page for the site."""
+    retry_after = str(cool_off_seconds())
+    response: HttpResponse
+    if request.path.startswith("/api/") or request.headers.get("X-Requested-With") == "XMLHttpRequest":
+        response = JsonResponse({"detail": lockout_message()}, status=429)
+    else:
+        response = render(request, "accounts/locked_out.html", {"message": lockout_message()}, status=429)
+    response["Retry-After"] = retry_after
+    return response

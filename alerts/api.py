@@ -1,0 +1,460 @@
+"""Warnings API: alerts in force at a point or in a box, CAP 1.2 documents and feed, staff operations,
+and Web Push subscriptions. Views parse input and call alerts.selectors / alerts.services."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.models import User as Account
+from geo.gis import CoordinateError, parse_lat_lng
+from incidents.api import validation_response
+from notifications.models import PushSubscription
+
+from . import cap, selectors, services
+from .models import Alert, Category, Certainty, Severity, Urgency
+
+ErrorSerializer = inline_serializer(
+    "AlertError", {"detail": serializers.CharField(), "errors": serializers.DictField(required=False)}
+)
+
+
+def _page_url(alert: Alert) -> str:
+    return reverse("alert-page", args=[alert.pk])
+
+
+def _cap_url(alert: Alert) -> str:
+    return reverse("alert-cap", args=[alert.pk])
+
+
+class ActiveAlertSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    headline = serializers.CharField()
+    category = serializers.ChoiceField(choices=Category.choices)
+    category_label = serializers.CharField()
+    severity = serializers.ChoiceField(choices=Severity.choices)
+    severity_label = serializers.CharField()
+    urgency = serializers.ChoiceField(choices=Urgency.choices)
+    certainty = serializers.ChoiceField(choices=Certainty.choices)
+    starts_at = serializers.DateTimeField()
+    ends_at = serializers.DateTimeField()
+    area_description = serializers.CharField()
+    agency = serializers.CharField()
+    url = serializers.CharField()
+    cap_url = serializers.CharField()
+
+
+def _active_data(item: selectors.ActiveAlert) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "headline": item.headline,
+        "category": item.category,
+        "category_label": Category(item.category).label,
+        "severity": item.severity,
+        "severity_label": Severity(item.severity).label,
+        "urgency": item.urgency,
+        "certainty": item.certainty,
+        "starts_at": item.starts_at,
+        "ends_at": item.ends_at,
+        "area_description": item.area_description,
+        "agency": item.agency_name,
+        "url": reverse("alert-page", args=[item.id]),
+        "cap_url": reverse("alert-cap", args=[item.id]),
+    }
+
+
+class AreaPartSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=["polygon", "circle", "unit"])
+    geometry = serializers.JSONField(required=False, help_text="GeoJSON Polygon (kind=polygon).")
+    lat = serializers.FloatField(required=False, help_text="Circle centre latitude (kind=circle).")
+    lng = serializers.FloatField(required=False, help_text="Circle centre longitude (kind=circle).")
+    radius_m = serializers.FloatField(required=False, help_text="Circle radius in metres (kind=circle).")
+    code = serializers.CharField(required=False, help_text="Admin unit code (kind=unit).")
+
+
+class AlertInputSerializer(serializers.Serializer):
+    headline = serializers.CharField(allow_blank=True, help_text="Tiêu đề (CAP headline).")
+    description = serializers.CharField(allow_blank=True)
+    instruction = serializers.CharField(required=False, allow_blank=True, default="")
+    category = serializers.ChoiceField(choices=Category.choices)
+    severity = serializers.ChoiceField(choices=Severity.choices)
+    urgency = serializers.ChoiceField(choices=Urgency.choices)
+    certainty = serializers.ChoiceField(choices=Certainty.choices)
+    starts_at = serializers.DateTimeField()
+    ends_at = serializers.DateTimeField()
+    # Kept as raw JSON so the service's Vietnamese messages explain a bad part.
+    area = serializers.JSONField(help_text="List of area parts: see AreaPart.")
+    area_description = serializers.CharField(required=False, allow_blank=True, default="")
+    agency = serializers.CharField(required=False, allow_blank=True, default="", help_text="Issuing agency code.")
+
+
+class AlertSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    identifier = serializers.CharField()
+    headline = serializers.CharField()
+    description = serializers.CharField()
+    instruction = serializers.CharField()
+    category = serializers.CharField()
+    category_label = serializers.CharField(source="get_category_display")
+    severity = serializers.CharField()
+    urgency = serializers.CharField()
+    certainty = serializers.CharField()
+    agency = serializers.CharField(source="agency.code")
+    agency_name = serializers.CharField(source="agency.name")
+    starts_at = serializers.DateTimeField()
+    ends_at = serializers.DateTimeField()
+    status = serializers.CharField(source="display_status")
+    status_label = serializers.CharField(source="display_status_label")
+    msg_type = serializers.CharField()
+    references = serializers.IntegerField(
+        source="references_id", allow_null=True, help_text="The version this updates."
+    )
+    area_description = serializers.CharField()
+    area = serializers.SerializerMethodField()
+    approved_at = serializers.DateTimeField()
+    cap_url = serializers.SerializerMethodField()
+
+    def get_area(self, alert: Alert) -> dict[str, Any]:
+        return selectors.area_geojson(alert)
+
+    def get_cap_url(self, alert: Alert) -> str | None:
+        return _cap_url(alert) if alert.is_published else None
+
+
+def _input(request: Request) -> services.AlertInput:
+    serializer = AlertInputSerializer(data=request.data)
+    if not serializer.is_valid():
+        raise ValidationError({key: [str(m) for m in value] for key, value in serializer.errors.items()})
+    values = dict(serializer.validated_data)
+    area = values.pop("area")
+    return services.AlertInput(area=area if isinstance(area, list) else [], **values)
+
+
+def _staff(request: Request) -> Account:
+    if not isinstance(request.user, Account) or not selectors.staff_agency_ids(request.user):
+        raise PermissionDenied("Cần đăng nhập bằng tài khoản cán bộ của cơ quan phát hành cảnh báo.")
+    return request.user
+
+
+def _run(request: Request, call: Any, status: int = 200) -> Response:
+    """Call a service; answer with the alert, or a 400/403 whose message a person understands."""
+    try:
+        alert = call()
+    except PermissionDenied as exc:
+        return Response({"detail": str(exc) or "Không có quyền."}, status=403)
+    except ValidationError as exc:
+        return validation_response(exc)
+    return Response(AlertSerializer(alert).data, status=status)
+
+
+def _staff_alert(request: Request, pk: int) -> Alert:
+    alert = selectors.staff_alert(_staff(request), pk)
+    if alert is None:
+        raise Http404
+    return alert
+
+
+def _parse_at(raw: str | None) -> datetime | None:
+    if not raw:
+        return None
+    value = parse_datetime(raw)
+    if value is None:
+        raise ValidationError({"at": ["at phải là thời điểm ISO 8601, ví dụ 2025-06-01T08:00:00+07:00."]})
+    return timezone.make_aware(value) if timezone.is_naive(value) else value
+
+
+def _parse_bbox(raw: str | None) -> tuple[float, float, float, float] | None:
+    if not raw:
+        return None
+    try:
+        west, south, east, north = (float(part) for part in raw.split(","))
+        parse_lat_lng(south, west)
+        parse_lat_lng(north, east)
+    except (ValueError, CoordinateError):
+        raise ValidationError({"bbox": ["bbox phải là tây,nam,đông,bắc (4 số, độ WGS 84)."]}) from None
+    if west >= east or south >= north:
+        raise ValidationError({"bbox": ["bbox phải là tây,nam,đông,bắc với tây < đông và nam < bắc."]})
+    return west, south, east, north
+
+
+AT_PARAM = OpenApiParameter("at", OpenApiTypes.DATETIME, description="The moment (ISO 8601); default: now.")
+
+
+class ActiveView(APIView):
+    """The alerts in force whose area covers a point: for the app's home screen and the report map."""
+
+    @extend_schema(
+        summary="Alerts in force at a point",
+        parameters=[
+            OpenApiParameter("lat", OpenApiTypes.DOUBLE, required=True, description="Latitude, WGS 84"),
+            OpenApiParameter("lng", OpenApiTypes.DOUBLE, required=True, description="Longitude, WGS 84"),
+            AT_PARAM,
+        ],
+        responses={200: ActiveAlertSerializer(many=True), 400: ErrorSerializer},
+    )
+    def get(self, request: Request) -> Response:
+        try:
+            lng, lat = parse_lat_lng(request.query_params.get("lat"), request.query_params.get("lng"))
+            at = _parse_at(request.query_params.get("at"))
+        except CoordinateError as exc:
+            return Response({"detail": str(exc)}, status=400)
+        except ValidationError as exc:
+            return validation_response(exc)
+        return Response([_active_data(item) for item in selectors.alerts_active_at(lng, lat, at)])
+
+
+def _feature(alert: Alert) -> dict[str, Any]:
+    return {
+        "type": "Feature",
+        "id": alert.pk,
+        "geometry": json.loads(alert.geojson),  # type: ignore[attr-defined]
+        "properties": {
+            "id": alert.pk,
+            "headline": alert.headline,
+            "category": alert.category,
+            "category_label": alert.get_category_display(),
+            "severity": alert.severity,
+            "severity_label": alert.get_severity_display(),
+            "urgency": alert.urgency,
+            "certainty": alert.certainty,
+            "agency": alert.agency.name,
+            "area_description": alert.area_description,
+            "starts_at": alert.starts_at.isoformat(),
+            "ends_at": alert.ends_at.isoformat(),
+            "url": _page_url(alert),
+            "cap_url": _cap_url(alert),
+        },
+    }
+
+
+class AlertCollectionView(APIView):
+    @extend_schema(
+        summary="Published alerts in force (GeoJSON FeatureCollection)",
+        operation_id="alerts_geojson",
+        parameters=[
+            OpenApiParameter("bbox", OpenApiTypes.STR, description="west,south,east,north (WGS 84)"),
+            AT_PARAM,
+        ],
+        responses={
+            200: inline_serializer(
+                "AlertFeatureCollection",
+                {"type": serializers.CharField(), "features": serializers.ListField(child=serializers.DictField())},
+            ),
+            400: ErrorSerializer,
+        },
+    )
+    def get(self, request: Request) -> Response:
+        try:
+            bbox = _parse_bbox(request.query_params.get("bbox"))
+            at = _parse_at(request.query_params.get("at"))
+        except ValidationError as exc:
+            return validation_response(exc)
+        features = [_feature(alert) for alert in selectors.alerts_in_bbox(bbox, at)[:500]]
+        return Response({"type": "FeatureCollection", "features": features})
+
+    @extend_schema(
+        summary="Create a draft alert (staff)",
+        request=AlertInputSerializer,
+        responses={201: AlertSerializer, 400: ErrorSerializer, 403: ErrorSerializer},
+    )
+    def post(self, request: Request) -> Response:
+        def create() -> Alert:
+            return services.alert_create(actor=_staff(request), data=_input(request))
+
+        return _run(request, create, status=201)
+
+
+class AlertDetailView(APIView):
+    @extend_schema(summary="One alert (published; staff of its agency also see drafts)", responses=AlertSerializer)
+    def get(self, request: Request, pk: int) -> Response:
+        alert = selectors.alert_published(pk)
+        if alert is None and isinstance(request.user, Account):
+            alert = selectors.staff_alert(request.user, pk)
+        if alert is None:
+            raise Http404
+        return Response(AlertSerializer(alert).data)
+
+    @extend_schema(
+        summary="Edit a draft alert (staff)",
+        request=AlertInputSerializer,
+        responses={200: AlertSerializer, 400: ErrorSerializer, 403: ErrorSerializer},
+    )
+    def put(self, request: Request, pk: int) -> Response:
+        return _run(
+            request,
+            lambda: services.alert_update(alert=_staff_alert(request, pk), actor=request.user, data=_input(request)),
+        )
+
+
+class SubmitView(APIView):
+    @extend_schema(
+        summary="Submit a draft for approval",
+        request=None,
+        responses={200: AlertSerializer, 400: ErrorSerializer, 403: ErrorSerializer},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        return _run(request, lambda: services.alert_submit(alert=_staff_alert(request, pk), actor=request.user))
+
+
+class ApproveView(APIView):
+    @extend_schema(
+        summary="Approve and publish (Duyệt; leaders)",
+        request=None,
+        responses={200: AlertSerializer, 400: ErrorSerializer, 403: ErrorSerializer},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        return _run(request, lambda: services.alert_approve(alert=_staff_alert(request, pk), actor=request.user))
+
+
+class CancelView(APIView):
+    @extend_schema(
+        summary="Cancel (Hủy cảnh báo; leaders for published alerts)",
+        request=inline_serializer("AlertCancelInput", {"reason": serializers.CharField(required=False)}),
+        responses={200: AlertSerializer, 400: ErrorSerializer, 403: ErrorSerializer},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        reason = str(request.data.get("reason", "")) if hasattr(request.data, "get") else ""
+        return _run(
+            request, lambda: services.alert_cancel(alert=_staff_alert(request, pk), actor=request.user, reason=reason)
+        )
+
+
+class UpdateView(APIView):
+    @extend_schema(
+        summary="Publish a new version of a published alert (CAP Update; leaders)",
+        request=AlertInputSerializer,
+        responses={201: AlertSerializer, 400: ErrorSerializer, 403: ErrorSerializer},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        return _run(
+            request,
+            lambda: services.alert_publish_update(
+                alert=_staff_alert(request, pk), actor=request.user, data=_input(request)
+            ),
+            status=201,
+        )
+
+
+class PreviewView(APIView):
+    @extend_schema(
+        summary="Preview an area: its outline and how many registered people are inside (staff)",
+        request=inline_serializer(
+            "AlertPreviewInput", {"area": serializers.JSONField(), "agency": serializers.CharField(required=False)}
+        ),
+        responses={
+            200: inline_serializer(
+                "AlertPreview", {"area": serializers.DictField(), "people": serializers.IntegerField()}
+            ),
+            400: ErrorSerializer,
+            403: ErrorSerializer,
+        },
+    )
+    def post(self, request: Request) -> Response:
+        try:
+            user = _staff(request)
+            code = str(request.data.get("agency") or "") if hasattr(request.data, "get") else ""
+            agencies = services.agencies_for_writer(user)
+            agency = next((a for a in agencies if a.code == code), agencies[0] if len(agencies) == 1 else None)
+            raw = request.data.get("area") if hasattr(request.data, "get") else None
+            result = services.area_build(raw, agency=agency)
+        except PermissionDenied as exc:
+            return Response({"detail": str(exc)}, status=403)
+        except ValidationError as exc:
+            return validation_response(exc)
+        return Response({"area": json.loads(result.geom.geojson), "people": services.area_people_count(result.geom)})
+
+
+class CapView(APIView):
+    @extend_schema(
+        summary="The alert as a CAP 1.2 message (Alert, Update or Cancel)",
+        responses={(200, cap.CAP_CONTENT_TYPE): OpenApiTypes.STR, 404: OpenApiResponse(description="Not published")},
+    )
+    def get(self, request: Request, pk: int) -> HttpResponse:
+        alert = selectors.alert_published(pk)
+        if alert is None:
+            raise Http404
+        body = cap.cap_document(alert, web_url=request.build_absolute_uri(_page_url(alert)))
+        return HttpResponse(body, content_type=cap.CAP_CONTENT_TYPE)
+
+
+class FeedView(APIView):
+    @extend_schema(
+        summary="Atom feed of current alerts, linking to their CAP documents",
+        responses={(200, cap.ATOM_CONTENT_TYPE): OpenApiTypes.STR},
+    )
+    def get(self, request: Request) -> HttpResponse:
+        body = cap.atom_feed(
+            selectors.alerts_current().prefetch_related("parts"),
+            feed_url=request.build_absolute_uri(reverse("alert-feed")),
+            cap_url=lambda alert: request.build_absolute_uri(_cap_url(alert)),
+            page_url=lambda alert: request.build_absolute_uri(_page_url(alert)),
+        )
+        return HttpResponse(body, content_type=cap.ATOM_CONTENT_TYPE)
+
+
+# --- Web Push subscriptions ---------------------------------------------------------------
+
+
+class PushKeysSerializer(serializers.Serializer):
+    p256dh = serializers.CharField(max_length=200)
+    auth = serializers.CharField(max_length=100)
+
+
+class PushSubscriptionSerializer(serializers.Serializer):
+    endpoint = serializers.URLField(max_length=1000)
+    keys = PushKeysSerializer()
+
+
+class PushSubscriptionView(APIView):
+    """A browser's Web Push subscription (PushSubscription.toJSON()); signed-in browsers are tied to the account."""
+
+    @extend_schema(
+        summary="Subscribe a browser to alerts by Web Push",
+        request=PushSubscriptionSerializer,
+        responses={201: inline_serializer("PushSubscribed", {"id": serializers.IntegerField()}), 400: ErrorSerializer},
+    )
+    def post(self, request: Request) -> Response:
+        serializer = PushSubscriptionSerializer(data=request.data)
+        if not serializer.is_valid():
+            return Response({"detail": "Đăng ký nhận thông báo không hợp lệ.", "errors": serializer.errors}, status=400)
+        data = serializer.validated_data
+        user = request.user if isinstance(request.user, Account) else None
+        subscription, _ = PushSubscription.objects.update_or_create(
+            endpoint=data["endpoint"],
+            defaults={"p256dh": data["keys"]["p256dh"], "auth": data["keys"]["auth"], "user": user},
+        )
+        return Response({"id": subscription.pk}, status=201)
+
+    @extend_schema(
+        summary="Unsubscribe a browser",
+        request=inline_serializer("PushUnsubscribe", {"endpoint": serializers.URLField()}),
+        responses={204: None},
+    )
+    def delete(self, request: Request) -> Response:
+        endpoint = str(request.data.get("endpoint", "")) if hasattr(request.data, "get") else ""
+        PushSubscription.objects.filter(endpoint=endpoint).delete()
+        return Response(status=204)
+
+
+class PushKeyView(APIView):
+    @extend_schema(
+        summary="The VAPID public key browsers subscribe with",
+        responses=inline_serializer("PushKey", {"public_key": serializers.CharField()}),
+    )
+    def get(self, request: Request) -> Response:
+        from django.conf import settings
+
+        return Response({"public_key": settings.VAPID_PUBLIC_KEY})

@@ -1,0 +1,242 @@
+"""Officers' heatmap: read-only aggregations of reports in an officer's jurisdiction.
+
+The jurisdiction is the union of the jurisdictions of the agencies the user holds any role in
+(with their child agencies); administrators see everything. A report is in it when its province,
+district or ward is one of the jurisdiction's units. Everything is aggregated in the database.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.gis.db.models import GeometryField
+from django.contrib.gis.db.models.functions import AsGeoJSON
+from django.contrib.gis.geos import Polygon
+from django.db import connection
+from django.db.models import Count, Func, Q, QuerySet
+from django.utils import timezone
+
+from accounts.models import Role, User
+from accounts.selectors import agency_ids_for, is_administrator, is_staff_member
+from boundaries.models import AdminUnit, Level
+
+from . import grid
+from .models import OPEN_STATUSES, Agency, Report
+
+# Heat cells are 32 screen pixels wide (the heat layer blurs them together): the grid's level
+# zoom + 3, read from the pre-aggregated grid up to its finest level; past it the reports in view
+# are few and aggregated on the fly.
+HEAT_LEVEL_OFFSET = 3
+MAX_HEAT_CELLS = 20_000
+MAX_WARDS = 1500
+MAX_WARD_REPORTS = 100
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a staff user may see: everything, or the reports in these admin units."""
+
+    everything: bool
+    unit_ids: frozenset[int] = field(default_factory=frozenset)
+
+    def reports(self) -> QuerySet[Report]:
+        if self.everything:
+            return Report.objects.all()
+        ids = list(self.unit_ids)
+        return Report.objects.filter(Q(province_id__in=ids) | Q(district_id__in=ids) | Q(ward_id__in=ids))
+
+    def wards(self) -> QuerySet[AdminUnit]:
+        wards = AdminUnit.objects.current().filter(level=Level.WARD)
+        if self.everything:
+            return wards
+        ids = list(self.unit_ids)
+        return wards.filter(Q(id__in=ids) | Q(parent_id__in=ids) | Q(parent__parent_id__in=ids))
+
+
+def scope_for(user: User | AnonymousUser) -> Scope | None:
+    """The user's scope, or None for people who are not staff."""
+    if not is_staff_member(user):
+        return None
+    if is_administrator(user):
+        return Scope(everything=True)
+    agencies = agency_ids_for(user, Role.values)
+    units = Agency.jurisdiction.through.objects.filter(agency_id__in=agencies).values_list("adminunit_id", flat=True)
+    return Scope(everything=False, unit_ids=frozenset(units))
+
+
+@dataclass
+class HeatFilters:
+    category: str = ""
+    # "", "open" or one status.
+    status: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+    overdue: bool = False
+
+
+def overdue_q(today: date | None = None) -> Q:
+    """Overdue as the worklist counts it: marked so, or still open past its deadline."""
+    day = today or timezone.localdate()
+    return Q(is_overdue=True) | Q(status__in=OPEN_STATUSES, deadline__lt=day)
+
+
+def filtered_reports(scope: Scope, filters: HeatFilters) -> QuerySet[Report]:
+    reports = scope.reports()
+    if filters.category:
+        reports = reports.filter(category__code=filters.category)
+    if filters.status == "open":
+        reports = reports.filter(status__in=OPEN_STATUSES)
+    elif filters.status:
+        reports = reports.filter(status=filters.status)
+    if filters.date_from:
+        reports = reports.filter(created_at__date__gte=filters.date_from)
+    if filters.date_to:
+        reports = reports.filter(created_at__date__lte=filters.date_to)
+    if filters.overdue:
+        reports = reports.filter(overdue_q())
+    return reports
+
+
+def _grid_statuses(scope: Scope, filters: HeatFilters) -> list[str] | None:
+    """Statuses to read from the pre-aggregated grid, or None when only the reports can answer."""
+    if not scope.everything or filters.category or filters.date_from or filters.date_to or filters.overdue:
+        return None
+    if filters.status == "open":
+        return [str(status) for status in OPEN_STATUSES]
+    return [filters.status] if filters.status else []
+
+
+# Cells of the pre-aggregated grid, every status and visibility unless filtered.
+_GRID_HEAT_CELLS = """
+SELECT sum(n)::int AS n, sum(sum_lng) / sum(n) AS lng, sum(sum_lat) / sum(n) AS lat
+FROM incidents_report_grid
+WHERE level = %(level)s AND gx BETWEEN %(gx0)s AND %(gx1)s AND gy BETWEEN %(gy0)s AND %(gy1)s AND n > 0 {statuses}
+GROUP BY gx, gy
+"""
+# The same cells from the filtered reports themselves.
+_LIVE_HEAT_CELLS = """
+SELECT count(*)::int AS n, avg(lng) AS lng, avg(lat) AS lat
+FROM (
+    SELECT ST_X(r.location) AS lng, ST_Y(r.location) AS lat, ST_Transform(r.location, 3857) AS g
+    FROM ({reports}) r
+) p
+GROUP BY floor(ST_X(g) / %(cell)s), floor(ST_Y(g) / %(cell)s)
+"""
+# The answer's JSON made by PostgreSQL: [lat, lng, count] per cell, densest first.
+_HEAT_SQL = """
+WITH cells AS ({cells} ORDER BY n DESC LIMIT %(limit)s),
+shown AS (SELECT * FROM cells ORDER BY n DESC, lat, lng LIMIT %(max)s)
+SELECT (SELECT count(*) FROM cells), coalesce(sum(n), 0), coalesce(max(n), 0),
+       coalesce(json_agg(json_build_array(round(lat::numeric, 6), round(lng::numeric, 6), n)
+                         ORDER BY n DESC, lat, lng), '[]')::text
+FROM shown
+"""
+
+
+def heat_cells_json(scope: Scope, filters: HeatFilters, bbox: tuple[float, float, float, float], zoom: int) -> str:
+    """Weighted cells [lat, lng, count] of the reports in view, densest first, as JSON text.
+
+    An administrator's view without filters beyond the status reads the pre-aggregated grid (a few
+    hundred rows); officers' jurisdictions and other filters aggregate the matching reports.
+    """
+    level = zoom + HEAT_LEVEL_OFFSET
+    statuses = _grid_statuses(scope, filters)
+    params: dict[str, Any] = {"limit": MAX_HEAT_CELLS + 1, "max": MAX_HEAT_CELLS}
+    if statuses is not None and level <= grid.MAX_LEVEL:
+        gx0, gx1, gy0, gy1 = grid.cell_range(bbox, level)
+        params.update(level=level, gx0=gx0, gx1=gx1, gy0=gy0, gy1=gy1, statuses=statuses)
+        cells = _GRID_HEAT_CELLS.format(statuses="AND status = ANY(%(statuses)s)" if statuses else "")
+    else:
+        reports = filtered_reports(scope, filters).filter(location__coveredby=Polygon.from_bbox(bbox))
+        inner_sql, inner_params = reports.order_by().values("location").query.sql_with_params()
+        inner, names = grid.sql_named(inner_sql, inner_params, "q")
+        params.update(names, cell=grid.cell_metres(level))
+        cells = _LIVE_HEAT_CELLS.format(reports=inner)
+    with connection.cursor() as cursor:
+        cursor.execute(_HEAT_SQL.format(cells=cells), params)
+        count, total, densest, rows = cursor.fetchone()
+    return (
+        f'{{"zoom": {zoom}, "cell_m": {round(grid.cell_metres(level), 1)}, '
+        f'"truncated": {"true" if count > MAX_HEAT_CELLS else "false"}, '
+        f'"total": {int(total)}, "max": {int(densest)}, "cells": {rows}}}'
+    )
+
+
+def heat_cells(
+    scope: Scope, filters: HeatFilters, bbox: tuple[float, float, float, float], zoom: int
+) -> dict[str, Any]:
+    """heat_cells_json, parsed."""
+    result: dict[str, Any] = json.loads(heat_cells_json(scope, filters, bbox, zoom))
+    return result
+
+
+class _SimplifyPreserveTopology(Func):
+    function = "ST_SimplifyPreserveTopology"
+    output_field = GeometryField(srid=4326)
+
+
+def ward_choropleth(
+    scope: Scope, filters: HeatFilters, bbox: tuple[float, float, float, float] | None, simplify: float
+) -> dict[str, Any]:
+    """The wards in scope (and in view), simplified, with their report count, overdue count and rate."""
+    wards = scope.wards()
+    if bbox is not None:
+        wards = wards.filter(geom__bboverlaps=Polygon.from_bbox(bbox))
+    ward_ids = wards.values("id")
+    counts = {
+        row["ward_id"]: (row["count"], row["overdue"])
+        for row in filtered_reports(scope, filters)
+        .filter(ward_id__in=ward_ids)
+        .order_by()
+        .values("ward_id")
+        .annotate(count=Count("id"), overdue=Count("id", filter=overdue_q()))
+    }
+    geometry = _SimplifyPreserveTopology("geom", simplify) if simplify > 0 else "geom"
+    units = list(
+        wards.select_related("parent")
+        .defer("geom")
+        .annotate(geojson=AsGeoJSON(geometry, precision=5))
+        .order_by("code")[: MAX_WARDS + 1]
+    )
+    features = []
+    for unit in units[:MAX_WARDS]:
+        count, overdue = counts.get(unit.pk, (0, 0))
+        features.append(
+            {
+                "type": "Feature",
+                "id": unit.code,
+                "geometry": json.loads(unit.geojson),
+                "properties": {
+                    "code": unit.code,
+                    "name": unit.name,
+                    "district": unit.parent.name if unit.parent else "",
+                    "count": count,
+                    "overdue": overdue,
+                    "overdue_rate": round(overdue / count, 4) if count else None,
+                },
+            }
+        )
+    return {
+        "type": "FeatureCollection",
+        "truncated": len(units) > MAX_WARDS,
+        "max_count": max((f["properties"]["count"] for f in features), default=0),
+        "features": features,
+    }
+
+
+def ward_reports(scope: Scope, filters: HeatFilters, ward_code: str) -> tuple[AdminUnit | None, list[Report]]:
+    """A ward in scope and its latest reports matching the filters (at most MAX_WARD_REPORTS)."""
+    ward = scope.wards().filter(code=ward_code).defer("geom").first()
+    if ward is None:
+        return None, []
+    reports = (
+        filtered_reports(scope, filters)
+        .filter(ward=ward)
+        .select_related("category")
+        .order_by("-created_at", "-id")[:MAX_WARD_REPORTS]
+    )
+    return ward, list(reports)

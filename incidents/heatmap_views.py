@@ -1,0 +1,210 @@
+"""The officers' heatmap: its page (/can-bo/ban-do-nhiet/), a ward's report list, and the data API
+(/api/v1/stats/heatmap, /api/v1/stats/choropleth). Staff only; each user sees their jurisdiction."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from . import heatmap
+from .map_api import MapRequestError, parse_view
+from .models import Category, ReportStatus
+from .selectors import category_list
+from .staff_views import staff_required
+
+STATUS_LABELS = dict(ReportStatus.choices)
+
+
+class HeatmapRequestError(ValueError):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def parse_filters(params: Any) -> heatmap.HeatFilters:
+    """The heatmap's filters from query parameters, or HeatmapRequestError naming the field."""
+
+    def day(name: str) -> date | None:
+        raw = params.get(name, "")
+        if not raw:
+            return None
+        try:
+            return date.fromisoformat(raw)
+        except ValueError:
+            raise HeatmapRequestError(name, f"{name} phải có dạng YYYY-MM-DD.") from None
+
+    category = params.get("category", "")
+    if category and not Category.objects.filter(code=category).exists():
+        raise HeatmapRequestError("category", f"Không có chuyên mục mã {category[:50]}.")
+    status = params.get("status", "")
+    if status and status != "open" and status not in ReportStatus.values:
+        raise HeatmapRequestError("status", f"status phải là open hoặc một trong: {', '.join(ReportStatus.values)}.")
+    overdue = params.get("overdue", "").lower()
+    if overdue not in ("", "0", "1", "true", "false", "on"):
+        raise HeatmapRequestError("overdue", "overdue phải là true hoặc false.")
+    filters = heatmap.HeatFilters(
+        category=category,
+        status=status,
+        date_from=day("from"),
+        date_to=day("to"),
+        overdue=overdue in ("1", "true", "on"),
+    )
+    if filters.date_from and filters.date_to and filters.date_from > filters.date_to:
+        raise HeatmapRequestError("from", "Ngày bắt đầu phải trước hoặc bằng ngày kết thúc.")
+    return filters
+
+
+class IsStaffMember(BasePermission):
+    message = "Chỉ cán bộ xử lý phản ánh mới xem được dữ liệu này."
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        return heatmap.scope_for(request.user) is not None
+
+
+def _scope(user: Any) -> heatmap.Scope:
+    scope = heatmap.scope_for(user)
+    if scope is None:  # the permission check came first; this keeps the type narrow
+        raise PermissionDenied
+    return scope
+
+
+FILTER_PARAMETERS = [
+    OpenApiParameter("bbox", OpenApiTypes.STR, required=True, description="west,south,east,north (WGS 84)"),
+    OpenApiParameter("zoom", OpenApiTypes.INT, required=True, description="Map zoom, 0..22"),
+    OpenApiParameter("category", OpenApiTypes.STR, description="Category code"),
+    OpenApiParameter("status", OpenApiTypes.STR, enum=["open", *ReportStatus.values]),
+    OpenApiParameter("from", OpenApiTypes.DATE, description="Filed on or after"),
+    OpenApiParameter("to", OpenApiTypes.DATE, description="Filed on or before"),
+    OpenApiParameter("overdue", OpenApiTypes.BOOL, description="Only overdue reports"),
+]
+
+
+def _parse(request: Request) -> tuple[tuple[float, float, float, float], int, heatmap.HeatFilters]:
+    try:
+        bbox, zoom = parse_view(request.query_params.get("bbox"), request.query_params.get("zoom"))
+    except MapRequestError as exc:
+        raise HeatmapRequestError("bbox", str(exc)) from None
+    return bbox, zoom, parse_filters(request.query_params)
+
+
+def _error(exc: HeatmapRequestError) -> Response:
+    return Response({"detail": str(exc), "errors": {exc.field: [str(exc)]}}, status=400)
+
+
+class HeatmapView(APIView):
+    permission_classes = [IsStaffMember]
+
+    @extend_schema(
+        operation_id="stats_heatmap",
+        summary="Report density in view for the officers' heatmap: weighted grid cells [lat, lng, count]",
+        parameters=FILTER_PARAMETERS,
+        responses={code: OpenApiTypes.OBJECT for code in (200, 400, 401, 403)},
+    )
+    def get(self, request: Request) -> HttpResponse:
+        try:
+            bbox, zoom, filters = _parse(request)
+        except HeatmapRequestError as exc:
+            return _error(exc)
+        scope = _scope(request.user)
+        return HttpResponse(heatmap.heat_cells_json(scope, filters, bbox, zoom), content_type="application/json")
+
+
+class ChoroplethView(APIView):
+    permission_classes = [IsStaffMember]
+
+    @extend_schema(
+        operation_id="stats_choropleth",
+        summary="Wards in view (simplified) with report count, overdue count and overdue rate (GeoJSON)",
+        parameters=FILTER_PARAMETERS,
+        responses={code: OpenApiTypes.OBJECT for code in (200, 400, 401, 403)},
+    )
+    def get(self, request: Request) -> Response:
+        try:
+            bbox, zoom, filters = _parse(request)
+        except HeatmapRequestError as exc:
+            return _error(exc)
+        scope = _scope(request.user)
+        # About one screen pixel at this zoom: finer detail would not show.
+        simplify = min(0.05, 360 / (256 * 2**zoom))
+        return Response(heatmap.ward_choropleth(scope, filters, bbox, simplify))
+
+
+@require_GET
+@staff_required
+def heatmap_page(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "incidents/staff/heatmap.html",
+        {
+            "categories": category_list(),
+            "statuses": ReportStatus.choices,
+            "heat_text": {
+                "loading": _("Đang tải…"),
+                "failed": _("Không tải được dữ liệu. Hãy thử lại."),
+                "reports": _("%(count)s phản ánh"),
+                "overdue": _("%(count)s quá hạn (%(rate)s)"),
+                "noReports": _("Không có phản ánh nào phù hợp trong phường, xã này."),
+                "wardTitle": _("Phản ánh tại %(name)s"),
+                "legendCount": _("Số phản ánh"),
+                "legendRate": _("Tỷ lệ quá hạn"),
+                "legendHeat": _("Mật độ phản ánh"),
+                "low": _("Thấp"),
+                "high": _("Cao"),
+                "noData": _("Không có phản ánh"),
+                "truncated": _("Vùng xem có quá nhiều phường, xã; hãy phóng to để xem đủ."),
+                "overdueTag": _("Quá hạn"),
+            },
+        },
+    )
+
+
+@require_GET
+@staff_required
+def ward_reports(request: HttpRequest, code: str) -> HttpResponse:
+    """A ward's latest reports matching the page's filters, as JSON for the page's side panel."""
+    scope = _scope(request.user)
+    try:
+        filters = parse_filters(request.GET)
+    except HeatmapRequestError as exc:
+        return JsonResponse({"detail": str(exc), "errors": {exc.field: [str(exc)]}}, status=400)
+    ward, reports = heatmap.ward_reports(scope, filters, code)
+    if ward is None:
+        return JsonResponse({"detail": _("Không có phường, xã này trong địa bàn của bạn.")}, status=404)
+    overdue_ids = set(
+        heatmap.filtered_reports(scope, filters)
+        .filter(pk__in=[r.pk for r in reports])
+        .filter(heatmap.overdue_q())
+        .values_list("pk", flat=True)
+    )
+    return JsonResponse(
+        {
+            "ward": {"code": ward.code, "name": ward.name},
+            "limit": heatmap.MAX_WARD_REPORTS,
+            "reports": [
+                {
+                    "code": r.code,
+                    "title": r.title,
+                    "status": r.status,
+                    "status_label": STATUS_LABELS.get(r.status, r.status),
+                    "category": r.category.name,
+                    "created_at": r.created_at.isoformat(),
+                    "overdue": r.pk in overdue_ids,
+                    "url": reverse("staff-report-detail", args=[r.code]),
+                }
+                for r in reports
+            ],
+        }
+    )

@@ -1,0 +1,620 @@
+"""Read-only statistics of reports: counts, on-time share and answer times, aggregated in the database.
+
+Definitions (the page and the README say the same):
+- received: every report in scope and period (by the day it was sent, Vietnam time);
+- open: received, forwarded, in progress or awaiting approval;
+- answered: the report has a published answer; its answer time runs from sending to the FIRST
+  published answer (a reopened report keeps its first answer time);
+- on time: the first published answer came on or before the deadline day (Vietnam time);
+- overdue open: still open and past its deadline.
+
+The public sees only public reports (the rule of the public list, selectors.reports_public); staff
+see every report of their agencies, hidden ones included; administrators see everything.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from django.db import connection
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
+
+from accounts.models import Role, User
+from accounts.selectors import agency_ids_for, is_administrator, is_staff_member
+from boundaries.models import AdminUnit, Level
+
+from .models import OPEN_STATUSES, Agency, Answer, Category, Channel, Report, ReportKind, ReportStatus
+from .selectors import reports_public
+
+# The longest period one request may ask for, by month (keeps the month series bounded).
+MAX_MONTHS = 240
+# Rows per database round trip when exporting.
+EXPORT_CHUNK = 2000
+
+
+def _zone() -> zoneinfo.ZoneInfo:
+    return zoneinfo.ZoneInfo(settings.TIME_ZONE)
+
+
+# --- Filters and scope -------------------------------------------------------------------------------
+
+
+class StatsFilterError(ValueError):
+    """Bad filters, as {parameter: message} in the user's language."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__(" ".join(errors.values()))
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class StatsFilters:
+    """What the API, the page and the CSV export filter by; codes are validated by `stats_filters_parse`."""
+
+    date_from: date | None = None
+    date_to: date | None = None
+    province: str = ""
+    district: str = ""
+    ward: str = ""
+    category: str = ""
+    agency: str = ""
+
+    def query(self) -> dict[str, str]:
+        """The filters as query parameters (for links that keep them)."""
+        values = {
+            "from": self.date_from.isoformat() if self.date_from else "",
+            "to": self.date_to.isoformat() if self.date_to else "",
+            "province": self.province,
+            "district": self.district,
+            "ward": self.ward,
+            "category": self.category,
+            "agency": self.agency,
+        }
+        return {key: value for key, value in values.items() if value}
+
+
+FILTER_NAMES = ("from", "to", "province", "district", "ward", "category", "agency")
+
+
+def _parse_day(raw: str, name: str, errors: dict[str, str]) -> date | None:
+    raw = raw.strip()
+    if not raw:
+        return None
+    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            return datetime.strptime(raw, fmt).date()  # noqa: DTZ007 (a calendar day, no time)
+        except ValueError:
+            continue
+    errors[name] = _("Ngày không hợp lệ; hãy nhập theo dạng năm-tháng-ngày (2025-01-31) hoặc ngày/tháng/năm.")
+    return None
+
+
+def stats_filters_parse(params: Mapping[str, Any]) -> StatsFilters:
+    """Validate the query parameters; raise StatsFilterError with every problem found."""
+    errors: dict[str, str] = {}
+
+    def text(name: str) -> str:
+        return str(params.get(name) or "").strip()[:60]
+
+    date_from = _parse_day(text("from"), "from", errors)
+    date_to = _parse_day(text("to"), "to", errors)
+    if date_from and date_to and date_from > date_to:
+        errors["to"] = _("“Đến ngày” phải sau hoặc bằng “Từ ngày”.")
+    for day, name in ((date_from, "from"), (date_to, "to")):
+        if day and not date(2000, 1, 1) <= day <= date(2100, 12, 31):
+            errors[name] = _("Ngày phải nằm trong khoảng năm 2000 đến 2100.")
+
+    units: dict[str, AdminUnit] = {}
+    codes = {name: text(name) for name in ("province", "district", "ward")}
+    wanted = [code for code in codes.values() if code]
+    if wanted:
+        units = {u.code: u for u in AdminUnit.objects.filter(code__in=wanted).only("code", "level", "parent_id")}
+    levels = {"province": Level.PROVINCE, "district": Level.DISTRICT, "ward": Level.WARD}
+    labels = {"province": _("tỉnh, thành phố"), "district": _("quận, huyện"), "ward": _("phường, xã")}
+    for name, code in codes.items():
+        if code and (code not in units or units[code].level != levels[name]):
+            errors[name] = _("Không có %(kind)s mã “%(code)s”.") % {"kind": labels[name], "code": code}
+    # A ward outside the chosen district (or a district outside the province) can match nothing: say so.
+    ward, district, province = (units.get(codes[n]) for n in ("ward", "district", "province"))
+    if ward and district and "ward" not in errors and "district" not in errors and ward.parent_id != district.pk:
+        errors["ward"] = _("Phường, xã đã chọn không thuộc quận, huyện đã chọn.")
+    if district and province and "district" not in errors and district.parent_id != province.pk:
+        errors["district"] = _("Quận, huyện đã chọn không thuộc tỉnh, thành phố đã chọn.")
+
+    category = text("category")
+    if category and not Category.objects.filter(code=category).exists():
+        errors["category"] = _("Không có chuyên mục mã “%(code)s”.") % {"code": category}
+    agency = text("agency")
+    if agency and not Agency.objects.filter(code=agency).exists():
+        errors["agency"] = _("Không có cơ quan mã “%(code)s”.") % {"code": agency}
+    if errors:
+        raise StatsFilterError(errors)
+    return StatsFilters(
+        date_from=date_from,
+        date_to=date_to,
+        province=codes["province"],
+        district=codes["district"],
+        ward=codes["ward"],
+        category=category,
+        agency=agency,
+    )
+
+
+@dataclass(frozen=True)
+class StatsScope:
+    """Which reports a viewer's numbers count: public ones, or all reports of some agencies (None: all)."""
+
+    public: bool
+    agency_ids: frozenset[int] | None = None
+    is_staff: bool = False
+
+    @property
+    def label(self) -> str:
+        return "public" if self.public else "agency"
+
+
+PUBLIC_SCOPE = StatsScope(public=True)
+
+
+def stats_scope_for(user: User | AnonymousUser, *, public: bool = False) -> StatsScope:
+    """Staff get their agencies' full numbers (administrators everything) unless they ask for public ones."""
+    if not is_staff_member(user):
+        return PUBLIC_SCOPE
+    if public:
+        return StatsScope(public=True, is_staff=True)
+    if is_administrator(user):
+        return StatsScope(public=False, agency_ids=None, is_staff=True)
+    return StatsScope(public=False, agency_ids=frozenset(agency_ids_for(user, Role.values)), is_staff=True)
+
+
+def _agency_tree(code: str) -> list[int]:
+    """The agency with this code and all agencies below it: a district UBND counts its wards' reports."""
+    table = Agency._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            WITH RECURSIVE tree(id) AS (
+                SELECT id FROM {table} WHERE code = %s
+                UNION
+                SELECT a.id FROM {table} a JOIN tree ON a.parent_id = tree.id
+            ) SELECT id FROM tree
+            """,  # noqa: S608 (table name from model metadata)
+            [code],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def stats_reports(scope: StatsScope, filters: StatsFilters) -> QuerySet[Report]:
+    """The reports the numbers count, filtered; plain columns only, so the database can use its indexes."""
+    reports = reports_public() if scope.public else Report.objects.all()
+    if not scope.public and scope.agency_ids is not None:
+        # No agencies, no reports (an empty IN list would not compile to SQL).
+        ids = sorted(scope.agency_ids)
+        reports = reports.filter(agency_id__in=ids) if ids else reports.filter(pk__isnull=True)
+    zone = _zone()
+    # Day bounds as instants in Vietnam time: a range on the indexed created_at, not a cast per row.
+    if filters.date_from:
+        reports = reports.filter(created_at__gte=datetime.combine(filters.date_from, time.min, tzinfo=zone))
+    if filters.date_to:
+        end = datetime.combine(filters.date_to + timedelta(days=1), time.min, tzinfo=zone)
+        reports = reports.filter(created_at__lt=end)
+    if filters.province:
+        reports = reports.filter(province__code=filters.province)
+    if filters.district:
+        reports = reports.filter(district__code=filters.district)
+    if filters.ward:
+        reports = reports.filter(ward__code=filters.ward)
+    if filters.category:
+        reports = reports.filter(category__code=filters.category)
+    if filters.agency:
+        reports = reports.filter(agency_id__in=_agency_tree(filters.agency))
+    return reports.order_by()
+
+
+# --- The facts every number comes from ---------------------------------------------------------------
+
+FACT_COLUMNS = (
+    "id",
+    "code",
+    "kind",
+    "channel",
+    "is_public",
+    "status",
+    "created_at",
+    "deadline",
+    "is_overdue",
+    "category_id",
+    "province_id",
+    "district_id",
+    "ward_id",
+    "agency_id",
+)
+
+
+def _facts(reports: QuerySet[Report], *, today: date) -> tuple[str, list[Any]]:
+    """`WITH facts AS (…)` (and its parameters): one row per counted report with its answer facts.
+
+    answered_at is the first published answer, looked up per report through the answers' report_id
+    index (LATERAL; measured faster than a hash join of grouped answers for large and small sets alike);
+    answer_hours and on_time follow from it; overdue_open is "still open and past the deadline".
+    """
+    inner, inner_params = reports.values(*FACT_COLUMNS).query.sql_with_params()
+    answers = Answer._meta.db_table
+    open_statuses = ", ".join(["%s"] * len(OPEN_STATUSES))
+    sql = f"""
+        WITH facts AS (
+            SELECT r.*, a.answered_at,
+                   EXTRACT(EPOCH FROM a.answered_at - r.created_at) / 3600.0 AS answer_hours,
+                   CASE WHEN a.answered_at IS NULL THEN NULL
+                        ELSE (a.answered_at AT TIME ZONE %s)::date <= r.deadline END AS on_time,
+                   (r.status IN ({open_statuses}) AND (r.is_overdue OR r.deadline < %s)) AS overdue_open
+            FROM ({inner}) r
+            LEFT JOIN LATERAL (
+                SELECT min(published_at) AS answered_at FROM {answers}
+                WHERE report_id = r.id AND published_at IS NOT NULL
+            ) a ON true
+        )
+    """  # noqa: S608 (table names from model metadata, values as parameters)
+    return sql, [settings.TIME_ZONE, *[str(s) for s in OPEN_STATUSES], today, *inner_params]
+
+
+def _measure_sql() -> tuple[str, list[Any]]:
+    """The aggregate columns every breakdown carries, in Measures field order."""
+    statuses = ", ".join(["%s"] * len(OPEN_STATUSES))
+    sql = f"""
+        count(*),
+        count(*) FILTER (WHERE status IN ({statuses})),
+        count(*) FILTER (WHERE status = %s),
+        count(*) FILTER (WHERE status = %s),
+        count(*) FILTER (WHERE overdue_open),
+        count(answered_at),
+        count(*) FILTER (WHERE on_time),
+        avg(answer_hours)
+    """
+    return sql, [*[str(s) for s in OPEN_STATUSES], str(ReportStatus.COMPLETED), str(ReportStatus.REJECTED)]
+
+
+MEASURE_COUNT = 8
+
+
+@dataclass
+class Measures:
+    received: int = 0
+    open: int = 0
+    completed: int = 0
+    rejected: int = 0
+    overdue_open: int = 0
+    answered: int = 0
+    answered_on_time: int = 0
+    avg_answer_hours: float | None = None
+
+    @classmethod
+    def from_row(cls, values: Sequence[Any]) -> Measures:
+        received, open_, completed, rejected, overdue, answered, on_time, avg = values
+        return cls(
+            received=received or 0,
+            open=open_ or 0,
+            completed=completed or 0,
+            rejected=rejected or 0,
+            overdue_open=overdue or 0,
+            answered=answered or 0,
+            answered_on_time=on_time or 0,
+            avg_answer_hours=None if avg is None else float(avg),
+        )
+
+    @property
+    def on_time_share(self) -> float | None:
+        """Answered on time / answered, 0..1; None while nothing is answered."""
+        return self.answered_on_time / self.answered if self.answered else None
+
+    @property
+    def on_time_percent(self) -> float | None:
+        share = self.on_time_share
+        return None if share is None else round(share * 100, 1)
+
+    @property
+    def avg_answer_days(self) -> float | None:
+        return None if self.avg_answer_hours is None else round(self.avg_answer_hours / 24, 2)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "received": self.received,
+            "open": self.open,
+            "completed": self.completed,
+            "rejected": self.rejected,
+            "overdue_open": self.overdue_open,
+            "answered": self.answered,
+            "answered_on_time": self.answered_on_time,
+            "on_time_share": _round(self.on_time_share, 4),
+            "avg_answer_hours": _round(self.avg_answer_hours, 1),
+        }
+
+
+def _round(value: float | None, digits: int) -> float | None:
+    return None if value is None else round(float(value), digits)
+
+
+def _fetch(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _grouped(reports: QuerySet[Report], key_sql: str, *, today: date) -> dict[Any, Measures]:
+    """Measures per value of key_sql (a column or expression of the facts), in one query."""
+    facts, params = _facts(reports, today=today)
+    measures, measure_params = _measure_sql()
+    sql = f"{facts} SELECT {key_sql}, {measures} FROM facts GROUP BY 1"  # noqa: S608 (key_sql is ours)
+    rows = _fetch(sql, [*params, *measure_params])
+    return {row[0]: Measures.from_row(row[1:]) for row in rows}
+
+
+# --- Selectors ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class Summary(Measures):
+    median_answer_hours: float | None = None
+    p90_answer_hours: float | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        data = super().as_dict()
+        data["avg_answer_days"] = self.avg_answer_days
+        data["median_answer_hours"] = _round(self.median_answer_hours, 1)
+        data["p90_answer_hours"] = _round(self.p90_answer_hours, 1)
+        return data
+
+
+def stats_summary(reports: QuerySet[Report], *, today: date) -> Summary:
+    """Totals over the reports, with the median and 90th percentile of answer times: one query."""
+    facts, params = _facts(reports, today=today)
+    measures, measure_params = _measure_sql()
+    sql = (
+        f"{facts} SELECT {measures}, "  # noqa: S608 (fixed SQL, values as parameters)
+        "percentile_cont(0.5) WITHIN GROUP (ORDER BY answer_hours), "
+        "percentile_cont(0.9) WITHIN GROUP (ORDER BY answer_hours) FROM facts"
+    )
+    row = _fetch(sql, [*params, *measure_params])[0]
+    base = Measures.from_row(row[:MEASURE_COUNT])
+    median, p90 = row[MEASURE_COUNT:]
+    return Summary(
+        **{name: getattr(base, name) for name in Measures.__dataclass_fields__},
+        median_answer_hours=None if median is None else float(median),
+        p90_answer_hours=None if p90 is None else float(p90),
+    )
+
+
+@dataclass(frozen=True)
+class Bucket:
+    """One row of a breakdown: a key (status, code, month…), its label, and the measures."""
+
+    key: str
+    label: str
+    measures: Measures = field(default_factory=Measures)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"key": self.key, "label": self.label, **self.measures.as_dict()}
+
+
+def stats_by_status(reports: QuerySet[Report], *, today: date) -> list[Bucket]:
+    """Measures per status, every status listed (zero included), in workflow order."""
+    grouped = _grouped(reports, "status", today=today)
+    return [
+        Bucket(key=value, label=str(label), measures=grouped.get(value, Measures()))
+        for value, label in ReportStatus.choices
+    ]
+
+
+def _by_most(buckets: list[Bucket]) -> list[Bucket]:
+    return sorted(buckets, key=lambda b: (-b.measures.received, b.label))
+
+
+def stats_by_category(reports: QuerySet[Report], *, today: date) -> list[Bucket]:
+    """Per category, most reports first; categories without reports are left out."""
+    grouped = _grouped(reports, "category_id", today=today)
+    names = Category.objects.filter(pk__in=list(grouped)).values_list("pk", "code", "name")
+    return _by_most([Bucket(key=code, label=name, measures=grouped[pk]) for pk, code, name in names])
+
+
+AREA_LEVELS = {"province": Level.PROVINCE, "district": Level.DISTRICT, "ward": Level.WARD}
+
+
+def stats_by_area(
+    reports: QuerySet[Report], *, level: str, today: date, parent: AdminUnit | None = None
+) -> list[Bucket]:
+    """Per province, district or ward. Under a parent unit every current child is listed, zero included."""
+    column = {"province": "province_id", "district": "district_id", "ward": "ward_id"}[level]
+    if parent is not None:
+        reports = reports.filter(**{f"{level}__parent": parent})
+    grouped = _grouped(reports, column, today=today)
+    units = Q(pk__in=[pk for pk in grouped if pk is not None])
+    if parent is not None:
+        units |= Q(pk__in=parent.children.current().values("pk"))
+    buckets = [
+        Bucket(key=code, label=name, measures=grouped.get(pk, Measures()))
+        for pk, code, name in AdminUnit.objects.filter(units).values_list("pk", "code", "name")
+    ]
+    buckets = _by_most(buckets)
+    if None in grouped:
+        buckets.append(Bucket(key="", label=_("Chưa xác định"), measures=grouped[None]))
+    return buckets
+
+
+def stats_by_month(reports: QuerySet[Report], *, filters: StatsFilters, today: date) -> list[Bucket]:
+    """Per month of sending (Vietnam time), oldest first, months without reports included as zeros.
+
+    The months run from the period's start (or the first report) to its end (or this month).
+    """
+    facts, params = _facts(reports, today=today)
+    measures, measure_params = _measure_sql()
+    sql = f"""
+        {facts},
+        agg AS (
+            SELECT date_trunc('month', created_at AT TIME ZONE %s)::date AS month, {measures}
+            FROM facts GROUP BY 1
+        ),
+        span AS (
+            SELECT date_trunc('month', coalesce(%s::date, min(month)))::date AS first,
+                   date_trunc('month', coalesce(%s::date, greatest(max(month), %s::date)))::date AS last
+            FROM agg
+        )
+        SELECT m::date, agg.*
+        FROM span CROSS JOIN generate_series(span.first, span.last, interval '1 month') m
+        LEFT JOIN agg ON agg.month = m::date
+        ORDER BY 1
+        LIMIT %s
+    """  # noqa: S608 (fixed SQL, values as parameters)
+    rows = _fetch(
+        sql,
+        [*params, settings.TIME_ZONE, *measure_params, filters.date_from, filters.date_to, today, MAX_MONTHS],
+    )
+    buckets = []
+    for row in rows:
+        month: date = row[0]
+        measures_row = row[2:]
+        buckets.append(
+            Bucket(
+                key=f"{month:%Y-%m}",
+                label=f"{month.month:02d}/{month.year}",
+                measures=Measures() if row[1] is None else Measures.from_row(measures_row),
+            )
+        )
+    return buckets
+
+
+def stats_by_agency(reports: QuerySet[Report], *, today: date) -> list[Bucket]:
+    """Per handling agency (staff only), most reports first; reports not yet routed last."""
+    grouped = _grouped(reports, "agency_id", today=today)
+    agencies = Agency.objects.filter(pk__in=[pk for pk in grouped if pk is not None]).values_list("pk", "code", "name")
+    buckets = _by_most([Bucket(key=code, label=name, measures=grouped[pk]) for pk, code, name in agencies])
+    if None in grouped:
+        buckets.append(Bucket(key="", label=_("Chưa giao cơ quan"), measures=grouped[None]))
+    return buckets
+
+
+@dataclass(frozen=True)
+class OfficerRow:
+    name: str
+    answers: int
+    on_time: int
+    avg_answer_hours: float | None
+
+    @property
+    def on_time_percent(self) -> float | None:
+        return round(self.on_time / self.answers * 100, 1) if self.answers else None
+
+    @property
+    def avg_answer_days(self) -> float | None:
+        return None if self.avg_answer_hours is None else round(self.avg_answer_hours / 24, 2)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "answers": self.answers,
+            "on_time": self.on_time,
+            "avg_answer_hours": _round(self.avg_answer_hours, 1),
+        }
+
+
+def stats_by_officer(reports: QuerySet[Report], *, limit: int = 50) -> list[OfficerRow]:
+    """Published answers per author (staff only): one grouped query over the counted reports' answers."""
+    inner, params = reports.values("id", "created_at", "deadline").query.sql_with_params()
+    answers = Answer._meta.db_table
+    sql = f"""
+        WITH r AS MATERIALIZED ({inner})
+        SELECT a.author_id, count(*),
+               count(*) FILTER (WHERE (a.published_at AT TIME ZONE %s)::date <= r.deadline),
+               avg(EXTRACT(EPOCH FROM a.published_at - r.created_at) / 3600.0)
+        FROM {answers} a JOIN r ON r.id = a.report_id
+        WHERE a.published_at IS NOT NULL
+        GROUP BY a.author_id ORDER BY 2 DESC, 1 LIMIT %s
+    """  # noqa: S608 (table name from model metadata)
+    rows = _fetch(sql, [*params, settings.TIME_ZONE, limit])
+    ids = [row[0] for row in rows if row[0] is not None]
+    people = {u.pk: u for u in User.objects.filter(pk__in=ids).only("username", "first_name", "last_name")}
+    result = []
+    for author_id, count, on_time, avg in rows:
+        person = people.get(author_id)
+        name = (person.get_full_name() or person.username) if person else _("(tài khoản đã xoá)")
+        result.append(
+            OfficerRow(name=name, answers=count, on_time=on_time, avg_answer_hours=None if avg is None else float(avg))
+        )
+    return result
+
+
+# --- Export ------------------------------------------------------------------------------------------
+
+
+EXPORT_HEADER = (
+    "ma_phan_anh",
+    "ngay_gui",
+    "han_xu_ly",
+    "ngay_tra_loi",
+    "so_gio_tra_loi",
+    "dung_han",
+    "qua_han",
+    "trang_thai",
+    "loai",
+    "kenh",
+    "chuyen_muc",
+    "tinh_thanh",
+    "quan_huyen",
+    "phuong_xa",
+    "co_quan_xu_ly",
+    "cong_khai",
+)
+
+
+def stats_export_rows(reports: QuerySet[Report], *, today: date) -> Iterator[tuple[str, ...]]:
+    """One row per report, in id order, in chunks by id (each chunk one query): no reporter data, no free text."""
+    statuses = dict(ReportStatus.choices)
+    kinds = dict(ReportKind.choices)
+    channels = dict(Channel.choices)
+    units, categories, agencies = AdminUnit._meta.db_table, Category._meta.db_table, Agency._meta.db_table
+    select = f"""
+        SELECT f.id, f.code, to_char(f.created_at AT TIME ZONE %s, 'YYYY-MM-DD HH24:MI'), f.deadline,
+               to_char(f.answered_at AT TIME ZONE %s, 'YYYY-MM-DD HH24:MI'), round(f.answer_hours::numeric, 1),
+               f.on_time, f.overdue_open OR f.on_time IS FALSE, f.status, f.kind, f.channel,
+               c.name, p.name, d.name, w.name, ag.name, f.is_public
+        FROM facts f
+        JOIN {categories} c ON c.id = f.category_id
+        JOIN {units} p ON p.id = f.province_id
+        LEFT JOIN {units} d ON d.id = f.district_id
+        LEFT JOIN {units} w ON w.id = f.ward_id
+        LEFT JOIN {agencies} ag ON ag.id = f.agency_id
+        ORDER BY f.id
+    """  # noqa: S608 (table names from model metadata)
+    last = 0
+    while True:
+        facts, params = _facts(reports.filter(pk__gt=last).order_by("pk")[:EXPORT_CHUNK], today=today)
+        chunk = _fetch(facts + select, [*params, settings.TIME_ZONE, settings.TIME_ZONE])
+        if not chunk:
+            return
+        for _pk, code, created, deadline, answered, hours, on_time, late, status, kind, channel, *rest in chunk:
+            *names, is_public = rest
+            yield (
+                code,
+                created,
+                deadline.isoformat(),
+                answered or "",
+                "" if hours is None else str(hours),
+                "" if on_time is None else _yes_no(on_time),
+                _yes_no(late),
+                statuses.get(status, status),
+                kinds.get(kind, kind),
+                channels.get(channel, channel),
+                *[name or "" for name in names],
+                _yes_no(is_public),
+            )
+        last = chunk[-1][0]
+
+
+def _yes_no(value: bool) -> str:
+    return "có" if value else "không"

@@ -1,0 +1,271 @@
+"""The statistics page (/thong-ke/) and its shareable chart image (/thong-ke/bieu-do.png)."""
+
+from __future__ import annotations
+
+import io
+import math
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from django import forms
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET
+from PIL import Image, ImageDraw, ImageFont
+
+from boundaries.models import AdminUnit, Level
+
+from . import stats
+from .forms import RENDERER, district_choices, ward_choices
+from .models import Agency, Category
+from .selectors import category_list
+from .stats_api import StatsRequestError, area_parent, scope_param
+
+# What static/js/stats.js says, translatable here.
+SCRIPT_TEXT = {
+    "received": gettext_lazy("Tiếp nhận"),
+    "answered": gettext_lazy("Đã trả lời"),
+    "onTime": gettext_lazy("Trả lời đúng hạn"),
+    "reports": gettext_lazy("Số phản ánh"),
+    "failed": gettext_lazy("Không tải được biểu đồ; số liệu vẫn có trong bảng bên dưới."),
+}
+
+
+class StatsFilterForm(forms.Form):
+    """The filter form; it only renders. stats.stats_filters_parse validates, for the API and the page alike."""
+
+    default_renderer = RENDERER
+
+    district = forms.CharField(label=gettext_lazy("Quận, huyện"), required=False, widget=forms.Select)
+    ward = forms.CharField(label=gettext_lazy("Phường, xã"), required=False, widget=forms.Select)
+    category = forms.CharField(label=gettext_lazy("Chuyên mục"), required=False, widget=forms.Select)
+
+    def __init__(self, *args: Any, scope: stats.StatsScope, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # "from" is a Python keyword: the period fields are added here, named as the API names them.
+        date_widget = {"type": "date", "min": "2000-01-01", "max": "2100-12-31"}
+        fields: dict[str, forms.Field] = {
+            "from": forms.CharField(
+                label=_("Từ ngày"), required=False, widget=forms.DateInput(attrs=date_widget, format="%Y-%m-%d")
+            ),
+            "to": forms.CharField(
+                label=_("Đến ngày"), required=False, widget=forms.DateInput(attrs=date_widget, format="%Y-%m-%d")
+            ),
+        }
+        fields.update(self.fields)
+        self.fields = fields
+        district = str(self.data.get("district", "")) if self.is_bound else ""
+        self.fields["district"].widget.choices = district_choices()
+        self.fields["ward"].widget.choices = ward_choices(district)
+        self.fields["category"].widget.choices = [("", _("— Mọi chuyên mục —"))] + [
+            (c.code, c.name) for c in category_list()
+        ]
+        if scope.is_staff:
+            self.fields["scope"] = forms.CharField(label=_("Phạm vi số liệu"), required=False, widget=forms.Select)
+            self.fields["scope"].widget.choices = [
+                ("agency", _("Cơ quan của tôi (đủ, gồm phản ánh không công khai)")),
+                ("public", _("Số liệu công khai")),
+            ]
+            agencies = Agency.objects.filter(is_active=True).order_by("level", "name")
+            if scope.agency_ids is not None:
+                agencies = agencies.filter(pk__in=sorted(scope.agency_ids))
+            self.fields["agency"] = forms.CharField(label=_("Cơ quan xử lý"), required=False, widget=forms.Select)
+            self.fields["agency"].widget.choices = [("", _("— Mọi cơ quan —"))] + [(a.code, a.name) for a in agencies]
+
+    @property
+    def has_districts(self) -> bool:
+        return len(self.fields["district"].widget.choices) > 1
+
+
+def filters_description(filters: stats.StatsFilters) -> str:
+    """The filters in words, for the page and the image: "01/01/2025 – 31/03/2025 · Phường 1 · …"."""
+    parts = []
+    if filters.date_from or filters.date_to:
+        start = f"{filters.date_from:%d/%m/%Y}" if filters.date_from else "…"
+        end = f"{filters.date_to:%d/%m/%Y}" if filters.date_to else _("nay")
+        parts.append(f"{start} – {end}")
+    codes = [code for code in (filters.province, filters.district, filters.ward) if code]
+    if codes:
+        names = dict(AdminUnit.objects.filter(code__in=codes).values_list("code", "name"))
+        parts.extend(names.get(code, code) for code in codes)
+    if filters.category:
+        category = Category.objects.filter(code=filters.category).first()
+        parts.append(_("Chuyên mục: %(name)s") % {"name": category.name if category else filters.category})
+    if filters.agency:
+        agency = Agency.objects.filter(code=filters.agency).first()
+        parts.append(_("Cơ quan: %(name)s") % {"name": agency.name if agency else filters.agency})
+    return " · ".join(parts) if parts else _("Toàn bộ thời gian, mọi địa bàn và chuyên mục")
+
+
+@require_GET
+def stats_page(request: HttpRequest) -> HttpResponse:
+    errors: dict[str, str] = {}
+    try:
+        public = scope_param(request)
+    except StatsRequestError as exc:
+        errors.update(exc.errors)
+        public = False
+    scope = stats.stats_scope_for(request.user, public=public)
+    form = StatsFilterForm(request.GET or None, scope=scope)
+    try:
+        filters = stats.stats_filters_parse(request.GET)
+    except stats.StatsFilterError as exc:
+        errors.update(exc.errors)
+        filters = stats.StatsFilters()
+    context: dict[str, Any] = {"form": form, "scope": scope, "errors": []}
+    if errors:
+        for name, message in errors.items():
+            if name in form.fields:
+                form.add_error(name, message)
+        context["errors"] = [
+            (form[name].id_for_label, form.fields[name].label, message) if name in form.fields else ("", name, message)
+            for name, message in errors.items()
+        ]
+        return render(request, "incidents/stats.html", context, status=400)
+
+    today = timezone.localdate()
+    reports = stats.stats_reports(scope, filters)
+    area_level = "ward" if filters.district else "district"
+    parent = area_parent(area_level, "", filters)
+    if parent is None:
+        # One province served (the usual case): list all its districts, those without reports too.
+        provinces = list(AdminUnit.objects.current().filter(level=Level.PROVINCE).defer("geom")[:2])
+        parent = provinces[0] if len(provinces) == 1 else None
+    query = filters.query()
+    if scope.is_staff and scope.public:
+        query["scope"] = "public"
+    encoded = urlencode(query)
+    context.update(
+        {
+            "filters": filters,
+            "description": filters_description(filters),
+            "summary": stats.stats_summary(reports, today=today),
+            "by_status": stats.stats_by_status(reports, today=today),
+            "by_category": stats.stats_by_category(reports, today=today),
+            "by_month": stats.stats_by_month(reports, filters=filters, today=today),
+            "area_level": area_level,
+            "by_area": stats.stats_by_area(reports, level=area_level, parent=parent, today=today),
+            "query": encoded,
+            "api": {
+                name.replace("-", "_"): reverse(f"stats-{name}") + (f"?{encoded}" if encoded else "")
+                for name in ("by-status", "by-category", "by-month")
+            },
+            "png_url": reverse("stats-chart-png") + (f"?{urlencode(filters.query())}" if filters.query() else ""),
+            "script_text": {key: str(value) for key, value in SCRIPT_TEXT.items()},
+        }
+    )
+    if scope.is_staff:
+        context["by_agency"] = stats.stats_by_agency(reports, today=today)
+        context["by_officer"] = stats.stats_by_officer(reports)
+        context["csv_url"] = reverse("stats-export") + (f"?{encoded}" if encoded else "")
+    return render(request, "incidents/stats.html", context)
+
+
+# --- The chart image ------------------------------------------------------------------------------------
+
+PNG_SIZE = (1200, 630)  # the size link previews (Open Graph) show without cropping
+PNG_MAX_MONTHS = 36
+FONT_DIRS = [Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu"), Path("/usr/share/fonts/TTF")]
+# Fonts with Vietnamese letters (DejaVu from Debian's fonts-dejavu-core, see scripts/system-deps.sh).
+FONT_FILES = {
+    False: ["DejaVuSans.ttf", "LiberationSans-Regular.ttf"],
+    True: ["DejaVuSans-Bold.ttf", "LiberationSans-Bold.ttf"],
+}
+EXTRA_FONT_DIRS = [Path("/usr/share/fonts/truetype/liberation")]
+
+
+@lru_cache(maxsize=16)
+def chart_font(size: int, bold: bool = False) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    """DejaVu Sans when installed; else Liberation Sans; else Pillow's own font (may lack some accents)."""
+    for name in FONT_FILES[bold]:
+        for folder in [*FONT_DIRS, *EXTRA_FONT_DIRS]:
+            path = folder / name
+            if path.exists():
+                return ImageFont.truetype(str(path), size)
+    return ImageFont.load_default(size)
+
+
+def _nice_step(top: int) -> int:
+    """A round gridline step giving about five lines up to `top`."""
+    raw = max(top, 1) / 5
+    power = 10 ** math.floor(math.log10(raw))
+    for factor in (1, 2, 5, 10):
+        if raw <= factor * power:
+            return max(1, int(factor * power))
+    return max(1, int(10 * power))
+
+
+def chart_png(buckets: list[stats.Bucket], *, title: str, subtitle: str, footer: str) -> bytes:
+    """A bar chart of received reports per month, as PNG bytes."""
+    width, height = PNG_SIZE
+    image = Image.new("RGB", PNG_SIZE, "white")
+    draw = ImageDraw.Draw(image)
+    ink, muted, grid, bar = "#1a1a1a", "#555555", "#dddddd", "#1d5fa8"
+    draw.text((48, 32), title, font=chart_font(34, bold=True), fill=ink)
+    draw.text((48, 80), subtitle, font=chart_font(20), fill=muted)
+    draw.text((48, height - 40), footer, font=chart_font(16), fill=muted)
+    left, right, top, bottom = 110, width - 48, 140, height - 110
+    buckets = buckets[-PNG_MAX_MONTHS:]
+    if not buckets or not any(b.measures.received for b in buckets):
+        empty = _("Chưa có số liệu trong khoảng đã chọn.")
+        draw.text((left, (top + bottom) // 2), empty, font=chart_font(24), fill=muted)
+    else:
+        most = max(b.measures.received for b in buckets)
+        step = _nice_step(most)
+        ceiling = step * math.ceil(most / step)
+        label_font = chart_font(16)
+        for value in range(0, ceiling + 1, step):
+            y = bottom - (bottom - top) * value / ceiling
+            draw.line([(left, y), (right, y)], fill=grid, width=1)
+            text = f"{value:,}".replace(",", ".")
+            draw.text((left - 12, y), text, font=label_font, fill=muted, anchor="rm")
+        slot = (right - left) / len(buckets)
+        bar_width = max(2.0, slot * 0.7)
+        every = max(1, math.ceil(len(buckets) / 12))  # at most about 12 month labels
+        value_font = chart_font(16 if slot >= 40 else 12)
+        for index, bucket in enumerate(buckets):
+            x = left + slot * index + (slot - bar_width) / 2
+            y = bottom - (bottom - top) * bucket.measures.received / ceiling
+            if bucket.measures.received:
+                draw.rectangle([(x, y), (x + bar_width, bottom)], fill=bar)
+                if slot >= 28:
+                    count = str(bucket.measures.received)
+                    draw.text((x + bar_width / 2, y - 6), count, font=value_font, fill=ink, anchor="md")
+            if index % every == 0:
+                draw.text((x + bar_width / 2, bottom + 12), bucket.label, font=label_font, fill=ink, anchor="mt")
+        draw.line([(left, bottom), (right, bottom)], fill=ink, width=2)
+        draw.text((right, bottom + 40), _("Tháng tiếp nhận"), font=label_font, fill=muted, anchor="ra")
+    out = io.BytesIO()
+    image.save(out, format="PNG", optimize=True)
+    return out.getvalue()
+
+
+@require_GET
+def stats_chart_png(request: HttpRequest) -> HttpResponse:
+    """The monthly bar chart as an image to share: always the public numbers, whoever asks."""
+    try:
+        filters = stats.stats_filters_parse(request.GET)
+    except stats.StatsFilterError as exc:
+        return HttpResponse(" ".join(exc.errors.values()), status=400, content_type="text/plain; charset=utf-8")
+    today = timezone.localdate()
+    buckets = stats.stats_by_month(stats.stats_reports(stats.PUBLIC_SCOPE, filters), filters=filters, today=today)
+    now = timezone.localtime()
+    png = chart_png(
+        buckets,
+        title=_("Số phản ánh tiếp nhận theo tháng"),
+        subtitle=filters_description(filters),
+        footer=_("Phản ánh công khai · số liệu lúc %(time)s · %(host)s")
+        % {"time": f"{now:%H:%M %d/%m/%Y}", "host": request.get_host()},
+    )
+    response = HttpResponse(png, content_type="image/png")
+    response["Cache-Control"] = "public, max-age=300"
+    response["Content-Disposition"] = 'inline; filename="thong-ke-phan-anh.png"'
+    patch_vary_headers(response, ["Accept-Language", "Cookie"])
+    return response

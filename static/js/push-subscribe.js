@@ -1,0 +1,61 @@
+/* "Nhận cảnh báo trên trình duyệt": subscribe this browser to warnings by Web Push (VAPID). */
+(function () {
+  "use strict";
+  var box = document.getElementById("push-box");
+  if (!box) return;
+  var text = JSON.parse(document.getElementById("alert-text").textContent);
+  var button = document.getElementById("push-toggle");
+  var status = document.getElementById("push-status");
+  var d = box.dataset;
+  box.hidden = false;
+
+  function say(message) { status.textContent = message || ""; }
+  function csrf() {
+    var match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+    return match ? decodeURIComponent(match[1]) : "";
+  }
+  function keyBytes(base64url) {
+    var padded = (base64url + "===".slice((base64url.length + 3) % 4)).replace(/-/g, "+").replace(/_/g, "/");
+    var raw = atob(padded);
+    var out = new Uint8Array(raw.length);
+    for (var i = 0; i < raw.length; i++) out[i] = raw.charCodeAt(i);
+    return out;
+  }
+  function send(method, body) {
+    return fetch(d.subscribeUrl, {
+      method: method, credentials: "same-origin",
+      headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrf() },
+      body: JSON.stringify(body)
+    }).then(function (r) { if (!r.ok) throw new Error(r.status); return r; });
+  }
+  if (!("serviceWorker" in navigator) || !("PushManager" in window) || !window.Notification) {
+    button.disabled = true;
+    say(text.pushUnsupported);
+    return;
+  }
+  var registration = null;
+  function show(subscribed) {
+    button.textContent = subscribed ? text.pushStop : text.pushStart;
+    button.setAttribute("aria-pressed", subscribed ? "true" : "false");
+  }
+  navigator.serviceWorker.register(d.workerUrl, { scope: "/" }).then(function (reg) {
+    registration = reg;
+    return reg.pushManager.getSubscription();
+  }).then(function (sub) { show(!!sub); }).catch(function () { show(false); });
+
+  button.addEventListener("click", function () {
+    if (!registration) { say(text.pushFailed); return; }
+    registration.pushManager.getSubscription().then(function (sub) {
+      if (sub) {
+        return send("DELETE", { endpoint: sub.endpoint }).then(function () { return sub.unsubscribe(); })
+          .then(function () { show(false); say(text.pushOff); });
+      }
+      return Notification.requestPermission().then(function (permission) {
+        if (permission !== "granted") { say(text.pushDenied); return null; }
+        return registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: keyBytes(d.vapidKey) })
+          .then(function (newSub) { return send("POST", newSub.toJSON()); })
+          .then(function () { show(true); say(text.pushOn); });
+      });
+    }).catch(function () { say(text.pushFailed); });
+  });
+})();

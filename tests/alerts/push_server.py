@@ -1,0 +1,96 @@
+"""A fake Web Push service on loopback: keeps each encrypted POST; paths ending in /gone answer 410."""
+
+from __future__ import annotations
+
+import base64
+import os
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any
+
+import http_ece
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+
+@dataclass
+class PushRequest:
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass
+class _State:
+    requests: list[PushRequest] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        with self.server.state.lock:
+            self.server.state.requests.append(
+                PushRequest(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
+            )
+        self.send_response(410 if self.path.endswith("/gone") else 201)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, state: _State) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.state = state
+
+
+def b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+class BrowserKeys:
+    """What a browser's PushSubscription holds: a P-256 key pair and an auth secret."""
+
+    def __init__(self) -> None:
+        self.private_key = ec.generate_private_key(ec.SECP256R1())
+        self.auth = os.urandom(16)
+        point = self.private_key.public_key().public_bytes(Encoding.X962, PublicFormat.UncompressedPoint)
+        self.p256dh = b64(point)
+        self.auth_b64 = b64(self.auth)
+
+    def decrypt(self, body: bytes) -> bytes:
+        plain: bytes = http_ece.decrypt(body, private_key=self.private_key, auth_secret=self.auth, version="aes128gcm")
+        return plain
+
+
+class FakePushService:
+    def __init__(self) -> None:
+        self._state = _State()
+        self._server = _Server(self._state)
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-push", daemon=True)
+
+    @property
+    def requests(self) -> list[PushRequest]:
+        with self._state.lock:
+            return list(self._state.requests)
+
+    def __enter__(self) -> FakePushService:
+        self._thread.start()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)

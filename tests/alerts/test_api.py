@@ -1,0 +1,183 @@
+"""The warnings API: public queries, staff operations, Web Push subscriptions, the schema."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from accounts.models import SavedPlace, User
+from alerts.models import Alert, Status
+from boundaries.models import AdminUnit
+from notifications.models import PushSubscription
+from tests.conftest import point_in
+
+from .conftest import OTHER_DISTRICT, WARD, published
+
+pytestmark = pytest.mark.django_db
+
+
+def body(**overrides: Any) -> dict[str, Any]:
+    now = timezone.now()
+    data: dict[str, Any] = {
+        "headline": "Cảnh báo cháy rừng",
+        "description": "Nguy cơ cháy rừng cấp IV.",
+        "category": "fire",
+        "severity": "Severe",
+        "urgency": "Immediate",
+        "certainty": "Observed",
+        "starts_at": now.isoformat(),
+        "ends_at": (now + timedelta(hours=12)).isoformat(),
+        "area": [{"kind": "unit", "code": WARD}],
+        "agency": "ubnd-d703",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_active_alerts_at_a_point(client: Client, officer: User, leader: User) -> None:
+    alert = published(officer, leader)
+    lng, lat = point_in(WARD)
+    response = client.get("/api/v1/alerts/active", {"lat": str(lat), "lng": str(lng)})
+    assert response.status_code == 200
+    [item] = response.json()
+    assert item["id"] == alert.pk and item["headline"] == alert.headline
+    assert item["cap_url"] == f"/api/v1/alerts/{alert.pk}.cap"
+    lng, lat = point_in(OTHER_DISTRICT)
+    assert client.get("/api/v1/alerts/active", {"lat": str(lat), "lng": str(lng)}).json() == []
+    bad = client.get("/api/v1/alerts/active", {"lat": "123", "lng": "106"})
+    assert bad.status_code == 400 and "lat" in bad.json()["detail"]
+    assert client.get("/api/v1/alerts/active", {"lat": "abc", "lng": "106"}).status_code == 400
+
+
+def test_bbox_geojson(client: Client, officer: User, leader: User) -> None:
+    alert = published(officer, leader)
+    lng, lat = point_in(WARD)
+    near = f"{lng - 0.05},{lat - 0.05},{lng + 0.05},{lat + 0.05}"
+    data = client.get("/api/v1/alerts/", {"bbox": near}).json()
+    assert data["type"] == "FeatureCollection"
+    [feature] = data["features"]
+    assert feature["id"] == alert.pk and feature["geometry"]["type"] == "MultiPolygon"
+    assert client.get("/api/v1/alerts/", {"bbox": "100,20,100.1,20.1"}).json()["features"] == []
+    # In the past the alert was not yet published.
+    past = (timezone.now() - timedelta(days=1)).isoformat()
+    assert client.get("/api/v1/alerts/", {"bbox": near, "at": past}).json()["features"] == []
+    assert client.get("/api/v1/alerts/", {"bbox": "1,2,3"}).status_code == 400
+    assert client.get("/api/v1/alerts/", {"at": "hôm qua"}).status_code == 400
+
+
+def test_staff_create_submit_approve_over_the_api(client: Client, officer: User, leader: User) -> None:
+    assert client.post("/api/v1/alerts/", body(), content_type="application/json").status_code == 403
+    client.force_login(officer)
+    created = client.post("/api/v1/alerts/", body(), content_type="application/json")
+    assert created.status_code == 201, created.json()
+    pk = created.json()["id"]
+    assert created.json()["status"] == "draft"
+    assert client.post(f"/api/v1/alerts/{pk}/submit").json()["status"] == "submitted"
+    refused = client.post(f"/api/v1/alerts/{pk}/approve")
+    assert refused.status_code == 403 and "lãnh đạo" in refused.json()["detail"]
+    client.force_login(leader)
+    approved = client.post(f"/api/v1/alerts/{pk}/approve")
+    assert approved.status_code == 200 and approved.json()["status"] == "approved"
+    cancelled = client.post(f"/api/v1/alerts/{pk}/cancel", {"reason": "Đã khống chế"}, content_type="application/json")
+    assert cancelled.json()["status"] == "cancelled"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "key", "fragment"),
+    [
+        ({"ends_at": (timezone.now() - timedelta(days=2)).isoformat()}, "ends_at", "sau thời gian bắt đầu"),
+        ({"area": [{"kind": "polygon", "geometry": {"type": "Point", "coordinates": [1, 2]}}]}, "area", "Polygon"),
+        ({"area": [{"kind": "circle", "lat": 11.3, "lng": 106.1, "radius_m": -5}]}, "area", "lớn hơn 0"),
+        ({"area": [{"kind": "unit", "code": OTHER_DISTRICT}]}, "area", "ngoài địa bàn"),
+        ({"area": [{"kind": "circle", "lat": -91, "lng": 106.1, "radius_m": 5}]}, "area", "lat"),
+    ],
+)
+def test_bad_staff_input_is_a_vietnamese_400(
+    client: Client, officer: User, overrides: dict, key: str, fragment: str
+) -> None:
+    client.force_login(officer)
+    before = Alert.objects.count()
+    response = client.post("/api/v1/alerts/", body(**overrides), content_type="application/json")
+    assert response.status_code == 400
+    assert fragment in " ".join(response.json()["errors"][key])
+    assert Alert.objects.count() == before
+
+
+def _preview(client: Client, area: list[dict]) -> dict:
+    response = client.post(
+        "/api/v1/alerts/preview", {"area": area, "agency": "ubnd-d703"}, content_type="application/json"
+    )
+    assert response.status_code == 200, response.json()
+    return response.json()
+
+
+def test_preview_counts_registered_people(client: Client, officer: User) -> None:
+    client.force_login(officer)
+    ward = AdminUnit.objects.get(code=WARD)
+    lng, lat = point_in(WARD)
+    whole_ward = [{"kind": "unit", "code": WARD}]
+    small_circle = [{"kind": "circle", "lat": lat, "lng": lng, "radius_m": 30}]
+    # The demo's citizens are there already.
+    before, before_small = _preview(client, whole_ward)["people"], _preview(client, small_circle)["people"]
+    for index, notify in enumerate([True, True, False]):
+        user = User.objects.create_user(username=f"dan{index}", password="x", notify_alerts=notify)
+        SavedPlace.objects.create(user=user, label="Nhà", ward=ward)
+    pinned = User.objects.create_user(username="dan_pin", password="x", notify_alerts=True)
+    SavedPlace.objects.create(user=pinned, label="Cơ quan", location=ward.geom.point_on_surface)
+    far = User.objects.create_user(username="dan_xa", password="x", notify_alerts=True)
+    SavedPlace.objects.create(
+        user=far, label="Quê", ward=AdminUnit.objects.filter(level=3, parent__code=OTHER_DISTRICT).first()
+    )
+    preview = _preview(client, whole_ward)
+    assert preview["people"] == before + 3
+    assert preview["area"]["type"] == "MultiPolygon"
+    # The small circle around the pinned point holds that person only (ward places need a real share of the ward).
+    assert _preview(client, small_circle)["people"] == before_small + 1
+
+
+def test_detail_hides_drafts_from_the_public(client: Client, officer: User, leader: User) -> None:
+    alert = published(officer, leader)
+    assert client.get(f"/api/v1/alerts/{alert.pk}/").json()["status"] == Status.APPROVED
+    client.force_login(officer)
+    draft = client.post("/api/v1/alerts/", body(), content_type="application/json").json()
+    client.logout()
+    assert client.get(f"/api/v1/alerts/{draft['id']}/").status_code == 404
+
+
+def test_push_subscriptions(client: Client, demo: None) -> None:
+    data = {"endpoint": "https://push.example.org/sub/abc", "keys": {"p256dh": "BExample", "auth": "secret"}}
+    assert client.post("/api/v1/push/subscriptions", data, content_type="application/json").status_code == 201
+    assert client.post("/api/v1/push/subscriptions", data, content_type="application/json").status_code == 201
+    assert PushSubscription.objects.count() == 1
+    bad = client.post("/api/v1/push/subscriptions", {"endpoint": "không phải url"}, content_type="application/json")
+    assert bad.status_code == 400
+    assert (
+        client.delete(
+            "/api/v1/push/subscriptions", {"endpoint": data["endpoint"]}, content_type="application/json"
+        ).status_code
+        == 204
+    )
+    assert PushSubscription.objects.count() == 0
+    assert client.get("/api/v1/push/key").json()["public_key"]
+
+
+def test_every_endpoint_is_in_the_schema(client: Client, demo: None) -> None:
+    paths = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()["paths"]
+    for path in [
+        "/api/v1/alerts/",
+        "/api/v1/alerts/active",
+        "/api/v1/alerts/feed.atom",
+        "/api/v1/alerts/preview",
+        "/api/v1/alerts/{id}.cap",
+        "/api/v1/alerts/{id}/",
+        "/api/v1/alerts/{id}/submit",
+        "/api/v1/alerts/{id}/approve",
+        "/api/v1/alerts/{id}/cancel",
+        "/api/v1/alerts/{id}/update",
+        "/api/v1/push/subscriptions",
+    ]:
+        assert path in paths, path

@@ -1,0 +1,163 @@
+"""Delivery: the people with saved places inside the area who opted in are told once, by a real worker."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from procrastinate.contrib.django.models import ProcrastinateJob
+
+from accounts.models import SavedPlace, User
+from alerts import services
+from alerts.models import Alert, AlertDelivery, DeliveryKind
+from boundaries.models import AdminUnit
+from notifications.models import Notification, PushSubscription
+from notifications.services import notification_deliver_many
+from tests.servers import FakeSmsGateway, SmtpServer, database_url
+
+from .conftest import OTHER_DISTRICT, WARD, published
+from .push_server import BrowserKeys, FakePushService
+
+
+@pytest.fixture
+def clean_jobs(transactional_db: None) -> Iterator[None]:
+    """No job but this test's; the flush after a transactional test skips procrastinate's tables."""
+    ProcrastinateJob.objects.all().delete()
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM procrastinate_jobs WHERE queue_name = 'notifications'")
+
+
+def run_worker(env: dict[str, str]) -> str:
+    result = subprocess.run(
+        [sys.executable, "manage.py", "procrastinate", "worker", "--queues", "notifications", "--one-shot"],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    output = f"exit {result.returncode}\n{result.stdout}\n{result.stderr}"
+    assert result.returncode == 0, output
+    return output
+
+
+def citizens() -> dict[str, User]:
+    # The demo's own citizens stay out of this count.
+    User.objects.filter(username__startswith="nguoidan").update(notify_alerts=False)
+    ward = AdminUnit.objects.get(code=WARD)
+    elsewhere = AdminUnit.objects.filter(level=3, parent__code=OTHER_DISTRICT).first()
+    people = {
+        "both": User.objects.create_user(
+            username="dan_a", password="x", phone="+84911000001", email="a@example.vn", notify_alerts=True
+        ),
+        "sms": User.objects.create_user(
+            username="dan_b", password="x", phone="+84911000002", notify_alerts=True, notify_by_email=False
+        ),
+        "no": User.objects.create_user(username="dan_c", password="x", phone="+84911000003", notify_alerts=False),
+        "far": User.objects.create_user(username="dan_d", password="x", phone="+84911000004", notify_alerts=True),
+    }
+    SavedPlace.objects.create(user=people["both"], label="Nhà", ward=ward)
+    SavedPlace.objects.create(user=people["both"], label="Cơ quan", location=ward.geom.point_on_surface)
+    SavedPlace.objects.create(user=people["sms"], label="Nhà", location=ward.geom.point_on_surface)
+    SavedPlace.objects.create(user=people["no"], label="Nhà", ward=ward)
+    SavedPlace.objects.create(user=people["far"], label="Nhà", ward=elsewhere)
+    return people
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("clean_jobs")
+def test_worker_tells_the_people_inside_once(
+    officer: User,
+    leader: User,
+    smtp_server: SmtpServer,
+    sms_gateway: FakeSmsGateway,
+) -> None:
+    people = citizens()
+    ProcrastinateJob.objects.all().delete()  # the demo's own warning
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("EMAIL_", "SMS_"))}
+    env.update(
+        DATABASE_URL=database_url(connection.settings_dict), HTTPS="0", **smtp_server.environ(), **sms_gateway.environ()
+    )
+    alert = published(officer, leader)
+
+    output = run_worker(env)
+
+    texts = sms_gateway.wait_for(2)
+    assert sorted(m["to"] for m in texts) == ["+84911000001", "+84911000002"], output
+    assert all(alert.headline in m["text"] for m in texts)
+    [mail] = smtp_server.wait_for(1)
+    assert mail.rcpt_tos == ["a@example.vn"] and alert.headline in mail.subject
+    deliveries = AlertDelivery.objects.filter(alert=alert, kind=DeliveryKind.ALERT)
+    assert sorted(deliveries.values_list("user__username", flat=True)) == ["dan_a", "dan_b"]
+    assert set(Notification.objects.values_list("status", flat=True)) == {"sent"}
+    assert set(ProcrastinateJob.objects.filter(queue_name="notifications").values_list("status", flat=True)) == {
+        "succeeded"
+    }
+
+    # A retried job (here: run again, directly and through the worker) tells nobody twice.
+    again = services.alert_deliver(alert_id=alert.pk, kind=DeliveryKind.ALERT)
+    assert (again.people, again.notifications, again.jobs) == (0, 0, 0)
+    batch = ProcrastinateJob.objects.filter(task_name="alerts.deliver_alert_batch").first()
+    assert batch is not None
+    assert services.alert_deliver_batch(**batch.args) == 0
+    from alerts.tasks import deliver_alert
+
+    deliver_alert.defer(alert_id=alert.pk, kind=DeliveryKind.ALERT)
+    run_worker(env)
+    assert len(sms_gateway.messages) == 2 and len(smtp_server.messages) == 1
+    assert deliveries.count() == 2
+
+    # The cancellation is delivered too, once.
+    services.alert_cancel(alert=Alert.objects.get(pk=alert.pk), actor=leader, reason="Mưa đã dứt")
+    run_worker(env)
+    cancel_texts = sms_gateway.wait_for(4)[2:]
+    assert sorted(m["to"] for m in cancel_texts) == ["+84911000001", "+84911000002"]
+    assert all("hủy" in m["text"] for m in cancel_texts)
+    assert people["far"].pk not in AlertDelivery.objects.values_list("user_id", flat=True)
+
+
+@pytest.mark.django_db
+def test_web_push_reaches_the_browser_and_drops_gone_subscriptions(officer: User, leader: User) -> None:
+    people = citizens()
+    keys = BrowserKeys()
+    with FakePushService() as push:
+        live = PushSubscription.objects.create(
+            endpoint=f"{push.url}/push/live", p256dh=keys.p256dh, auth=keys.auth_b64, user=people["both"]
+        )
+        gone = PushSubscription.objects.create(
+            endpoint=f"{push.url}/push/gone", p256dh=keys.p256dh, auth=keys.auth_b64, user=people["sms"]
+        )
+        anonymous = PushSubscription.objects.create(
+            endpoint=f"{push.url}/push/anonymous", p256dh=keys.p256dh, auth=keys.auth_b64
+        )
+        alert = published(officer, leader)
+        result = services.alert_deliver(alert_id=alert.pk, kind=DeliveryKind.ALERT)
+        assert (result.people, result.notifications) == (2, 1)
+        # What the worker would run next: the batch of people, and the anonymous browser's message.
+        for job in ProcrastinateJob.objects.filter(task_name="alerts.deliver_alert_batch"):
+            services.alert_deliver_batch(**job.args)
+        for job in ProcrastinateJob.objects.filter(task_name="notifications.deliver_notifications"):
+            notification_deliver_many(**job.args)
+        pushes = Notification.objects.filter(channel="webpush")
+        assert {n.recipient for n in pushes} == {f"push:{live.pk}", f"push:{gone.pk}", f"push:{anonymous.pk}"}
+
+        requests = {r.path: r for r in push.requests}
+        assert set(requests) == {"/push/live", "/push/gone", "/push/anonymous"}
+        received = requests["/push/live"]
+        # Signed with our VAPID key, encrypted for the browser's key.
+        assert received.headers["authorization"].startswith("vapid t=")
+        assert settings.VAPID_PUBLIC_KEY in received.headers["authorization"]
+        assert received.headers["content-encoding"] == "aes128gcm"
+        payload = json.loads(keys.decrypt(received.body))
+        assert alert.headline in payload["title"] and payload["url"].endswith(f"/canh-bao/{alert.pk}/")
+    assert not PushSubscription.objects.filter(pk=gone.pk).exists()
+    statuses = dict(Notification.objects.filter(channel="webpush").values_list("recipient", "status"))
+    assert statuses[f"push:{live.pk}"] == "sent" and statuses[f"push:{gone.pk}"] == "failed"

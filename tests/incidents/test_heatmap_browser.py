@@ -1,0 +1,67 @@
+"""The officers' heatmap (/can-bo/ban-do-nhiet/) in headless Chromium, with the tile server out of reach."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.browser import DESKTOP, chromium
+from tests.factories import report_make
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
+
+MAP = "document.getElementById('heat-map')"
+
+
+def test_an_officer_switches_from_heat_to_wards_and_lists_a_ward(demo_site: str, output_dir: Path) -> None:
+    # The demo's city officer (UBND Thành phố Tây Ninh); reports in two of the city's wards and one outside.
+    reports = [
+        report_make(ward=ward, title=f"Rác thải ùn ứ số {i}") for i, ward in enumerate(["D25450"] * 3 + ["D25451"])
+    ]
+    report_make(ward="D25470", title="Ngoài địa bàn thành phố")
+    with chromium() as browser:
+        page = browser.new_page(viewport=DESKTOP)
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(f"{demo_site}/can-bo/ban-do-nhiet/")
+        assert "/tai-khoan/dang-nhap/" in page.url
+        page.get_by_label("Tên đăng nhập, số điện thoại hoặc e-mail").fill("canbo.tptn")
+        page.get_by_label("Mật khẩu").fill("demo-12345")
+        page.get_by_role("button", name="Đăng nhập").click()
+        page.wait_for_url("**/can-bo/ban-do-nhiet/")
+
+        # The heat layer: a canvas drawn from the reports of the officer's jurisdiction only.
+        page.wait_for_function(f"{MAP}.dataset.mode === 'heat'")
+        assert page.locator("canvas.leaflet-heatmap-layer").count() == 1
+        assert "4 phản ánh" in page.inner_text("#hmap-status")
+        assert "Mật độ phản ánh" in page.inner_text("#hmap-legend")
+
+        # Wards coloured by count, with a legend.
+        page.get_by_label("Theo phường, xã: số phản ánh").check()
+        page.wait_for_function(f"{MAP}.dataset.mode === 'count'")
+        page.wait_for_selector("path[data-ward='D25450']")
+        assert page.locator("canvas.leaflet-heatmap-layer").count() == 0
+        assert page.locator("path[data-ward='D25470']").count() == 0
+        assert page.is_visible("#hmap-legend")
+        assert "Số phản ánh" in page.inner_text("#hmap-legend")
+        assert page.locator("#hmap-legend .hmap-swatch").count() == 6
+
+        # A click on a ward lists its reports, linked to the staff pages.
+        page.locator("path[data-ward='D25450']").click(force=True)
+        page.wait_for_selector("#hmap-ward-list li")
+        links = page.locator("#hmap-ward-list a")
+        assert links.count() == 3
+        hrefs = {links.nth(i).get_attribute("href") for i in range(3)}
+        assert hrefs == {f"/can-bo/phan-anh/{r.code}/" for r in reports[:3]}
+        assert "Phường 1" in page.inner_text("#hmap-ward-title")
+        page.screenshot(path=str(output_dir / "staff-heatmap-wards-desktop.png"))
+
+        # The overdue rate has its own legend.
+        page.get_by_label("Theo phường, xã: tỷ lệ quá hạn").check()
+        page.wait_for_function(f"{MAP}.dataset.mode === 'overdue_rate'")
+        assert "Tỷ lệ quá hạn" in page.inner_text("#hmap-legend")
+        page.get_by_label("Mật độ (bản đồ nhiệt)").check()
+        page.wait_for_function(f"{MAP}.dataset.mode === 'heat'")
+        page.screenshot(path=str(output_dir / "staff-heatmap-desktop.png"))
+        assert errors == []

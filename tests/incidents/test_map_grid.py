@@ -1,0 +1,101 @@
+"""The pre-aggregated report grid behind the map: a new report is on the map (clusters and tiles) at
+once, answers may be cached for at most a minute, and the trigger-kept grid always equals a rebuild."""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+import mapbox_vector_tile
+import pytest
+from django.db import connection
+from django.test import Client
+
+from incidents.map_api import REPORTS_FROM_ZOOM
+from incidents.models import Report, ReportStatus
+from tests.factories import report_make
+
+BBOX = "105.0,10.5,107.0,12.0"
+
+
+def tile_of(lng: float, lat: float, z: int) -> tuple[int, int]:
+    n = 2**z
+    return int((lng + 180) / 360 * n), int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+
+
+def cluster_total(client: Client, **params: Any) -> int:
+    response = client.get("/api/v1/reports/clusters", {"bbox": BBOX, "zoom": 9, **params})
+    assert response.status_code == 200
+    return sum(f["properties"].get("count", 1) for f in response.json()["features"])
+
+
+def tile_total(client: Client, z: int, x: int, y: int) -> int:
+    response = client.get(f"/tiles/reports/{z}/{x}/{y}.mvt")
+    if response.status_code == 204:
+        return 0
+    features = mapbox_vector_tile.decode(response.content)["reports"]["features"]
+    return sum(f["properties"].get("count", 1) for f in features)
+
+
+def max_age(response: Any) -> int:
+    match = re.search(r"max-age=(\d+)", response["Cache-Control"])
+    assert match, response["Cache-Control"]
+    return int(match.group(1))
+
+
+@pytest.mark.django_db
+def test_a_new_report_is_on_the_map_and_in_the_tiles_at_once(demo: None) -> None:
+    client = Client()
+    first = report_make(ward="D25450", title="Ổ gà trước chợ")
+    x, y = first.location.x, first.location.y
+    low_tile = tile_of(x, y, 8)
+    high_tile = tile_of(x, y, 16)
+    near = f"{x - 0.004},{y - 0.004},{x + 0.004},{y + 0.004}"
+    before = (cluster_total(client), cluster_total(client, status="open"), tile_total(client, 8, *low_tile))
+    before_high = tile_total(client, 16, *high_tile)
+
+    second = report_make(ward="D25450", title="Ổ gà thứ hai trước chợ")
+
+    # Clusters from the grid (no filter, status filter), a tile made from the grid, the high zoom
+    # list and a high zoom tile made from the reports: all see it without waiting.
+    assert cluster_total(client) == before[0] + 1
+    assert cluster_total(client, status="open") == before[1] + 1
+    assert tile_total(client, 8, *low_tile) == before[2] + 1
+    assert tile_total(client, 16, *high_tile) == before_high + 1
+    listed = client.get("/api/v1/reports/clusters", {"bbox": near, "zoom": str(REPORTS_FROM_ZOOM)}).json()
+    codes = [f["properties"].get("code") for f in listed["features"]]
+    assert second.code in codes
+    # Caches may keep an answer for at most a minute.
+    assert max_age(client.get("/api/v1/reports/clusters", {"bbox": BBOX, "zoom": "9"})) <= 60
+    assert max_age(client.get(f"/tiles/reports/8/{low_tile[0]}/{low_tile[1]}.mvt")) <= 60
+
+
+def grid_rows() -> set[tuple[Any, ...]]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT level, gx, gy, status, public, n, sum_id, round(sum_lng::numeric, 6), round(sum_lat::numeric, 6) "
+            "FROM incidents_report_grid WHERE n <> 0"
+        )
+        return set(cursor.fetchall())
+
+
+@pytest.mark.django_db
+def test_the_trigger_kept_grid_equals_a_rebuild(demo: None) -> None:
+    reports = [report_make(ward=ward) for ward in ("D25450", "D25451", "D25470", "D25450")]
+    # Every kind of change the grid follows: status, visibility, location, removal; and one it ignores.
+    Report.objects.filter(pk=reports[0].pk).update(status=ReportStatus.COMPLETED)
+    Report.objects.filter(pk=reports[1].pk).update(is_public=False)
+    Report.objects.filter(pk=reports[2].pk).update(location=reports[3].location)
+    Report.objects.filter(pk=reports[3].pk).update(title="Tiêu đề mới", support_count=3)
+    report_make(ward="D25452").delete()
+    kept = grid_rows()
+    assert kept
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT incidents_report_grid_rebuild()")
+    assert grid_rows() == kept
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM incidents_report_grid WHERE n <= 0")
+        assert cursor.fetchone() == (0,)
+        cursor.execute("SELECT level, sum(n) FROM incidents_report_grid GROUP BY level")
+        assert {total for _, total in cursor.fetchall()} == {Report.objects.count()}

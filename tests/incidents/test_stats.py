@@ -1,0 +1,407 @@
+"""Statistics: numbers against the reports made here, public vs staff scope, filters, CSV, PNG, page."""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import re
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, timedelta
+from statistics import mean, median
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+from PIL import Image
+
+from accounts.models import Role, User
+from boundaries.models import AdminUnit
+from incidents import services, stats
+from incidents.models import OPEN_STATUSES, Agency, Report, ReportStatus
+from incidents.stats_views import chart_font
+from tests.factories import PASSWORD, report_make, staff_make
+
+pytestmark = pytest.mark.django_db
+
+REPORTER_EMAIL = "an.nguyen.rieng@example.vn"
+REPORTER_NAME = "Nguyễn Văn Riêng Tư"
+
+
+@dataclass
+class World:
+    reports: list[Report]
+    hidden: Report
+    admin: User
+
+
+def _backdate(report: Report, *, hours: float = 0, deadline: date | None = None) -> None:
+    changes: dict[str, Any] = {"created_at": timezone.now() - timedelta(hours=hours)}
+    if deadline is not None:
+        changes["deadline"] = deadline
+    Report.objects.filter(pk=report.pk).update(**changes)
+    report.refresh_from_db()
+
+
+def _answer(report: Report, actor: User) -> None:
+    services.report_start(report=report, actor=actor)
+    services.report_answer(report=report, actor=actor, body="Đã xử lý xong.")
+
+
+@pytest.fixture
+def world(demo: None) -> World:
+    """Reports in two districts and two categories, at different stages, one hidden from the public."""
+    admin = staff_make("quantri.tk", "ubnd-d72", Role.ADMIN)
+    today = timezone.localdate()
+
+    def make(ward: str, category: str) -> Report:
+        return report_make(ward=ward, category=category, name=REPORTER_NAME, email=REPORTER_EMAIL)
+
+    on_time = make("D25450", "cay-xanh")
+    _backdate(on_time, hours=30)
+    _answer(on_time, admin)
+
+    late = make("D25451", "cay-xanh")
+    _backdate(late, hours=80, deadline=today - timedelta(days=1))
+    _answer(late, admin)
+
+    in_progress = make("D25470", "giao-thong")
+    services.report_start(report=in_progress, actor=admin)
+
+    spam = make("D25471", "cay-xanh")
+    services.report_reject(report=spam, actor=admin, reason="spam")
+
+    hidden = make("D25450", "cay-xanh")
+    services.report_set_public(report=hidden, actor=admin, public=False, reason="Có thông tin cá nhân.")
+
+    old_overdue = make("D25472", "giao-thong")
+    _backdate(old_overdue, hours=40 * 24, deadline=today - timedelta(days=30))
+
+    reports = [on_time, late, in_progress, spam, hidden, old_overdue]
+    for report in reports:
+        report.refresh_from_db()
+    return World(reports=reports, hidden=hidden, admin=admin)
+
+
+# --- Expected values, computed from the reports themselves -------------------------------------------
+
+
+def _first_answer(report: Report) -> Any:
+    answer = report.answers.filter(published_at__isnull=False).order_by("published_at").first()
+    return answer.published_at if answer else None
+
+
+def _expected(reports: list[Report]) -> dict[str, Any]:
+    today = timezone.localdate()
+    answered = [(r, _first_answer(r)) for r in reports if _first_answer(r) is not None]
+    on_time = [r for r, at in answered if timezone.localtime(at).date() <= r.deadline]
+    hours = [(at - r.created_at).total_seconds() / 3600 for r, at in answered]
+    return {
+        "received": len(reports),
+        "open": sum(r.status in OPEN_STATUSES for r in reports),
+        "completed": sum(r.status == "completed" for r in reports),
+        "rejected": sum(r.status == "rejected" for r in reports),
+        "overdue_open": sum(r.status in OPEN_STATUSES and (r.is_overdue or r.deadline < today) for r in reports),
+        "answered": len(answered),
+        "answered_on_time": len(on_time),
+        "on_time_share": round(len(on_time) / len(answered), 4) if answered else None,
+        "avg_answer_hours": round(mean(hours), 1) if hours else None,
+    }
+
+
+def _under(agency: Agency | None, code: str) -> bool:
+    while agency is not None:
+        if agency.code == code:
+            return True
+        agency = agency.parent
+    return False
+
+
+def _public(world: World) -> list[Report]:
+    return [r for r in world.reports if r.is_public]
+
+
+def _get(client: Client, url: str, status: int = 200) -> Any:
+    response = client.get(url)
+    assert response.status_code == status, response.content[:500]
+    return response.json()
+
+
+def _measures(row: dict[str, Any]) -> dict[str, Any]:
+    return {key: row[key] for key in _expected([])}
+
+
+# --- Numbers -------------------------------------------------------------------------------------------
+
+
+def test_the_public_summary_counts_the_public_reports(world: World, client: Client) -> None:
+    public = _public(world)
+    data = _get(client, "/api/v1/stats/summary")
+    assert data["scope"] == "public"
+    assert _measures(data) == _expected(public)
+    # The data cover every case the numbers distinguish.
+    assert 0 < data["answered_on_time"] < data["answered"] and data["open"] and data["rejected"]
+    assert data["overdue_open"] >= 1
+    assert data["avg_answer_days"] == round(data["avg_answer_hours"] / 24, 2)
+    hours = [(_first_answer(r) - r.created_at).total_seconds() / 3600 for r in public if _first_answer(r)]
+    assert data["median_answer_hours"] == round(median(hours), 1)
+
+
+def test_breakdowns_by_status_category_area_and_month(world: World, client: Client) -> None:
+    public = _public(world)
+    by_status = _get(client, "/api/v1/stats/by-status")["results"]
+    assert [row["key"] for row in by_status] == list(ReportStatus.values)
+    assert {row["key"]: row["received"] for row in by_status} == {
+        row["key"]: sum(r.status == row["key"] for r in public) for row in by_status
+    }
+
+    by_category = _get(client, "/api/v1/stats/by-category")["results"]
+    assert {row["key"]: _measures(row) for row in by_category} == {
+        code: _expected([r for r in public if r.category.code == code]) for code in {r.category.code for r in public}
+    }
+    assert [row["received"] for row in by_category] == sorted((row["received"] for row in by_category), reverse=True)
+
+    by_district = _get(client, "/api/v1/stats/by-area?level=district&parent=D72")
+    districts = set(AdminUnit.objects.filter(parent__code="D72").values_list("code", flat=True))
+    rows = {row["key"]: row for row in by_district["results"]}
+    assert set(rows) == districts  # every district, with or without reports
+    counts = Counter(r.district.code for r in public if r.district)
+    assert {code: row["received"] for code, row in rows.items()} == {code: counts.get(code, 0) for code in districts}
+    assert _measures(rows["D703"]) == _expected([r for r in public if r.district and r.district.code == "D703"])
+
+    wards = _get(client, "/api/v1/stats/by-area?level=ward&district=D703")
+    assert wards["parent"] == "D703"
+    assert {row["key"] for row in wards["results"]} == set(
+        AdminUnit.objects.filter(parent__code="D703").values_list("code", flat=True)
+    )
+    assert sum(row["received"] for row in wards["results"]) == sum(
+        r.district is not None and r.district.code == "D703" for r in public
+    )
+
+    by_month = _get(client, "/api/v1/stats/by-month")["results"]
+    months = Counter(timezone.localtime(r.created_at).strftime("%Y-%m") for r in public)
+    first, last = min(months), timezone.localdate().strftime("%Y-%m")
+    assert by_month[0]["key"] == first and by_month[-1]["key"] == last
+    assert len(by_month) >= 2  # the old report is 40 days back
+    assert {row["key"]: row["received"] for row in by_month} == {
+        row["key"]: months.get(row["key"], 0) for row in by_month
+    }
+
+
+def test_staff_see_their_agencies_hidden_reports_included(world: World, client: Client) -> None:
+    public = _public(world)
+    client.force_login(world.admin)
+    everything = _get(client, "/api/v1/stats/summary")
+    assert everything["scope"] == "agency"
+    assert _measures(everything) == _expected(world.reports)
+    assert everything["received"] == len(public) + 1  # the hidden report counts for staff only
+    assert _measures(_get(client, "/api/v1/stats/summary?scope=public")) == _expected(public)
+
+    agency = world.hidden.agency
+    assert agency is not None
+    officer = staff_make("canbo.tk", agency.code, Role.OFFICER)
+    client.force_login(officer)
+    theirs = [r for r in world.reports if r.agency_id == agency.pk]
+    assert world.hidden in theirs and len(theirs) < len(world.reports)
+    assert _measures(_get(client, "/api/v1/stats/summary")) == _expected(theirs)
+    by_agency = _get(client, "/api/v1/stats/by-agency")["results"]
+    assert [(row["key"], row["received"]) for row in by_agency] == [(agency.code, len(theirs))]
+
+
+def test_by_agency_and_export_are_for_staff_only(world: World, client: Client) -> None:
+    for url in ("/api/v1/stats/by-agency", "/api/v1/stats/export.csv"):
+        assert client.get(url).status_code == 403
+    client.force_login(User.objects.create_user(username="dan", password=PASSWORD))
+    for url in ("/api/v1/stats/by-agency", "/api/v1/stats/export.csv"):
+        response = client.get(url)
+        assert response.status_code == 403
+        assert "cán bộ" in response.json()["detail"]
+    client.force_login(world.admin)
+    rows = _get(client, "/api/v1/stats/by-agency")["results"]
+    expected = Counter(r.agency.code for r in world.reports if r.agency)
+    assert {row["key"]: row["received"] for row in rows} == expected
+    for row in rows:
+        assert _measures(row) == _expected([r for r in world.reports if r.agency and r.agency.code == row["key"]])
+
+
+def test_filters_narrow_the_numbers(world: World, client: Client) -> None:
+    public = _public(world)
+    today = timezone.localdate()
+    cases = {
+        f"from={today:%Y-%m-%d}": [r for r in public if timezone.localtime(r.created_at).date() >= today],
+        f"to={today - timedelta(days=20):%Y-%m-%d}": [
+            r for r in public if timezone.localtime(r.created_at).date() <= today - timedelta(days=20)
+        ],
+        "district=D705": [r for r in public if r.district and r.district.code == "D705"],
+        "ward=D25450": [r for r in public if r.ward and r.ward.code == "D25450"],
+        "category=giao-thong": [r for r in public if r.category.code == "giao-thong"],
+        "province=D72&category=cay-xanh": [r for r in public if r.category.code == "cay-xanh"],
+        # An agency counts the reports of the agencies under it too.
+        "agency=ubnd-d72": [r for r in public if _under(r.agency, "ubnd-d72")],
+        "agency=so-gtvt": [r for r in public if _under(r.agency, "so-gtvt")],
+    }
+    for query, reports in cases.items():
+        assert _measures(_get(client, f"/api/v1/stats/summary?{query}")) == _expected(reports), query
+    assert 0 < len(cases["district=D705"]) < len(public)
+    assert cases["agency=ubnd-d72"] and cases["agency=so-gtvt"]
+    # dd/mm/yyyy, as people type dates, works too.
+    data = _get(client, f"/api/v1/stats/summary?from={today:%d/%m/%Y}")
+    assert data["filters"]["from"] == today.isoformat()
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("from=2025-02-30", "from"),
+        ("to=hôm-nay", "to"),
+        ("from=2025-03-01&to=2025-02-01", "to"),
+        ("from=1800-01-01", "from"),
+        ("district=D999", "district"),
+        ("ward=D703", "ward"),  # a district code is not a ward
+        ("district=D705&ward=D25450", "ward"),
+        ("province=D703", "province"),
+        ("category=khong-co", "category"),
+        ("agency=khong-co", "agency"),
+        ("scope=all", "scope"),
+    ],
+)
+def test_bad_filters_get_a_400_in_vietnamese(demo: None, client: Client, query: str, field: str) -> None:
+    for endpoint in ("summary", "by-month", "by-area"):
+        data = _get(client, f"/api/v1/stats/{endpoint}?{query}", status=400)
+        assert field in data["errors"], data
+        assert data["detail"] in {messages[0] for messages in data["errors"].values()}
+    assert client.get(f"/thong-ke/?{query}").status_code == 400
+
+
+@pytest.mark.parametrize(("query", "field"), [("level=tinh", "level"), ("level=district&parent=D25450", "parent")])
+def test_bad_area_parameters_get_a_400(demo: None, client: Client, query: str, field: str) -> None:
+    assert field in _get(client, f"/api/v1/stats/by-area?{query}", status=400)["errors"]
+
+
+# --- CSV ----------------------------------------------------------------------------------------------
+
+
+def _csv(client: Client, url: str) -> tuple[bytes, list[list[str]]]:
+    response = client.get(url)
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    assert "attachment" in response["Content-Disposition"]
+    body = b"".join(response.streaming_content)  # type: ignore[attr-defined]
+    return body, list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+
+
+def test_the_csv_export_has_one_row_per_report_and_no_personal_data(
+    world: World, client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client.force_login(world.admin)
+    monkeypatch.setattr(stats, "EXPORT_CHUNK", 4)  # several chunks, to check the paging by id
+    body, rows = _csv(client, "/api/v1/stats/export.csv")
+    assert body.startswith(b"\xef\xbb\xbf")  # the BOM Excel needs for UTF-8
+    assert tuple(rows[0]) == stats.EXPORT_HEADER
+    assert sorted(row[0] for row in rows[1:]) == sorted(r.code for r in world.reports)
+    text = body.decode("utf-8-sig")
+    for private in (REPORTER_NAME, REPORTER_EMAIL, "0912345678", "+84912345678", "912345678"):
+        assert private not in text
+    by_code = {row[0]: dict(zip(stats.EXPORT_HEADER, row, strict=True)) for row in rows[1:]}
+    on_time, late = world.reports[0], world.reports[1]
+    assert by_code[on_time.code]["dung_han"] == "có" and by_code[late.code]["dung_han"] == "không"
+    assert by_code[world.hidden.code]["cong_khai"] == "không"
+    assert on_time.ward is not None and by_code[on_time.code]["phuong_xa"] == on_time.ward.name
+    assert by_code[on_time.code]["chuyen_muc"] == on_time.category.name
+
+    _body, filtered = _csv(client, "/api/v1/stats/export.csv?category=giao-thong")
+    assert sorted(row[0] for row in filtered[1:]) == sorted(
+        r.code for r in world.reports if r.category.code == "giao-thong"
+    )
+
+
+# --- Image, schema, page -------------------------------------------------------------------------------
+
+BAR = (0x1D, 0x5F, 0xA8)
+
+
+def _bar_pixels(image: Image.Image) -> int:
+    return sum(count for count, colour in image.convert("RGB").getcolors(maxcolors=1 << 24) or [] if colour == BAR)
+
+
+def test_the_chart_png_is_a_readable_image_of_the_right_size(world: World, client: Client) -> None:
+    response = client.get("/thong-ke/bieu-do.png")
+    assert response.status_code == 200 and response["Content-Type"] == "image/png"
+    image = Image.open(io.BytesIO(response.content))
+    assert image.format == "PNG" and image.size == (1200, 630)
+    assert _bar_pixels(image) > 0
+    # A filter that matches no report draws no bars.
+    empty = Image.open(io.BytesIO(client.get("/thong-ke/bieu-do.png?category=y-te").content))
+    assert empty.size == (1200, 630) and _bar_pixels(empty) == 0
+    assert client.get("/thong-ke/bieu-do.png?from=2025-13-01").status_code == 400
+
+
+def test_the_font_has_vietnamese_letters() -> None:
+    font = chart_font(24)
+    # A font without the glyphs draws every Vietnamese letter as the same box.
+    boxes = {font.getmask(letter).getbbox() for letter in "ảẩệỗự"}
+    assert len(boxes) > 1
+
+
+def test_the_stats_endpoints_are_in_the_schema(demo: None, client: Client) -> None:
+    schema = client.get("/api/schema/?format=json").json()
+    for path in ("summary", "by-status", "by-category", "by-area", "by-month", "by-agency", "export.csv"):
+        assert f"/api/v1/stats/{path}" in schema["paths"], path
+    summary = schema["paths"]["/api/v1/stats/summary"]["get"]
+    assert summary["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith("StatsSummary")
+    assert "text/csv" in schema["paths"]["/api/v1/stats/export.csv"]["get"]["responses"]["200"]["content"]
+    properties = schema["components"]["schemas"]["StatsFilters"]["properties"]
+    assert "from" in properties
+
+
+def _number(text: str, element_id: str) -> str:
+    match = re.search(rf'id="{element_id}"[^>]*>([^<]*)<', text)
+    assert match, element_id
+    return match.group(1).strip()
+
+
+def test_the_page_renders_the_numbers_and_tables_without_script(world: World, client: Client) -> None:
+    public = _public(world)
+    expected = _expected(public)
+    text = html.unescape(client.get("/thong-ke/").content.decode())
+    assert _number(text, "sum-received") == str(expected["received"])
+    assert _number(text, "sum-open") == str(expected["open"])
+    assert _number(text, "sum-answered") == str(expected["answered"])
+    assert _number(text, "sum-on-time") == f"{expected['on_time_share'] * 100:.1f}%".replace(".", ",")
+    for table in ("table-month", "table-category", "table-status", "table-area"):
+        assert f'id="{table}"' in text
+    for canvas in ("chart-month", "chart-category", "chart-status"):
+        assert re.search(rf'<canvas id="{canvas}" role="img"[^>]*data-source="/api/v1/stats/by-', text), canvas
+        assert re.search(rf'<canvas id="{canvas}"[^>]*aria-label="[^"]+"', text), canvas
+    assert "table-agency" not in text and "export.csv" not in text
+    # The district table names every district of the province.
+    for name in AdminUnit.objects.filter(parent__code="D72").values_list("name", flat=True):
+        assert name in text
+
+    client.force_login(world.admin)
+    staff_text = html.unescape(client.get("/thong-ke/").content.decode())
+    assert _number(staff_text, "sum-received") == str(len(world.reports))
+    assert 'id="table-agency"' in staff_text and 'id="table-officer"' in staff_text
+    assert "/api/v1/stats/export.csv" in staff_text
+
+
+def test_the_page_explains_bad_filters(demo: None, client: Client) -> None:
+    response = client.get("/thong-ke/?from=2025-02-30&ward=D1")
+    assert response.status_code == 400
+    text = html.unescape(response.content.decode())
+    assert 'class="error-summary"' in text
+    assert 'href="#id_from"' in text and 'href="#id_ward"' in text
+    assert "Không có phường, xã mã “D1”." in text
+    assert "<canvas" not in text
+
+
+def test_the_page_in_english(world: World, client: Client) -> None:
+    assert client.post("/i18n/setlang/", {"language": "en", "next": "/"}).status_code == 302
+    text = html.unescape(client.get("/thong-ke/").content.decode())
+    assert '<html lang="en">' in text
+    wanted = ["<h1>Report statistics</h1>", "Filter the numbers", "Answered on time", "By category", "By month"]
+    replaced = ["<h1>Thống kê phản ánh</h1>", "Lọc số liệu", "Trả lời đúng hạn", "Theo chuyên mục", "Theo tháng"]
+    assert [s for s in wanted if s not in text] == []
+    assert [s for s in replaced if s in text] == []

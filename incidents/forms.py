@@ -18,6 +18,8 @@ from django.forms.renderers import DjangoTemplates
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import Role
+from accounts.selectors import agency_ids_for
 from boundaries.models import Level
 from boundaries.selectors import unit_list, unit_point
 
@@ -245,7 +247,9 @@ class ReportForm(forms.Form):
     def __init__(self, *args: Any, user: User | None = None, **kwargs: Any) -> None:
         self.user = user
         signed_in = bool(user is not None and user.is_authenticated)
-        if signed_in and not args and "data" not in kwargs:
+        # An operator types in the caller's details, not their own.
+        operator = signed_in and bool(agency_ids_for(user, [Role.OPERATOR]))  # type: ignore[arg-type]
+        if signed_in and not operator and not args and "data" not in kwargs:
             initial = kwargs.setdefault("initial", {})
             initial.setdefault("reporter_name", user.get_full_name() or user.get_username())  # type: ignore[union-attr]
             initial.setdefault("reporter_email", getattr(user, "email", "") or "")
@@ -263,6 +267,9 @@ class ReportForm(forms.Form):
             "Ảnh, video, âm thanh, PDF hoặc tài liệu Word, Excel, PowerPoint. Tối đa %(count)s tệp, mỗi tệp "
             "không quá %(size)s MB."
         ) % {"count": settings.ATTACHMENT_MAX_COUNT, "size": limit_mb}
+        if operator:
+            fields["reporter_name"].label = _("Họ và tên người gọi")
+            fields["reporter_phone"].label = _("Số điện thoại người gọi")
         if signed_in:
             # Signed-in senders are reached through their account.
             fields["reporter_phone"].required = False

@@ -287,3 +287,10 @@ def test_the_log_page_is_for_administrators_only(officer: User) -> None:
     assert signed_in(officer).get("/can-bo/nhat-ky/").status_code == 403
     response = Client().get("/can-bo/nhat-ky/")
     assert response.status_code == 302 and response["Location"].startswith(LOGIN)
+
+
+def test_the_staff_bar_links_the_log_for_administrators_only(administrator: User, officer: User) -> None:
+    admin_page = signed_in(administrator).get("/can-bo/phan-anh/").content.decode()
+    officer_page = signed_in(officer).get("/can-bo/phan-anh/").content.decode()
+    assert 'href="/can-bo/nhat-ky/"' in admin_page
+    assert 'href="/can-bo/nhat-ky/"' not in officer_page

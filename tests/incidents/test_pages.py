@@ -16,10 +16,11 @@ from django.test import Client
 from django.utils import timezone
 from PIL import Image
 
-from accounts.models import User
+from accounts.models import Role, User
 from incidents import services
 from incidents.models import Attachment, Report
 from tests.conftest import point_in
+from tests.factories import staff_make
 
 pytestmark = pytest.mark.django_db
 
@@ -227,6 +228,22 @@ def test_signed_in_sender_sees_no_captcha_and_finds_name_and_email_filled_in(cli
     assert response.status_code == 303
     report = Report.objects.get()
     assert report.user == user
+
+
+def test_an_operator_types_in_the_callers_details_and_the_report_is_the_callers(client: Client, demo: None) -> None:
+    operator = staff_make("tongdai.kiemthu", "ubnd-d72", Role.OPERATOR)
+    operator.first_name, operator.phone = "Tổng đài viên", "+84900000001"
+    operator.save()
+    client.force_login(operator)
+    page = Page(client.get(FORM_URL).content.decode())
+    (name,) = page.find("input", name="reporter_name")
+    (phone,) = page.find("input", name="reporter_phone")
+    assert not name.get("value") and not phone.get("value")
+    assert "người gọi" in client.get(FORM_URL).content.decode()
+    response = client.post(FORM_URL, form_data(reporter_name="Trần Thị Gọi", reporter_phone="0912345678"))
+    assert response.status_code == 303
+    report = Report.objects.get()
+    assert (report.channel, report.reporter_name, report.reporter_phone) == ("hotline", "Trần Thị Gọi", "+84912345678")
 
 
 def test_anonymous_report_is_stored_and_the_sender_lands_on_it_with_its_code(client: Client, demo: None) -> None:

@@ -6,8 +6,10 @@ MapLibre and OpenLayers all treat it as an empty tile.
 
 from __future__ import annotations
 
+import json
 import math
 from io import StringIO
+from typing import Any
 
 import mapbox_vector_tile
 import pytest
@@ -140,3 +142,74 @@ def test_the_world_tile_counts_every_public_report(reports: list[Report]) -> Non
 def test_out_of_range_is_refused_by_the_tile_function() -> None:
     with pytest.raises(ValueError):
         report_tile(2, 4, 0)
+
+
+def wsgi_get(path: str, **headers: str) -> tuple[str, dict[str, str], bytes]:
+    """One GET through the WSGI entry point gunicorn serves (geo.wsgi), not the test client."""
+    from wsgiref.util import setup_testing_defaults
+
+    from geo.wsgi import application
+
+    environ: dict[str, object] = {"PATH_INFO": path, "REQUEST_METHOD": "GET", "HTTP_HOST": "127.0.0.1"}
+    for name, value in headers.items():
+        environ[name if name == "QUERY_STRING" else "HTTP_" + name.upper().replace("-", "_")] = value
+    setup_testing_defaults(environ)
+    answer: dict[str, object] = {}
+
+    def start_response(status: str, response_headers: list[tuple[str, str]], exc_info: object = None) -> None:
+        answer["status"], answer["headers"] = status, dict(response_headers)
+
+    body = b"".join(application(environ, start_response))
+    return str(answer["status"]), answer["headers"], body  # type: ignore[return-value]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_tiles_through_the_wsgi_short_path_answer_like_the_full_stack(reports: list[Report]) -> None:
+    x, y = tile_of(*point_in("D72"), 8)
+    path = f"/tiles/reports/8/{x}/{y}.mvt"
+    full = Client().get(path)
+    status, headers, body = wsgi_get(path)
+    assert status == "200 OK" and body == full.content == report_tile(8, x, y)
+    for name in ("Content-Type", "ETag", "Cache-Control"):
+        assert headers[name] == full[name]
+    assert headers["Content-Length"] == str(len(body))
+    status, headers, body = wsgi_get(path, **{"If-None-Match": full["ETag"]})
+    assert status == "304 Not Modified" and body == b""
+    empty_x, empty_y = tile_of(2.35, 48.85, 10)
+    assert wsgi_get(f"/tiles/reports/10/{empty_x}/{empty_y}.mvt")[0] == "204 No Content"
+    # Out of range: the full stack answers with its Vietnamese 404 page.
+    status, headers, body = wsgi_get("/tiles/reports/3/8/0.mvt")
+    assert status.startswith("404") and "text/html" in headers["Content-Type"] and "<html" in body.decode()
+    # Everything else is Django as usual.
+    assert wsgi_get("/healthz")[0] == "200 OK"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_clusters_through_the_wsgi_short_path_answer_like_the_full_stack(reports: list[Report]) -> None:
+    path = "/api/v1/reports/clusters"
+    query = "bbox=105.5,10.8,106.8,11.9&zoom=9"
+    full = Client().get(f"{path}?{query}")
+    status, headers, body = wsgi_get(path, QUERY_STRING=query)
+    assert status == "200 OK" and full.status_code == 200
+    assert json.loads(body) == full.json() and full.json()["features"]
+    assert headers["Cache-Control"] == full["Cache-Control"]
+    status, headers, body = wsgi_get(path, QUERY_STRING="bbox=1,2,3&zoom=9")
+    assert status.startswith("400") and json.loads(body) == Client().get(f"{path}?bbox=1,2,3&zoom=9").json()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_short_path_keeps_the_https_rules(reports: list[Report], settings: Any, monkeypatch: Any) -> None:
+    from django.core.wsgi import get_wsgi_application
+
+    import geo.wsgi
+
+    settings.SECURE_SSL_REDIRECT, settings.SECURE_HSTS_SECONDS = True, 3600
+    # Middleware reads its settings once, when the handler is built (as gunicorn does at start).
+    monkeypatch.setattr(geo.wsgi, "django_application", get_wsgi_application())
+    x, y = tile_of(*point_in("D72"), 8)
+    path = f"/tiles/reports/8/{x}/{y}.mvt"
+    status, headers, _ = wsgi_get(path)
+    assert status.startswith("301") and headers["Location"].startswith("https://")
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    status, headers, body = wsgi_get(path, **{"X-Forwarded-Proto": "https"})
+    assert status == "200 OK" and body and headers["Strict-Transport-Security"].startswith("max-age=3600")

@@ -84,7 +84,10 @@ def grid_rows() -> set[tuple[Any, ...]]:
 def test_the_trigger_kept_grid_equals_a_rebuild(demo: None) -> None:
     reports = [report_make(ward=ward) for ward in ("D25450", "D25451", "D25470", "D25450")]
     # Every kind of change the grid follows: status, visibility, location, removal; and one it ignores.
+    # Moves to a status that sorts before the old one and after it: the trigger orders its locks by status.
     Report.objects.filter(pk=reports[0].pk).update(status=ReportStatus.COMPLETED)
+    Report.objects.filter(pk=reports[0].pk).update(status=ReportStatus.IN_PROGRESS)
+    Report.objects.filter(pk=reports[0].pk).update(status=ReportStatus.AWAITING_APPROVAL)
     Report.objects.filter(pk=reports[1].pk).update(is_public=False)
     Report.objects.filter(pk=reports[2].pk).update(location=reports[3].location)
     Report.objects.filter(pk=reports[3].pk).update(title="Tiêu đề mới", support_count=3)

@@ -11,9 +11,11 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.core.management import call_command
+from pytest_django.fixtures import Settings as SettingsWrapper
 
 # Browser-test fixtures, shared by every page test.
 from tests.browser import demo_site, plain_static  # noqa: E402, F401
+from tests.servers import FakeSmsGateway, SmtpServer  # noqa: E402
 
 SHARED_DATA = Path(settings.BASE_DIR).parent / "shared" / "data" / "vn"
 TAY_NINH = "72"
@@ -90,3 +92,31 @@ def point_in(code: str) -> tuple[float, float]:
         row = cursor.fetchone()
     assert row is not None, code
     return row[0], row[1]
+
+
+@pytest.fixture
+def smtp_server(settings: SettingsWrapper) -> Iterator[SmtpServer]:
+    """A real SMTP server on loopback; Django's SMTP backend sends to it."""
+    with SmtpServer() as server:
+        for name, value in server.django_settings().items():
+            setattr(settings, name, value)
+        yield server
+
+
+@pytest.fixture
+def sms_gateway(settings: SettingsWrapper) -> Iterator[FakeSmsGateway]:
+    """A real HTTP SMS gateway on loopback; SMS_BACKEND="http" posts to it."""
+    with FakeSmsGateway() as gateway:
+        for name, value in gateway.django_settings().items():
+            setattr(settings, name, value)
+        yield gateway
+
+
+@pytest.fixture
+def delete_jobs_after(transactional_db: None) -> Iterator[None]:
+    """Removes the jobs a transactional test committed: the flush after it skips procrastinate's tables."""
+    yield
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM procrastinate_jobs WHERE queue_name = 'notifications'")

@@ -7,12 +7,9 @@ from collections.abc import Iterator
 
 import pytest
 from django.core.cache import cache
-from django.db import connection
-from pytest_django.fixtures import Settings as SettingsWrapper
 
 from accounts.models import User
 from notifications.models import Notification
-from tests.servers import FakeSmsGateway, SmtpServer
 
 PASSWORD = "Mật-khẩu-dài-123"
 PHONE = "+84912345678"
@@ -52,27 +49,3 @@ def citizen(db: None) -> User:
         phone_verified_at=timezone.now(),
         email_verified_at=timezone.now(),
     )
-
-
-@pytest.fixture
-def smtp_server(settings: SettingsWrapper) -> Iterator[SmtpServer]:
-    with SmtpServer() as server:
-        for name, value in server.django_settings().items():
-            setattr(settings, name, value)
-        yield server
-
-
-@pytest.fixture
-def sms_gateway(settings: SettingsWrapper) -> Iterator[FakeSmsGateway]:
-    with FakeSmsGateway() as gateway:
-        for name, value in gateway.django_settings().items():
-            setattr(settings, name, value)
-        yield gateway
-
-
-@pytest.fixture
-def delete_jobs_after(transactional_db: None) -> Iterator[None]:
-    """The flush after a transactional test skips procrastinate's tables."""
-    yield
-    with connection.cursor() as cursor:
-        cursor.execute("DELETE FROM procrastinate_jobs WHERE queue_name = 'notifications'")

@@ -13,7 +13,6 @@ from alerts import services
 from alerts.models import Alert
 from incidents.models import Agency
 from tests.factories import PASSWORD
-from tests.notifications.conftest import sms_gateway, smtp_server  # noqa: F401 (fixtures for the delivery tests)
 
 DISTRICT = "D703"
 WARD = "D25450"

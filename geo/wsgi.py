@@ -24,13 +24,12 @@ from django.core.handlers.wsgi import WSGIRequest  # noqa: E402
 from django.db import close_old_connections  # noqa: E402
 from django.http import HttpResponseBase  # noqa: E402
 
-from incidents.map_api import ReportClusterView  # noqa: E402
+from incidents.map_api import clusters_response  # noqa: E402
 from incidents.map_views import report_tile_view  # noqa: E402
 
 TILE_PATH = re.compile(r"/tiles/reports/(\d{1,2})/(\d{1,9})/(\d{1,9})\.mvt")
 CLUSTERS_PATH = "/api/v1/reports/clusters"
 StartResponse = Callable[..., Any]
-cluster_view = ReportClusterView.as_view()
 
 
 def application(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
@@ -47,13 +46,11 @@ def application(environ: dict[str, Any], start_response: StartResponse) -> Itera
             return django_application(environ, start_response)  # the full stack redirects to HTTPS
         response: HttpResponseBase
         if match is None:
-            response = cluster_view(request)
-            if hasattr(response, "render"):  # a DRF Response (the 400s) renders late
-                response.render()
+            response = clusters_response(request.GET)
         else:
             z, x, y = (int(part) for part in match.groups())
             response = report_tile_view(request, z, x, y)
-    except Exception:  # noqa: BLE001 - out of range (404) or a failure: the full stack answers and logs it
+    except Exception:  # noqa: BLE001 - bad input (400), out of range (404) or a failure: the full stack answers
         return django_application(environ, start_response)
     finally:
         close_old_connections()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from typing import Any, NoReturn
 
@@ -54,7 +55,11 @@ class CategoryListView(APIView):
 
 
 def _filters(request: Request) -> selectors.ReportFilters:
-    params = request.query_params
+    return filters_from_params(request.query_params)
+
+
+def filters_from_params(params: Mapping[str, str]) -> selectors.ReportFilters:
+    """The report filters of a query string; ValidationError (Vietnamese, by field) when one is malformed."""
 
     def day(name: str) -> date | None:
         raw = params.get(name, "")

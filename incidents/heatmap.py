@@ -114,7 +114,7 @@ def _grid_statuses(scope: Scope, filters: HeatFilters) -> list[str] | None:
 _GRID_HEAT_CELLS = """
 SELECT sum(n)::int AS n, sum(sum_lng) / sum(n) AS lng, sum(sum_lat) / sum(n) AS lat
 FROM incidents_report_grid
-WHERE level = %(level)s AND gx BETWEEN %(gx0)s AND %(gx1)s AND gy BETWEEN %(gy0)s AND %(gy1)s AND n > 0 {statuses}
+WHERE level = %(level)s AND gx = ANY(%(gxs)s) AND gy BETWEEN %(gy0)s AND %(gy1)s AND n > 0 {statuses}
 GROUP BY gx, gy
 """
 # The same cells from the filtered reports themselves.
@@ -148,7 +148,7 @@ def heat_cells_json(scope: Scope, filters: HeatFilters, bbox: tuple[float, float
     params: dict[str, Any] = {"limit": MAX_HEAT_CELLS + 1, "max": MAX_HEAT_CELLS}
     if statuses is not None and level <= grid.MAX_LEVEL:
         gx0, gx1, gy0, gy1 = grid.cell_range(bbox, level)
-        params.update(level=level, gx0=gx0, gx1=gx1, gy0=gy0, gy1=gy1, statuses=statuses)
+        params.update(level=level, gxs=list(range(gx0, gx1 + 1)), gy0=gy0, gy1=gy1, statuses=statuses)
         cells = _GRID_HEAT_CELLS.format(statuses="AND status = ANY(%(statuses)s)" if statuses else "")
     else:
         reports = filtered_reports(scope, filters).filter(location__coveredby=Polygon.from_bbox(bbox))

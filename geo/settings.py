@@ -151,6 +151,8 @@ CACHES = {
         "LOCATION": "geo_cache",
     }
 }
+# How long the public statistics page reuses its numbers (0: work them out on every visit).
+STATS_CACHE_SECONDS = int(os.environ.get("STATS_CACHE_SECONDS", "60"))
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"

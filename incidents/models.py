@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.contrib.gis.db import models
@@ -149,6 +150,9 @@ class Report(models.Model):
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
     completed_at = models.DateTimeField(null=True, blank=True)
+    # When the first answer was published: kept by a trigger on answers (migration 0006), so the
+    # statistics' answer times read a column instead of looking up answers report by report.
+    first_answered_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at"]
@@ -168,6 +172,15 @@ class Report(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.title}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # first_answered_at belongs to the answers' trigger: a full save of a report loaded earlier
+        # must not write a stale copy of it back.
+        if kwargs.get("update_fields") is None and not self._state.adding:
+            kwargs["update_fields"] = [
+                f.name for f in self._meta.concrete_fields if not f.primary_key and f.name != "first_answered_at"
+            ]
+        super().save(*args, **kwargs)
 
     @property
     def is_open(self) -> bool:

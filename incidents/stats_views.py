@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import math
 from functools import lru_cache
@@ -10,13 +11,15 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django import forms
+from django.conf import settings
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 from PIL import Image, ImageDraw, ImageFont
 
@@ -142,16 +145,35 @@ def stats_page(request: HttpRequest) -> HttpResponse:
     if scope.is_staff and scope.public:
         query["scope"] = "public"
     encoded = urlencode(query)
-    context.update(
-        {
-            "filters": filters,
-            "description": filters_description(filters),
+
+    def numbers() -> dict[str, Any]:
+        return {
             "summary": stats.stats_summary(reports, today=today),
             "by_status": stats.stats_by_status(reports, today=today),
             "by_category": stats.stats_by_category(reports, today=today),
             "by_month": stats.stats_by_month(reports, filters=filters, today=today),
-            "area_level": area_level,
             "by_area": stats.stats_by_area(reports, level=area_level, parent=parent, today=today),
+        }
+
+    if scope.public and settings.STATS_CACHE_SECONDS:
+        # Everyone sees the same public numbers: the first visitor in a while pays for the
+        # aggregates (about a second at a few hundred thousand reports), the rest read them back.
+        key = (
+            "stats-page:"
+            + hashlib.sha256(
+                f"{get_language()}|{today}|{area_level}|{parent.pk if parent else ''}|{sorted(query.items())}".encode()
+            ).hexdigest()
+        )
+        cached: dict[str, Any] = cache.get_or_set(key, numbers, settings.STATS_CACHE_SECONDS) or numbers()
+        context.update(cached)
+        context["cache_seconds"] = settings.STATS_CACHE_SECONDS
+    else:
+        context.update(numbers())
+    context.update(
+        {
+            "filters": filters,
+            "description": filters_description(filters),
+            "area_level": area_level,
             "query": encoded,
             "api": {
                 name.replace("-", "_"): reverse(f"stats-{name}") + (f"?{encoded}" if encoded else "")

@@ -13,14 +13,17 @@ from statistics import mean, median
 from typing import Any
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
+from pytest_django.fixtures import Settings as SettingsWrapper
 
 from accounts.models import Role, User
 from boundaries.models import AdminUnit
 from incidents import services, stats
-from incidents.models import OPEN_STATUSES, Agency, Report, ReportStatus
+from incidents.models import OPEN_STATUSES, Agency, Answer, Report, ReportStatus
 from incidents.stats_views import chart_font
 from tests.factories import PASSWORD, report_make, staff_make
 
@@ -83,6 +86,43 @@ def world(demo: None) -> World:
     for report in reports:
         report.refresh_from_db()
     return World(reports=reports, hidden=hidden, admin=admin)
+
+
+def test_the_first_answer_time_follows_the_answers(demo: None) -> None:
+    """Report.first_answered_at (what the numbers read) is the earliest published answer, whatever
+    happens to the answers, and a full save of a report loaded earlier does not undo it."""
+    admin = staff_make("quantri.tl", "ubnd-d72", Role.ADMIN)
+    report, other = report_make(), report_make(ward="D25451")
+    stale = Report.objects.get(pk=report.pk)
+    assert stale.first_answered_at is None
+
+    _answer(report, admin)
+    published = report.answers.get().published_at
+    report.refresh_from_db()
+    assert published is not None and report.first_answered_at == published
+
+    stale.title = "Cây đổ chắn lối đi"
+    stale.save()
+    report.refresh_from_db()
+    assert (report.title, report.first_answered_at) == ("Cây đổ chắn lối đi", published)
+
+    unpublished = Answer.objects.create(report=report, body="Bản nháp.", author=admin)
+    earlier = Answer.objects.create(
+        report=report, body="Trả lời sớm hơn.", author=admin, published_at=published - timedelta(hours=5)
+    )
+    report.refresh_from_db()
+    assert report.first_answered_at == published - timedelta(hours=5)
+
+    Answer.objects.filter(pk=earlier.pk).update(report=other)  # moved to another report
+    report.refresh_from_db()
+    other.refresh_from_db()
+    assert (report.first_answered_at, other.first_answered_at) == (published, published - timedelta(hours=5))
+
+    Answer.objects.filter(report=report).exclude(pk=unpublished.pk).delete()
+    Answer.objects.filter(pk=earlier.pk).update(published_at=None)
+    report.refresh_from_db()
+    other.refresh_from_db()
+    assert (report.first_answered_at, other.first_answered_at) == (None, None)
 
 
 # --- Expected values, computed from the reports themselves -------------------------------------------
@@ -385,6 +425,32 @@ def test_the_page_renders_the_numbers_and_tables_without_script(world: World, cl
     assert _number(staff_text, "sum-received") == str(len(world.reports))
     assert 'id="table-agency"' in staff_text and 'id="table-officer"' in staff_text
     assert "/api/v1/stats/export.csv" in staff_text
+
+
+def test_the_public_page_reuses_its_numbers_for_a_while_and_staff_see_them_fresh(
+    world: World, client: Client, settings: SettingsWrapper
+) -> None:
+    settings.STATS_CACHE_SECONDS = 60
+    cache.clear()
+    url = reverse("stats-page")
+    before = len(_public(world))
+    page = client.get(url).content.decode()
+    assert _number(page, "sum-received") == str(before)
+    assert "Số liệu công khai được tính lại sau mỗi 60 giây." in page
+
+    report_make(ward="D25470", category="giao-thong")
+    assert _number(client.get(url).content.decode(), "sum-received") == str(before)  # the copy
+    other = client.get(url, {"category": "giao-thong"}).content.decode()  # other filters, other copy
+    assert _number(other, "sum-received") == str(sum(r.category.code == "giao-thong" for r in _public(world)) + 1)
+
+    staff = Client()
+    staff.force_login(world.admin)
+    staff_page = staff.get(url).content.decode()
+    assert "được tính lại" not in staff_page
+    assert _number(staff_page, "sum-received") == str(len(world.reports) + 1)
+
+    cache.clear()
+    assert _number(client.get(url).content.decode(), "sum-received") == str(before + 1)
 
 
 def test_the_page_explains_bad_filters(demo: None, client: Client) -> None:

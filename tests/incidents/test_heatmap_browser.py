@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser import DESKTOP, chromium
+from tests.browser import DESKTOP, PHONE, chromium
 from tests.factories import report_make
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
@@ -64,4 +64,32 @@ def test_an_officer_switches_from_heat_to_wards_and_lists_a_ward(demo_site: str,
         page.get_by_label("Mật độ (bản đồ nhiệt)").check()
         page.wait_for_function(f"{MAP}.dataset.mode === 'heat'")
         page.screenshot(path=str(output_dir / "staff-heatmap-desktop.png"))
+        assert errors == []
+
+
+def test_the_heatmap_works_on_a_phone(demo_site: str, output_dir: Path) -> None:
+    """At 360 px the controls, legend and map fit the width, and a ward's reports can be listed."""
+    report = report_make(ward="D25450", title="Đèn đường hỏng")
+    with chromium() as browser:
+        page = browser.new_page(viewport=PHONE)
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(f"{demo_site}/tai-khoan/dang-nhap/?next=/can-bo/ban-do-nhiet/")
+        page.get_by_label("Tên đăng nhập, số điện thoại hoặc e-mail").fill("canbo.tptn")
+        page.get_by_label("Mật khẩu").fill("demo-12345")
+        page.get_by_role("button", name="Đăng nhập").click()
+        page.wait_for_url("**/can-bo/ban-do-nhiet/")
+        page.wait_for_function(f"{MAP}.dataset.mode === 'heat'")
+        # Nothing wider than the screen: no sideways scrolling.
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        map_box = page.locator("#heat-map").bounding_box()
+        assert map_box is not None and map_box["width"] >= PHONE["width"] - 40 and map_box["height"] >= 240
+        page.get_by_label("Theo phường, xã: số phản ánh").check()
+        page.wait_for_selector("path[data-ward='D25450']")
+        assert page.is_visible("#hmap-legend")
+        page.locator("path[data-ward='D25450']").click(force=True)
+        page.wait_for_selector("#hmap-ward-list li")
+        assert page.locator("#hmap-ward-list a").first.get_attribute("href") == f"/can-bo/phan-anh/{report.code}/"
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        page.screenshot(path=str(output_dir / "staff-heatmap-phone.png"), full_page=True)
         assert errors == []

@@ -176,7 +176,7 @@ class Report(models.Model):
     def save(self, *args: Any, **kwargs: Any) -> None:
         # first_answered_at belongs to the answers' trigger: a full save of a report loaded earlier
         # must not write a stale copy of it back.
-        if kwargs.get("update_fields") is None and not self._state.adding:
+        if kwargs.get("update_fields") is None and not self._state.adding and self.pk is not None:
             kwargs["update_fields"] = [
                 f.name for f in self._meta.concrete_fields if not f.primary_key and f.name != "first_answered_at"
             ]

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.urls import get_script_prefix, reverse
 from django.utils.translation import get_language
@@ -23,7 +24,7 @@ from geo.gis import CoordinateError
 
 from . import grid, selectors
 from .api import FILTER_PARAMETERS, filters_from_params, validation_response
-from .models import OPEN_STATUSES, ReportStatus
+from .models import OPEN_STATUSES, Report, ReportStatus
 
 MAX_ZOOM = 22
 # From this zoom on the answer lists the reports themselves (below it, a cell of one report is
@@ -190,6 +191,12 @@ def _grid_statuses(filters: selectors.ReportFilters) -> list[str] | None:
     return [filters.status] if filters.status else []
 
 
+def _plain_reports(filters: selectors.ReportFilters) -> QuerySet[Report]:
+    """The filtered reports as a bare subquery (no joins for display). Built only when the grid can't answer:
+    compiling it costs more than a grid query."""
+    return selectors.report_search(filters).select_related(None).prefetch_related(None)
+
+
 def report_clusters_json(filters: selectors.ReportFilters, zoom: int) -> str:
     """The map's answer as GeoJSON text: clusters (count, centre, counts by status) below
     REPORTS_FROM_ZOOM, with a cell of one report given as that report; the reports themselves from it on.
@@ -200,10 +207,8 @@ def report_clusters_json(filters: selectors.ReportFilters, zoom: int) -> str:
     """
     params: dict[str, Any] = {**_feature_params(), "max": MAX_REPORTS}
     if zoom >= REPORTS_FROM_ZOOM:
-        reports = selectors.report_search(filters).select_related(None).prefetch_related(None)
-        ids_sql, ids_params = (
-            reports.order_by("-created_at", "-id").values("id", "created_at")[: MAX_REPORTS + 1].query.sql_with_params()
-        )
+        page = _plain_reports(filters).order_by("-created_at", "-id").values("id", "created_at")[: MAX_REPORTS + 1]
+        ids_sql, ids_params = page.query.sql_with_params()
         ids, named = grid.sql_named(ids_sql, ids_params, "q")
         sql, limit = REPORTS_SQL.format(ids=ids), MAX_REPORTS
         params.update(named)
@@ -217,11 +222,11 @@ def report_clusters_json(filters: selectors.ReportFilters, zoom: int) -> str:
             cells = GRID_CELLS_SQL.format(statuses="AND status = ANY(%(statuses)s)" if statuses else "")
         else:
             # report_search carries the filters and the bbox (ST_CoveredBy on the GiST-indexed location).
-            reports = selectors.report_search(filters).select_related(None).prefetch_related(None)
-            inner_sql, inner_params = reports.order_by().values("id", "status", "location").query.sql_with_params()
-            inner, named = grid.sql_named(inner_sql, inner_params, "q")
+            inner = _plain_reports(filters).order_by().values("id", "status", "location")
+            inner_sql, inner_params = inner.query.sql_with_params()
+            inner_named, named = grid.sql_named(inner_sql, inner_params, "q")
             params.update(named, cell=WORLD_METRES / (256 * 2**zoom) * CELL_PIXELS)
-            cells = LIVE_CELLS_SQL.format(reports=inner)
+            cells = LIVE_CELLS_SQL.format(reports=inner_named)
         sql, limit = CLUSTERS_SQL.format(cells=cells), MAX_CLUSTERS
         params.update(limit=MAX_CLUSTERS + 1, max=MAX_CLUSTERS)
     # Prepared: planning this statement cost about as much as running it on the grid.

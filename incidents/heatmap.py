@@ -26,6 +26,7 @@ from boundaries.models import AdminUnit, Level
 
 from . import grid
 from .models import OPEN_STATUSES, Agency, Report
+from .selectors import ReportFilters, reports_filtered
 
 # Heat cells are 32 screen pixels wide (the heat layer blurs them together): the grid's level
 # zoom + 3, read from the pre-aggregated grid up to its finest level; past it the reports in view
@@ -85,17 +86,12 @@ def overdue_q(today: date | None = None) -> Q:
 
 
 def filtered_reports(scope: Scope, filters: HeatFilters) -> QuerySet[Report]:
-    reports = scope.reports()
-    if filters.category:
-        reports = reports.filter(category__code=filters.category)
-    if filters.status == "open":
-        reports = reports.filter(status__in=OPEN_STATUSES)
-    elif filters.status:
-        reports = reports.filter(status=filters.status)
-    if filters.date_from:
-        reports = reports.filter(created_at__date__gte=filters.date_from)
-    if filters.date_to:
-        reports = reports.filter(created_at__date__lte=filters.date_to)
+    reports = reports_filtered(
+        scope.reports(),
+        ReportFilters(
+            category=filters.category, status=filters.status, date_from=filters.date_from, date_to=filters.date_to
+        ),
+    )
     if filters.overdue:
         reports = reports.filter(overdue_q())
     return reports

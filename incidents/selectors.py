@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import time
+import zoneinfo
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 
+from django.conf import settings
 from django.contrib.gis.db.models import PointField
 from django.contrib.gis.db.models.functions import Distance
 from django.contrib.gis.geos import Point, Polygon
@@ -76,6 +78,7 @@ class ReportFilters:
     code: str = ""
     sender_name: str = ""
     sender_phone: str = ""
+    province: str = ""
     district: str = ""
     ward: str = ""
     category: str = ""
@@ -86,13 +89,25 @@ class ReportFilters:
     bbox: tuple[float, float, float, float] | None = None
 
 
-def report_search(filters: ReportFilters, *, base: QuerySet[Report] | None = None) -> QuerySet[Report]:
-    """Filter reports; text search ignores diacritics and case ("phuong 8" finds "Phường 8").
+def _day_start(day: date) -> datetime:
+    """Midnight of the day in Vietnam time (the service's TIME_ZONE)."""
+    return datetime(day.year, day.month, day.day, tzinfo=zoneinfo.ZoneInfo(settings.TIME_ZONE))
 
-    A sender's name or phone matches only reports of exactly that sender, and
-    never confidential ones, so a search cannot reveal who sent what.
+
+def report_search(filters: ReportFilters, *, base: QuerySet[Report] | None = None) -> QuerySet[Report]:
+    """Public reports (or `base`) matching the filters, newest first, with what a list shows."""
+    reports = reports_filtered(base if base is not None else reports_public(), filters)
+    return _with_public_parts(reports).order_by("-created_at", "-id")
+
+
+def reports_filtered(reports: QuerySet[Report], filters: ReportFilters) -> QuerySet[Report]:
+    """The reports of `reports` that match the filters: the one filtering the list, map, heatmap and statistics share.
+
+    Text search ignores diacritics and case ("phuong 8" finds "Phường 8"). A sender's
+    name or phone matches only reports of exactly that sender, and never confidential
+    ones, so a search cannot reveal who sent what. Dates are days in Vietnam time,
+    compared as instants on the indexed created_at rather than a cast per row.
     """
-    reports = base if base is not None else reports_public()
     if filters.q:
         words = filters.q.strip()
         reports = reports.annotate(
@@ -111,6 +126,8 @@ def report_search(filters: ReportFilters, *, base: QuerySet[Report] | None = Non
                 reports = reports.filter(reporter_phone=phone_normalize(filters.sender_phone))
             except PhoneError:
                 reports = reports.none()
+    if filters.province:
+        reports = reports.filter(province__code=filters.province)
     if filters.district:
         reports = reports.filter(district__code=filters.district)
     if filters.ward:
@@ -124,12 +141,12 @@ def report_search(filters: ReportFilters, *, base: QuerySet[Report] | None = Non
     elif filters.status:
         reports = reports.filter(status=filters.status)
     if filters.date_from:
-        reports = reports.filter(created_at__date__gte=filters.date_from)
+        reports = reports.filter(created_at__gte=_day_start(filters.date_from))
     if filters.date_to:
-        reports = reports.filter(created_at__date__lte=filters.date_to)
+        reports = reports.filter(created_at__lt=_day_start(filters.date_to + timedelta(days=1)))
     if filters.bbox:
         reports = reports.filter(location__coveredby=Polygon.from_bbox(filters.bbox))
-    return _with_public_parts(reports).order_by("-created_at", "-id")
+    return reports
 
 
 def report_get(code: str) -> Report | None:

@@ -14,10 +14,9 @@ see every report of their agencies, hidden ones included; administrators see eve
 
 from __future__ import annotations
 
-import zoneinfo
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from django.conf import settings
@@ -31,16 +30,12 @@ from accounts.selectors import agency_ids_for, is_administrator, is_staff_member
 from boundaries.models import AdminUnit, Level
 
 from .models import OPEN_STATUSES, Agency, Answer, Category, Channel, Report, ReportKind, ReportStatus
-from .selectors import reports_public
+from .selectors import ReportFilters, reports_filtered, reports_public
 
 # The longest period one request may ask for, by month (keeps the month series bounded).
 MAX_MONTHS = 240
 # Rows per database round trip when exporting.
 EXPORT_CHUNK = 2000
-
-
-def _zone() -> zoneinfo.ZoneInfo:
-    return zoneinfo.ZoneInfo(settings.TIME_ZONE)
 
 
 # --- Filters and scope -------------------------------------------------------------------------------
@@ -198,21 +193,17 @@ def stats_reports(scope: StatsScope, filters: StatsFilters) -> QuerySet[Report]:
         # No agencies, no reports (an empty IN list would not compile to SQL).
         ids = sorted(scope.agency_ids)
         reports = reports.filter(agency_id__in=ids) if ids else reports.filter(pk__isnull=True)
-    zone = _zone()
-    # Day bounds as instants in Vietnam time: a range on the indexed created_at, not a cast per row.
-    if filters.date_from:
-        reports = reports.filter(created_at__gte=datetime.combine(filters.date_from, time.min, tzinfo=zone))
-    if filters.date_to:
-        end = datetime.combine(filters.date_to + timedelta(days=1), time.min, tzinfo=zone)
-        reports = reports.filter(created_at__lt=end)
-    if filters.province:
-        reports = reports.filter(province__code=filters.province)
-    if filters.district:
-        reports = reports.filter(district__code=filters.district)
-    if filters.ward:
-        reports = reports.filter(ward__code=filters.ward)
-    if filters.category:
-        reports = reports.filter(category__code=filters.category)
+    reports = reports_filtered(
+        reports,
+        ReportFilters(
+            date_from=filters.date_from,
+            date_to=filters.date_to,
+            province=filters.province,
+            district=filters.district,
+            ward=filters.ward,
+            category=filters.category,
+        ),
+    )
     if filters.agency:
         reports = reports.filter(agency_id__in=_agency_tree(filters.agency))
     return reports.order_by()

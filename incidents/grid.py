@@ -14,7 +14,7 @@ from typing import Any
 WORLD_METRES = 40_075_016.685_578_5
 MERCATOR_MAX_LAT = 85.051_128_78
 MIN_LEVEL = 2
-MAX_LEVEL = 17
+MAX_LEVEL = 18
 
 
 def sql_named(sql: str, params: Sequence[Any], prefix: str) -> tuple[str, dict[str, Any]]:

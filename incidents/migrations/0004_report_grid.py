@@ -18,6 +18,53 @@ WORLD = "40075016.6855785"
 MIN_LEVEL = 2
 MAX_LEVEL = 17
 
+
+def grid_functions_sql(max_level: int) -> str:
+    """The functions that add a report to the grid and rebuild it, for levels MIN_LEVEL..max_level."""
+    return f"""
+CREATE OR REPLACE FUNCTION incidents_report_grid_apply(loc geometry, st text, pub boolean, rid bigint, sign integer)
+RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    p geometry := ST_Transform(loc, 3857);
+BEGIN
+    INSERT INTO incidents_report_grid AS c (level, gx, gy, status, public, n, sum_lng, sum_lat, sum_id)
+    SELECT l, floor(ST_X(p) / ({WORLD} / 2 ^ l))::integer, floor(ST_Y(p) / ({WORLD} / 2 ^ l))::integer,
+           st, pub, sign, sign * ST_X(loc), sign * ST_Y(loc), sign * rid
+    FROM generate_series({MIN_LEVEL}, {max_level}) AS l
+    ON CONFLICT (level, gx, gy, status, public) DO UPDATE
+    SET n = c.n + excluded.n, sum_lng = c.sum_lng + excluded.sum_lng,
+        sum_lat = c.sum_lat + excluded.sum_lat, sum_id = c.sum_id + excluded.sum_id;
+    IF sign < 0 THEN
+        DELETE FROM incidents_report_grid c USING generate_series({MIN_LEVEL}, {max_level}) AS l
+        WHERE c.level = l AND c.gx = floor(ST_X(p) / ({WORLD} / 2 ^ l))::integer
+          AND c.gy = floor(ST_Y(p) / ({WORLD} / 2 ^ l))::integer AND c.status = st AND c.public = pub AND c.n <= 0;
+    END IF;
+END $$;
+
+CREATE OR REPLACE FUNCTION incidents_report_grid_rebuild() RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    TRUNCATE incidents_report_grid;
+    -- The finest level from the reports, each coarser one from the level below: a cell of level L
+    -- is 2 x 2 cells of level L + 1, and (gx >> 1) = floor(gx / 2) = floor(x / (2 * size)) exactly.
+    INSERT INTO incidents_report_grid (level, gx, gy, status, public, n, sum_lng, sum_lat, sum_id)
+    SELECT {max_level}, floor(r.x / ({WORLD} / 2 ^ {max_level}))::integer,
+           floor(r.y / ({WORLD} / 2 ^ {max_level}))::integer,
+           r.status, r.is_public, count(*), sum(r.lng), sum(r.lat), sum(r.id)
+    FROM (
+        SELECT id, status, is_public, ST_X(location) AS lng, ST_Y(location) AS lat,
+               ST_X(ST_Transform(location, 3857)) AS x, ST_Y(ST_Transform(location, 3857)) AS y
+        FROM incidents_report
+    ) r
+    GROUP BY 1, 2, 3, 4, 5;
+    FOR l IN REVERSE {max_level} - 1..{MIN_LEVEL} LOOP
+        INSERT INTO incidents_report_grid (level, gx, gy, status, public, n, sum_lng, sum_lat, sum_id)
+        SELECT l, gx >> 1, gy >> 1, status, public, sum(n), sum(sum_lng), sum(sum_lat), sum(sum_id)
+        FROM incidents_report_grid WHERE level = l + 1
+        GROUP BY 2, 3, 4, 5;
+    END LOOP;
+END $$;
+"""
+
 SQL = f"""
 CREATE TABLE incidents_report_grid (
     level smallint NOT NULL,
@@ -31,26 +78,7 @@ CREATE TABLE incidents_report_grid (
     sum_id bigint NOT NULL,
     PRIMARY KEY (level, gx, gy, status, public)
 );
-
-CREATE FUNCTION incidents_report_grid_apply(loc geometry, st text, pub boolean, rid bigint, sign integer)
-RETURNS void LANGUAGE plpgsql AS $$
-DECLARE
-    p geometry := ST_Transform(loc, 3857);
-BEGIN
-    INSERT INTO incidents_report_grid AS c (level, gx, gy, status, public, n, sum_lng, sum_lat, sum_id)
-    SELECT l, floor(ST_X(p) / ({WORLD} / 2 ^ l))::integer, floor(ST_Y(p) / ({WORLD} / 2 ^ l))::integer,
-           st, pub, sign, sign * ST_X(loc), sign * ST_Y(loc), sign * rid
-    FROM generate_series({MIN_LEVEL}, {MAX_LEVEL}) AS l
-    ON CONFLICT (level, gx, gy, status, public) DO UPDATE
-    SET n = c.n + excluded.n, sum_lng = c.sum_lng + excluded.sum_lng,
-        sum_lat = c.sum_lat + excluded.sum_lat, sum_id = c.sum_id + excluded.sum_id;
-    IF sign < 0 THEN
-        DELETE FROM incidents_report_grid c USING generate_series({MIN_LEVEL}, {MAX_LEVEL}) AS l
-        WHERE c.level = l AND c.gx = floor(ST_X(p) / ({WORLD} / 2 ^ l))::integer
-          AND c.gy = floor(ST_Y(p) / ({WORLD} / 2 ^ l))::integer AND c.status = st AND c.public = pub AND c.n <= 0;
-    END IF;
-END $$;
-
+{grid_functions_sql(MAX_LEVEL)}
 CREATE FUNCTION incidents_report_grid_trigger() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP IN ('UPDATE', 'DELETE') THEN
@@ -66,29 +94,6 @@ CREATE FUNCTION incidents_report_grid_truncate() RETURNS trigger LANGUAGE plpgsq
 BEGIN
     TRUNCATE incidents_report_grid;
     RETURN NULL;
-END $$;
-
-CREATE OR REPLACE FUNCTION incidents_report_grid_rebuild() RETURNS void LANGUAGE plpgsql AS $$
-BEGIN
-    TRUNCATE incidents_report_grid;
-    -- The finest level from the reports, each coarser one from the level below: a cell of level L
-    -- is 2 x 2 cells of level L + 1, and (gx >> 1) = floor(gx / 2) = floor(x / (2 * size)) exactly.
-    INSERT INTO incidents_report_grid (level, gx, gy, status, public, n, sum_lng, sum_lat, sum_id)
-    SELECT {MAX_LEVEL}, floor(r.x / ({WORLD} / 2 ^ {MAX_LEVEL}))::integer,
-           floor(r.y / ({WORLD} / 2 ^ {MAX_LEVEL}))::integer,
-           r.status, r.is_public, count(*), sum(r.lng), sum(r.lat), sum(r.id)
-    FROM (
-        SELECT id, status, is_public, ST_X(location) AS lng, ST_Y(location) AS lat,
-               ST_X(ST_Transform(location, 3857)) AS x, ST_Y(ST_Transform(location, 3857)) AS y
-        FROM incidents_report
-    ) r
-    GROUP BY 1, 2, 3, 4, 5;
-    FOR l IN REVERSE {MAX_LEVEL} - 1..{MIN_LEVEL} LOOP
-        INSERT INTO incidents_report_grid (level, gx, gy, status, public, n, sum_lng, sum_lat, sum_id)
-        SELECT l, gx >> 1, gy >> 1, status, public, sum(n), sum(sum_lng), sum(sum_lat), sum(sum_id)
-        FROM incidents_report_grid WHERE level = l + 1
-        GROUP BY 2, 3, 4, 5;
-    END LOOP;
 END $$;
 
 CREATE TRIGGER report_grid_rows AFTER INSERT OR DELETE ON incidents_report

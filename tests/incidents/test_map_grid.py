@@ -12,7 +12,8 @@ import pytest
 from django.db import connection
 from django.test import Client
 
-from incidents.map_api import REPORTS_FROM_ZOOM
+from incidents import grid
+from incidents.map_api import GRID_LEVEL_OFFSET, REPORTS_FROM_ZOOM
 from incidents.models import Report, ReportStatus
 from tests.factories import report_make
 
@@ -102,3 +103,45 @@ def test_the_trigger_kept_grid_equals_a_rebuild(demo: None) -> None:
         assert cursor.fetchone() == (0,)
         cursor.execute("SELECT level, sum(n) FROM incidents_report_grid GROUP BY level")
         assert {total for _, total in cursor.fetchall()} == {Report.objects.count()}
+
+
+def to_lng_lat(x: float, y: float) -> tuple[float, float]:
+    return x / grid.WORLD_METRES * 360, math.degrees(math.atan(math.sinh(2 * math.pi * y / grid.WORLD_METRES)))
+
+
+def cluster_cells(client: Client, zoom: int, bbox: str, **params: Any) -> list[tuple[int, float, float]]:
+    response = client.get("/api/v1/reports/clusters", {"bbox": bbox, "zoom": zoom, **params})
+    assert response.status_code == 200, response.content
+    return sorted(
+        (
+            f["properties"].get("count", 1),
+            round(f["geometry"]["coordinates"][0], 6),
+            round(f["geometry"]["coordinates"][1], 6),
+        )
+        for f in response.json()["features"]
+    )
+
+
+@pytest.mark.django_db
+def test_grid_clusters_equal_live_ones_at_every_clustered_zoom(demo: None) -> None:
+    """Unfiltered views read the grid (every zoom below REPORTS_FROM_ZOOM, 16 included); a filter that
+    keeps every report makes the same cells from the reports themselves: both must agree."""
+    reports = [report_make(ward=ward) for ward in ("D25450", "D25450", "D25451", "D25470", "D25450")]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT DISTINCT level FROM incidents_report_grid ORDER BY level")
+        assert [level for (level,) in cursor.fetchall()] == list(range(grid.MIN_LEVEL, grid.MAX_LEVEL + 1))
+    assert grid.MAX_LEVEL >= REPORTS_FROM_ZOOM - 1 + GRID_LEVEL_OFFSET
+    client = Client()
+    x, y = grid.mercator(reports[0].location.x, reports[0].location.y)
+    for zoom in range(5, REPORTS_FROM_ZOOM):
+        # 7 x 7 cells around the first report, the box a hair inside their outer edges: the grid's
+        # cells touching the box are then exactly those whose reports the box covers.
+        size = grid.cell_metres(zoom + GRID_LEVEL_OFFSET)
+        gx, gy = math.floor(x / size), math.floor(y / size)
+        west, south = to_lng_lat((gx - 3) * size + size * 1e-6, (gy - 3) * size + size * 1e-6)
+        east, north = to_lng_lat((gx + 4) * size - size * 1e-6, (gy + 4) * size - size * 1e-6)
+        bbox = f"{west!r},{south!r},{east!r},{north!r}"
+        from_grid = cluster_cells(client, zoom, bbox)
+        live = cluster_cells(client, zoom, bbox, kind="feedback")
+        assert from_grid == live, zoom
+        assert sum(count for count, _, _ in from_grid) >= 1, zoom

@@ -4,7 +4,9 @@ the officers' heatmap over the same random viewports, each beside its baseline i
 Figures (milliseconds): cluster_p50/p95 (our clusters API through gunicorn), supercluster_p95 (npm
 supercluster on the same points behind a minimal Node server), tile_p95 (our tiles through
 gunicorn), tile_sql_p95 (the tiles' own SQL on a connection), tile_naive_p95 (a bare ST_AsMVT of
-the raw reports in the tile), heatmap_p95 (the heatmap data API as an administrator). Each sample
+the raw reports in the tile), heatmap_p95 (the heatmap data API as an administrator),
+http_floor_p50/p95 (/healthz, one SELECT 1 through the whole stack: what any answer of the server
+costs this client, the part of tile_p95 no query can remove). Each sample
 of every figure is taken in turn for the same viewport, so load from elsewhere on the machine hits
 all of them alike.
 """
@@ -391,7 +393,7 @@ def run() -> dict[str, float]:
     views = viewports(VIEWPORTS)
     token = _admin_token()
     samples: dict[str, list[float]] = {
-        k: [] for k in ("cluster", "supercluster", "tile", "tile_sql", "tile_naive", "heatmap")
+        k: [] for k in ("cluster", "supercluster", "tile", "tile_sql", "tile_naive", "heatmap", "http_floor")
     }
     with tempfile.TemporaryDirectory() as tmp:
         points_file = Path(tmp) / "points.f64"
@@ -416,6 +418,8 @@ def run() -> dict[str, float]:
                     # Run as the tile view runs it: prepared, on a server-side-binding cursor.
                     samples["tile_sql"].append(_timed_sql(prepared, sql, sql_params, prepare=True))
                     samples["tile_naive"].append(_timed_sql(cursor, NAIVE_TILE_SQL, (z, x, y)))
+                    # What any answer from this server costs this client: the health check (one SELECT 1).
+                    samples["http_floor"].append(_timed_get(client, f"{base}/healthz", {}, (200,)))
                     samples["heatmap"].append(
                         _timed_get(client, f"{base}/api/v1/stats/heatmap", params, (200,), headers=headers)
                     )
@@ -427,5 +431,7 @@ def run() -> dict[str, float]:
     figures["supercluster_p50_ms"] = round(percentile(samples["supercluster"], 50), 1)
     figures["tile_p50_ms"] = round(percentile(samples["tile"], 50), 1)
     figures["tile_naive_p50_ms"] = round(percentile(samples["tile_naive"], 50), 1)
+    figures["tile_sql_p50_ms"] = round(percentile(samples["tile_sql"], 50), 1)
+    figures["http_floor_p50_ms"] = round(percentile(samples["http_floor"], 50), 1)
     figures["map_viewports"] = len(views)
     return figures

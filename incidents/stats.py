@@ -234,13 +234,17 @@ def _facts(reports: QuerySet[Report], *, today: date) -> tuple[str, list[Any]]:
     """`WITH facts AS (…)` (and its parameters): one row per counted report with its answer facts.
 
     answered_at is the first published answer (Report.first_answered_at, kept by a trigger on answers);
-    answer_hours and on_time follow from it; overdue_open is "still open and past the deadline".
+    answer_hours and on_time follow from it; overdue_open is "still open and past the deadline"; month is
+    the month of sending (Vietnam time), as a date on its first day.
     """
     inner, inner_params = reports.values(*FACT_COLUMNS).query.sql_with_params()
     open_statuses = ", ".join(["%s"] * len(OPEN_STATUSES))
+    # NOT MATERIALIZED: a query reading the facts twice (the overview) then scans the reports twice,
+    # each scan able to use the filters' indexes, instead of first copying every row to a temporary store.
     sql = f"""
-        WITH facts AS (
+        WITH facts AS NOT MATERIALIZED (
             SELECT r.*, r.first_answered_at AS answered_at,
+                   date_trunc('month', r.created_at AT TIME ZONE %s)::date AS month,
                    EXTRACT(EPOCH FROM r.first_answered_at - r.created_at) / 3600.0 AS answer_hours,
                    CASE WHEN r.first_answered_at IS NULL THEN NULL
                         ELSE (r.first_answered_at AT TIME ZONE %s)::date <= r.deadline END AS on_time,
@@ -248,7 +252,7 @@ def _facts(reports: QuerySet[Report], *, today: date) -> tuple[str, list[Any]]:
             FROM ({inner}) r
         )
     """  # noqa: S608 (fixed SQL, values as parameters)
-    return sql, [settings.TIME_ZONE, *[str(s) for s in OPEN_STATUSES], today, *inner_params]
+    return sql, [settings.TIME_ZONE, settings.TIME_ZONE, *[str(s) for s in OPEN_STATUSES], today, *inner_params]
 
 
 def _measure_sql() -> tuple[str, list[Any]]:
@@ -358,23 +362,26 @@ class Summary(Measures):
         return data
 
 
+# The median and 90th percentile of answer times, as one array.
+PERCENTILES_SQL = "percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY answer_hours)"
+
+
+def _summary(measures: Measures, percentiles: Sequence[float | None] | None) -> Summary:
+    median, p90 = percentiles or (None, None)  # no answer time at all: NULL, not an array
+    return Summary(
+        **{name: getattr(measures, name) for name in Measures.__dataclass_fields__},
+        median_answer_hours=None if median is None else float(median),
+        p90_answer_hours=None if p90 is None else float(p90),
+    )
+
+
 def stats_summary(reports: QuerySet[Report], *, today: date) -> Summary:
     """Totals over the reports, with the median and 90th percentile of answer times: one query."""
     facts, params = _facts(reports, today=today)
     measures, measure_params = _measure_sql()
-    sql = (
-        f"{facts} SELECT {measures}, "  # noqa: S608 (fixed SQL, values as parameters)
-        "percentile_cont(0.5) WITHIN GROUP (ORDER BY answer_hours), "
-        "percentile_cont(0.9) WITHIN GROUP (ORDER BY answer_hours) FROM facts"
-    )
+    sql = f"{facts} SELECT {measures}, {PERCENTILES_SQL} FROM facts"  # noqa: S608 (fixed SQL, values as parameters)
     row = _fetch(sql, [*params, *measure_params])[0]
-    base = Measures.from_row(row[:MEASURE_COUNT])
-    median, p90 = row[MEASURE_COUNT:]
-    return Summary(
-        **{name: getattr(base, name) for name in Measures.__dataclass_fields__},
-        median_answer_hours=None if median is None else float(median),
-        p90_answer_hours=None if p90 is None else float(p90),
-    )
+    return _summary(Measures.from_row(row[:MEASURE_COUNT]), row[MEASURE_COUNT])
 
 
 @dataclass(frozen=True)
@@ -389,48 +396,87 @@ class Bucket:
         return {"key": self.key, "label": self.label, **self.measures.as_dict()}
 
 
-def stats_by_status(reports: QuerySet[Report], *, today: date) -> list[Bucket]:
-    """Measures per status, every status listed (zero included), in workflow order."""
-    grouped = _grouped(reports, "status", today=today)
+# What each breakdown groups the facts by. The functions below turn {key: Measures} into buckets, for the
+# single-breakdown selectors (one query each) and the overview (one query for all) alike.
+AREA_COLUMNS = {"province": "province_id", "district": "district_id", "ward": "ward_id"}
+AREA_LEVELS = {"province": Level.PROVINCE, "district": Level.DISTRICT, "ward": Level.WARD}
+
+
+def _by_most(buckets: list[Bucket]) -> list[Bucket]:
+    return sorted(buckets, key=lambda b: (-b.measures.received, b.label, b.key))
+
+
+def _status_buckets(grouped: Mapping[Any, Measures]) -> list[Bucket]:
     return [
         Bucket(key=value, label=str(label), measures=grouped.get(value, Measures()))
         for value, label in ReportStatus.choices
     ]
 
 
-def _by_most(buckets: list[Bucket]) -> list[Bucket]:
-    return sorted(buckets, key=lambda b: (-b.measures.received, b.label))
-
-
-def stats_by_category(reports: QuerySet[Report], *, today: date) -> list[Bucket]:
-    """Per category, most reports first; categories without reports are left out."""
-    grouped = _grouped(reports, "category_id", today=today)
+def _category_buckets(grouped: Mapping[Any, Measures]) -> list[Bucket]:
     names = Category.objects.filter(pk__in=list(grouped)).values_list("pk", "code", "name")
     return _by_most([Bucket(key=code, label=name, measures=grouped[pk]) for pk, code, name in names])
 
 
-AREA_LEVELS = {"province": Level.PROVINCE, "district": Level.DISTRICT, "ward": Level.WARD}
+def _area_buckets(grouped: Mapping[Any, Measures], *, parent: AdminUnit | None) -> list[Bucket]:
+    with_reports = Q(pk__in=[pk for pk in grouped if pk is not None])
+    if parent is None:
+        units = AdminUnit.objects.filter(with_reports)
+    else:
+        # Only the parent's units count (reports elsewhere are left out); every current one is listed.
+        units = parent.children.filter(with_reports | Q(pk__in=parent.children.current().values("pk")))
+    buckets = _by_most(
+        [
+            Bucket(key=code, label=name, measures=grouped.get(pk, Measures()))
+            for pk, code, name in units.values_list("pk", "code", "name")
+        ]
+    )
+    if parent is None and None in grouped:
+        buckets.append(Bucket(key="", label=_("Chưa xác định"), measures=grouped[None]))
+    return buckets
+
+
+def _month_start(day: date) -> date:
+    return day.replace(day=1)
+
+
+def _month_buckets(grouped: Mapping[Any, Measures], *, filters: StatsFilters, today: date) -> list[Bucket]:
+    # From the period's start (or the first report's month) to its end (or the later of this month and the
+    # last report's), at most MAX_MONTHS.
+    months = list(grouped)
+    month = _month_start(filters.date_from) if filters.date_from else min(months, default=None)
+    last = _month_start(filters.date_to or max([*months, today]))
+    buckets: list[Bucket] = []
+    while month is not None and month <= last and len(buckets) < MAX_MONTHS:
+        label = f"{month.month:02d}/{month.year}"
+        buckets.append(Bucket(key=f"{month:%Y-%m}", label=label, measures=grouped.get(month, Measures())))
+        month = date(month.year + month.month // 12, month.month % 12 + 1, 1)  # the next month's first day
+    return buckets
+
+
+def _agency_buckets(grouped: Mapping[Any, Measures]) -> list[Bucket]:
+    agencies = Agency.objects.filter(pk__in=[pk for pk in grouped if pk is not None]).values_list("pk", "code", "name")
+    buckets = _by_most([Bucket(key=code, label=name, measures=grouped[pk]) for pk, code, name in agencies])
+    if None in grouped:
+        buckets.append(Bucket(key="", label=_("Chưa giao cơ quan"), measures=grouped[None]))
+    return buckets
+
+
+def stats_by_status(reports: QuerySet[Report], *, today: date) -> list[Bucket]:
+    """Measures per status, every status listed (zero included), in workflow order."""
+    return _status_buckets(_grouped(reports, "status", today=today))
+
+
+def stats_by_category(reports: QuerySet[Report], *, today: date) -> list[Bucket]:
+    """Per category, most reports first; categories without reports are left out."""
+    return _category_buckets(_grouped(reports, "category_id", today=today))
 
 
 def stats_by_area(
     reports: QuerySet[Report], *, level: str, today: date, parent: AdminUnit | None = None
 ) -> list[Bucket]:
     """Per province, district or ward. Under a parent unit every current child is listed, zero included."""
-    column = {"province": "province_id", "district": "district_id", "ward": "ward_id"}[level]
-    if parent is not None:
-        reports = reports.filter(**{f"{level}__parent": parent})
-    grouped = _grouped(reports, column, today=today)
-    units = Q(pk__in=[pk for pk in grouped if pk is not None])
-    if parent is not None:
-        units |= Q(pk__in=parent.children.current().values("pk"))
-    buckets = [
-        Bucket(key=code, label=name, measures=grouped.get(pk, Measures()))
-        for pk, code, name in AdminUnit.objects.filter(units).values_list("pk", "code", "name")
-    ]
-    buckets = _by_most(buckets)
-    if None in grouped:
-        buckets.append(Bucket(key="", label=_("Chưa xác định"), measures=grouped[None]))
-    return buckets
+    return _area_buckets(_grouped(reports, AREA_COLUMNS[level], today=today), parent=parent)
 
 
 def stats_by_month(reports: QuerySet[Report], *, filters: StatsFilters, today: date) -> list[Bucket]:
@@ -438,51 +484,76 @@ def stats_by_month(reports: QuerySet[Report], *, filters: StatsFilters, today: d
 
     The months run from the period's start (or the first report) to its end (or this month).
     """
-    facts, params = _facts(reports, today=today)
-    measures, measure_params = _measure_sql()
-    sql = f"""
-        {facts},
-        agg AS (
-            SELECT date_trunc('month', created_at AT TIME ZONE %s)::date AS month, {measures}
-            FROM facts GROUP BY 1
-        ),
-        span AS (
-            SELECT date_trunc('month', coalesce(%s::date, min(month)))::date AS first,
-                   date_trunc('month', coalesce(%s::date, greatest(max(month), %s::date)))::date AS last
-            FROM agg
-        )
-        SELECT m::date, agg.*
-        FROM span CROSS JOIN generate_series(span.first, span.last, interval '1 month') m
-        LEFT JOIN agg ON agg.month = m::date
-        ORDER BY 1
-        LIMIT %s
-    """  # noqa: S608 (fixed SQL, values as parameters)
-    rows = _fetch(
-        sql,
-        [*params, settings.TIME_ZONE, *measure_params, filters.date_from, filters.date_to, today, MAX_MONTHS],
-    )
-    buckets = []
-    for row in rows:
-        month: date = row[0]
-        measures_row = row[2:]
-        buckets.append(
-            Bucket(
-                key=f"{month:%Y-%m}",
-                label=f"{month.month:02d}/{month.year}",
-                measures=Measures() if row[1] is None else Measures.from_row(measures_row),
-            )
-        )
-    return buckets
+    return _month_buckets(_grouped(reports, "month", today=today), filters=filters, today=today)
 
 
 def stats_by_agency(reports: QuerySet[Report], *, today: date) -> list[Bucket]:
     """Per handling agency (staff only), most reports first; reports not yet routed last."""
-    grouped = _grouped(reports, "agency_id", today=today)
-    agencies = Agency.objects.filter(pk__in=[pk for pk in grouped if pk is not None]).values_list("pk", "code", "name")
-    buckets = _by_most([Bucket(key=code, label=name, measures=grouped[pk]) for pk, code, name in agencies])
-    if None in grouped:
-        buckets.append(Bucket(key="", label=_("Chưa giao cơ quan"), measures=grouped[None]))
-    return buckets
+    return _agency_buckets(_grouped(reports, "agency_id", today=today))
+
+
+@dataclass
+class Overview:
+    """Everything the statistics page shows, from one aggregate query (`stats_overview`)."""
+
+    summary: Summary
+    by_status: list[Bucket]
+    by_category: list[Bucket]
+    by_month: list[Bucket]
+    by_area: list[Bucket]
+    by_agency: list[Bucket] | None = None
+
+    def parts(self) -> dict[str, Any]:
+        """The parts by name (by_agency only when computed), as the page's template takes them."""
+        parts = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        return {name: value for name, value in parts.items() if value is not None}
+
+
+def stats_overview(
+    reports: QuerySet[Report],
+    *,
+    filters: StatsFilters,
+    level: str,
+    parent: AdminUnit | None,
+    today: date,
+    with_agencies: bool = False,
+) -> Overview:
+    """The summary and the breakdowns by status, category, month and area (and agency if asked), the same
+    as the stats_by_… selectors give, in one query: one pass over the facts with GROUPING SETS (and one
+    more over the answered ones for the percentiles), instead of a pass per breakdown."""
+    columns = {"status": "status", "category": "category_id", "month": "month", "area": AREA_COLUMNS[level]}
+    if with_agencies:
+        columns["agency"] = "agency_id"
+    names, keys = list(columns), ", ".join(columns.values())
+    facts, params = _facts(reports, today=today)
+    measures, measure_params = _measure_sql()
+    sets = ", ".join(["()", *(f"({column})" for column in columns.values())])
+    sql = f"""
+        {facts}
+        SELECT GROUPING({keys}), {keys}, {measures}, (SELECT {PERCENTILES_SQL} FROM facts)
+        FROM facts GROUP BY GROUPING SETS ({sets})
+    """  # noqa: S608 (fixed SQL, values as parameters)
+    # GROUPING() has a bit per key, first key highest, set when the row is NOT grouped by that key:
+    # a row of the set (status) has every bit but status's.
+    every = (1 << len(names)) - 1
+    set_of = {every ^ (1 << (len(names) - 1 - index)): index for index in range(len(names))}
+    grouped: dict[str, dict[Any, Measures]] = {name: {} for name in names}
+    summary = Summary()
+    for mask, *values in _fetch(sql, [*params, *measure_params]):
+        row_measures = Measures.from_row(values[len(names) : len(names) + MEASURE_COUNT])
+        if mask == every:
+            summary = _summary(row_measures, values[-1])
+        else:
+            index = set_of[mask]
+            grouped[names[index]][values[index]] = row_measures
+    return Overview(
+        summary=summary,
+        by_status=_status_buckets(grouped["status"]),
+        by_category=_category_buckets(grouped["category"]),
+        by_month=_month_buckets(grouped["month"], filters=filters, today=today),
+        by_area=_area_buckets(grouped["area"], parent=parent),
+        by_agency=_agency_buckets(grouped["agency"]) if with_agencies else None,
+    )
 
 
 @dataclass(frozen=True)

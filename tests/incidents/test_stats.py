@@ -14,7 +14,9 @@ from typing import Any
 
 import pytest
 from django.core.cache import cache
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
@@ -318,6 +320,159 @@ def test_bad_filters_get_a_400_in_vietnamese(demo: None, client: Client, query: 
 @pytest.mark.parametrize(("query", "field"), [("level=tinh", "level"), ("level=district&parent=D25450", "parent")])
 def test_bad_area_parameters_get_a_400(demo: None, client: Client, query: str, field: str) -> None:
     assert field in _get(client, f"/api/v1/stats/by-area?{query}", status=400)["errors"]
+
+
+# --- One query for the page ----------------------------------------------------------------------------
+
+
+def _separately(
+    reports: Any, *, filters: stats.StatsFilters, level: str, parent: AdminUnit | None, with_agencies: bool
+) -> stats.Overview:
+    """What the single-breakdown selectors give, one query each."""
+    today = timezone.localdate()
+    return stats.Overview(
+        summary=stats.stats_summary(reports, today=today),
+        by_status=stats.stats_by_status(reports, today=today),
+        by_category=stats.stats_by_category(reports, today=today),
+        by_month=stats.stats_by_month(reports, filters=filters, today=today),
+        by_area=stats.stats_by_area(reports, level=level, parent=parent, today=today),
+        by_agency=stats.stats_by_agency(reports, today=today) if with_agencies else None,
+    )
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        "public",
+        "public, no parent",
+        "staff, everything",
+        "staff, one agency",
+        "district filter, wards",
+        "wards of a district, no filter",
+        "provinces",
+        "period over three months",
+        "period ending before today",
+        "nothing matches",
+    ],
+)
+def test_the_overview_gives_what_the_separate_selectors_give(world: World, case: str) -> None:
+    today = timezone.localdate()
+    # Reports outside every district and not yet routed get buckets of their own.
+    unplaced = world.reports[3]
+    Report.objects.filter(pk=unplaced.pk).update(ward=None, district=None, agency=None)
+    agency_id = world.hidden.agency_id
+    assert agency_id is not None
+    public, staff = stats.PUBLIC_SCOPE, stats.StatsScope(public=False, is_staff=True)
+    one_agency = stats.StatsScope(public=False, agency_ids=frozenset({agency_id}), is_staff=True)
+    cases: dict[str, tuple[stats.StatsScope, stats.StatsFilters, str, str]] = {
+        "public": (public, stats.StatsFilters(), "district", "D72"),
+        "public, no parent": (public, stats.StatsFilters(), "district", ""),
+        "staff, everything": (staff, stats.StatsFilters(), "district", "D72"),
+        "staff, one agency": (one_agency, stats.StatsFilters(), "district", "D72"),
+        "district filter, wards": (public, stats.StatsFilters(district="D703"), "ward", "D703"),
+        "wards of a district, no filter": (staff, stats.StatsFilters(), "ward", "D703"),
+        "provinces": (staff, stats.StatsFilters(), "province", ""),
+        "period over three months": (
+            staff,
+            stats.StatsFilters(date_from=today - timedelta(days=70), date_to=today),
+            "district",
+            "D72",
+        ),
+        "period ending before today": (
+            public,
+            stats.StatsFilters(date_from=today - timedelta(days=100), date_to=today - timedelta(days=20)),
+            "ward",
+            "",
+        ),
+        "nothing matches": (public, stats.StatsFilters(category="y-te"), "district", "D72"),
+    }
+    scope, filters, level, parent_code = cases[case]
+    parent = AdminUnit.objects.get(code=parent_code) if parent_code else None
+    reports = stats.stats_reports(scope, filters)
+
+    overview = stats.stats_overview(
+        reports, filters=filters, level=level, parent=parent, today=today, with_agencies=scope.is_staff
+    )
+    assert overview == _separately(
+        reports, filters=filters, level=level, parent=parent, with_agencies=scope.is_staff
+    ), case
+
+    # The cases cover what the shaping distinguishes.
+    assert overview.summary.received == sum(b.measures.received for b in overview.by_month)
+    assert (overview.summary.received == 0) == (case == "nothing matches")
+    assert [b.key for b in overview.by_status] == list(ReportStatus.values)
+    if parent is not None:  # every current unit under the parent, with or without reports
+        children = set(parent.children.current().values_list("code", flat=True))
+        assert {b.key for b in overview.by_area} == children, case
+        assert any(b.measures.received == 0 for b in overview.by_area)
+    if case == "public, no parent":
+        assert overview.by_area[-1].key == "" and overview.by_area[-1].measures.received == 1
+    if case == "provinces":
+        assert [b.key for b in overview.by_area] == ["D72"]
+    if case == "staff, everything":
+        assert overview.by_agency is not None and overview.by_agency[-1].key == ""
+        assert overview.summary.median_answer_hours is not None
+    if case.startswith("period"):
+        months = [b.key for b in overview.by_month]
+        assert months[0] == f"{filters.date_from:%Y-%m}" and months[-1] == f"{filters.date_to:%Y-%m}"
+        assert len(months) >= 3 and any(b.measures.received == 0 for b in overview.by_month)
+    if case == "nothing matches":
+        assert overview.summary == stats.Summary()
+        assert overview.by_category == overview.by_month == []  # no period, no reports: no months
+    if not scope.is_staff:
+        assert overview.by_agency is None
+
+
+def _aggregate_queries(captured: CaptureQueriesContext) -> list[str]:
+    """The queries over the facts of the reports (every statistic is one)."""
+    return [query["sql"] for query in captured.captured_queries if "WITH facts AS" in query["sql"]]
+
+
+def test_the_page_computes_its_numbers_in_one_query(world: World, client: Client, settings: SettingsWrapper) -> None:
+    today = timezone.localdate()
+    staff = Client()
+    staff.force_login(world.admin)
+    everything, public = stats.StatsScope(public=False, is_staff=True), stats.StatsScope(public=True, is_staff=True)
+    pages: list[tuple[Client, stats.StatsScope, dict[str, str]]] = [
+        (client, stats.PUBLIC_SCOPE, {}),
+        (client, stats.PUBLIC_SCOPE, {"district": "D703"}),
+        (staff, everything, {}),
+        (staff, everything, {"from": f"{today - timedelta(days=70):%Y-%m-%d}"}),
+        (staff, public, {"scope": "public", "district": "D705"}),
+    ]
+    for viewer, scope, query in pages:
+        with CaptureQueriesContext(connection) as captured:
+            response = viewer.get("/thong-ke/", query)
+        assert response.status_code == 200
+        aggregates = _aggregate_queries(captured)
+        assert len(aggregates) == 1 and "GROUPING SETS" in aggregates[0], (query, aggregates)
+        assert sum("GROUPING SETS" in q["sql"] for q in captured.captured_queries) == 1
+
+        filters = stats.stats_filters_parse(query)
+        parent = AdminUnit.objects.get(code=filters.district or "D72")
+        level = "ward" if filters.district else "district"
+        expected = _separately(
+            stats.stats_reports(scope, filters),
+            filters=filters,
+            level=level,
+            parent=parent,
+            with_agencies=scope.is_staff,
+        )
+        context = response.context
+        for name, value in expected.parts().items():
+            assert context[name] == value, (query, name)
+        assert ("by_agency" in context) == scope.is_staff
+        text = html.unescape(response.content.decode())
+        for element, number in (("received", "received"), ("open", "open"), ("answered", "answered")):
+            assert _number(text, f"sum-{element}") == str(getattr(expected.summary, number)), query
+
+    # The public copy kept for a while: the query once, then none.
+    settings.STATS_CACHE_SECONDS = 60
+    cache.clear()
+    for runs in (1, 0):
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get("/thong-ke/").status_code == 200
+        assert len(_aggregate_queries(captured)) == runs
 
 
 # --- CSV ----------------------------------------------------------------------------------------------

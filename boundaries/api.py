@@ -12,7 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from geo.gis import CoordinateError, parse_lat_lng
+from geo.gis import Bbox, CoordinateError, parse_bbox, parse_lat_lng
 
 from . import selectors
 from .models import AdminUnit
@@ -65,6 +65,11 @@ def _simplify_param(request: Request) -> float:
     return value
 
 
+def _bbox_param(request: Request) -> Bbox | None:
+    raw = request.query_params.get("bbox", "")
+    return parse_bbox(raw) if raw else None
+
+
 class UnitListView(APIView):
     pagination_class = LimitOffsetPagination
 
@@ -77,6 +82,11 @@ class UnitListView(APIView):
                 "geometry", OpenApiTypes.BOOL, description="Answer a GeoJSON FeatureCollection with geometries"
             ),
             OpenApiParameter("simplify", OpenApiTypes.DOUBLE, description="With geometry: tolerance in degrees"),
+            OpenApiParameter(
+                "bbox",
+                OpenApiTypes.STR,
+                description="west,south,east,north (WGS 84 degrees): only units whose geometry intersects the box",
+            ),
         ],
         responses={200: UnitSerializer(many=True), 400: ErrorSerializer},
     )
@@ -84,9 +94,10 @@ class UnitListView(APIView):
         try:
             level = _int_param(request, "level", low=1, high=3)
             simplify = _simplify_param(request)
+            bbox = _bbox_param(request)
         except CoordinateError as exc:
             return Response({"detail": str(exc)}, status=400)
-        units = selectors.unit_list(level=level, parent_code=request.query_params.get("parent") or None)
+        units = selectors.unit_list(level=level, parent_code=request.query_params.get("parent") or None, bbox=bbox)
         with_geometry = request.query_params.get("geometry", "").lower() in {"1", "true", "yes"}
         if with_geometry:
             units = selectors.with_geojson(units, simplify=simplify)

@@ -10,10 +10,12 @@ from typing import Any
 from django.conf import settings
 from django.contrib.gis.db.models import GeometryField, PointField
 from django.contrib.gis.db.models.functions import AsGeoJSON
+from django.contrib.gis.geos import Polygon
 from django.db import connection, transaction
 from django.db.models import Func, QuerySet, Value
 
 from geo.db import prepared_cursor
+from geo.gis import Bbox
 
 from .models import AdminUnit, AdminUnitPiece, Level
 
@@ -231,12 +233,23 @@ def locate_many(points: Sequence[tuple[float, float]], *, tolerance_m: float | N
     return [locations.get(hits[i]) if i in hits else extra.get(i) for i in range(len(points))]
 
 
-def unit_list(*, level: int | None = None, parent_code: str | None = None) -> QuerySet[AdminUnit]:
+def unit_list(
+    *, level: int | None = None, parent_code: str | None = None, bbox: Bbox | None = None
+) -> QuerySet[AdminUnit]:
+    """Units in force, by level and parent; with `bbox`, only those whose geometry meets the box.
+
+    The box test is ST_Intersects in the database: its `&&` step reads the GiST index on
+    the units' geometry, so a map view over ten thousand wards touches only the few it shows.
+    """
     units = AdminUnit.objects.current().select_related("parent").defer("geom")
     if level is not None:
         units = units.filter(level=level)
     if parent_code:
         units = units.filter(parent__code=parent_code)
+    if bbox is not None:
+        box = Polygon.from_bbox(bbox)
+        box.srid = settings.GEO_SRID
+        units = units.filter(geom__intersects=box)
     return units
 
 

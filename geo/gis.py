@@ -33,6 +33,30 @@ def parse_lat_lng(lat: object, lng: object) -> tuple[float, float]:
     )
 
 
+# (west, south, east, north) in WGS 84 degrees.
+Bbox = tuple[float, float, float, float]
+
+
+def parse_bbox(raw: str) -> Bbox:
+    """A map view's box from "west,south,east,north", with a message a person understands.
+
+    A box across the antimeridian (west > east) is refused: Vietnam is far from it.
+    """
+    try:
+        numbers = [float(part) for part in raw.split(",")]
+    except ValueError:
+        raise CoordinateError("bbox phải là tây,nam,đông,bắc (4 số).") from None
+    # "nan" and "inf" parse as floats but are not numbers a person means.
+    if len(numbers) != 4 or not all(math.isfinite(value) for value in numbers):
+        raise CoordinateError("bbox phải là tây,nam,đông,bắc (4 số).")
+    west, south, east, north = numbers
+    if not (-180 <= west <= 180 and -180 <= east <= 180 and -90 <= south <= 90 and -90 <= north <= 90):
+        raise CoordinateError("bbox nằm ngoài phạm vi: kinh độ từ -180 đến 180, vĩ độ từ -90 đến 90.")
+    if west >= east or south >= north:
+        raise CoordinateError("bbox phải có tây < đông và nam < bắc.")
+    return west, south, east, north
+
+
 def metres_to_degrees(metres: float, lat: float) -> float:
     """A distance in degrees that surely covers `metres` around latitude `lat` (for index boxes)."""
     cos_lat = max(math.cos(math.radians(min(abs(lat), 89.0))), 0.01)

@@ -19,7 +19,7 @@ from rest_framework.views import APIView
 
 from accounts.models import Role
 from accounts.selectors import agency_ids_for, is_administrator, is_staff_member
-from geo.gis import CoordinateError, parse_lat_lng
+from geo.gis import CoordinateError, parse_bbox, parse_lat_lng
 
 from . import selectors, services
 from .geocoding import geocode
@@ -73,14 +73,9 @@ def filters_from_params(params: Mapping[str, str]) -> selectors.ReportFilters:
     bbox = None
     if params.get("bbox"):
         try:
-            west, south, east, north = (float(part) for part in params["bbox"].split(","))
-        except ValueError:
-            raise ValidationError({"bbox": ["bbox phải là tây,nam,đông,bắc (4 số)."]}) from None
-        parse_lat_lng(south, west)
-        parse_lat_lng(north, east)
-        if west >= east or south >= north:
-            raise ValidationError({"bbox": ["bbox phải là tây,nam,đông,bắc với tây < đông và nam < bắc."]})
-        bbox = (west, south, east, north)
+            bbox = parse_bbox(params["bbox"])
+        except CoordinateError as exc:
+            raise ValidationError({"bbox": [str(exc)]}) from None
     kind = params.get("kind", "")
     if kind and kind not in ReportKind.values:
         raise ValidationError({"kind": ["kind phải là feedback hoặc idea."]})

@@ -20,7 +20,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from geo.db import prepared_cursor
-from geo.gis import CoordinateError
+from geo.gis import CoordinateError, parse_bbox
 
 from . import grid, selectors
 from .api import FILTER_PARAMETERS, filters_from_params, validation_response
@@ -58,17 +58,10 @@ def parse_view(raw_bbox: str | None, raw_zoom: str | None) -> tuple[tuple[float,
     """The validated (bbox, zoom), or MapRequestError with a message for the user."""
     if not raw_bbox:
         raise MapRequestError("Thiếu bbox (tây,nam,đông,bắc).")
-    parts = raw_bbox.split(",")
     try:
-        west, south, east, north = (float(part) for part in parts)
-    except ValueError:
-        raise MapRequestError("bbox phải là tây,nam,đông,bắc (4 số).") from None
-    if not all(math.isfinite(value) for value in (west, south, east, north)):
-        raise MapRequestError("bbox phải là tây,nam,đông,bắc (4 số).")
-    if not (-180 <= west <= 180 and -180 <= east <= 180 and -90 <= south <= 90 and -90 <= north <= 90):
-        raise MapRequestError("bbox nằm ngoài phạm vi: kinh độ từ -180 đến 180, vĩ độ từ -90 đến 90.")
-    if west >= east or south >= north:
-        raise MapRequestError("bbox phải có tây < đông và nam < bắc.")
+        west, south, east, north = parse_bbox(raw_bbox)
+    except CoordinateError as exc:
+        raise MapRequestError(str(exc)) from None
     if raw_zoom is None or raw_zoom == "":
         raise MapRequestError("Thiếu zoom (số nguyên từ 0 đến 22).")
     try:

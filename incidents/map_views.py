@@ -42,7 +42,7 @@ def report_map(request: HttpRequest) -> HttpResponse:
                 "borders": _("Ranh giới hành chính"),
                 "borderProvince": _("Ranh giới tỉnh"),
                 "borderDistrict": _("Ranh giới quận, huyện"),
-                "borderWard": _("Ranh giới phường, xã"),
+                "borderWard": _("Ranh giới phường, xã (khi phóng to)"),
             },
         },
     )

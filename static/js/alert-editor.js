@@ -13,9 +13,7 @@
   var list = document.getElementById("area-parts");
   var result = document.getElementById("preview-result");
   function $(id) { return document.getElementById(id); }
-  function fmt(template, values) {
-    return template.replace(/%\((\w+)\)s/g, function (_, key) { return String(values[key]); });
-  }
+  var fmt = GeoMap.fmt;
   function getJSON(url) {
     return fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" }).then(function (r) {
       if (!r.ok) throw new Error(r.status);

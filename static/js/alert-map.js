@@ -7,11 +7,7 @@
   var text = JSON.parse(document.getElementById("alert-text").textContent);
   var COLORS = { Extreme: "#7f1d1d", Severe: "#b91c1c", Moderate: "#c2410c", Minor: "#a16207", Unknown: "#475569" };
 
-  function escapeHtml(value) {
-    return String(value == null ? "" : value).replace(/[&<>"']/g, function (c) {
-      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
-    });
-  }
+  var escapeHtml = GeoMap.escapeHtml;
   function when(iso) {
     var date = new Date(iso);
     return isNaN(date.getTime()) ? "" : date.toLocaleString("vi-VN", { hour: "2-digit", minute: "2-digit", day: "2-digit", month: "2-digit", year: "numeric" });

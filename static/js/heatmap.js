@@ -21,15 +21,9 @@
   var COLOURS = ["#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026"];
   var RATE_BREAKS = [0, 0.1, 0.25, 0.5, 0.75];
 
-  function fmt(template, values) {
-    return template.replace(/%\((\w+)\)s/g, function (_, key) { return String(values[key]); });
-  }
+  var fmt = GeoMap.fmt;
 
-  function escapeHtml(value) {
-    return String(value == null ? "" : value).replace(/[&<>"']/g, function (c) {
-      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
-    });
-  }
+  var escapeHtml = GeoMap.escapeHtml;
 
   function percent(rate) { return Math.round(rate * 100) + "%"; }
 

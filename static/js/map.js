@@ -12,37 +12,150 @@
   // Simplified outlines (tolerance in degrees): a ward's detail is lost below a pixel at town zooms.
   var SIMPLIFY = { 1: 0.001, 2: 0.001, 3: 0.0005 };
 
-  function loadBoundaries(target, level, parent, simplify) {
-    var url = "/api/v1/boundaries/?geometry=true&limit=1000&level=" + level +
-      (parent ? "&parent=" + encodeURIComponent(parent) : "") + "&simplify=" + simplify;
-    return fetch(url, { headers: { Accept: "application/json" } })
-      .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
-      .then(function (page) {
-        var layer = L.geoJSON(page.results, {
-          style: function () { return boundaryStyle(level); },
-          onEachFeature: function (feature, lyr) {
-            lyr.bindTooltip(feature.properties.name, { sticky: true });
-          }
-        });
-        layer.addTo(target);
-        return layer;
-      });
+  // Wards are ten thousand small outlines over the country: they load for the view on screen,
+  // and only from the zoom where they can be told apart.
+  var WARD_MIN_ZOOM = 11;
+  // Each side of the view is widened by this share, so short pans need no new download.
+  var VIEW_PAD = 0.25;
+  var MOVE_DELAY_MS = 250;
+  var PAGE_SIZE = 1000;
+
+  function boundaryLayer(collection, level) {
+    return L.geoJSON(collection, {
+      style: function () { return boundaryStyle(level); },
+      onEachFeature: function (feature, lyr) {
+        lyr.bindTooltip(feature.properties.name, { sticky: true });
+      }
+    });
   }
 
-  /* Borders as overlays the user switches on and off (Leaflet's layer control). Each level loads
-   * the first time it is shown; levels in `hidden` start switched off. */
+  function getJson(url, signal) {
+    var init = { headers: { Accept: "application/json" } };
+    if (signal) init.signal = signal;
+    return fetch(url, init).then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); });
+  }
+
+  /* All the features of a boundary list, page after page. The offset is ours rather than the
+   * API's absolute `next` link, whose scheme a proxy in front may get wrong. */
+  function getFeatures(url, signal) {
+    var features = [];
+    function more() {
+      return getJson(url + "&offset=" + features.length, signal).then(function (page) {
+        var got = page.results.features;
+        features = features.concat(got);
+        return got.length && features.length < page.count ? more() : features;
+      });
+    }
+    return more();
+  }
+
+  function boundariesUrl(level, parent, simplify, bbox) {
+    return "/api/v1/boundaries/?geometry=true&limit=" + PAGE_SIZE + "&level=" + level +
+      (parent ? "&parent=" + encodeURIComponent(parent) : "") + "&simplify=" + simplify +
+      (bbox ? "&bbox=" + bbox : "");
+  }
+
+  function loadBoundaries(target, level, parent, simplify) {
+    return getJson(boundariesUrl(level, parent, simplify, null)).then(function (page) {
+      var layer = boundaryLayer(page.results, level);
+      layer.addTo(target);
+      // The filled province stays beneath the outlines inside it, whichever answer came first.
+      if (level === 1) layer.bringToBack();
+      return layer;
+    });
+  }
+
+  /* The API's bbox (west,south,east,north) of padded bounds, rounded outwards and kept on Earth. */
+  function bboxParam(bounds) {
+    function down(v) { return Math.floor(v * 1e4) / 1e4; }
+    function up(v) { return Math.ceil(v * 1e4) / 1e4; }
+    function clamp(v, limit) { return Math.max(-limit, Math.min(limit, v)); }
+    return [
+      down(clamp(bounds.getWest(), 180)), down(clamp(bounds.getSouth(), 90)),
+      up(clamp(bounds.getEast(), 180)), up(clamp(bounds.getNorth(), 90))
+    ].join(",");
+  }
+
+  /* Keeps `group` filled with the wards of the map's view while the group is on the map: loaded
+   * again after each move (debounced) unless the last download still covers the view, emptied
+   * below WARD_MIN_ZOOM. A newer request aborts the older one, and an answer arriving late is
+   * dropped. A failed download leaves the map as it is; the next move tries again. */
+  function wardsInView(map, group, level, simplify) {
+    var timer = null;
+    var request = 0;         // the number of the latest request; older answers are ignored
+    var controller = null;   // aborts the request in flight, where the browser can
+    var covered = null;      // the padded bounds the group's content was loaded for
+
+    function cancel() {
+      request += 1;
+      if (controller) controller.abort();
+      controller = null;
+    }
+
+    function refresh() {
+      timer = null;
+      if (!map.hasLayer(group)) return;
+      if (map.getZoom() < WARD_MIN_ZOOM) {
+        cancel();
+        group.clearLayers();
+        covered = null;
+        return;
+      }
+      var view = map.getBounds();
+      if (covered && covered.contains(view)) return;
+      cancel();
+      var mine = request;
+      var wanted = view.pad(VIEW_PAD);
+      controller = window.AbortController ? new window.AbortController() : null;
+      getFeatures(boundariesUrl(level, null, simplify, bboxParam(wanted)), controller && controller.signal)
+        .then(function (features) {
+          if (mine !== request) return;
+          controller = null;
+          group.clearLayers();
+          boundaryLayer({ type: "FeatureCollection", features: features }, level).addTo(group);
+          covered = wanted;
+        })
+        .catch(function () {
+          if (mine === request) controller = null;
+          /* aborted, or failed: the basemap and other borders still show; a later move retries */
+        });
+    }
+
+    function later() {
+      if (timer !== null) window.clearTimeout(timer);
+      timer = window.setTimeout(refresh, MOVE_DELAY_MS);
+    }
+
+    map.on("moveend", later);
+    group.on("add", refresh);
+    group.on("remove", function () {
+      if (timer !== null) window.clearTimeout(timer);
+      timer = null;
+      // A half-loaded view is dropped; what was shown stays in the group for a quick switch back.
+      cancel();
+    });
+    if (map.hasLayer(group)) refresh();
+  }
+
+  /* Borders as overlays the user switches on and off (Leaflet's layer control). Provinces and
+   * districts load the first time they are shown; wards follow the view (wardsInView). Levels in
+   * `hidden` start switched off. */
   function borderControl(map, labels, hidden, onProvince) {
     var overlays = {};
     [1, 2, 3].forEach(function (level) {
       var group = L.featureGroup();
-      var loaded = false;
-      group.on("add", function () {
-        if (loaded) return;
-        loaded = true;
-        loadBoundaries(group, level, null, SIMPLIFY[level])
-          .then(function (layer) { if (level === 1 && onProvince) onProvince(layer); })
-          .catch(function () { loaded = false; /* the basemap still shows; a later toggle retries */ });
-      });
+      if (level === 3) {
+        wardsInView(map, group, level, SIMPLIFY[level]);
+      } else {
+        var loaded = false;
+        group.on("add", function () {
+          if (loaded) return;
+          loaded = true;
+          loadBoundaries(group, level, null, SIMPLIFY[level])
+            .then(function (layer) { if (level === 1 && onProvince) onProvince(layer); })
+            .catch(function () { loaded = false; /* the basemap still shows; a later toggle retries */ });
+        });
+      }
       overlays[labels[level]] = group;
       if (hidden.indexOf(level) < 0) group.addTo(map);
     });
@@ -63,6 +176,18 @@
   }
 
   window.GeoMap = {
+    /* A translated string's "%(name)s" placeholders (Django's style) filled from `values`. */
+    fmt: function (template, values) {
+      return template.replace(/%\((\w+)\)s/g, function (_, key) { return String(values[key]); });
+    },
+
+    /* Text made safe to put inside HTML. */
+    escapeHtml: function (value) {
+      return String(value == null ? "" : value).replace(/[&<>"']/g, function (c) {
+        return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
+      });
+    },
+
     /* A small map of one report: the pin and, when the data says where, its ward's outline.
      * Reads the element's data-* attributes (lat, lng, tile-url, attribution, pin-alt, icon…). */
     pinMap: function (box, onTilesUnavailable) {
@@ -107,6 +232,10 @@
       }
       var bounds = null;
       var levels = options.levels || [1, 2, 3];
+      if (levels.indexOf(3) >= 0) {
+        wardsInView(map, L.featureGroup().addTo(map), 3, SIMPLIFY[3]);
+        levels = levels.filter(function (level) { return level !== 3; });
+      }
       Promise.all(levels.map(function (level) {
         return loadBoundaries(map, level, null, SIMPLIFY[level]).then(function (layer) {
           if (level === 1 && layer.getLayers().length) {

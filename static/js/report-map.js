@@ -16,15 +16,9 @@
   var details = document.getElementById("rmap-filters");
   var FILTERS = ["category", "status", "kind", "district", "from", "to"];
 
-  function fmt(template, values) {
-    return template.replace(/%\((\w+)\)s/g, function (_, key) { return String(values[key]); });
-  }
+  var fmt = GeoMap.fmt;
 
-  function escapeHtml(value) {
-    return String(value == null ? "" : value).replace(/[&<>"']/g, function (c) {
-      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
-    });
-  }
+  var escapeHtml = GeoMap.escapeHtml;
 
   function formatDate(iso) {
     var date = new Date(iso);

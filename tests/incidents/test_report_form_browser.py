@@ -42,8 +42,8 @@ def close(page: Page) -> None:
 
 def open_form(page: Page, url: str) -> None:
     page.goto(f"{url}/phan-anh/gui/")
-    # Province, districts and wards are drawn as vector paths, and the map has fitted the province.
-    page.wait_for_function("document.querySelectorAll('#report-map .leaflet-overlay-pane path').length >= 46")
+    # Province and districts are drawn as vector paths (wards from zoom 11), and the map has fitted the province.
+    page.wait_for_function("document.querySelectorAll('#report-map .leaflet-overlay-pane path').length >= 7")
     page.wait_for_selector("#map-note:not([hidden])")
     wait_until_map_settles(page)
 

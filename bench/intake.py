@@ -1,25 +1,19 @@
-"""Report intake through HTTP against gunicorn (issue: reports), with wrk on loopback."""
+"""Report intake through HTTP against the production web server (scripts/web.sh), with wrk on loopback."""
 
 from __future__ import annotations
 
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import tempfile
-import time
-
-import httpx
 
 from bench.common import BASE_DIR, log
+from tests.servers import database_url, web_server
 
 CLIENTS = 20
 DURATION_S = int(os.environ.get("BENCH_SECONDS", "30"))
 WORKERS = 2
-# Plain sync workers: threads measured slower here (the GIL, on two cores).
-THREADS = int(os.environ.get("BENCH_THREADS", "1"))
 
 WRK_SCRIPT = r"""
 local points = {%(points)s}
@@ -48,12 +42,6 @@ done = function(summary, latency, requests)
     latency:percentile(50), latency:percentile(99)))
 end
 """
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _prepare_routing() -> None:
@@ -108,52 +96,9 @@ def run(points: list[tuple[float, float]]) -> dict[str, float]:
     _prepare_routing()
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
-    settings_dict = connection.settings_dict
-    database_url = (
-        f"postgis://{settings_dict['USER']}:{settings_dict['PASSWORD']}@{settings_dict['HOST']}:"
-        f"{settings_dict['PORT']}/{settings_dict['NAME']}"
-    )
-    port = _free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "DEBUG": "0",
-        "HTTPS": "0",
-        "LOG_LEVEL": "WARNING",
-        "SMS_BACKEND": "console",
-        # wrk floods anonymously from one address: lift the per-address intake limit.
-        "INTAKE_ANON_RATE": "",
-    }
-    server = subprocess.Popen(
-        [
-            str(BASE_DIR / ".venv" / "bin" / "gunicorn"),
-            "geo.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(WORKERS),
-            "--threads",
-            str(THREADS),
-            "--log-level",
-            "warning",
-        ],
-        cwd=BASE_DIR,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline or server.poll() is not None:
-                raise SystemExit("gunicorn did not start")
-            time.sleep(0.2)
+    # wrk floods anonymously from one address: lift the per-address intake limit.
+    env = {"SMS_BACKEND": "console", "INTAKE_ANON_RATE": ""}
+    with web_server(database_url(connection.settings_dict), workers=WORKERS, env=env) as base:
         before = Report.objects.count()
         lua_points = ",".join(f"{{{lng:.6f},{lat:.6f}}}" for lng, lat in points[:5000])
         # The baseline: the API's trivial JSON GET (DRF, one SELECT), on the same server.
@@ -162,9 +107,6 @@ def run(points: list[tuple[float, float]]) -> dict[str, float]:
         log(f"baseline: {baseline}")
         intake = _wrk(f"{base}/api/v1/reports/", WRK_SCRIPT % {"points": lua_points, "done": DONE_SCRIPT}, DURATION_S)
         log(f"intake: {intake}")
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
     created = Report.objects.count() - before
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) - count(DISTINCT code) FROM incidents_report")

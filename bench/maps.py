@@ -1,9 +1,9 @@
 """Maps at scale (issue 6): a million synthetic public reports, then the cluster API, vector tiles and
 the officers' heatmap over the same random viewports, each beside its baseline in the same run.
 
-Figures (milliseconds): cluster_p50/p95 (our clusters API through gunicorn), supercluster_p95 (npm
+Figures (milliseconds): cluster_p50/p95 (our clusters API through the web server), supercluster_p95 (npm
 supercluster on the same points behind a minimal Node server), tile_p95 (our tiles through
-gunicorn), tile_sql_p95 (the tiles' own SQL on a connection), tile_naive_p95 (a bare ST_AsMVT of
+the web server), tile_sql_p95 (the tiles' own SQL on a connection), tile_naive_p95 (a bare ST_AsMVT of
 the raw reports in the tile), heatmap_p95 (the heatmap data API as an administrator),
 http_floor_p50/p95 (/healthz, one SELECT 1 through the whole stack: what any answer of the server
 costs this client, the part of tile_p95 no query can remove). Each sample
@@ -19,7 +19,6 @@ import math
 import os
 import random
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -32,6 +31,7 @@ import httpx
 import numpy as np
 
 from bench.common import BASE_DIR, log, percentile
+from tests.servers import database_url, free_port, web_server
 
 REPORTS = int(os.environ.get("BENCH_MAP_REPORTS", "1000000"))
 VIEWPORTS = int(os.environ.get("BENCH_MAP_VIEWPORTS", "300"))
@@ -266,12 +266,6 @@ def viewports(count: int) -> list[dict[str, Any]]:
 # --- Servers --------------------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _wait_http(url: str, process: subprocess.Popen[Any], seconds: float) -> None:
     deadline = time.monotonic() + seconds
     while True:
@@ -286,31 +280,8 @@ def _wait_http(url: str, process: subprocess.Popen[Any], seconds: float) -> None
 
 
 @contextmanager
-def gunicorn() -> Iterator[str]:
-    """The site under gunicorn on loopback, as bench/intake.py runs it; yields its base URL."""
-    from django.db import connection
-
-    s = connection.settings_dict
-    database_url = f"postgis://{s['USER']}:{s['PASSWORD']}@{s['HOST']}:{s['PORT']}/{s['NAME']}"
-    port = _free_port()
-    env = {**os.environ, "DATABASE_URL": database_url, "DEBUG": "0", "HTTPS": "0", "LOG_LEVEL": "WARNING"}
-    server = subprocess.Popen(
-        [str(BASE_DIR / ".venv" / "bin" / "gunicorn"), "geo.wsgi:application", "--bind", f"127.0.0.1:{port}",
-         "--workers", str(WORKERS), "--log-level", "warning"],
-        cwd=BASE_DIR, env=env, stdout=subprocess.DEVNULL, start_new_session=True,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_http(f"{base}/healthz", server, 30)
-        yield base
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
-
-
-@contextmanager
 def supercluster(points_file: Path) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         ["node", "--max-old-space-size=4096", str(BASE_DIR / "bench" / "supercluster_server.mjs"), str(points_file),
          str(port)],
@@ -400,9 +371,13 @@ def run() -> dict[str, float]:
         started = time.perf_counter()
         exported = export_points(points_file)
         log(f"maps: exported {exported} points in {time.perf_counter() - started:.1f}s")
-        with gunicorn() as base, supercluster(points_file) as node, httpx.Client(timeout=120) as client:
+        with (
+            web_server(database_url(connection.settings_dict), workers=WORKERS) as base,
+            supercluster(points_file) as node,
+            httpx.Client(timeout=120) as client,
+        ):
             headers = {"Authorization": f"Token {token}"}
-            # Warm both gunicorn workers and the Node server on views outside the measured set.
+            # Warm both web workers and the Node server on views outside the measured set.
             for view in viewports(20)[:10]:
                 for _ in range(WORKERS):
                     client.get(f"{base}/api/v1/reports/clusters", params={"bbox": view["bbox"], "zoom": view["zoom"]})

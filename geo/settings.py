@@ -143,7 +143,7 @@ DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c plan_cache_mode=
 # reaches means: prepared only where geo.db.prepared_cursor asks.
 DATABASES["default"]["OPTIONS"]["prepare_threshold"] = 1_000_000_000
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-# Shared by every gunicorn worker (rate limits, throttles): a table in the same
+# Shared by every web worker (rate limits, throttles): a table in the same
 # database, created by migration incidents 0004_cache_table.
 CACHES = {
     "default": {

@@ -1,13 +1,12 @@
 #!/usr/bin/env bash
-# Serves the site with gunicorn and runs the background worker beside it.
+# Serves the site (scripts/web.sh) and runs the background worker beside it.
 # Ctrl-C stops both.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBUG=${DEBUG:-0} HTTPS=${HTTPS:-0}
 bind=${BIND:-127.0.0.1:8000}
 
-.venv/bin/gunicorn geo.wsgi:application --bind "$bind" --workers "${WEB_CONCURRENCY:-2}" --threads "${WEB_THREADS:-1}" \
-  --access-logfile - --graceful-timeout 5 &
+BIND=$bind WEB_ACCESS_LOG=${WEB_ACCESS_LOG:-1} bash scripts/web.sh &
 web=$!
 .venv/bin/python manage.py procrastinate worker &
 worker=$!

@@ -1,6 +1,7 @@
-"""Real local servers for tests: an SMTP server and a fake SMS gateway, both on 127.0.0.1.
+"""Real local servers for tests and benchmarks, all on 127.0.0.1: the site under its production web
+server (scripts/web.sh), an SMTP server and a fake SMS gateway.
 
-Neither depends on pytest; the fixtures that use them live beside the tests.
+None depends on pytest; the fixtures that use them live beside the tests.
 """
 
 from __future__ import annotations
@@ -9,17 +10,23 @@ import email
 import email.policy
 import json
 import logging
+import os
+import signal
 import socket
+import subprocess
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 from urllib.parse import quote
 
+import httpx
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
@@ -50,6 +57,50 @@ def _wait(condition: Callable[[], bool], timeout: float, what: str) -> None:
         if time.monotonic() >= deadline:
             raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
         time.sleep(0.02)
+
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+@contextmanager
+def web_server(database: str, *, workers: int = 2, env: Mapping[str, str] | None = None) -> Iterator[str]:
+    """The site served by scripts/web.sh (as `make run` serves it) on a free port, on the database at
+    the URL `database`; yields its base URL once /healthz answers, stops it on exit."""
+    port = free_port()
+    environment = {
+        **os.environ,
+        "DATABASE_URL": database,
+        "HTTPS": "0",
+        "DEBUG": "0",
+        "LOG_LEVEL": "WARNING",
+        "WEB_LOG_LEVEL": "warning",
+        "BIND": f"127.0.0.1:{port}",
+        "WEB_CONCURRENCY": str(workers),
+        **(env or {}),
+    }
+    server = subprocess.Popen(
+        ["bash", str(BASE_DIR / "scripts" / "web.sh")],
+        cwd=BASE_DIR,
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+
+    def answers() -> bool:
+        if server.poll() is not None:
+            raise RuntimeError(f"the web server exited with {server.returncode}")
+        try:
+            return httpx.get(f"{base}/healthz", timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    try:
+        _wait(answers, 60, "the web server")
+        yield base
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
 
 
 @dataclass

@@ -2,26 +2,19 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from io import StringIO
-from pathlib import Path
 
 import httpx
 import pytest
-from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
 from incidents.models import Report
 from tests.conftest import point_in
-from tests.servers import database_url, free_port
+from tests.servers import database_url, web_server
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -37,49 +30,14 @@ def clean_jobs() -> Iterator[None]:
 
 
 @pytest.fixture
-def gunicorn(transactional_db: None) -> Iterator[str]:
-    """The production WSGI server (4 workers) on the test database, as `make run` serves the site."""
-    port = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url(connection.settings_dict),
-        "HTTPS": "0",
-        "DEBUG": "0",
-        # Sixty anonymous senders on one address: lift the per-address intake limit.
-        "INTAKE_ANON_RATE": "",
-    }
-    server = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "gunicorn"),
-            "geo.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "4",
-            "--log-level",
-            "warning",
-        ],
-        cwd=settings.BASE_DIR,
-        env=env,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(150):
-            try:
-                if httpx.get(f"{url}/api/v1/status", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        else:
-            pytest.fail("gunicorn did not start")
+def web(transactional_db: None) -> Iterator[str]:
+    """The production web server (4 workers) on the test database, as `make run` serves the site."""
+    # Sixty anonymous senders on one address: lift the per-address intake limit.
+    with web_server(database_url(connection.settings_dict), workers=4, env={"INTAKE_ANON_RATE": ""}) as url:
         yield url
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
 
 
-def test_simultaneous_submissions_get_distinct_consecutive_codes(gunicorn: str, clean_jobs: None) -> None:
+def test_simultaneous_submissions_get_distinct_consecutive_codes(web: str, clean_jobs: None) -> None:
     call_command("load_demo", stdout=StringIO())
     lng, lat = point_in("D25450")
 
@@ -91,7 +49,7 @@ def test_simultaneous_submissions_get_distinct_consecutive_codes(gunicorn: str, 
             "location": {"type": "Point", "coordinates": [lng, lat]},
             "reporter": {"name": f"Người gửi {number}", "phone": f"09{number:08d}"},
         }
-        return httpx.post(f"{gunicorn}/api/v1/reports/", json=payload, timeout=60)
+        return httpx.post(f"{web}/api/v1/reports/", json=payload, timeout=60)
 
     with ThreadPoolExecutor(max_workers=SENDERS) as pool:
         responses = list(pool.map(send, range(SENDERS)))

@@ -56,13 +56,27 @@ listen_addresses = '127.0.0.1'
 port = $port
 unix_socket_directories = '$sock'
 max_connections = 200
-shared_buffers = 512MB
+include_if_exists = 'memory.conf'
 work_mem = 32MB
 maintenance_work_mem = 256MB
 fsync = on
 synchronous_commit = off
 jit = off
 CONF
+fi
+
+# Memory follows the machine, at each start: a quarter of RAM for PostgreSQL's own cache (at most
+# 4 GB), the usual advice. The map's pre-aggregated grid and the reports' hot pages then stay in
+# it; the kernel's page cache is no promise (some VMs reclaim it eagerly).
+ram_mb=$(awk '/MemTotal/ {print int($2 / 1024)}' /proc/meminfo)
+buffers_mb=$((ram_mb / 4)); buffers_mb=$((buffers_mb > 4096 ? 4096 : buffers_mb)); buffers_mb=$((buffers_mb < 128 ? 128 : buffers_mb))
+memory_conf=$(printf 'shared_buffers = %sMB\neffective_cache_size = %sMB\n' "$buffers_mb" $((ram_mb / 2)))
+if [ "$(cat "$data/memory.conf" 2>/dev/null)" != "$memory_conf" ]; then
+  printf '%s\n' "$memory_conf" | as_pg tee "$data/memory.conf" >/dev/null
+  # Clusters made before this file existed: include it (their shared_buffers line comes first, so ours wins).
+  grep -q "^include_if_exists = 'memory.conf'" "$data/postgresql.conf" ||
+    echo "include_if_exists = 'memory.conf'" | as_pg tee -a "$data/postgresql.conf" >/dev/null
+  # A cluster already running takes the new size at its next start (`make stop`).
 fi
 
 password=$(cat "$var/pg/password")

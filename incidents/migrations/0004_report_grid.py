@@ -55,12 +55,16 @@ BEGIN
                ST_X(ST_Transform(location, 3857)) AS x, ST_Y(ST_Transform(location, 3857)) AS y
         FROM incidents_report
     ) r
-    GROUP BY 1, 2, 3, 4, 5;
+    GROUP BY 1, 2, 3, 4, 5
+    ORDER BY 1, 2, 3, 4, 5;
+    -- Each level written in key order: the rows of neighbouring cells share pages, so a map view
+    -- reads a few pages instead of one per row.
     FOR l IN REVERSE {max_level} - 1..{MIN_LEVEL} LOOP
         INSERT INTO incidents_report_grid (level, gx, gy, status, public, n, sum_lng, sum_lat, sum_id)
         SELECT l, gx >> 1, gy >> 1, status, public, sum(n), sum(sum_lng), sum(sum_lat), sum(sum_id)
         FROM incidents_report_grid WHERE level = l + 1
-        GROUP BY 2, 3, 4, 5;
+        GROUP BY 2, 3, 4, 5
+        ORDER BY 2, 3, 4, 5;
     END LOOP;
 END $$;
 """

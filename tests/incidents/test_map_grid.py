@@ -15,6 +15,7 @@ from django.test import Client
 from incidents import grid
 from incidents.map_api import GRID_LEVEL_OFFSET, REPORTS_FROM_ZOOM
 from incidents.models import Report, ReportStatus
+from incidents.tasks import compact_report_grid
 from tests.factories import report_make
 
 BBOX = "105.0,10.5,107.0,12.0"
@@ -145,3 +146,41 @@ def test_grid_clusters_equal_live_ones_at_every_clustered_zoom(demo: None) -> No
         live = cluster_cells(client, zoom, bbox, kind="feedback")
         assert from_grid == live, zoom
         assert sum(count for count, _, _ in from_grid) >= 1, zoom
+
+
+def laid_out_in_key_order() -> bool:
+    """Whether each level's rows lie on disk (ctid) in key order: what puts neighbouring cells on shared pages."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT level, gx, gy, status, public FROM incidents_report_grid ORDER BY ctid")
+        by_disk = cursor.fetchall()
+    levels = {row[0] for row in by_disk}
+    return all(
+        [row for row in by_disk if row[0] == level] == sorted(row for row in by_disk if row[0] == level)
+        for level in levels
+    )
+
+
+@pytest.mark.django_db
+def test_the_grid_is_laid_out_in_key_order_by_a_rebuild_and_by_the_nightly_compaction(demo: None) -> None:
+    for ward in ("D25450", "D25451", "D25470", "D25452", "D25453"):
+        report_make(ward=ward)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT incidents_report_grid_rebuild()")
+    assert laid_out_in_key_order()
+
+    # Reports filed later add cells at the end of the table; the compaction puts them in place.
+    report_make(ward="D25471")
+    report_make(ward="D25456")
+    assert not laid_out_in_key_order()
+    added = grid_rows()
+    compact_report_grid(timestamp=0)
+    assert laid_out_in_key_order()
+    assert grid_rows() == added  # the same cells and sums, only moved
+
+
+def test_the_worker_compacts_the_grid_every_night_in_vietnam() -> None:
+    from procrastinate.contrib.django import app
+
+    periodic = {key[0]: task for key, task in app.periodic_registry.periodic_tasks.items()}
+    # 20:30 UTC is 03:30 in Vietnam (UTC+7).
+    assert periodic["incidents.tasks.compact_report_grid"].cron == "30 20 * * *"

@@ -69,6 +69,20 @@ BEGIN
 END $$;
 """
 
+# The trigger function as first written (0005 orders its locks; its reverse restores this).
+TRIGGER_FUNCTION = """
+CREATE OR REPLACE FUNCTION incidents_report_grid_trigger() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        PERFORM incidents_report_grid_apply(OLD.location, OLD.status, OLD.is_public, OLD.id, -1);
+    END IF;
+    IF TG_OP IN ('UPDATE', 'INSERT') THEN
+        PERFORM incidents_report_grid_apply(NEW.location, NEW.status, NEW.is_public, NEW.id, 1);
+    END IF;
+    RETURN NULL;
+END $$;
+"""
+
 SQL = f"""
 CREATE TABLE incidents_report_grid (
     level smallint NOT NULL,
@@ -83,17 +97,7 @@ CREATE TABLE incidents_report_grid (
     PRIMARY KEY (level, gx, gy, status, public)
 );
 {grid_functions_sql(MAX_LEVEL)}
-CREATE FUNCTION incidents_report_grid_trigger() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    IF TG_OP IN ('UPDATE', 'DELETE') THEN
-        PERFORM incidents_report_grid_apply(OLD.location, OLD.status, OLD.is_public, OLD.id, -1);
-    END IF;
-    IF TG_OP IN ('UPDATE', 'INSERT') THEN
-        PERFORM incidents_report_grid_apply(NEW.location, NEW.status, NEW.is_public, NEW.id, 1);
-    END IF;
-    RETURN NULL;
-END $$;
-
+{TRIGGER_FUNCTION}
 CREATE FUNCTION incidents_report_grid_truncate() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     TRUNCATE incidents_report_grid;

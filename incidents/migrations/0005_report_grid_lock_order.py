@@ -6,6 +6,8 @@ approved while another report is reopened) took the same coarse-cell rows in opp
 could deadlock; applying the two halves in a fixed order rules that out.
 """
 
+import importlib
+
 from django.db import migrations
 
 SQL = """
@@ -26,18 +28,7 @@ BEGIN
 END $$;
 """
 
-REVERSE = """
-CREATE OR REPLACE FUNCTION incidents_report_grid_trigger() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    IF TG_OP IN ('UPDATE', 'DELETE') THEN
-        PERFORM incidents_report_grid_apply(OLD.location, OLD.status, OLD.is_public, OLD.id, -1);
-    END IF;
-    IF TG_OP IN ('UPDATE', 'INSERT') THEN
-        PERFORM incidents_report_grid_apply(NEW.location, NEW.status, NEW.is_public, NEW.id, 1);
-    END IF;
-    RETURN NULL;
-END $$;
-"""
+REVERSE = importlib.import_module("incidents.migrations.0004_report_grid").TRIGGER_FUNCTION
 
 
 class Migration(migrations.Migration):

@@ -129,12 +129,11 @@ def test_a_bad_bbox_is_refused_with_a_message(client: Client, bbox: str, message
 
 
 def test_the_box_is_matched_by_an_index_capable_predicate(tay_ninh: object) -> None:
-    # ST_Intersects, which PostGIS expands to `geom && box` (what a GiST index answers) plus the exact
-    # test. Which index the planner then picks depends on the table's size and statistics.
+    # ST_Intersects, which PostGIS expands to `geom && box` (what the GiST index answers) plus the exact
+    # test when it plans an index scan; whether it does depends on the table's size and statistics.
     units = selectors.unit_list(bbox=_inner_box())
     assert "ST_Intersects" in str(units.query)
     assert _gist_index() is not None
-    assert "&&" in units.explain()
 
 
 def _gist_index() -> str | None:

@@ -312,12 +312,18 @@ def warm_caches() -> None:
         except DatabaseError as exc:  # not a superuser on someone else's server: measure as it comes
             log(f"maps: caches not warmed ({exc})")
             return
-        for relation in ("incidents_report_grid", "incidents_report_grid_pkey", "incidents_report"):
+        tables = ("incidents_report_grid", "incidents_report_grid_pkey", "incidents_report", "incidents_report_pkey")
+        for relation in tables:
             cursor.execute("SELECT pg_prewarm(%s::regclass)", [relation])
-        # The reports' spatial index, under Django's generated name.
+        # The reports' spatial index (under Django's generated name), and the attachments with their
+        # indexes: a cell of one report is looked up by id, with its first thumbnail.
         cursor.execute(
             "SELECT pg_prewarm(indexrelid) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
             "JOIN pg_am am ON am.oid = c.relam WHERE i.indrelid = 'incidents_report'::regclass AND am.amname = 'gist'"
+        )
+        cursor.execute(
+            "SELECT pg_prewarm('incidents_attachment'::regclass), "
+            "(SELECT count(pg_prewarm(indexrelid)) FROM pg_index WHERE indrelid = 'incidents_attachment'::regclass)"
         )
 
 

@@ -26,7 +26,7 @@ from boundaries.models import AdminUnit, Level
 
 from . import grid
 from .models import OPEN_STATUSES, Agency, Report
-from .selectors import ReportFilters, reports_filtered
+from .selectors import ReportFilters, reports_filtered, status_values
 
 # Heat cells are 32 screen pixels wide (the heat layer blurs them together): the grid's level
 # zoom + 3, read from the pre-aggregated grid up to its finest level; past it the reports in view
@@ -101,9 +101,7 @@ def _grid_statuses(scope: Scope, filters: HeatFilters) -> list[str] | None:
     """Statuses to read from the pre-aggregated grid, or None when only the reports can answer."""
     if not scope.everything or filters.category or filters.date_from or filters.date_to or filters.overdue:
         return None
-    if filters.status == "open":
-        return [str(status) for status in OPEN_STATUSES]
-    return [filters.status] if filters.status else []
+    return status_values(filters.status) if filters.status else []
 
 
 # Cells of the pre-aggregated grid, every status and visibility unless filtered.

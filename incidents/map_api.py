@@ -24,7 +24,7 @@ from geo.gis import CoordinateError, parse_bbox
 
 from . import grid, selectors
 from .api import FILTER_PARAMETERS, filters_from_params, validation_response
-from .models import OPEN_STATUSES, Report, ReportStatus
+from .models import Report, ReportStatus
 
 MAX_ZOOM = 22
 # From this zoom on the answer lists the reports themselves (below it, a cell of one report is
@@ -179,9 +179,7 @@ def _grid_statuses(filters: selectors.ReportFilters) -> list[str] | None:
         return None
     if filters.q or filters.code or filters.sender_name or filters.sender_phone:
         return None
-    if filters.status == "open":
-        return [str(status) for status in OPEN_STATUSES]
-    return [filters.status] if filters.status else []
+    return selectors.status_values(filters.status) if filters.status else []
 
 
 def _plain_reports(filters: selectors.ReportFilters) -> QuerySet[Report]:

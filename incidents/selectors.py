@@ -89,6 +89,11 @@ class ReportFilters:
     bbox: tuple[float, float, float, float] | None = None
 
 
+def status_values(status: str) -> list[str]:
+    """The statuses a status filter means: "open" is every status still being handled, else the one named."""
+    return [str(value) for value in OPEN_STATUSES] if status == "open" else [status]
+
+
 def _day_start(day: date) -> datetime:
     """Midnight of the day in Vietnam time (the service's TIME_ZONE)."""
     return datetime(day.year, day.month, day.day, tzinfo=zoneinfo.ZoneInfo(settings.TIME_ZONE))
@@ -136,10 +141,8 @@ def reports_filtered(reports: QuerySet[Report], filters: ReportFilters) -> Query
         reports = reports.filter(category__code=filters.category)
     if filters.kind:
         reports = reports.filter(kind=filters.kind)
-    if filters.status == "open":
-        reports = reports.filter(status__in=OPEN_STATUSES)
-    elif filters.status:
-        reports = reports.filter(status=filters.status)
+    if filters.status:
+        reports = reports.filter(status__in=status_values(filters.status))
     if filters.date_from:
         reports = reports.filter(created_at__gte=_day_start(filters.date_from))
     if filters.date_to:

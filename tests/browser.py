@@ -11,7 +11,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 from django.db import connection, connections
-from playwright.sync_api import Browser, ViewportSize, sync_playwright
+from playwright.sync_api import Browser, Page, ViewportSize, sync_playwright
 from pytest_django.fixtures import Settings as SettingsWrapper
 from pytest_django.live_server_helper import LiveServer
 
@@ -46,6 +46,13 @@ def chromium() -> Iterator[Browser]:
             # Queries made while the browser ran used their own connection; left open, it
             # keeps the test database from being dropped.
             connections.close_all()
+
+
+def sign_in(page: Page, username: str, password: str) -> None:
+    """Fill in and send the sign-in form the page shows, as a person does."""
+    page.get_by_label("Tên đăng nhập, số điện thoại hoặc e-mail").fill(username)
+    page.get_by_label("Mật khẩu").fill(password)
+    page.get_by_role("button", name="Đăng nhập").click()
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ import json
 from collections.abc import Iterator
 from io import StringIO
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from django.conf import settings
@@ -20,6 +21,7 @@ from tests.servers import FakeSmsGateway, SmtpServer  # noqa: E402
 SHARED_DATA = Path(settings.BASE_DIR).parent / "shared" / "data" / "vn"
 TAY_NINH = "72"
 OUTPUT_DIR = Path(settings.BASE_DIR) / "test-output"
+ServerT = TypeVar("ServerT", SmtpServer, FakeSmsGateway)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -97,22 +99,24 @@ def point_in(code: str) -> tuple[float, float]:
     return row[0], row[1]
 
 
-@pytest.fixture
-def smtp_server(settings: SettingsWrapper) -> Iterator[SmtpServer]:
-    """A real SMTP server on loopback; Django's SMTP backend sends to it."""
-    with SmtpServer() as server:
+def _pointed_at(settings: SettingsWrapper, server: ServerT) -> Iterator[ServerT]:
+    """Runs the server and points Django's settings at it for the test."""
+    with server:
         for name, value in server.django_settings().items():
             setattr(settings, name, value)
         yield server
 
 
 @pytest.fixture
+def smtp_server(settings: SettingsWrapper) -> Iterator[SmtpServer]:
+    """A real SMTP server on loopback; Django's SMTP backend sends to it."""
+    yield from _pointed_at(settings, SmtpServer())
+
+
+@pytest.fixture
 def sms_gateway(settings: SettingsWrapper) -> Iterator[FakeSmsGateway]:
     """A real HTTP SMS gateway on loopback; SMS_BACKEND="http" posts to it."""
-    with FakeSmsGateway() as gateway:
-        for name, value in gateway.django_settings().items():
-            setattr(settings, name, value)
-        yield gateway
+    yield from _pointed_at(settings, FakeSmsGateway())
 
 
 @pytest.fixture

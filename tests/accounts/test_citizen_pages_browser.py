@@ -12,7 +12,7 @@ from pytest_django.live_server_helper import LiveServer
 from accounts.models import User
 from notifications.models import Notification
 from tests.accounts.conftest import PASSWORD, PHONE, last_code
-from tests.browser import DESKTOP, chromium
+from tests.browser import DESKTOP, chromium, sign_in
 from tests.browser import PHONE as PHONE_SIZE
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
@@ -71,9 +71,7 @@ def test_profile_places_map_on_desktop(demo_site: str) -> None:
         errors: list[str] = []
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.goto(f"{demo_site}/tai-khoan/dang-nhap/")
-        page.get_by_label("Tên đăng nhập, số điện thoại hoặc e-mail").fill("0912345678")
-        page.get_by_label("Mật khẩu").fill(PASSWORD)
-        page.get_by_role("button", name="Đăng nhập").click()
+        sign_in(page, "0912345678", PASSWORD)
         page.goto(f"{demo_site}/tai-khoan/ho-so/")
         # Our outlines (province and districts; wards from zoom 11) are drawn even with the tile server out of reach.
         page.wait_for_function("document.querySelectorAll('#place-map .leaflet-overlay-pane path').length >= 7")

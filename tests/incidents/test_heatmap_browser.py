@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser import DESKTOP, PHONE, chromium
+from tests.browser import DESKTOP, PHONE, chromium, sign_in
 from tests.factories import report_make
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
@@ -26,9 +26,7 @@ def test_an_officer_switches_from_heat_to_wards_and_lists_a_ward(demo_site: str,
         page.on("pageerror", lambda exc: errors.append(str(exc)))
         page.goto(f"{demo_site}/can-bo/ban-do-nhiet/")
         assert "/tai-khoan/dang-nhap/" in page.url
-        page.get_by_label("Tên đăng nhập, số điện thoại hoặc e-mail").fill("canbo.tptn")
-        page.get_by_label("Mật khẩu").fill("demo-12345")
-        page.get_by_role("button", name="Đăng nhập").click()
+        sign_in(page, "canbo.tptn", "demo-12345")
         page.wait_for_url("**/can-bo/ban-do-nhiet/")
 
         # The heat layer: a canvas drawn from the reports of the officer's jurisdiction only.
@@ -75,9 +73,7 @@ def test_the_heatmap_works_on_a_phone(demo_site: str, output_dir: Path) -> None:
         errors: list[str] = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
         page.goto(f"{demo_site}/tai-khoan/dang-nhap/?next=/can-bo/ban-do-nhiet/")
-        page.get_by_label("Tên đăng nhập, số điện thoại hoặc e-mail").fill("canbo.tptn")
-        page.get_by_label("Mật khẩu").fill("demo-12345")
-        page.get_by_role("button", name="Đăng nhập").click()
+        sign_in(page, "canbo.tptn", "demo-12345")
         page.wait_for_url("**/can-bo/ban-do-nhiet/")
         page.wait_for_function(f"{MAP}.dataset.mode === 'heat'")
         # Nothing wider than the screen: no sideways scrolling.

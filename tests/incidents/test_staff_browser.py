@@ -10,7 +10,7 @@ import pytest
 from accounts.models import Role, StaffRole, User
 from incidents import services
 from incidents.models import Agency, AnswerTemplate, Category, Report, ReportStatus
-from tests.browser import DESKTOP, PHONE, chromium
+from tests.browser import DESKTOP, PHONE, chromium, sign_in
 from tests.conftest import point_in
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
@@ -55,9 +55,7 @@ def test_an_officer_signs_in_on_a_phone_starts_and_answers_a_report(demo_site: s
         page.goto(f"{demo_site}/can-bo/phan-anh/")
         assert "/tai-khoan/dang-nhap/" in page.url
         page.screenshot(path=str(output_dir / "staff-login-phone.png"), full_page=True)
-        page.get_by_label("Tên đăng nhập, số điện thoại hoặc e-mail").fill("0987 654 321")
-        page.get_by_label("Mật khẩu").fill(PASSWORD)
-        page.get_by_role("button", name="Đăng nhập").click()
+        sign_in(page, "0987 654 321", PASSWORD)
         page.wait_for_url("**/can-bo/phan-anh/")
         assert page.locator("h1").inner_text() == "Phản ánh cần xử lý"
         # Phone width: every report is a card, nothing scrolls sideways.

@@ -33,7 +33,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-import httpx
 import numpy as np
 
 from bench.common import BASE_DIR, log, percentile
@@ -272,19 +271,6 @@ def viewports(count: int) -> list[dict[str, Any]]:
 # --- Servers --------------------------------------------------------------------------------------------
 
 
-def _wait_http(url: str, process: subprocess.Popen[Any], seconds: float) -> None:
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            if httpx.get(url, timeout=2).status_code < 500:
-                return
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline or process.poll() is not None:
-            raise SystemExit(f"server for {url} did not start")
-        time.sleep(0.2)
-
-
 @contextmanager
 def _node_server(script: str, *args: str) -> Iterator[tuple[str, list[str]]]:
     """Runs bench/`script` on a free port (its last argument); yields its URL and the words of its READY line."""
@@ -383,22 +369,20 @@ class KeptAliveClient:
     ) -> tuple[int, bytes]:
         parts = urlsplit(url)
         target = parts.path + (f"?{urlencode(params)}" if params else "")
-        for attempt in (1, 2):
-            connection = self._connections.get(parts.netloc)
-            if connection is None:
-                connection = http.client.HTTPConnection(parts.netloc, timeout=self.timeout)
-                self._connections[parts.netloc] = connection
-            try:
-                connection.request("GET", target, headers=headers or {})
-                response = connection.getresponse()
-                return response.status, response.read()
-            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
-                # The server closed an idle connection: one new one, then give up.
-                connection.close()
-                del self._connections[parts.netloc]
-                if attempt == 2:
-                    raise
-        raise AssertionError("unreachable")
+        try:
+            return self._exchange(parts.netloc, target, headers or {})
+        except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+            # The server closed an idle connection: once more, on a new one.
+            self._connections.pop(parts.netloc).close()
+            return self._exchange(parts.netloc, target, headers or {})
+
+    def _exchange(self, netloc: str, target: str, headers: dict[str, str]) -> tuple[int, bytes]:
+        connection = self._connections.get(netloc)
+        if connection is None:
+            connection = self._connections[netloc] = http.client.HTTPConnection(netloc, timeout=self.timeout)
+        connection.request("GET", target, headers=headers)
+        response = connection.getresponse()
+        return response.status, response.read()
 
     def close(self) -> None:
         for connection in self._connections.values():
@@ -406,7 +390,7 @@ class KeptAliveClient:
         self._connections.clear()
 
 
-def _timed_fetch(
+def _timed_get(
     client: KeptAliveClient,
     url: str,
     params: dict[str, Any],
@@ -420,16 +404,6 @@ def _timed_fetch(
     if status not in expect:
         raise SystemExit(f"{url} {params}: HTTP {status} {body[:200]!r}")
     return elapsed, len(body)
-
-
-def _timed_get(
-    client: KeptAliveClient,
-    url: str,
-    params: dict[str, Any],
-    expect: tuple[int, ...],
-    headers: dict[str, str] | None = None,
-) -> float:
-    return _timed_fetch(client, url, params, expect, headers)[0]
 
 
 def _timed_sql(cursor: Any, sql: str, params: Any, *, prepare: bool = False) -> float:
@@ -476,19 +450,20 @@ def run() -> dict[str, float]:
                 for i, view in enumerate(views):
                     params = {"bbox": view["bbox"], "zoom": view["zoom"]}
                     z, x, y = view["tile"]
-                    samples["cluster"].append(_timed_get(client, f"{base}/api/v1/reports/clusters", params, (200,)))
-                    samples["supercluster"].append(_timed_get(client, f"{node}/clusters", params, (200,)))
-                    took, size = _timed_fetch(client, f"{base}/tiles/reports/{z}/{x}/{y}.mvt", {}, (200, 204))
+                    samples["cluster"].append(_timed_get(client, f"{base}/api/v1/reports/clusters", params, (200,))[0])
+                    samples["supercluster"].append(_timed_get(client, f"{node}/clusters", params, (200,))[0])
+                    took, size = _timed_get(client, f"{base}/tiles/reports/{z}/{x}/{y}.mvt", {}, (200, 204))
                     samples["tile"].append(took)
                     sql, sql_params = report_tile_sql(z, x, y)
                     # Run as the tile view runs it: prepared, on a server-side-binding cursor.
                     samples["tile_sql"].append(_timed_sql(prepared, sql, sql_params, prepare=True))
                     # The same bytes from memory: what HTTP alone costs this client for this tile.
-                    samples["tile_transport"].append(_timed_get(client, f"{floor_server}/bytes", {"n": size}, (200,)))
+                    floor_ms, _ = _timed_get(client, f"{floor_server}/bytes", {"n": size}, (200,))
+                    samples["tile_transport"].append(floor_ms)
                     # For scale: the server's cheapest page through the whole stack (one SELECT 1).
-                    samples["healthz"].append(_timed_get(client, f"{base}/healthz", {}, (200,)))
+                    samples["healthz"].append(_timed_get(client, f"{base}/healthz", {}, (200,))[0])
                     samples["heatmap"].append(
-                        _timed_get(client, f"{base}/api/v1/stats/heatmap", params, (200,), headers=headers)
+                        _timed_get(client, f"{base}/api/v1/stats/heatmap", params, (200,), headers=headers)[0]
                     )
                     if (i + 1) % 50 == 0:
                         log(f"maps: {i + 1}/{len(views)} views")
@@ -498,13 +473,8 @@ def run() -> dict[str, float]:
                     samples["tile_naive"].append(_timed_sql(cursor, NAIVE_TILE_SQL, view["tile"]))
     for name, values in samples.items():
         figures[f"{name}_p95_ms"] = round(percentile(values, 95), 1)
-    figures["cluster_p50_ms"] = round(percentile(samples["cluster"], 50), 1)
-    figures["supercluster_p50_ms"] = round(percentile(samples["supercluster"], 50), 1)
-    figures["tile_p50_ms"] = round(percentile(samples["tile"], 50), 1)
-    figures["tile_naive_p50_ms"] = round(percentile(samples["tile_naive"], 50), 1)
-    figures["tile_sql_p50_ms"] = round(percentile(samples["tile_sql"], 50), 1)
-    figures["healthz_p50_ms"] = round(percentile(samples["healthz"], 50), 1)
-    figures["tile_transport_p50_ms"] = round(percentile(samples["tile_transport"], 50), 1)
+    for name in ("cluster", "supercluster", "tile", "tile_naive", "tile_sql", "tile_transport", "healthz"):
+        figures[f"{name}_p50_ms"] = round(percentile(samples[name], 50), 1)
     floor = [sql + http for sql, http in zip(samples["tile_sql"], samples["tile_transport"], strict=True)]
     figures["tile_floor_p95_ms"] = round(percentile(floor, 95), 1)
     figures["map_viewports"] = len(views)

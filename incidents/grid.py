@@ -37,6 +37,12 @@ def mercator(lng: float, lat: float) -> tuple[float, float]:
     return x, y
 
 
+def columns(gx0: int, gx1: int) -> list[int]:
+    """The cell columns gx0..gx1 as a list, for `gx = ANY(...)`: each column is then its own narrow
+    range of the (level, gx, gy, …) key, where `gx BETWEEN` would read every row between."""
+    return list(range(gx0, gx1 + 1))
+
+
 def cell_range(bbox: tuple[float, float, float, float], level: int) -> tuple[int, int, int, int]:
     """(gx_min, gx_max, gy_min, gy_max) of the cells touching the box (lng/lat)."""
     size = cell_metres(level)

@@ -142,7 +142,7 @@ def heat_cells_json(scope: Scope, filters: HeatFilters, bbox: tuple[float, float
     params: dict[str, Any] = {"limit": MAX_HEAT_CELLS + 1, "max": MAX_HEAT_CELLS}
     if statuses is not None and level <= grid.MAX_LEVEL:
         gx0, gx1, gy0, gy1 = grid.cell_range(bbox, level)
-        params.update(level=level, gxs=list(range(gx0, gx1 + 1)), gy0=gy0, gy1=gy1, statuses=statuses)
+        params.update(level=level, gxs=grid.columns(gx0, gx1), gy0=gy0, gy1=gy1, statuses=statuses)
         cells = _GRID_HEAT_CELLS.format(statuses="AND status = ANY(%(statuses)s)" if statuses else "")
     else:
         reports = filtered_reports(scope, filters).filter(location__coveredby=Polygon.from_bbox(bbox))

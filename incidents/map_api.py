@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import math
@@ -174,10 +175,12 @@ def _feature_params() -> dict[str, Any]:
 
 
 def _grid_statuses(filters: selectors.ReportFilters) -> list[str] | None:
-    """The statuses to read from the pre-aggregated grid, or None when the filters need the reports."""
-    if filters.category or filters.kind or filters.district or filters.ward or filters.date_from or filters.date_to:
-        return None
-    if filters.q or filters.code or filters.sender_name or filters.sender_phone:
+    """The statuses to read from the pre-aggregated grid, or None when the filters need the reports.
+
+    The grid counts reports by cell, status and visibility only: any filter but the status and the
+    view (whatever filters ReportFilters may gain) needs the reports themselves.
+    """
+    if dataclasses.replace(filters, status="", bbox=None) != selectors.ReportFilters():
         return None
     return selectors.status_values(filters.status) if filters.status else []
 
@@ -208,8 +211,7 @@ def report_clusters_json(filters: selectors.ReportFilters, zoom: int) -> str:
         level = zoom + GRID_LEVEL_OFFSET
         if statuses is not None and filters.bbox is not None and level <= grid.MAX_LEVEL:
             gx0, gx1, gy0, gy1 = grid.cell_range(filters.bbox, level)
-            # gx as a list, not a range: each column of cells is then its own narrow index range.
-            params.update(level=level, gxs=list(range(gx0, gx1 + 1)), gy0=gy0, gy1=gy1, statuses=statuses)
+            params.update(level=level, gxs=grid.columns(gx0, gx1), gy0=gy0, gy1=gy1, statuses=statuses)
             cells = GRID_CELLS_SQL.format(statuses="AND status = ANY(%(statuses)s)" if statuses else "")
         else:
             # report_search carries the filters and the bbox (ST_CoveredBy on the GiST-indexed location).

@@ -7,6 +7,7 @@ from typing import Any
 
 from geo.db import prepared_cursor
 
+from . import grid
 from .selectors import reports_public
 
 MAX_ZOOM = 22
@@ -66,8 +67,7 @@ def _grid_tile_params(z: int, x: int, y: int) -> tuple[Any, ...]:
     gx0 = x * CELLS_PER_TILE - half
     gy0 = half - (y + 1) * CELLS_PER_TILE
     last = CELLS_PER_TILE - 1
-    # gx as a list, not a range: each column of cells is then its own narrow index range.
-    return (z, x, y, z + 3, list(range(gx0, gx0 + last + 1)), gy0, gy0 + last, EXTENT, LAYER, EXTENT)
+    return (z, x, y, z + 3, grid.columns(gx0, gx0 + last), gy0, gy0 + last, EXTENT, LAYER, EXTENT)
 
 
 def report_tile_sql(z: int, x: int, y: int) -> tuple[str, tuple[Any, ...]]:

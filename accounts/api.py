@@ -17,6 +17,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from geo.net import client_ip
+
 from . import selectors, services
 from .models import SavedPlace, User
 from .serializers import (
@@ -33,7 +35,6 @@ from .serializers import (
     SignedInSerializer,
     VerifySerializer,
 )
-from .throttling import client_ip
 
 TAG = ["accounts"]
 BAD = OpenApiResponse(DetailSerializer, description="Invalid input; `errors` names the fields.")

@@ -8,17 +8,17 @@ in a context variable, from which the address and browser are read.
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.db import models
 from django.http import HttpRequest
+
+from geo.net import client_ip
 
 from .models import AuditEvent, User
 
@@ -41,21 +41,6 @@ def request_context(request: HttpRequest) -> Iterator[None]:
 
 def current_request() -> HttpRequest | None:
     return _current_request.get()
-
-
-def client_ip(request: HttpRequest) -> str | None:
-    """The client's address. Behind our own reverse proxy (settings.BEHIND_PROXY) it is the
-    last X-Forwarded-For entry, the one the proxy appended; earlier entries are whatever the
-    client sent and are not trusted. Without a proxy the header is ignored altogether."""
-    candidate = request.META.get("REMOTE_ADDR", "")
-    if getattr(settings, "BEHIND_PROXY", False):
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            candidate = forwarded.split(",")[-1].strip()
-    try:
-        return str(ipaddress.ip_address(candidate))
-    except ValueError:
-        return None
 
 
 def _scrub(value: Any) -> Any:

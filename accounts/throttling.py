@@ -1,8 +1,7 @@
-"""Login throttling glue for django-axes: the client address and the lockout answer."""
+"""Login throttling glue for django-axes: the lockout answer (the client address is geo.net.client_ip)."""
 
 from __future__ import annotations
 
-import ipaddress
 import math
 from typing import Any
 
@@ -10,22 +9,6 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
-
-
-def client_ip(request: HttpRequest, *args: Any) -> str | None:
-    """REMOTE_ADDR, or behind our own proxy (settings.BEHIND_PROXY) the X-Forwarded-For entry it appended.
-
-    Earlier X-Forwarded-For entries are whatever the client sent, so they are never trusted.
-    """
-    candidate = request.META.get("REMOTE_ADDR", "")
-    if getattr(settings, "BEHIND_PROXY", False):
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            candidate = forwarded.split(",")[-1].strip()
-    try:
-        return str(ipaddress.ip_address(candidate))
-    except ValueError:
-        return None
 
 
 def cool_off_seconds() -> int:

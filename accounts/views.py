@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from boundaries.models import AdminUnit
+from geo.net import client_ip
 from geo.phones import phone_display
 
 from . import selectors, services
@@ -36,7 +37,6 @@ from .forms import (
 )
 from .models import SavedPlace, User
 from .selectors import is_staff_member
-from .throttling import client_ip
 
 SESSION_KEY = "account_otp"
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"

@@ -362,7 +362,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "accounts.throttling.lockout_response"
 AXES_HTTP_RESPONSE_CODE = 429
-AXES_CLIENT_IP_CALLABLE = "accounts.throttling.client_ip"
+AXES_CLIENT_IP_CALLABLE = "geo.net.client_ip"
 # Social sign-in. A provider is offered only when its client id is set; no SocialApp rows needed.
 ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
 SOCIALACCOUNT_ADAPTER = "accounts.adapters.SocialAccountAdapter"

@@ -20,6 +20,7 @@ from rest_framework.views import APIView
 from accounts.models import Role
 from accounts.selectors import agency_ids_for, is_administrator, is_staff_member
 from geo.gis import CoordinateError, parse_bbox, parse_lat_lng
+from geo.net import client_ip
 
 from . import selectors, services
 from .geocoding import geocode
@@ -42,10 +43,6 @@ def validation_response(exc: ValidationError) -> Response:
         first = next(iter(errors.values()))[0]
         return Response({"detail": first, "errors": errors}, status=400)
     return Response({"detail": " ".join(exc.messages)}, status=400)
-
-
-def client_ip(request: Request) -> str | None:
-    return request.META.get("REMOTE_ADDR")
 
 
 class CategoryListView(APIView):

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from rest_framework.exceptions import Throttled
 from rest_framework.throttling import SimpleRateThrottle
 
-from accounts.audit import client_ip
+from geo.net import client_ip
 
 
 class AnonIntakeThrottle(SimpleRateThrottle):

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_http_methods
 
 from accounts.models import Role
 from accounts.selectors import agency_ids_for, is_administrator
+from geo.net import client_ip
 
 from . import selectors, services
 from .forms import ReportForm, ReportSearchForm
@@ -112,7 +113,7 @@ def report_new(request: HttpRequest) -> HttpResponse:
                     files=request.FILES.getlist("attachments"),
                     # A hotline operator enters what a caller says on the phone.
                     channel=Channel.HOTLINE if _is_operator(request) else Channel.WEB,
-                    ip_address=request.META.get("REMOTE_ADDR"),
+                    ip_address=client_ip(request),
                 )
             except ValidationError as exc:
                 form.add_service_errors(exc)

@@ -294,3 +294,46 @@ def test_the_staff_bar_links_the_log_for_administrators_only(administrator: User
     officer_page = signed_in(officer).get("/can-bo/phan-anh/").content.decode()
     assert 'href="/can-bo/nhat-ky/"' in admin_page
     assert 'href="/can-bo/nhat-ky/"' not in officer_page
+
+
+def _report_payload() -> dict[str, Any]:
+    lng, lat = point_in("D25450")
+    return {
+        "kind": "feedback",
+        "category": "cay-xanh",
+        "title": "Cây đổ chắn ngang đường",
+        "description": "Một cây lớn đổ chắn ngang đường.",
+        "location": {"type": "Point", "coordinates": [lng, lat]},
+        "reporter": {"name": "Trần Thị Gọi", "phone": "0912345678"},
+    }
+
+
+@pytest.mark.parametrize("channel", ["form", "api"])
+def test_intake_and_hotline_rows_record_the_client_behind_our_proxy(
+    demo: None, settings: SettingsWrapper, channel: str
+) -> None:
+    from tests.incidents.test_pages import FORM_URL, form_data, solve_captcha
+
+    settings.BEHIND_PROXY = True
+    proxied = {"REMOTE_ADDR": "10.0.0.2", "HTTP_X_FORWARDED_FOR": "1.1.1.1, 198.51.100.9"}
+
+    def send(client: Client) -> Report:
+        if channel == "api":
+            response = client.post("/api/v1/reports/", json.dumps(_report_payload()), content_type="application/json")
+            assert response.status_code == 201, response.content
+        else:
+            page = client.get(FORM_URL).content.decode()
+            captcha = solve_captcha(page) if "captcha_0" in page else {}
+            response = client.post(FORM_URL, {**form_data(), **captcha})
+            assert response.status_code == 303, response.content
+        return Report.objects.order_by("-pk").first()  # type: ignore[return-value]
+
+    anonymous = send(Client(**proxied))
+    assert anonymous.events.get(action="created").ip_address == "198.51.100.9"
+    operator = staff_make("tongdai", "ubnd-d72", Role.OPERATOR)
+    client = Client(**proxied)
+    client.force_login(operator)
+    hotline = send(client)
+    assert hotline.channel == "hotline"
+    assert hotline.events.get(action="created").ip_address == "198.51.100.9"
+    assert only_event("report.create_hotline").ip == "198.51.100.9"

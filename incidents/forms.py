@@ -229,18 +229,21 @@ class ReportForm(forms.Form):
         help_text=_("Không bắt buộc; 12 chữ số (CCCD) hoặc 9 chữ số (CMND). Không công khai."),
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
     )
-    confidential = forms.BooleanField(
-        label=_("Giữ bí mật thông tin cá nhân"),
+    # Nothing is ticked for the sender: personal data is public only by their explicit choice.
+    show_name = forms.BooleanField(
+        label=_("Đồng ý công khai họ tên (hoặc tên tổ chức) cùng phản ánh"),
         required=False,
-        help_text=_("Tên của bạn sẽ không hiện ở phản ánh; cơ quan xử lý vẫn liên hệ được với bạn."),
+        help_text=_(
+            "Không chọn thì thông tin cá nhân của bạn được giữ bí mật: tên không hiện ở phản ánh; cơ quan xử lý "
+            "vẫn liên hệ được với bạn."
+        ),
     )
     is_public = forms.BooleanField(
         label=_("Đồng ý công khai phản ánh"),
         required=False,
-        initial=True,
         help_text=_(
             "Nội dung, vị trí và kết quả xử lý hiện trên trang tra cứu và bản đồ. Số điện thoại, e-mail và "
-            "số CCCD/CMND không bao giờ được công khai."
+            "số CCCD/CMND không bao giờ được công khai. Không chọn thì chỉ bạn và cơ quan xử lý xem được."
         ),
     )
 
@@ -270,6 +273,9 @@ class ReportForm(forms.Form):
         if operator:
             fields["reporter_name"].label = _("Họ và tên người gọi")
             fields["reporter_phone"].label = _("Số điện thoại người gọi")
+            # The operator asks and ticks only what the caller agreed to.
+            fields["show_name"].label = _("Người gọi đồng ý công khai họ tên cùng phản ánh")
+            fields["is_public"].label = _("Người gọi đồng ý công khai phản ánh")
         if signed_in:
             # Signed-in senders are reached through their account.
             fields["reporter_phone"].required = False
@@ -328,7 +334,7 @@ class ReportForm(forms.Form):
                 id_number=data.get("reporter_id_number") or "",
                 is_organization=organization,
                 organization_name=(data.get("organization_name") or "") if organization else "",
-                confidential=bool(data.get("confidential")),
+                confidential=not data.get("show_name"),
             ),
             is_public=bool(data.get("is_public")),
         )

@@ -105,6 +105,17 @@ class Channel(models.TextChoices):
     ZALO = "zalo", "Zalo"
 
 
+class ConsentChannel(models.TextChoices):
+    """Where a reporter's choice about publication was made (Report.consent_channel)."""
+
+    WEB = "web", "Biểu mẫu trên cổng"
+    APP = "app", "API, ứng dụng"
+    HOTLINE = "hotline", "Tổng đài viên ghi theo người gọi"
+    EMAIL = "email", "Thư điện tử"
+    ZALO = "zalo", "Zalo"
+    UNKNOWN = "unknown", "Không ghi nhận (phản ánh gửi trước khi có lựa chọn)"
+
+
 class Report(models.Model):
     """A citizen's report (phản ánh) or idea (hiến kế), pinned on the map."""
 
@@ -142,7 +153,17 @@ class Report(models.Model):
     reporter_id_number = models.CharField(max_length=20, blank=True, help_text="CMND/CCCD")
     is_organization = models.BooleanField(default=False)
     organization_name = models.CharField(max_length=200, blank=True)
-    confidential = models.BooleanField(default=False, help_text="Giữ bí mật thông tin cá nhân.")
+    # Personal data is not public unless the reporter chose it (the decree on personal data wants an
+    # explicit choice): confidential unless they said otherwise.
+    confidential = models.BooleanField(default=True, help_text="Giữ bí mật thông tin cá nhân (tên không công khai).")
+    # What the reporter chose, when and where, as stated at intake; None: not stated (the default applied).
+    consent_name_public = models.BooleanField(null=True, blank=True, help_text="Chose to show their name.")
+    consent_report_public = models.BooleanField(null=True, blank=True, help_text="Chose to publish the report.")
+    consent_at = models.DateTimeField(null=True, blank=True)
+    # Rows stored before the choice was asked (and raw inserts) read "unknown": nothing was recorded.
+    consent_channel = models.CharField(
+        max_length=10, choices=ConsentChannel.choices, db_default=ConsentChannel.UNKNOWN.value
+    )
 
     is_public = models.BooleanField(default=True, help_text="Shown on the public list and map.")
     hidden_reason = models.CharField(max_length=300, blank=True)
@@ -189,7 +210,7 @@ class Report(models.Model):
     @property
     def public_reporter_name(self) -> str:
         if self.confidential:
-            return "Người phản ánh đã yêu cầu giữ bí mật"
+            return "Thông tin người gửi được giữ bí mật"
         return self.organization_name if self.is_organization else self.reporter_name
 
 

@@ -32,7 +32,13 @@ class ReporterInputSerializer(serializers.Serializer):
     id_number = serializers.CharField(required=False, allow_blank=True, default="")
     is_organization = serializers.BooleanField(required=False, default=False)
     organization_name = serializers.CharField(required=False, allow_blank=True, default="")
-    confidential = serializers.BooleanField(required=False, default=False)
+    # Left out: the reporter's name is kept confidential (recorded as not stated).
+    confidential = serializers.BooleanField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="true: keep the name private; false: show it with the report; left out: kept private.",
+    )
 
 
 class JSONObjectField(serializers.JSONField):
@@ -60,7 +66,12 @@ class ReportInputSerializer(serializers.Serializer):
     address = serializers.CharField(required=False, allow_blank=True, default="")
     occurred_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
     reporter = JSONObjectField(required=False, default=dict)
-    public = serializers.BooleanField(required=False, default=True)
+    public = serializers.BooleanField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Publish the report's content (never phone, e-mail or ID number); left out: published.",
+    )
     attachments = serializers.ListField(child=serializers.FileField(), required=False, default=list)
 
     def validate_location(self, value: dict[str, Any]) -> tuple[Any, Any]:

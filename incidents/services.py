@@ -45,6 +45,7 @@ from .models import (
     Attachment,
     Category,
     Channel,
+    ConsentChannel,
     DailyCounter,
     IdempotencyKey,
     RejectionReason,
@@ -75,7 +76,8 @@ class ReporterInput:
     id_number: str = ""
     is_organization: bool = False
     organization_name: str = ""
-    confidential: bool = False
+    # None: the reporter did not say, and stays confidential (personal data is public only by choice).
+    confidential: bool | None = None
 
 
 @dataclass
@@ -89,7 +91,8 @@ class ReportInput:
     address: str = ""
     occurred_at: datetime | None = None
     reporter: ReporterInput = field(default_factory=ReporterInput)
-    is_public: bool = True
+    # None: not stated; the report's content is published (names never are unless chosen).
+    is_public: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -133,7 +136,9 @@ def _clean_reporter(reporter: ReporterInput, user: User | None, errors: dict[str
         "reporter_id_number": "",
         "is_organization": bool(reporter.is_organization),
         "organization_name": "",
-        "confidential": bool(reporter.confidential),
+        "confidential": reporter.confidential is not False,
+        # The choice as stated, recorded with the report; None when the reporter did not say.
+        "consent_name_public": None if reporter.confidential is None else not reporter.confidential,
     }
     if phone_raw:
         out["reporter_phone"] = _collect(errors, "reporter.phone", phone_normalize, phone_raw) or ""
@@ -349,7 +354,10 @@ def report_create(
                 status=ReportStatus.FORWARDED if routing.agency else ReportStatus.RECEIVED,
                 deadline=add_working_days(today, days),
                 user=_account(user),
-                is_public=data.is_public,
+                is_public=data.is_public is not False,
+                consent_report_public=data.is_public,
+                consent_at=now,
+                consent_channel=channel if channel in ConsentChannel.values else ConsentChannel.UNKNOWN,
                 created_at=now,
                 **reporter,
             )

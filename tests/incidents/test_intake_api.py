@@ -188,7 +188,8 @@ PRIVATE = ("+84912345678", "0912345678", "0912 345 678", "912345678", "an@exampl
 
 
 def test_public_json_and_html_carry_no_personal_contact_data(client: Client, demo: None) -> None:
-    code = _post(client, _payload()).json()["code"]
+    shown = {"name": "Nguyễn Văn An", "phone": "0912 345 678", "email": "an@example.vn", "confidential": False}
+    code = _post(client, _payload(reporter={**shown, "id_number": "079123456789"})).json()["code"]
     documents = [
         client.get(f"/api/v1/reports/{code}/").content.decode(),
         client.get("/api/v1/reports/").content.decode(),
@@ -226,8 +227,9 @@ def test_list_is_geojson_with_bbox_and_filters(client: Client, demo: None) -> No
 
 
 def test_sender_search_matches_only_that_sender(client: Client, demo: None) -> None:
-    mine = _post(client, _payload()).json()["code"]
-    _post(client, _payload(reporter={"name": "Lê Văn Cường", "phone": "0901234567"}))
+    mine = _post(client, _payload(reporter={"name": "Nguyễn Văn An", "phone": "0912 345 678", "confidential": False}))
+    mine = mine.json()["code"]
+    _post(client, _payload(reporter={"name": "Lê Văn Cường", "phone": "0901234567", "confidential": False}))
     _post(client, _payload(reporter={"name": "Nguyễn Văn An", "phone": "0912345678", "confidential": True}))
     found = client.get("/api/v1/reports/", {"sender_phone": "912345678"}).json()
     assert [f["id"] for f in found["results"]["features"]] == [mine]
@@ -294,3 +296,23 @@ def test_place_search_adds_street_addresses_from_the_geocoder(client: Client, de
     settings.GEOCODER_URL = ""
     plain = client.get("/api/v1/places/", {"q": "phuong 1", "geocode": "1"}).json()
     assert all(place["source"] == "boundary" for place in plain)
+
+
+def test_an_api_client_that_says_nothing_gets_confidential_and_the_choice_is_recorded(
+    client: Client, demo: None
+) -> None:
+    code = _post(client, _payload()).json()["code"]
+    report = Report.objects.get(code=code)
+    assert report.confidential is True
+    # Not stated is recorded as not stated, not as a choice.
+    assert (report.consent_name_public, report.consent_channel) == (None, "app")
+    assert report.consent_at is not None
+    for url in (f"/api/v1/reports/{code}/", "/api/v1/reports/", f"/phan-anh/{code}/", "/phan-anh/"):
+        document = client.get(url).content.decode()
+        assert code in document, url
+        for secret in ("Nguyễn Văn An", *PRIVATE):
+            assert secret not in document, (url, secret)
+    shown = _post(client, _payload(reporter={"name": "Lê Văn Hiện", "phone": "0901234567", "confidential": False}))
+    report = Report.objects.get(code=shown.json()["code"])
+    assert (report.confidential, report.consent_name_public) == (False, True)
+    assert "Lê Văn Hiện" in client.get(f"/api/v1/reports/{report.code}/").content.decode()

@@ -191,7 +191,7 @@ def test_form_renders_every_field_with_a_label_and_the_captcha(client: Client, d
         "Phản ánh, kiến nghị",
         "Hiến kế",
         "Chuyên mục",
-        "Giữ bí mật thông tin cá nhân",
+        "Đồng ý công khai họ tên",
         "Đồng ý công khai phản ánh",
         "Số CCCD/CMND",
         "Có thể bỏ số 0 ở đầu",
@@ -415,7 +415,7 @@ def test_script_in_the_title_is_shown_as_text_on_the_detail_and_list_pages(clien
 
 
 def test_detail_and_list_never_show_phone_email_or_id_number(client: Client, demo: None) -> None:
-    response = send(client)
+    response = send(client, show_name="on")
     report = Report.objects.get()
     assert report.reporter_phone == PHONE_E164 and report.reporter_id_number == ID_NUMBER
     for url in (response["Location"], f"/phan-anh/{report.code}/", LIST_URL, f"{LIST_URL}?q={report.code}"):
@@ -471,7 +471,7 @@ def test_list_search_ignores_diacritics_and_finds_codes(client: Client, demo: No
 
 
 def test_sender_phone_search_finds_only_that_senders_non_confidential_reports(client: Client, demo: None) -> None:
-    mine = new_report(title="Phản ánh công khai của An", reporter={"phone": PHONE_NATIONAL})
+    mine = new_report(title="Phản ánh công khai của An", reporter={"phone": PHONE_NATIONAL, "confidential": False})
     secret = new_report(title="Phản ánh bí mật của An", reporter={"phone": PHONE_NATIONAL, "confidential": True})
     someone_else = new_report(title="Phản ánh của người khác", reporter={"phone": "0987654321"})
     for typed in (PHONE_NATIONAL, "912 345 678", PHONE_E164):
@@ -551,3 +551,64 @@ def test_detail_shows_map_answer_history_and_keeps_private_reports_private(clien
     Report.objects.filter(pk=report.pk).update(is_public=False)
     assert client.get(f"/phan-anh/{report.code}/").status_code == 404
     assert client.get("/phan-anh/000000000000/").status_code == 404
+
+
+# --- Consent: nothing pre-ticked, confidential unless chosen, the choice recorded ----------------------
+
+
+def _consent_boxes(html: str) -> list[dict[str, str]]:
+    page = Page(html)
+    return [attrs for tag, attrs in page.elements if tag == "input" and attrs.get("type") == "checkbox"]
+
+
+@pytest.mark.parametrize("who", ["anonymous", "citizen", "operator"])
+def test_no_box_on_the_form_starts_ticked(client: Client, demo: None, who: str) -> None:
+    if who == "citizen":
+        client.force_login(User.objects.create_user(username="an", password="Mật-khẩu-dài-123"))
+    elif who == "operator":
+        client.force_login(staff_make("tongdai.kiemthu", "ubnd-d72", Role.OPERATOR))
+    html = client.get(FORM_URL).content.decode()
+    boxes = _consent_boxes(html)
+    assert {box["name"] for box in boxes} >= {"show_name", "is_public"}
+    assert not [box["name"] for box in boxes if "checked" in box]
+    # Unticked means confidential: the form says so next to the box.
+    assert "giữ bí mật" in html.lower()
+
+
+def test_a_sender_who_ticks_nothing_stays_confidential_and_the_choice_is_recorded(client: Client, demo: None) -> None:
+    before = timezone.now()
+    response = send(client, is_public=None, reporter_name="Lê Văn Kín")
+    assert response.status_code == 303
+    report = Report.objects.get()
+    assert report.confidential is True and report.is_public is False
+    assert (report.consent_name_public, report.consent_report_public, report.consent_channel) == (False, False, "web")
+    assert report.consent_at is not None and report.consent_at >= before
+    html = client.get(response["Location"]).content.decode()  # the sender still sees it
+    assert "Lê Văn Kín" not in html
+    assert_no_private_details(html)
+
+
+def test_a_sender_who_chooses_to_show_the_name_is_shown_and_recorded(client: Client, demo: None) -> None:
+    response = send(client, show_name="on", reporter_name="Lê Văn Hiện")
+    assert response.status_code == 303
+    report = Report.objects.get()
+    assert report.confidential is False and report.is_public is True
+    assert (report.consent_name_public, report.consent_report_public, report.consent_channel) == (True, True, "web")
+    for url in (f"/phan-anh/{report.code}/", f"/api/v1/reports/{report.code}/"):
+        html = Client().get(url).content.decode()
+        assert "Lê Văn Hiện" in html, url
+        assert_no_private_details(html)
+
+
+def test_a_callers_choice_is_recorded_by_the_operator_and_defaults_to_confidential(client: Client, demo: None) -> None:
+    client.force_login(staff_make("tongdai.kiemthu", "ubnd-d72", Role.OPERATOR))
+    response = client.post(FORM_URL, form_data(reporter_name="Trần Thị Gọi", reporter_phone="0912345678"))
+    assert response.status_code == 303
+    report = Report.objects.get()
+    assert report.channel == "hotline" and report.confidential is True
+    assert (report.consent_name_public, report.consent_channel) == (False, "hotline")
+    for url in (f"/phan-anh/{report.code}/", LIST_URL, f"/api/v1/reports/{report.code}/", "/api/v1/reports/"):
+        html = Client().get(url).content.decode()
+        assert report.code in html, url
+        assert "Trần Thị Gọi" not in html, url
+        assert_no_private_details(html)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 from collections.abc import Iterator
@@ -39,6 +40,11 @@ def chromium() -> Iterator[Browser]:
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        # Playwright runs the string expressions of wait_for_function with eval in the page, which our
+        # Content-Security-Policy refuses: pages ignore it unless a test asks for it (bypass_csp=False,
+        # as tests/test_csp_browser.py does to check that the pages run under it).
+        browser.new_page = functools.partial(browser.new_page, bypass_csp=True)  # type: ignore[method-assign]
+        browser.new_context = functools.partial(browser.new_context, bypass_csp=True)  # type: ignore[method-assign]
         try:
             yield browser
         finally:

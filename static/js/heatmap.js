@@ -118,13 +118,17 @@
         var label;
         if (kind === "overdue_rate") label = next === undefined ? "> " + percent(b) : percent(b) + " – " + percent(next);
         else label = next === undefined ? "≥ " + b : (next - 1 > b ? b + " – " + (next - 1) : String(b));
-        rows.push('<li><span class="hmap-swatch" style="background:' + COLOURS[i] + '"></span>' + escapeHtml(label) + "</li>");
+        // The colour is set through the DOM below: the CSP refuses style attributes in parsed HTML.
+        rows.push('<li><span class="hmap-swatch" data-colour="' + i + '"></span>' + escapeHtml(label) + "</li>");
       });
       rows.unshift('<li><span class="hmap-swatch hmap-swatch-none"></span>' + escapeHtml(text.noData) + "</li>");
       html = '<p class="hmap-legend-title">' + escapeHtml(kind === "overdue_rate" ? text.legendRate : text.legendCount) +
         '</p><ul class="hmap-legend-list">' + rows.join("") + "</ul>";
     }
     legend.innerHTML = html;
+    Array.prototype.forEach.call(legend.querySelectorAll("[data-colour]"), function (swatch) {
+      swatch.style.background = COLOURS[Number(swatch.dataset.colour)];
+    });
     legend.dataset.mode = kind;
   }
 

@@ -20,11 +20,20 @@
   var MOVE_DELAY_MS = 250;
   var PAGE_SIZE = 1000;
 
+  /* Text made safe to put inside HTML: every server-given string that Leaflet (tooltips, popups,
+   * icons) or innerHTML will parse goes through it. */
+  function escapeHtml(value) {
+    return String(value == null ? "" : value).replace(/[&<>"']/g, function (c) {
+      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
+    });
+  }
+
   function boundaryLayer(collection, level) {
     return L.geoJSON(collection, {
       style: function () { return boundaryStyle(level); },
       onEachFeature: function (feature, lyr) {
-        lyr.bindTooltip(feature.properties.name, { sticky: true });
+        // Leaflet puts a tooltip's string in as HTML: a unit's name is text.
+        lyr.bindTooltip(escapeHtml(feature.properties.name), { sticky: true });
       }
     });
   }
@@ -181,12 +190,7 @@
       return template.replace(/%\((\w+)\)s/g, function (_, key) { return String(values[key]); });
     },
 
-    /* Text made safe to put inside HTML. */
-    escapeHtml: function (value) {
-      return String(value == null ? "" : value).replace(/[&<>"']/g, function (c) {
-        return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
-      });
-    },
+    escapeHtml: escapeHtml,
 
     /* A small map of one report: the pin and, when the data says where, its ward's outline.
      * Reads the element's data-* attributes (lat, lng, tile-url, attribution, pin-alt, icon…). */

@@ -99,7 +99,7 @@
       riseOnHover: true,
       icon: L.divIcon({
         className: "rmap-cluster status-bg-" + dominantStatus(p.statuses),
-        html: '<span aria-hidden="true">' + p.count + "</span>",
+        html: '<span aria-hidden="true">' + escapeHtml(p.count) + "</span>",
         iconSize: [size, size]
       })
     });

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser import DESKTOP, PHONE, chromium, sign_in
 from tests.factories import report_make
@@ -32,7 +33,8 @@ def test_an_officer_switches_from_heat_to_wards_and_lists_a_ward(demo_site: str,
         # The heat layer: a canvas drawn from the reports of the officer's jurisdiction only.
         page.wait_for_function(f"{MAP}.dataset.mode === 'heat'")
         assert page.locator("canvas.leaflet-heatmap-layer").count() == 1
-        assert "4 phản ánh" in page.inner_text("#hmap-status")
+        # The map may load again once it has fitted the area: wait for the answer that settles.
+        expect(page.locator("#hmap-status")).to_contain_text("4 phản ánh")
         assert "Mật độ phản ánh" in page.inner_text("#hmap-legend")
 
         # Wards coloured by count, with a legend.

@@ -23,6 +23,7 @@ from . import selectors, services
 from .models import SavedPlace, User
 from .serializers import (
     DetailSerializer,
+    EmailConfirmSerializer,
     LoginSerializer,
     MeSerializer,
     MyReportSerializer,
@@ -248,17 +249,45 @@ class MeView(SignedInAPIView):
     @extend_schema(
         tags=TAG,
         summary="Change my name, e-mail or notification choices",
+        description=(
+            "A new e-mail address takes effect once confirmed: a code goes to it (POST me/email/confirm/). "
+            "The answer is the same whether or not another account uses the address."
+        ),
         request=MeSerializer,
-        responses={200: MeSerializer, 400: BAD},
+        responses={200: MeSerializer, 400: BAD, 429: THROTTLED},
     )
     def patch(self, request: Request) -> Response:
         serializer = MeSerializer(data=request.data, partial=True)
         if not serializer.is_valid():
             return _serializer_errors(serializer)
+        user = _me(request)
         try:
-            user = services.profile_update(_me(request), **serializer.validated_data)
+            pending = services.profile_update(user, ip=client_ip(request._request), **serializer.validated_data)
         except ValidationError as exc:
             return _errors(exc)
+        except services.ThrottledError as exc:
+            return _throttled(exc)
+        return Response(MeSerializer(user, context={"email_pending": pending}).data)
+
+
+class EmailConfirmView(SignedInAPIView):
+    @extend_schema(
+        tags=TAG,
+        summary="Confirm my new e-mail address with the code sent to it",
+        request=EmailConfirmSerializer,
+        responses={200: MeSerializer, 400: BAD},
+    )
+    def post(self, request: Request) -> Response:
+        serializer = EmailConfirmSerializer(data=request.data)
+        if not serializer.is_valid():
+            return _serializer_errors(serializer)
+        user = _me(request)
+        try:
+            services.email_change_confirm(user=user, **serializer.validated_data)
+        except ValidationError as exc:
+            return _errors(exc)
+        except services.OtpError as exc:
+            return Response({"detail": str(exc), "errors": {"code": [str(exc)]}}, status=400)
         return Response(MeSerializer(user).data)
 
 

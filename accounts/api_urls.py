@@ -10,6 +10,7 @@ urlpatterns = [
     path("auth/logout/", api.LogoutView.as_view(), name="api-auth-logout"),
     path("auth/password/reset/", api.PasswordResetView.as_view(), name="api-auth-password-reset"),
     path("me/", api.MeView.as_view(), name="api-me"),
+    path("me/email/confirm/", api.EmailConfirmView.as_view(), name="api-me-email-confirm"),
     path("me/places/", api.PlaceListView.as_view(), name="api-me-places"),
     path("me/places/<int:place_id>/", api.PlaceDetailView.as_view(), name="api-me-place"),
     path("me/reports/", api.MyReportListView.as_view(), name="api-me-reports"),

@@ -133,6 +133,7 @@ class OneTimeCode(models.Model):
         REGISTER = "register", "Đăng ký"
         LOGIN = "login", "Đăng nhập"
         RESET = "reset", "Đặt lại mật khẩu"
+        EMAIL = "email", "Đổi e-mail"
 
     class Channel(models.TextChoices):
         SMS = "sms", "SMS"

@@ -20,7 +20,8 @@ class OtpRequestSerializer(serializers.Serializer):
     phone = serializers.CharField(required=False, allow_blank=True, max_length=30, help_text="Any common form.")
     email = serializers.CharField(required=False, allow_blank=True, max_length=254)
     purpose = serializers.ChoiceField(
-        choices=OneTimeCode.Purpose.choices,
+        # An e-mail change's code is asked for through PATCH /me/, by the signed-in account.
+        choices=[c for c in OneTimeCode.Purpose.choices if c[0] != OneTimeCode.Purpose.EMAIL],
         error_messages={"invalid_choice": "Mục đích phải là “register”, “login” hoặc “reset”."},
     )
 
@@ -83,6 +84,9 @@ class MeSerializer(serializers.Serializer):
     phone_verified = serializers.SerializerMethodField()
     email = serializers.CharField(max_length=254, required=False, allow_blank=True)
     email_verified = serializers.SerializerMethodField()
+    email_pending = serializers.SerializerMethodField(
+        help_text="After a change of e-mail: the new address, until the code sent to it confirms it."
+    )
     notify_report_updates = serializers.BooleanField(required=False)
     notify_alerts = serializers.BooleanField(required=False)
     notify_by_sms = serializers.BooleanField(required=False)
@@ -101,6 +105,14 @@ class MeSerializer(serializers.Serializer):
 
     def get_email_verified(self, user: User) -> bool:
         return user.email_verified_at is not None
+
+    def get_email_pending(self, user: User) -> str | None:
+        return self.context.get("email_pending")
+
+
+class EmailConfirmSerializer(serializers.Serializer):
+    email = serializers.CharField(max_length=254)
+    code = serializers.CharField(max_length=12)
 
 
 class SignedInSerializer(serializers.Serializer):

@@ -166,6 +166,7 @@ def _message(code: str, purpose: str) -> tuple[str, str]:
         Purpose.REGISTER: _("đăng ký tài khoản"),
         Purpose.LOGIN: _("đăng nhập"),
         Purpose.RESET: _("đặt lại mật khẩu"),
+        Purpose.EMAIL: _("địa chỉ e-mail mới"),
     }[Purpose(purpose)]
     body = _(
         "Mã xác nhận %(what)s Phản ánh hiện trường: %(code)s. Mã có hiệu lực %(ttl)s giây. "
@@ -208,7 +209,8 @@ def otp_request(*, target: Target, purpose: str, ip: str | None) -> OneTimeCode:
     Nothing is sent for a sign-in or reset without an account, nor for a registration that is not
     pending; the limits are counted all the same. Raises ThrottledError, ValueError for a bad purpose.
     """
-    if purpose not in Purpose.values:
+    if purpose not in Purpose.values or purpose == Purpose.EMAIL:
+        # An e-mail change is asked for by its account (email_change_request), never by address alone.
         raise ValueError(purpose)
     with transaction.atomic():
         _lock(target.address)
@@ -449,10 +451,14 @@ def profile_update(
     notify_alerts: bool | None = None,
     notify_by_sms: bool | None = None,
     notify_by_email: bool | None = None,
-) -> User:
-    """Changes the given fields only; a new e-mail address is unconfirmed until a code proves it."""
+    ip: str | None = None,
+) -> str | None:
+    """Changes the given fields only. A new e-mail address is not set here: a code goes to it
+    (email_change_request), and the address it names is returned, to be confirmed with
+    email_change_confirm; None when no change of address is under way."""
     errors: dict[str, list[str]] = {}
     fields: list[str] = []
+    new_email: str | None = None
     if full_name is not None:
         try:
             user.first_name = _clean_name(full_name)
@@ -462,18 +468,18 @@ def profile_update(
             errors["full_name"] = list(exc.messages)
     if email is not None:
         address = email.strip().lower()
-        if address:
+        if not address and user.email:
+            # Removing one's own address tells nothing about anyone else's.
+            user.email = ""
+            user.email_verified_at = None
+            fields += ["email", "email_verified_at"]
+        elif address and address != (user.email or "").lower():
             try:
                 validate_email(address)
             except ValidationError:
                 errors["email"] = [_("Địa chỉ e-mail không hợp lệ.")]
             else:
-                if User.objects.filter(email__iexact=address).exclude(pk=user.pk).exists():
-                    errors["email"] = [_("Địa chỉ e-mail này đã gắn với một tài khoản khác.")]
-        if "email" not in errors and address != (user.email or "").lower():
-            user.email = address
-            user.email_verified_at = None
-            fields += ["email", "email_verified_at"]
+                new_email = address
     choices = {
         "notify_report_updates": notify_report_updates,
         "notify_alerts": notify_alerts,
@@ -487,9 +493,42 @@ def profile_update(
     if errors:
         user.refresh_from_db()
         raise ValidationError(errors)
-    if fields:
-        user.save(update_fields=fields)
-    return user
+    with transaction.atomic():
+        if fields:
+            user.save(update_fields=fields)
+        if new_email is not None:
+            email_change_request(user=user, email=new_email, ip=ip)
+    return new_email
+
+
+def email_change_request(*, user: User, email: str, ip: str | None) -> Target:
+    """Sends a code that confirms `email` as the account's new address, and answers the same when
+    another account uses it (then nothing is sent, and no code can confirm it). The limits count
+    either way. Raises ValidationError for a malformed address, ThrottledError."""
+    target = otp_target(email=email)
+    with transaction.atomic():
+        _lock(target.address)
+        taken = User.objects.filter(email__iexact=target.address).exclude(pk=user.pk).exists()
+        _issue(target=target, purpose=Purpose.EMAIL, user=None if taken else user, send=not taken, ip=ip)
+    return target
+
+
+def email_change_confirm(*, user: User, email: str, code: str) -> User:
+    """Makes `email` the account's confirmed address with the code sent to it; OtpError otherwise
+    (the same error whether the code was wrong or the address belongs to another account)."""
+    target = otp_target(email=email)
+
+    def take(owner: User) -> None:
+        # A code sent for another account's change is as wrong as a mistyped one.
+        if owner.pk != user.pk or User.objects.filter(email__iexact=target.address).exclude(pk=owner.pk).exists():
+            raise OtpError(_("Mã xác nhận không đúng."))
+        owner.email = target.address
+        owner.email_verified_at = None  # set by _consume, as for every address a code proves
+        owner.save(update_fields=["email", "email_verified_at"])
+
+    changed = _consume(target, Purpose.EMAIL, code, on_success=take)
+    user.refresh_from_db()
+    return changed
 
 
 def place_add(

@@ -133,7 +133,11 @@ def _sent_message(request: HttpRequest) -> None:
 
 def _resend(request: HttpRequest, target: services.Target, purpose: str) -> None:
     try:
-        services.otp_request(target=target, purpose=purpose, ip=client_ip(request))
+        if purpose == services.Purpose.EMAIL:
+            user = cast(User, request.user)  # otp_verify asks for a signed-in account for this purpose
+            services.email_change_request(user=user, email=target.address, ip=client_ip(request))
+        else:
+            services.otp_request(target=target, purpose=purpose, ip=client_ip(request))
     except services.ThrottledError as exc:
         _throttled(request, exc)
     else:
@@ -205,8 +209,11 @@ def login_with_code(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def otp_verify(request: HttpRequest) -> HttpResponse:
-    """Enter the code sent for a registration or a sign-in; "Gửi lại mã" once the wait is over."""
-    pending = _pending(request, (services.Purpose.REGISTER, services.Purpose.LOGIN))
+    """Enter the code sent for a registration, a sign-in or a new e-mail address; "Gửi lại mã" once the
+    wait is over."""
+    pending = _pending(request, (services.Purpose.REGISTER, services.Purpose.LOGIN, services.Purpose.EMAIL))
+    if pending is not None and pending[1]["purpose"] == services.Purpose.EMAIL and not request.user.is_authenticated:
+        pending = None
     if pending is None:
         messages.info(request, _("Hãy bắt đầu lại: đăng ký hoặc đăng nhập."))
         return redirect("login")
@@ -219,7 +226,18 @@ def otp_verify(request: HttpRequest) -> HttpResponse:
         return redirect("otp-verify")
     if request.method == "POST":
         form = CodeForm(request.POST)
-        if form.is_valid():
+        if form.is_valid() and purpose == services.Purpose.EMAIL:
+            try:
+                services.email_change_confirm(
+                    user=cast(User, request.user), email=target.address, code=form.cleaned_data["code"]
+                )
+            except services.OtpError as exc:
+                form.add_error("code", str(exc))
+            else:
+                del request.session[SESSION_KEY]
+                messages.success(request, _("Đã đổi e-mail và xác nhận địa chỉ mới."))
+                return redirect("profile")
+        elif form.is_valid():
             try:
                 user = services.otp_verify(target=target, purpose=purpose, code=form.cleaned_data["code"])
             except services.OtpError as exc:
@@ -355,15 +373,31 @@ def profile(request: HttpRequest) -> HttpResponse:
     place_form = PlaceForm(ward_choices=_ward_choices())
     if request.method == "POST":
         form = ProfileForm(request.POST)
+        status = 400
         if form.is_valid():
             try:
-                services.profile_update(user, **form.cleaned_data)
+                pending = services.profile_update(user, ip=client_ip(request), **form.cleaned_data)
             except ValidationError as exc:
                 add_service_errors(form, exc)
+            except services.ThrottledError as exc:
+                form.add_error("email", str(exc))
+                status = 429
             else:
-                messages.success(request, _("Đã lưu thông tin tài khoản."))
-                return redirect("profile")
-        return _profile_page(request, form, place_form, status=400)
+                if pending is None:
+                    messages.success(request, _("Đã lưu thông tin tài khoản."))
+                    return redirect("profile")
+                # The same words whether or not another account uses the address.
+                _remember(request, services.Target(services.Channel.EMAIL, pending), services.Purpose.EMAIL)
+                messages.info(
+                    request,
+                    _(
+                        "Đã lưu. E-mail chỉ đổi khi bạn nhập mã xác nhận gửi tới địa chỉ mới; nếu địa chỉ này "
+                        "dùng được, mã đã được gửi. Mã có hiệu lực %(n)s giây."
+                    )
+                    % {"n": settings.OTP_TTL_SECONDS},
+                )
+                return redirect("otp-verify")
+        return _profile_page(request, form, place_form, status=status)
     return _profile_page(request, ProfileForm(initial=_profile_initial(user)), place_form)
 
 

@@ -89,6 +89,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so its 503 + Retry-After for a database outage (geo/outage.py) passes every other one.
+    "geo.outage.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Every answer, static files and errors included, gets a Content-Security-Policy (geo/csp.py).
     "geo.csp.ContentSecurityPolicyMiddleware",
@@ -144,6 +146,8 @@ DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c plan_cache_mode=
 # prepare=True. Its client-side cursors never prepare, so a threshold no query
 # reaches means: prepared only where geo.db.prepared_cursor asks.
 DATABASES["default"]["OPTIONS"]["prepare_threshold"] = 1_000_000_000
+# Seconds a client is told to wait (Retry-After) while the database is unreachable (geo/outage.py).
+DATABASE_RETRY_AFTER = int(os.environ.get("DATABASE_RETRY_AFTER", "5"))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Shared by every web worker (rate limits, throttles): a table in the same
 # database, created by migration incidents 0004_cache_table.
@@ -314,6 +318,18 @@ SMS_GATEWAY_URL = os.environ.get("SMS_GATEWAY_URL", "")
 SMS_GATEWAY_TOKEN = os.environ.get("SMS_GATEWAY_TOKEN", "")
 SMS_SENDER = os.environ.get("SMS_SENDER", "PHANANH")
 SMS_TIMEOUT = float(os.environ.get("SMS_TIMEOUT", "10"))
+# The worker (`manage.py worker`): a heartbeat every WORKER_HEARTBEAT_SECONDS; a worker silent for
+# WORKER_STALLED_SECONDS counts as dead, and geo.tasks.retry_stalled_jobs (on WORKER_STALLED_CRON,
+# a cron line, a sixth field for seconds) hands the jobs it held to the living.
+WORKER_HEARTBEAT_SECONDS = float(os.environ.get("WORKER_HEARTBEAT_SECONDS", "10"))
+WORKER_STALLED_SECONDS = float(os.environ.get("WORKER_STALLED_SECONDS", "30"))
+WORKER_STALLED_CRON = os.environ.get("WORKER_STALLED_CRON", "* * * * *")
+# Longest wait (seconds) before `manage.py worker` starts the worker again after it stopped on an error.
+WORKER_BACKOFF_MAX = float(os.environ.get("WORKER_BACKOFF_MAX", "30"))
+PROCRASTINATE_WORKER_DEFAULTS = {
+    "update_heartbeat_interval": WORKER_HEARTBEAT_SECONDS,
+    "stalled_worker_timeout": WORKER_STALLED_SECONDS,
+}
 # Public address of the site, for links in messages.
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
 

@@ -24,6 +24,7 @@ from django.core.handlers.wsgi import WSGIRequest  # noqa: E402
 from django.db import close_old_connections  # noqa: E402
 from django.http import HttpResponseBase  # noqa: E402
 
+from geo.outage import DATABASE_UNAVAILABLE, database_connections_reset, database_unavailable_response  # noqa: E402
 from incidents.map_api import clusters_response  # noqa: E402
 from incidents.map_views import report_tile_view  # noqa: E402
 
@@ -50,6 +51,10 @@ def application(environ: dict[str, Any], start_response: StartResponse) -> Itera
         else:
             z, x, y = (int(part) for part in match.groups())
             response = report_tile_view(request, z, x, y)
+    except DATABASE_UNAVAILABLE:
+        # The full stack would only meet the same outage again.
+        database_connections_reset()
+        response = database_unavailable_response(path)
     except Exception:  # noqa: BLE001 - bad input (400), out of range (404) or a failure: the full stack answers
         return django_application(environ, start_response)
     finally:

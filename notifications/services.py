@@ -111,7 +111,7 @@ def _send(notification: Notification) -> None:
             to=[notification.recipient],
         ).send(fail_silently=False)
     elif notification.channel == Notification.Channel.SMS:
-        get_sms_backend().send(to=notification.recipient, text=notification.body)
+        get_sms_backend().send(to=notification.recipient, text=notification.body, key=f"notification-{notification.pk}")
     elif notification.channel == Notification.Channel.WEBPUSH:
         webpush.push_send(notification)
     else:

@@ -17,18 +17,23 @@ class SmsError(Exception):
 
 
 class SmsBackend(Protocol):
-    def send(self, *, to: str, text: str) -> str | None: ...
+    def send(self, *, to: str, text: str, key: str | None = None) -> str | None: ...
 
 
 class ConsoleBackend:
     """Writes the message to the log instead of sending it."""
 
-    def send(self, *, to: str, text: str) -> None:
+    def send(self, *, to: str, text: str, key: str | None = None) -> None:
         logger.info("SMS tới %s: %s", to, text)
 
 
 class HttpGatewayBackend:
-    """Posts ``{"to", "from", "text"}`` as JSON with a bearer token; any 2xx is accepted."""
+    """Posts ``{"to", "from", "text"}`` as JSON with a bearer token (none when the token is empty); any 2xx is accepted.
+
+    ``key`` goes out as ``Idempotency-Key``: the same message sent again (a worker that died
+    after the gateway took it but before recording it) carries the same key, so a gateway that
+    honours the header sends it once.
+    """
 
     def __init__(
         self,
@@ -43,15 +48,19 @@ class HttpGatewayBackend:
         self.sender = sender if sender is not None else settings.SMS_SENDER
         self.timeout = timeout if timeout is not None else settings.SMS_TIMEOUT
 
-    def send(self, *, to: str, text: str) -> str | None:
+    def send(self, *, to: str, text: str, key: str | None = None) -> str | None:
         """Returns the gateway's message id when it gives one."""
         if not self.url:
             raise SmsError("Chưa cấu hình SMS_GATEWAY_URL.")
+        # "Bearer " with nothing after it is an illegal header value: no token, no header.
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        if key:
+            headers["Idempotency-Key"] = key
         try:
             response = httpx.post(
                 self.url,
                 json={"to": to, "from": self.sender, "text": text},
-                headers={"Authorization": f"Bearer {self.token}"},
+                headers=headers,
                 timeout=self.timeout,
             )
         except httpx.HTTPError as exc:

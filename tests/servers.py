@@ -197,6 +197,10 @@ class _GatewayState:
     messages: list[dict[str, Any]] = field(default_factory=list)
     requests: int = 0
     fail_next: int = 0
+    # Idempotency-Key -> the id answered for it: a repeated key is answered again, not sent again.
+    keys: dict[str, str] = field(default_factory=dict)
+    # Seconds between taking a message and answering: a sender killed meanwhile never hears back.
+    delay: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -224,7 +228,8 @@ class _GatewayHandler(BaseHTTPRequestHandler):
                 state.fail_next -= 1
                 self._answer(503, {"error": "temporarily unavailable"})
                 return
-        if self.headers.get("Authorization") != f"Bearer {state.token}":
+        # A gateway without a token wants no Authorization header at all.
+        if self.headers.get("Authorization") != (f"Bearer {state.token}" if state.token else None):
             self._answer(401, {"error": "bad token"})
             return
         try:
@@ -235,9 +240,17 @@ class _GatewayHandler(BaseHTTPRequestHandler):
         if not isinstance(message, dict) or not {"to", "from", "text"} <= message.keys():
             self._answer(400, {"error": "to, from and text are required"})
             return
+        key = self.headers.get("Idempotency-Key")
         with state.lock:
-            state.messages.append(message)
-            message_id = str(len(state.messages))
+            if key is not None and key in state.keys:
+                message_id = state.keys[key]
+            else:
+                state.messages.append(message)
+                message_id = str(len(state.messages))
+                if key is not None:
+                    state.keys[key] = message_id
+        if state.delay:
+            time.sleep(state.delay)
         self._answer(200, {"id": message_id})
 
 
@@ -255,8 +268,9 @@ GATEWAY_TOKEN = "test-sms-token"
 class FakeSmsGateway:
     """A real HTTP server speaking the SMS gateway protocol of notifications.sms.HttpGatewayBackend.
 
-    POST JSON ``{"to", "from", "text"}`` with ``Authorization: Bearer <token>``:
-    401 for another token, otherwise 200 ``{"id": "<n>"}``; ``fail_next(n)``
+    POST JSON ``{"to", "from", "text"}`` with ``Authorization: Bearer <token>`` (no such header
+    when the token is empty): 401 for another token, otherwise 200 ``{"id": "<n>"}``; a request
+    repeating an ``Idempotency-Key`` gets the first one's id and sends nothing; ``fail_next(n)``
     answers the next n requests with 503 instead.
     """
 
@@ -283,6 +297,11 @@ class FakeSmsGateway:
     def fail_next(self, count: int = 1) -> None:
         with self._state.lock:
             self._state.fail_next = count
+
+    def answer_after(self, seconds: float) -> None:
+        """Take each message at once but answer only after ``seconds``."""
+        with self._state.lock:
+            self._state.delay = seconds
 
     def django_settings(self) -> dict[str, Any]:
         """Settings that make notifications.sms send here."""

@@ -6,7 +6,9 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -161,3 +163,84 @@ def test_web_push_reaches_the_browser_and_drops_gone_subscriptions(officer: User
     assert not PushSubscription.objects.filter(pk=gone.pk).exists()
     statuses = dict(Notification.objects.filter(channel="webpush").values_list("recipient", "status"))
     assert statuses[f"push:{live.pk}"] == "sent" and statuses[f"push:{gone.pk}"] == "failed"
+
+
+PEOPLE = 120
+
+
+def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """`manage.py worker` as `make run` starts it (every queue it is given, waiting for jobs)."""
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            [sys.executable, "manage.py", "worker", "--queues", "notifications,maintenance"],
+            cwd=settings.BASE_DIR,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(0.2)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("clean_jobs")
+def test_a_worker_killed_mid_delivery_leaves_nobody_untold_or_told_twice(
+    officer: User, leader: User, sms_gateway: FakeSmsGateway, tmp_path: Path
+) -> None:
+    User.objects.filter(username__startswith="nguoidan").update(notify_alerts=False)
+    ward = AdminUnit.objects.get(code=WARD)
+    people = User.objects.bulk_create(
+        User(username=f"dan_{i}", password="!", phone=f"+8491300{i:04d}", notify_alerts=True, notify_by_email=False)
+        for i in range(PEOPLE)
+    )
+    SavedPlace.objects.bulk_create(SavedPlace(user=person, label="Nhà", ward=ward) for person in people)
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("EMAIL_", "SMS_"))}
+    env.update(
+        DATABASE_URL=database_url(connection.settings_dict),
+        HTTPS="0",
+        WORKER_LOG_LEVEL="INFO",
+        # A dead worker is found within seconds, not the production minute.
+        WORKER_HEARTBEAT_SECONDS="1",
+        WORKER_STALLED_SECONDS="3",
+        WORKER_STALLED_CRON="* * * * * */1",
+        **sms_gateway.environ(),
+    )
+    # Each message is taken before it is answered: the kill lands while one is in flight.
+    sms_gateway.answer_after(0.05)
+    ProcrastinateJob.objects.all().delete()  # the demo's own warning
+    published(officer, leader)
+    log = tmp_path / "workers.log"
+
+    first = start_worker(env, log)
+    try:
+        sms_gateway.wait_for(PEOPLE // 4, timeout=90)
+    finally:
+        first.kill()  # SIGKILL: no goodbye, no status written
+        first.wait(timeout=10)
+    sent_before = len(sms_gateway.messages)
+    assert sent_before < PEOPLE, "the first worker finished before it was killed"
+    assert ProcrastinateJob.objects.filter(status="doing").exists()
+
+    second = start_worker(env, log)
+    try:
+        wait_until(
+            lambda: Notification.objects.filter(status="sent").count() == PEOPLE
+            and not ProcrastinateJob.objects.filter(queue_name="notifications", status__in=["todo", "doing"]).exists(),
+            timeout=90,
+            what=f"every message sent by the second worker\n{log.read_text()[-3000:]}",
+        )
+    finally:
+        second.terminate()
+        second.wait(timeout=30)
+
+    phones = sorted(m["to"] for m in sms_gateway.messages)
+    assert phones == sorted(person.phone for person in people)  # each person exactly once
+    assert set(Notification.objects.values_list("status", flat=True)) == {"sent"}
+    assert not ProcrastinateJob.objects.filter(status="doing").exists()
+    assert "held by a dead worker" in log.read_text()

@@ -61,3 +61,25 @@ def test_console_backend_logs(caplog: pytest.LogCaptureFixture) -> None:
         ConsoleBackend().send(to="+84912345678", text=TEXT)
 
     assert TEXT in caplog.text
+
+
+def test_empty_token_sends_no_authorization_header(settings: SettingsWrapper) -> None:
+    # A gateway reached without a token (e.g. one that trusts its network) wants no header at all.
+    with FakeSmsGateway(token="") as gateway:
+        for name, value in gateway.django_settings().items():
+            setattr(settings, name, value)
+        assert settings.SMS_GATEWAY_TOKEN == ""
+
+        assert HttpGatewayBackend().send(to="+84912345678", text=TEXT) == "1"
+
+        assert gateway.messages == [{"to": "+84912345678", "from": "PHANANH", "text": TEXT}]
+
+
+def test_a_repeated_idempotency_key_is_sent_once(sms_gateway: FakeSmsGateway) -> None:
+    # What a retry after a worker died mid-send looks like to the gateway.
+    first = HttpGatewayBackend().send(to="+84912345678", text=TEXT, key="notification-7")
+    again = HttpGatewayBackend().send(to="+84912345678", text=TEXT, key="notification-7")
+    other = HttpGatewayBackend().send(to="+84912345678", text=TEXT, key="notification-8")
+
+    assert first == again == "1" and other == "2"
+    assert len(sms_gateway.messages) == 2

@@ -1,0 +1,80 @@
+"""While the database is unreachable (restarting, refusing connections, shutting down): 503 with Retry-After.
+
+Without this, a database restart answered every request with Django's HTML 500 page, the API
+included, and clients could not tell "try again in a moment" from "this is broken". Each request
+that meets a dead connection closes it, so the next request connects afresh once the database is
+back (persistent connections, CONN_MAX_AGE, would otherwise be reused until found broken).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+import psycopg
+from django.conf import settings
+from django.db import InterfaceError, OperationalError, connections
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
+
+logger = logging.getLogger(__name__)
+
+# Django's wrapped errors, and psycopg's own from geo.db.prepared_cursor (which bypasses Django's
+# wrapper). OperationalError covers refused and dropped connections, an administrator's shutdown,
+# "the database system is starting up", too many connections: all worth retrying shortly.
+DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (
+    OperationalError,
+    InterfaceError,
+    psycopg.OperationalError,
+    psycopg.InterfaceError,
+)
+# Answered in JSON: the API, the health check, and the map's tiles (read by scripts, not people).
+JSON_PREFIXES = ("/api/", "/healthz", "/tiles/")
+
+
+def database_connections_reset() -> None:
+    """Close this thread's connections, so that the next use reconnects instead of reusing a dead one."""
+    for connection in connections.all(initialized_only=True):
+        try:
+            connection.close()
+        except Exception:  # noqa: BLE001 - a dead connection may fail to close; it is dropped all the same
+            connection.connection = None
+
+
+def database_unavailable_response(path: str) -> HttpResponse:
+    """The 503 answer: JSON `{"detail": ...}` for the API, a short page for people."""
+    retry_after = str(settings.DATABASE_RETRY_AFTER)
+    response: HttpResponse
+    if path.startswith(JSON_PREFIXES):
+        response = JsonResponse(
+            {"detail": _("Hệ thống tạm thời không truy cập được cơ sở dữ liệu. Hãy thử lại sau ít giây.")},
+            status=503,
+        )
+    else:
+        # No request context: the context processors would query the database.
+        response = HttpResponse(render_to_string("503.html"), status=503)
+    response["Retry-After"] = retry_after
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+class DatabaseUnavailableMiddleware:
+    """Turns a database outage met by a view (Django's or DRF's) into a 503 with Retry-After.
+
+    First in MIDDLEWARE, so the answer still passes every other middleware's response step
+    (security headers); SessionMiddleware saves nothing on a 5xx answer.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, DATABASE_UNAVAILABLE):
+            return None
+        logger.warning("Database unavailable on %s %s: %s", request.method, request.path, exception)
+        database_connections_reset()
+        return database_unavailable_response(request.path)

@@ -1,23 +1,59 @@
 #!/usr/bin/env bash
-# Serves the site (scripts/web.sh) and runs the background worker beside it.
-# Ctrl-C stops both.
+# Serves the site (scripts/web.sh) and runs the background worker (manage.py worker) beside it,
+# each under a small supervisor: a process that dies is started again (after 1, 2, 4 … 30 s while
+# it keeps dying at once), and the other one keeps running. Ctrl-C (or SIGTERM) stops both, and the
+# local database if `make run` started it (STOP_DB=1). Only a worker that cannot start because of
+# its configuration (exit status 78) is not started again: then everything stops, with its reason.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBUG=${DEBUG:-0} HTTPS=${HTTPS:-0}
 bind=${BIND:-127.0.0.1:8000}
+config_error=78
 
-BIND=$bind WEB_ACCESS_LOG=${WEB_ACCESS_LOG:-1} bash scripts/web.sh &
+log() { echo "serve: $(date '+%H:%M:%S') $*" >&2; }
+
+# supervise NAME COMMAND...: runs COMMAND until told to stop (SIGTERM), starting it again when it ends.
+supervise() {
+  local name=$1 child="" stopping=0 delay=1 started status
+  shift
+  trap 'stopping=1; [ -z "$child" ] || kill -TERM "$child" 2>/dev/null || true' TERM
+  trap '' INT # Ctrl-C reaches this script, which stops everything in order
+  while [ "$stopping" = 0 ]; do
+    started=$SECONDS
+    "$@" &
+    child=$!
+    status=0
+    wait "$child" || status=$?
+    # A trapped signal interrupts `wait`: wait again for the child to finish its shutdown.
+    while kill -0 "$child" 2>/dev/null; do wait "$child" || status=$?; done
+    [ "$stopping" = 1 ] && break
+    if [ "$status" = "$config_error" ]; then
+      log "$name cannot start (configuration, see above): not starting it again"
+      return "$config_error"
+    fi
+    if ((SECONDS - started >= 60)); then delay=1; fi
+    log "$name exited with status $status: starting it again in ${delay}s"
+    sleep "$delay" & wait $! || true
+    delay=$((delay * 2 > 30 ? 30 : delay * 2))
+  done
+  return 0
+}
+
+supervise web env BIND="$bind" WEB_ACCESS_LOG="${WEB_ACCESS_LOG:-1}" bash scripts/web.sh &
 web=$!
-.venv/bin/python manage.py procrastinate worker &
+supervise worker .venv/bin/python manage.py worker &
 worker=$!
 
 stop() {
+  trap '' INT TERM
   kill -TERM "$web" "$worker" 2>/dev/null || true
   wait "$web" "$worker" 2>/dev/null || true
   if [ "${STOP_DB:-}" = 1 ]; then bash scripts/localdb.sh stop; fi
 }
 trap 'stop; exit 0' INT TERM
-echo "Serving on http://$bind (Ctrl-C to stop)"
-# Whichever ends first takes the other down with it.
-wait -n "$web" "$worker" || true
+log "serving on http://$bind (Ctrl-C to stop)"
+# The supervisors end only when told to, or when the worker's configuration is wrong.
+status=0
+wait -n "$web" "$worker" || status=$?
 stop
+exit "$status"

@@ -11,6 +11,8 @@ cd "$(dirname "$0")/.."
 bind=${BIND:-127.0.0.1:8000}
 args=(--interface wsgi --host "${bind%:*}" --port "${bind##*:}"
   --workers "${WEB_CONCURRENCY:-2}" --blocking-threads "${WEB_THREADS:-1}"
-  --log-level "${WEB_LOG_LEVEL:-info}" --workers-kill-timeout 5 --no-ws)
+  --log-level "${WEB_LOG_LEVEL:-info}" --workers-kill-timeout 5 --no-ws
+  # A worker process that dies is replaced; the server itself is restarted by its supervisor.
+  --respawn-failed-workers --respawn-interval 1)
 if [ "${WEB_ACCESS_LOG:-}" = 1 ]; then args+=(--access-log); fi
 exec .venv/bin/granian "${args[@]}" geo.wsgi:application

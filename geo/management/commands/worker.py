@@ -4,7 +4,9 @@ Procrastinate's own `manage.py procrastinate worker` exits when its database con
 (a PostgreSQL restart): its job fetching raises, or a failed heartbeat makes it stop. Here the
 same worker runs in a loop: after an unplanned stop it starts again, waiting 1, 2, 4 … up to
 WORKER_BACKOFF_MAX seconds while the database stays away (back to 1 s after a run of a minute).
-SIGTERM and Ctrl-C stop it for good, after the running jobs finish.
+SIGTERM and Ctrl-C stop it for good, after the running jobs finish, or after STOP_GRACE seconds
+(the database away, procrastinate's goodbye waits on it): jobs still running then are left to
+geo.tasks.retry_stalled_jobs, as a dead worker's would be.
 Before starting, the worker's configuration checks (tag "worker") must pass: a worker that
 could not send anything stops at once with the reason, exit status 78 (EX_CONFIG).
 """
@@ -14,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 from typing import Any
 
@@ -28,6 +31,7 @@ logger = logging.getLogger("geo.worker")
 CONFIG_ERROR = 78  # EX_CONFIG: a supervisor should not restart this (deploy/systemd: RestartPreventExitStatus)
 BACKOFF_FIRST = 1.0
 BACKOFF_RESET_AFTER = 60.0
+STOP_GRACE = 20.0
 
 
 class Command(BaseCommand):
@@ -65,9 +69,16 @@ async def supervise(options: dict[str, Any]) -> None:
     current: asyncio.Task[None] | None = None
 
     def stop() -> None:
+        if stopping.is_set():
+            os._exit(1)  # asked twice: at once
         stopping.set()
         if current is not None:
             current.cancel()  # procrastinate then stops taking jobs and lets the running ones finish
+        loop.call_later(STOP_GRACE, give_up)
+
+    def give_up() -> None:
+        logger.error("The worker did not stop within %.0f s; leaving its jobs to the others.", STOP_GRACE)
+        os._exit(1)
 
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop)
@@ -85,10 +96,12 @@ async def supervise(options: dict[str, Any]) -> None:
         except Exception as exc:  # noqa: BLE001 - whatever stopped it, the worker is needed again
             reason = f"{type(exc).__name__}: {exc}"
         else:
-            if not options["wait"]:
+            if not options["wait"] or stopping.is_set():
                 return  # one-shot: no job left
             # Procrastinate stops a worker whose heartbeat or listener failed, without raising.
             reason = "it stopped by itself"
+        if stopping.is_set():
+            return
         if loop.time() - started >= BACKOFF_RESET_AFTER:
             delay = BACKOFF_FIRST
         logger.error("The worker stopped (%s); starting it again in %.0f s.", reason, delay)

@@ -1,0 +1,87 @@
+"""A throw-away PostgreSQL cluster (initdb into a temporary folder, a free loopback port), for tests
+that stop and start the database: the project's own cluster is shared by everything else.
+
+As scripts/localdb.sh does it: PostgreSQL refuses to run as root, so as root the cluster belongs
+to the postgres system user.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+from types import TracebackType
+
+from tests.servers import free_port
+
+
+def _bin_dir() -> Path:
+    root = Path("/usr/lib/postgresql")
+    major = max(root.iterdir(), key=lambda path: int(path.name) if path.name.isdigit() else 0)
+    return major / "bin"
+
+
+class ThrowawayCluster:
+    def __init__(self) -> None:
+        self.bin = _bin_dir()
+        # Under /tmp rather than pytest's tmp_path: the postgres user must reach it.
+        self.root = Path(tempfile.mkdtemp(prefix="geo-pg-"))
+        self.data = self.root / "data"
+        self.port = free_port()
+        self.password = secrets.token_urlsafe(18)
+
+    def _run(self, *args: str, timeout: float = 60) -> None:
+        command = [str(arg) for arg in args]
+        if os.getuid() == 0:
+            command = ["runuser", "-u", "postgres", "--", *command]
+        subprocess.run(command, check=True, capture_output=True, timeout=timeout)
+
+    def url(self, database: str = "geo") -> str:
+        return f"postgis://postgres:{self.password}@127.0.0.1:{self.port}/{database}"
+
+    def create(self) -> None:
+        password_file = self.root / "password"
+        password_file.write_text(self.password)
+        password_file.chmod(0o600)
+        if os.getuid() == 0:
+            shutil.chown(self.root, "postgres", "postgres")
+            shutil.chown(password_file, "postgres", "postgres")
+        self._run(
+            self.bin / "initdb", "-D", self.data, "-U", "postgres", f"--pwfile={password_file}",
+            "--auth-local=scram-sha-256", "--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C.UTF-8",
+        )  # fmt: skip
+        settings = (
+            f"listen_addresses = '127.0.0.1'\nport = {self.port}\nunix_socket_directories = '{self.root}'\n"
+            # A test's data: durability buys nothing here.
+            "fsync = off\nsynchronous_commit = off\nfull_page_writes = off\nmax_connections = 60\n"
+        )
+        self._run("sh", "-c", f"printf '%s' \"$1\" >> {self.data}/postgresql.conf", "sh", settings)
+
+    def start(self) -> None:
+        self._run(self.bin / "pg_ctl", "-D", self.data, "-l", self.root / "server.log", "-w", "-t", "60", "start")
+
+    def stop(self) -> None:
+        """As a restart begins: sessions are told "terminating connection due to administrator command"."""
+        self._run(self.bin / "pg_ctl", "-D", self.data, "-m", "fast", "-w", "-t", "60", "stop")
+
+    def remove(self) -> None:
+        if (self.data / "postmaster.pid").exists():
+            self._run(self.bin / "pg_ctl", "-D", self.data, "-m", "immediate", "-w", "stop")
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def __enter__(self) -> ThrowawayCluster:
+        try:
+            self.create()
+            self.start()
+        except BaseException:
+            self.remove()
+            raise
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.remove()

@@ -1,0 +1,180 @@
+"""PostgreSQL restarts under the running service (`scripts/serve.sh`: web server and worker).
+
+Measured before: the API answered the outage with HTML 500s, the worker exited, and serve.sh then
+stopped the web server too. Here the database is a throw-away cluster of its own (the project's
+cluster is shared by everything else), filled with a copy of the test database and the demo.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from tests.conftest import point_in
+from tests.pgcluster import ThrowawayCluster
+from tests.servers import SmtpServer, free_port
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+REPORTER = "nguoi.gui@example.vn"
+
+
+def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(0.2)
+
+
+def copy_test_database(cluster: ThrowawayCluster) -> None:
+    """The test database as it stands (migrated, with the demo) into the cluster's `geo`."""
+    source = connection.settings_dict
+    env = {**os.environ, "PGPASSWORD": str(source["PASSWORD"] or "")}
+    address = ["-h", str(source["HOST"] or "127.0.0.1"), "-p", str(source["PORT"] or 5432), "-U", str(source["USER"])]
+    dump = subprocess.run(["pg_dump", "--no-owner", *address, source["NAME"]], check=True, env=env, capture_output=True)
+    # pg_dump empties search_path, and then the PostGIS `=` in a trigger's condition resolves to
+    # nothing when restored (a known PostGIS dump quirk): restore with public on the path.
+    sql = dump.stdout.replace(b"set_config('search_path', '', false)", b"set_config('search_path', 'public', false)")
+    target = ["-h", "127.0.0.1", "-p", str(cluster.port), "-U", "postgres"]
+    env["PGPASSWORD"] = cluster.password
+    subprocess.run(["createdb", *target, "geo"], check=True, env=env)
+    subprocess.run(
+        ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", "geo", *target],
+        input=sql,
+        check=True,
+        env=env,
+        capture_output=True,
+    )
+
+
+def session_processes(session: int) -> dict[int, str]:
+    """pid -> command line of every process left in a session (serve.sh's, started with a new one)."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if os.getsid(int(entry.name)) == session:
+                found[int(entry.name)] = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except (ProcessLookupError, FileNotFoundError, PermissionError):
+            continue
+    return found
+
+
+@pytest.fixture
+def cluster(demo: None) -> Iterator[ThrowawayCluster]:
+    with ThrowawayCluster() as cluster:
+        copy_test_database(cluster)
+        yield cluster
+
+
+def test_the_service_rides_out_a_database_restart(
+    cluster: ThrowawayCluster, smtp_server: SmtpServer, tmp_path: Path
+) -> None:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    log = tmp_path / "serve.log"
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("EMAIL_", "SMS_"))}
+    env.update(
+        DATABASE_URL=cluster.url(),
+        BIND=f"127.0.0.1:{port}",
+        WEB_CONCURRENCY="1",
+        HTTPS="0",
+        INTAKE_ANON_RATE="",
+        WORKER_LOG_LEVEL="INFO",
+        # The worker notices a dead connection within a second rather than ten.
+        WORKER_HEARTBEAT_SECONDS="1",
+        **smtp_server.environ(),
+    )
+    lng, lat = point_in("D25450")
+
+    def submit(title: str) -> httpx.Response:
+        payload = {
+            "category": "cay-xanh",
+            "title": title,
+            "description": "Gửi khi cơ sở dữ liệu khởi động lại.",
+            "location": {"type": "Point", "coordinates": [lng, lat]},
+            "reporter": {"name": "Người gửi", "phone": "0912345678", "email": REPORTER},
+        }
+        return httpx.post(f"{base}/api/v1/reports/", json=payload, timeout=30)
+
+    def receipts() -> int:
+        return sum(REPORTER in mail.rcpt_tos for mail in smtp_server.messages)
+
+    def healthy() -> bool:
+        try:
+            return httpx.get(f"{base}/healthz", timeout=5).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def stored(title: str) -> bool:
+        with psycopg.connect(cluster.url().replace("postgis://", "postgresql://")) as db:
+            return db.execute("SELECT count(*) FROM incidents_report WHERE title = %s", [title]).fetchone() == (1,)
+
+    with log.open("ab") as out:
+        serve = subprocess.Popen(
+            ["bash", "scripts/serve.sh"],
+            cwd=settings.BASE_DIR,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def diagnosis() -> str:
+        return log.read_text()[-4000:]
+
+    try:
+        wait_until(healthy, 60, f"the web server\n{diagnosis()}")
+        assert submit("Trước khi khởi động lại").status_code == 201
+        wait_until(lambda: receipts() == 1, 60, f"the worker's first e-mail\n{diagnosis()}")
+
+        cluster.stop()
+        # While it is down: clear, retryable answers, never an HTML 500.
+        outage = {
+            "report list": httpx.get(f"{base}/api/v1/reports/", timeout=30),
+            "report submission": submit("Trong lúc mất cơ sở dữ liệu"),
+            "health check": httpx.get(f"{base}/healthz", timeout=30),
+            "clusters (short path)": httpx.get(f"{base}/api/v1/reports/clusters?bbox=105,10,107,12&zoom=8", timeout=30),
+            "tile (short path)": httpx.get(f"{base}/tiles/reports/10/823/484.mvt", timeout=30),
+        }
+        for what, response in outage.items():
+            assert response.status_code == 503, (what, response.status_code, response.text[:300])
+            assert response.headers["Retry-After"] == str(settings.DATABASE_RETRY_AFTER), what
+            assert response.headers["Content-Type"] == "application/json", what
+            assert response.json()["detail"], what
+        page = httpx.get(f"{base}/phan-anh/209901010001/", timeout=30)
+        assert page.status_code == 503 and page.headers["Retry-After"]
+        assert "text/html" in page.headers["Content-Type"] and "tạm thời gián đoạn" in page.text
+        time.sleep(3)  # long enough for the worker to lose its connections too
+        cluster.start()
+
+        # Back by themselves: the same web server and worker processes' supervisors, no one restarted anything.
+        wait_until(healthy, 30, f"the web server after the restart\n{diagnosis()}")
+        assert submit("Sau khi khởi động lại").status_code == 201
+        assert stored("Sau khi khởi động lại") and not stored("Trong lúc mất cơ sở dữ liệu")
+        wait_until(lambda: receipts() == 2, 90, f"the worker's e-mail after the restart\n{diagnosis()}")
+        assert serve.poll() is None
+
+        # A worker that dies is started again, the web server staying up meanwhile.
+        [worker] = [pid for pid, command in session_processes(serve.pid).items() if "manage.py worker" in command]
+        os.kill(worker, signal.SIGKILL)
+        assert submit("Khi bộ xử lý nền chết").status_code == 201
+        wait_until(lambda: receipts() == 3, 90, f"the restarted worker's e-mail\n{diagnosis()}")
+        assert "worker exited with status 137: starting it again" in log.read_text()
+    finally:
+        serve.send_signal(signal.SIGTERM)  # what Ctrl-C does
+        serve.wait(timeout=60)
+    wait_until(lambda: not session_processes(serve.pid), 30, "serve.sh's processes to stop")
+    assert serve.returncode == 0, diagnosis()

@@ -33,7 +33,7 @@ class ThrowawayCluster:
         self.port = free_port()
         self.password = secrets.token_urlsafe(18)
 
-    def _run(self, *args: str, timeout: float = 60) -> None:
+    def _run(self, *args: str | Path, timeout: float = 60) -> None:
         command = [str(arg) for arg in args]
         if os.getuid() == 0:
             command = ["runuser", "-u", "postgres", "--", *command]

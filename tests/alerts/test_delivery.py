@@ -230,8 +230,12 @@ def test_a_worker_killed_mid_delivery_leaves_nobody_untold_or_told_twice(
     second = start_worker(env, log)
     try:
         wait_until(
-            lambda: Notification.objects.filter(status="sent").count() == PEOPLE
-            and not ProcrastinateJob.objects.filter(queue_name="notifications", status__in=["todo", "doing"]).exists(),
+            lambda: (
+                Notification.objects.filter(status="sent").count() == PEOPLE
+                and not ProcrastinateJob.objects.filter(
+                    queue_name="notifications", status__in=["todo", "doing"]
+                ).exists()
+            ),
             timeout=90,
             what=f"every message sent by the second worker\n{log.read_text()[-3000:]}",
         )
@@ -240,7 +244,7 @@ def test_a_worker_killed_mid_delivery_leaves_nobody_untold_or_told_twice(
         second.wait(timeout=30)
 
     phones = sorted(m["to"] for m in sms_gateway.messages)
-    assert phones == sorted(person.phone for person in people)  # each person exactly once
+    assert phones == sorted(str(person.phone) for person in people)  # each person exactly once
     assert set(Notification.objects.values_list("status", flat=True)) == {"sent"}
     assert not ProcrastinateJob.objects.filter(status="doing").exists()
     assert "held by a dead worker" in log.read_text()

@@ -23,6 +23,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser, SystemCheckError
 from procrastinate.contrib.django import app
+from procrastinate.contrib.django.django_connector import DjangoConnector
 
 from notifications.checks import WORKER_TAG
 
@@ -54,7 +55,14 @@ class Command(BaseCommand):
             # Ours below: a stop request ends the loop instead of only the current run.
             "install_signal_handlers": False,
         }
-        with app.replace_connector(app.connector.get_worker_connector()):
+        # As `manage.py procrastinate worker` does: the worker needs an async connector of its own.
+        connector = app.connector
+        context = (
+            app.replace_connector(connector.get_worker_connector())
+            if isinstance(connector, DjangoConnector)
+            else contextlib.nullcontext()
+        )
+        with context:
             asyncio.run(supervise(worker_options))
 
 

@@ -281,6 +281,9 @@ ATTACHMENT_MAX_BYTES = int(os.environ.get("ATTACHMENT_MAX_MB", "25")) * 1024 * 1
 ATTACHMENT_MAX_COUNT = int(os.environ.get("ATTACHMENT_MAX_COUNT", "10"))
 # Images larger than this many pixels are refused (decompression bombs).
 IMAGE_MAX_PIXELS = int(os.environ.get("IMAGE_MAX_PIXELS", "40000000"))
+# All the images of one report together: decoding costs CPU by the pixel (about 1 s for 40 million),
+# so this bounds what one request may cost. Ten 12-megapixel phone photos fit.
+IMAGE_MAX_TOTAL_PIXELS = int(os.environ.get("IMAGE_MAX_TOTAL_PIXELS", "150000000"))
 # Longest side of stored images and of thumbnails, in pixels.
 IMAGE_MAX_SIDE = int(os.environ.get("IMAGE_MAX_SIDE", "2560"))
 THUMBNAIL_SIDE = int(os.environ.get("THUMBNAIL_SIDE", "320"))

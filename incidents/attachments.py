@@ -5,6 +5,11 @@ store plus metadata. The type is decided from the content only, against an allow
 decoded and re-encoded (which drops EXIF/GPS and anything smuggled after the pixels), every other
 accepted file is returned unchanged.
 
+Decoding an image is the one costly step (about a second of CPU for a large flat PNG), so it comes
+in two: `check_upload` does everything cheap (size, type, the image's dimensions from its header)
+and `process_checked` decodes. Whoever takes a request's files checks them all, and everything else
+in the request, with `check_total_pixels` too, before decoding any.
+
 Whoever serves the stored files should send `content_type` from here with
 `X-Content-Type-Options: nosniff`, and `Content-Disposition: attachment` for non-images.
 """
@@ -17,6 +22,7 @@ import unicodedata
 import warnings
 import zipfile
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from io import BytesIO
 
@@ -25,7 +31,17 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from PIL import Image, ImageCms, ImageOps
 
-__all__ = ["AttachmentError", "AttachmentKind", "ProcessedFile", "check_count", "process_upload"]
+__all__ = [
+    "AttachmentError",
+    "AttachmentKind",
+    "CheckedFile",
+    "ProcessedFile",
+    "check_count",
+    "check_total_pixels",
+    "check_upload",
+    "process_checked",
+    "process_upload",
+]
 
 
 class AttachmentError(ValueError):
@@ -130,6 +146,16 @@ _MP4_BRANDS = frozenset(
 _QUICKTIME_ATOMS = frozenset({b"moov", b"mdat", b"wide", b"pnot"})
 
 
+@dataclass(frozen=True)
+class CheckedFile:
+    """An upload that passed the cheap checks; images are not decoded yet (`pixels` is from the header)."""
+
+    detected: _FileType
+    content: bytes
+    original_name: str
+    pixels: int = 0
+
+
 # --- Public API --------------------------------------------------------------------------------------
 
 
@@ -140,23 +166,52 @@ def check_count(count: int) -> None:
         raise AttachmentError(f"Mỗi phản ánh chỉ được đính kèm tối đa {limit} tệp (đã chọn {count} tệp).")
 
 
-def process_upload(upload: UploadedFile) -> ProcessedFile:
-    """Check an uploaded file against the allow-list and return what to store.
+def check_total_pixels(files: Sequence[CheckedFile]) -> None:
+    """Refuse a request whose images hold more than settings.IMAGE_MAX_TOTAL_PIXELS together.
+
+    Decoding costs CPU by the pixel, not by the byte: a flat PNG of 100 KB may hold 40 million.
+    """
+    limit: int = settings.IMAGE_MAX_TOTAL_PIXELS
+    total = sum(item.pixels for item in files)
+    if total > limit:
+        raise AttachmentError(
+            f"Các ảnh đính kèm quá lớn: tổng cộng {_format_count(total)} điểm ảnh, mỗi phản ánh chỉ nhận tối đa "
+            f"{_format_count(limit)} điểm ảnh. Hãy bớt ảnh hoặc gửi ảnh nhỏ hơn."
+        )
+
+
+def check_upload(upload: UploadedFile) -> CheckedFile:
+    """The cheap checks: size, type against the allow-list, and an image's dimensions (from its header only).
 
     Raises AttachmentError with a Vietnamese message for anything that cannot be accepted.
     """
     name = _display_name(upload.name)
     data = _read(upload, name)
     detected = _detect(data, name)
+    pixels = _image_pixels(data, detected, name) if detected.kind is AttachmentKind.IMAGE else 0
+    return CheckedFile(detected=detected, content=data, original_name=name, pixels=pixels)
+
+
+def process_checked(item: CheckedFile) -> ProcessedFile:
+    """Return what to store for a checked file: images decoded and re-encoded, anything else unchanged.
+
+    Raises AttachmentError for an image that turns out broken while decoding.
+    """
+    detected = item.detected
     if detected.kind is AttachmentKind.IMAGE:
-        return _process_image(data, detected, name)
+        return _process_image(item.content, detected, item.original_name)
     return ProcessedFile(
         kind=detected.kind,
         content_type=detected.content_type,
         extension=detected.extension,
-        content=data,
-        original_name=name,
+        content=item.content,
+        original_name=item.original_name,
     )
+
+
+def process_upload(upload: UploadedFile) -> ProcessedFile:
+    """check_upload and process_checked in one, for a single file."""
+    return process_checked(check_upload(upload))
 
 
 # --- Reading -----------------------------------------------------------------------------------------
@@ -195,6 +250,10 @@ def _read(upload: UploadedFile, name: str) -> bytes:
     if not data:
         raise AttachmentError(f"Tệp “{name}” không có nội dung (0 byte).")
     return bytes(data)
+
+
+def _format_count(count: int) -> str:
+    return f"{count:,}".replace(",", ".")
 
 
 def _format_size(size: int) -> str:
@@ -354,30 +413,77 @@ def _sniff_mpeg_audio(head: bytes) -> _FileType | None:
 # --- Images ------------------------------------------------------------------------------------------
 
 
-def _process_image(data: bytes, detected: _FileType, name: str) -> ProcessedFile:
+def _too_large(name: str, size: tuple[int, int] | None = None) -> AttachmentError:
     max_pixels: int = settings.IMAGE_MAX_PIXELS
-    max_side: int = settings.IMAGE_MAX_SIDE
-    too_large = f"Ảnh “{name}” quá lớn"
-    allowed = f"chỉ nhận ảnh tối đa {max_pixels:,} điểm ảnh.".replace(",", ".")
+    dimensions = f" ({size[0]} × {size[1]} điểm ảnh)" if size else ""
+    return AttachmentError(
+        f"Ảnh “{name}” quá lớn{dimensions}; chỉ nhận ảnh tối đa {_format_count(max_pixels)} điểm ảnh."
+    )
+
+
+def _open(data: bytes, detected: _FileType, name: str) -> Image.Image:
+    """Open an image, reading its header only; refuse it when it holds too many pixels."""
+    try:
+        image: Image.Image = Image.open(BytesIO(data), formats=detected.pillow_formats)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise _too_large(name) from None
+    except Exception:  # any parser failure on untrusted bytes means a broken file
+        raise _corrupt(name) from None
+    width, height = image.size
+    if width * height > settings.IMAGE_MAX_PIXELS:
+        raise _too_large(name, image.size)
+    return image
+
+
+def _image_pixels(data: bytes, detected: _FileType, name: str) -> int:
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
+        width, height = _open(data, detected, name).size
+    return width * height
+
+
+# Modes Image.reduce works on; palette and 1-bit images are converted (to RGB/RGBA) first, and the rare
+# rest (16-bit grey) is left whole for _to_srgb.
+_REDUCIBLE_MODES = frozenset({"L", "LA", "RGB", "RGBA", "CMYK", "I", "F"})
+_CONVERTED_MODES = frozenset({"1", "P", "PA"})
+
+
+def _decode_reduced(image: Image.Image, detected: _FileType, max_side: int) -> Image.Image:
+    """Decode no more pixels than needed: JPEG at 1/2, 1/4 or 1/8 scale in libjpeg (draft), other formats
+    shrunk by an integer factor (a cheap box filter) right after decoding, never below `max_side`, so the
+    colour conversion and the fine resampling that follow work on the smaller image."""
+    width, height = image.size
+    if max(width, height) <= max_side:
+        image.load()
+        return image
+    if detected is JPEG:
+        scale = max_side / max(width, height)
+        image.draft(None, (max(1, round(width * scale)), max(1, round(height * scale))))
+    # Animated GIF/WebP/PNG: load() decodes the first frame only, and only that frame is kept.
+    image.load()
+    factor = max(image.size) // max_side
+    if factor < 2:
+        return image
+    if image.mode in _CONVERTED_MODES:
+        info = image.info
+        image = image.convert("RGBA" if image.has_transparency_data else "RGB")
+        image.info = info  # keeps the ICC profile and orientation that convert() may drop
+    if image.mode not in _REDUCIBLE_MODES:
+        return image
+    return image.reduce(factor)  # keeps `info` (ICC profile, EXIF orientation)
+
+
+def _process_image(data: bytes, detected: _FileType, name: str) -> ProcessedFile:
+    max_side: int = settings.IMAGE_MAX_SIDE
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        image = _open(data, detected, name)
         try:
-            image: Image.Image = Image.open(BytesIO(data), formats=detected.pillow_formats)
-            width, height = image.size
-            if width * height > max_pixels:
-                raise AttachmentError(f"{too_large} ({width} × {height} điểm ảnh); {allowed}")
-            if detected is JPEG and max(width, height) > max_side:
-                # Lets libjpeg decode at 1/2, 1/4 or 1/8 scale, never below the size we keep.
-                scale = max_side / max(width, height)
-                image.draft(None, (max(1, round(width * scale)), max(1, round(height * scale))))
-            # Animated GIF/WebP/PNG: load() decodes the first frame only, and only that frame is kept.
-            image.load()
+            image = _decode_reduced(image, detected, max_side)
             image = ImageOps.exif_transpose(image)
             image = _to_srgb(image)
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-            raise AttachmentError(f"{too_large}; {allowed}") from None
-        except AttachmentError:
-            raise
+            raise _too_large(name) from None
         except Exception:  # any decoder failure on untrusted bytes means a broken file
             raise _corrupt(name) from None
 

@@ -319,11 +319,12 @@ def report_create(
     if data.occurred_at is not None and data.occurred_at > timezone.now() + CLOCK_SKEW:
         errors["occurred_at"] = ["Thời gian xảy ra không thể ở tương lai."]
     reporter = _clean_reporter(data.reporter, user, errors)
-    processed = []
+    checked = []
     try:
         attachment_files.check_count(len(files))
         for upload in files:
-            processed.append(attachment_files.process_upload(upload))
+            checked.append(attachment_files.check_upload(upload))
+        attachment_files.check_total_pixels(checked)
     except attachment_files.AttachmentError as exc:
         errors.setdefault("attachments", []).append(str(exc))
     routing = None
@@ -331,6 +332,11 @@ def report_create(
         routing = _collect(errors, "location", _route_messages, point, category)
     if errors or routing is None or category is None:
         raise ValidationError(errors or {"location": [OUTSIDE_MESSAGE]})
+    # Decoding images is the costly step: only a request right in everything else gets this far.
+    try:
+        processed = [attachment_files.process_checked(item) for item in checked]
+    except attachment_files.AttachmentError as exc:
+        raise ValidationError({"attachments": [str(exc)]}) from None
     location = routing.location
     now = timezone.now()
     today = timezone.localdate(now)

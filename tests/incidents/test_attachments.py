@@ -13,7 +13,15 @@ from django.core.files.uploadedfile import InMemoryUploadedFile, SimpleUploadedF
 from PIL import Image, ImageCms
 from pytest_django.fixtures import Settings
 
-from incidents.attachments import AttachmentError, AttachmentKind, ProcessedFile, check_count, process_upload
+from incidents.attachments import (
+    AttachmentError,
+    AttachmentKind,
+    ProcessedFile,
+    check_count,
+    check_total_pixels,
+    check_upload,
+    process_upload,
+)
 
 OOXML = "application/vnd.openxmlformats-officedocument"
 PDF_BYTES = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
@@ -449,3 +457,57 @@ def test_original_name_is_sanitised(raw_name: str, expected: str) -> None:
 
 def test_error_messages_use_the_sanitised_name() -> None:
     assert refused(b"MZ" + bytes(100), "C:\\tmp\\virus\x07.exe").startswith("Tệp “virus.exe” không được chấp nhận")
+
+
+def test_total_pixels_of_a_request_are_capped(settings: Settings) -> None:
+    settings.IMAGE_MAX_TOTAL_PIXELS = 30_000
+    checked = [check_upload(upload(png_1bit(100, 100), f"{n}.png")) for n in range(3)]
+    assert [item.pixels for item in checked] == [10_000] * 3
+    check_total_pixels(checked)
+    checked.append(check_upload(upload(PDF_BYTES, "don.pdf")))  # not an image: no pixels
+    check_total_pixels(checked)
+    checked.append(check_upload(upload(png_1bit(10, 10), "them.png")))
+    with pytest.raises(AttachmentError) as caught:
+        check_total_pixels(checked)
+    assert str(caught.value) == (
+        "Các ảnh đính kèm quá lớn: tổng cộng 30.100 điểm ảnh, mỗi phản ánh chỉ nhận tối đa 30.000 điểm ảnh. "
+        "Hãy bớt ảnh hoặc gửi ảnh nhỏ hơn."
+    )
+
+
+@pytest.mark.parametrize("mode", ["RGB", "RGBA", "P", "L"])
+def test_large_images_are_shrunk_right_after_decoding_and_keep_their_picture(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, mode: str
+) -> None:
+    settings.IMAGE_MAX_SIDE = 200
+    settings.THUMBNAIL_SIDE = 50
+    original = Image.new("RGB", (900, 600), (220, 20, 20))
+    original.paste((20, 20, 220), (450, 0, 900, 600))  # left half red, right half blue
+    if mode == "RGBA":
+        source = original.convert("RGBA")
+        source.putpixel((0, 0), (0, 0, 0, 0))  # one transparent pixel keeps it RGBA
+    elif mode == "P":
+        source = original.convert("P", palette=Image.Palette.ADAPTIVE, colors=4)
+    else:
+        source = original.convert(mode)
+    resized: list[tuple[int, int]] = []
+    resize = Image.Image.resize
+
+    def recording(self: Image.Image, size: tuple[int, int], *args: object, **kwargs: object) -> Image.Image:
+        resized.append(self.size)
+        return resize(self, size, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Image.Image, "resize", recording)
+    # A cheap integer reduction first (900 -> 450), so the fine resampling never sees the full image.
+    result = process_upload(upload(encode(source, "PNG"), "hai-mau.png"))
+    assert resized and max(max(size) for size in resized) < 2 * settings.IMAGE_MAX_SIDE
+    assert (result.width, result.height) == (200, 133)
+    stored = reopened(result.content).convert("RGB")
+    assert stored.size == (200, 133)
+    left, right = stored.getpixel((40, 66)), stored.getpixel((160, 66))
+    assert isinstance(left, tuple) and isinstance(right, tuple)
+    if mode == "L":
+        assert abs(left[0] - right[0]) > 20 and left[0] == left[1] == left[2]
+    else:
+        assert left[0] > 180 and left[2] < 70 and right[2] > 180 and right[0] < 70
+    assert result.thumbnail is not None and reopened(result.thumbnail).size == (50, 33)

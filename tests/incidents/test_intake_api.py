@@ -316,3 +316,63 @@ def test_an_api_client_that_says_nothing_gets_confidential_and_the_choice_is_rec
     report = Report.objects.get(code=shown.json()["code"])
     assert (report.confidential, report.consent_name_public) == (False, True)
     assert "Lê Văn Hiện" in client.get(f"/api/v1/reports/{report.code}/").content.decode()
+
+
+def _flat_png(size: tuple[int, int]) -> io.BytesIO:
+    """A one-colour PNG: a few kilobytes of file, millions of pixels to decode."""
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (30, 90, 200)).save(buffer, "PNG")
+    buffer.seek(0)
+    buffer.name = "anh.png"
+    return buffer
+
+
+def _multipart(payload: dict, files: list[io.BytesIO]) -> dict[str, Any]:
+    form: dict[str, Any] = {k: json.dumps(v) if isinstance(v, dict) else v for k, v in payload.items()}
+    form["attachments"] = files
+    return form
+
+
+@pytest.fixture
+def decoded(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the images decoded during the test."""
+    from incidents import attachments
+
+    calls: list[str] = []
+    original = attachments._process_image
+
+    def recording(data: bytes, detected: Any, name: str) -> Any:
+        calls.append(name)
+        return original(data, detected, name)
+
+    monkeypatch.setattr(attachments, "_process_image", recording)
+    return calls
+
+
+def test_a_report_refused_for_its_text_decodes_none_of_its_images(
+    client: Client, demo: None, decoded: list[str]
+) -> None:
+    files = [_flat_png((2000, 2000)) for _ in range(3)]
+    response = client.post("/api/v1/reports/", _multipart(_payload(category="khong-co", title=" "), files))
+    assert response.status_code == 400, response.content
+    assert set(response.json()["errors"]) == {"category", "title"}
+    assert decoded == []
+    assert not Report.objects.exists() and not Attachment.objects.exists()
+
+
+def test_images_over_the_total_pixel_cap_are_refused_before_decoding(
+    client: Client, demo: None, decoded: list[str], settings: Any
+) -> None:
+    settings.IMAGE_MAX_TOTAL_PIXELS = 5_000_000
+    files = [_flat_png((2000, 1000)) for _ in range(3)]  # 6 million together, each well under IMAGE_MAX_PIXELS
+    response = client.post("/api/v1/reports/", _multipart(_payload(), files))
+    assert response.status_code == 400, response.content
+    (message,) = response.json()["errors"]["attachments"]
+    assert "6.000.000 điểm ảnh" in message and "5.000.000 điểm ảnh" in message
+    assert decoded == []
+    assert not Report.objects.exists() and not Attachment.objects.exists()
+    # Under the cap, the same images are taken.
+    files = [_flat_png((2000, 1000)) for _ in range(2)]
+    response = client.post("/api/v1/reports/", _multipart(_payload(), files))
+    assert response.status_code == 201, response.content
+    assert len(decoded) == 2 and Attachment.objects.count() == 2

@@ -294,9 +294,12 @@ CAPTCHA_LENGTH = 5
 CAPTCHA_TIMEOUT = 10  # minutes
 CAPTCHA_LETTER_ROTATION = (-20, 20)
 CAPTCHA_CHALLENGE_FUNCT = "captcha.helpers.random_char_challenge"
-# Anonymous reports per client address (API and form), e.g. "30/hour"; empty lifts
+# Anonymous reports per device (a signed cookie; API and form), e.g. "30/hour"; empty lifts
 # the limit (the intake benchmark does). Signed-in people are not limited by it.
 INTAKE_ANON_RATE = os.environ.get("INTAKE_ANON_RATE", "30/hour") or None
+# Anonymous reports per client address, all devices together: only an outer bound, as mobile
+# networks put many people behind one address. Empty lifts it.
+INTAKE_ANON_IP_RATE = os.environ.get("INTAKE_ANON_IP_RATE", "600/hour") or None
 # A Nominatim-compatible geocoder for street addresses; empty turns it off.
 GEOCODER_URL = os.environ.get("GEOCODER_URL", "")
 GEOCODER_USER_AGENT = os.environ.get("GEOCODER_USER_AGENT", "phan-anh-hien-truong")

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
-from typing import Any, NoReturn
+from typing import Any
 
+from captcha.helpers import captcha_image_url
+from captcha.models import CaptchaStore
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
@@ -34,7 +37,15 @@ from .serializers import (
     report_created_data,
     report_feature,
 )
-from .throttles import AnonIntakeThrottle, intake_throttled
+from .throttles import (
+    caller_scope,
+    captcha_check,
+    device_cookie_set,
+    device_id,
+    intake_count,
+    intake_limit,
+    intake_throttled,
+)
 
 
 def validation_response(exc: ValidationError) -> Response:
@@ -111,16 +122,44 @@ FILTER_PARAMETERS = [
 ]
 
 
+class CaptchaView(APIView):
+    """How an anonymous app proves a person sends the report: the form's captcha, through the API."""
+
+    @extend_schema(
+        summary="A captcha to send a report without signing in",
+        description=(
+            "Show the picture at image_url to the person and send what they type as captcha_value, with "
+            "captcha_key, in POST /api/v1/reports/. One answer per captcha; it expires after expires_in "
+            "seconds. Signed-in callers (Authorization: Token ...) need none. The answer also sets the "
+            "device cookie that anonymous limits and idempotency keys are counted by: keep it."
+        ),
+        responses=inline_serializer(
+            "Captcha",
+            {
+                "captcha_key": serializers.CharField(),
+                "image_url": serializers.URLField(),
+                "expires_in": serializers.IntegerField(),
+            },
+        ),
+    )
+    def get(self, request: Request) -> Response:
+        key = CaptchaStore.generate_key()
+        response = Response(
+            {
+                "captcha_key": key,
+                "image_url": request.build_absolute_uri(captcha_image_url(key)),
+                "expires_in": settings.CAPTCHA_TIMEOUT * 60,
+            },
+            headers={"Cache-Control": "no-store"},
+        )
+        device_id(request)  # a new device gets its cookie here, before its first report
+        device_cookie_set(request, response)
+        return response
+
+
 class ReportCollectionView(APIView):
     parser_classes = [JSONParser, MultiPartParser, FormParser]
     pagination_class = LimitOffsetPagination
-
-    def get_throttles(self) -> list[Any]:
-        # Sending is limited per address for anonymous senders; reading is not.
-        return [AnonIntakeThrottle()] if self.request.method == "POST" else []
-
-    def throttled(self, request: Request, wait: float | None) -> NoReturn:
-        raise intake_throttled(wait)
 
     @extend_schema(
         operation_id="reports_list",
@@ -140,13 +179,21 @@ class ReportCollectionView(APIView):
 
     @extend_schema(
         summary="Send a report (phản ánh) or an idea (hiến kế)",
+        description=(
+            "Without signing in, answer a captcha from GET /api/v1/captcha (captcha_key, captcha_value). "
+            "Anonymous reports are limited per device (the device cookie) and, much more loosely, per address."
+        ),
         request=ReportInputSerializer,
         parameters=[
             OpenApiParameter(
                 "Idempotency-Key",
                 OpenApiTypes.STR,
                 OpenApiParameter.HEADER,
-                description="A retried request with the same key returns the first result",
+                description=(
+                    f"At most {services.IDEMPOTENCY_KEY_MAX} characters. A retried request with the same key "
+                    "returns the first result. A key belongs to its caller (the account, or for anonymous "
+                    "callers the device cookie, else the address): another caller's same key is another key."
+                ),
             )
         ],
         responses={
@@ -171,36 +218,62 @@ class ReportCollectionView(APIView):
             message = first[0] if isinstance(first, list) else next(iter(first.values()))[0]
             return Response({"detail": str(message), "errors": errors}, status=400)
         values = serializer.validated_data
-        key = request.headers.get("Idempotency-Key", "").strip()[:100] or None
+        report_input = services.ReportInput(
+            kind=values["kind"],
+            category=values["category"],
+            title=values["title"],
+            description=values["description"],
+            lng=values["lng"],
+            lat=values["lat"],
+            address=values["address"],
+            occurred_at=values["occurred_at"],
+            reporter=services.ReporterInput(**values["reporter"]),
+            is_public=values["public"],
+        )
+        files = values["attachments"]
+        key = request.headers.get("Idempotency-Key", "").strip() or None
+        scope = caller_scope(request)
         try:
-            report = services.report_create(
-                data=services.ReportInput(
-                    kind=values["kind"],
-                    category=values["category"],
-                    title=values["title"],
-                    description=values["description"],
-                    lng=values["lng"],
-                    lat=values["lat"],
-                    address=values["address"],
-                    occurred_at=values["occurred_at"],
-                    reporter=services.ReporterInput(**values["reporter"]),
-                    is_public=values["public"],
-                ),
-                user=request.user,
-                files=values["attachments"],
-                # A hotline operator enters what a caller says on the phone.
-                channel=Channel.HOTLINE if _is_operator(request) else Channel.APP,
-                idempotency_key=key,
-                ip_address=client_ip(request),
+            # A retry answers with the first result, before the captcha (used up by the first request).
+            report = (
+                services.report_replay(data=report_input, files=files, idempotency_key=key, idempotency_scope=scope)
+                if key
+                else None
             )
+            if report is None:
+                # Cheap checks first: the limit and the captcha, then the report (images decoded last).
+                standing = intake_limit(request)
+                if standing.wait is not None:
+                    raise intake_throttled(standing)
+                if not request.user.is_authenticated:
+                    _captcha(values)
+                report = services.report_create(
+                    data=report_input,
+                    user=request.user,
+                    files=files,
+                    # A hotline operator enters what a caller says on the phone.
+                    channel=Channel.HOTLINE if _is_operator(request) else Channel.APP,
+                    idempotency_key=key,
+                    idempotency_scope=scope,
+                    ip_address=client_ip(request),
+                )
+                intake_count(request)
         except ValidationError as exc:
-            return validation_response(exc)
+            return device_cookie_set(request, validation_response(exc))
         except PermissionDenied as exc:
             return Response({"detail": str(exc)}, status=403)
         except services.IdempotencyConflict as exc:
             return Response({"detail": str(exc)}, status=409)
-        attachments = list(report.attachments.all()) if values["attachments"] else []
-        return Response(report_created_data(report, attachments), status=201)
+        attachments = list(report.attachments.all()) if files else []
+        response = Response(report_created_data(report, attachments), status=201)
+        return device_cookie_set(request, response)
+
+
+def _captcha(values: Mapping[str, Any]) -> None:
+    try:
+        captcha_check(values.get("captcha_key", ""), values.get("captcha_value", ""))
+    except ValidationError as exc:
+        raise ValidationError({"captcha": exc.messages}) from None
 
 
 def _is_operator(request: Request) -> bool:

@@ -3,6 +3,7 @@ from django.urls import path
 from . import api, heatmap_views, map_api, stats_api
 
 urlpatterns = [
+    path("captcha", api.CaptchaView.as_view(), name="captcha"),
     path("categories/", api.CategoryListView.as_view(), name="categories"),
     path("places/", api.PlaceSearchView.as_view(), name="places"),
     path("reports/", api.ReportCollectionView.as_view(), name="reports"),

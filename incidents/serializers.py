@@ -73,6 +73,12 @@ class ReportInputSerializer(serializers.Serializer):
         help_text="Publish the report's content (never phone, e-mail or ID number); left out: published.",
     )
     attachments = serializers.ListField(child=serializers.FileField(), required=False, default=list)
+    captcha_key = serializers.CharField(
+        required=False, default="", max_length=100, help_text="From GET /api/v1/captcha; anonymous callers only"
+    )
+    captcha_value = serializers.CharField(
+        required=False, default="", allow_blank=True, max_length=100, help_text="What the person read in the picture"
+    )
 
     def validate_location(self, value: dict[str, Any]) -> tuple[Any, Any]:
         coordinates = value.get("coordinates")

@@ -275,6 +275,32 @@ def _request_hash(data: ReportInput, files: Sequence[UploadedFile]) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
+IDEMPOTENCY_KEY_MAX = 100
+
+
+def _idempotency_id(key: str, scope: str) -> str:
+    """What is stored for a caller's key: key and caller hashed together, so the same key sent by another
+    caller never finds this caller's report (nor its reporter token)."""
+    if len(key) > IDEMPOTENCY_KEY_MAX:
+        raise ValidationError(
+            {"idempotency_key": [f"Idempotency-Key dài quá {IDEMPOTENCY_KEY_MAX} ký tự (hiện có {len(key)})."]}
+        )
+    if not scope:
+        raise ValueError("an idempotency key needs the caller's scope")
+    return hashlib.sha256(f"{scope}\n{key}".encode()).hexdigest()
+
+
+def report_replay(
+    *, data: ReportInput, files: Sequence[UploadedFile], idempotency_key: str, idempotency_scope: str
+) -> Report | None:
+    """The report this caller's earlier request with the same key created, or None.
+
+    IdempotencyConflict when the caller used the key for a different request; ValidationError for a key
+    longer than IDEMPOTENCY_KEY_MAX.
+    """
+    return _idempotent_report(_idempotency_id(idempotency_key, idempotency_scope), _request_hash(data, files))
+
+
 def report_create(
     *,
     data: ReportInput,
@@ -282,13 +308,16 @@ def report_create(
     files: Sequence[UploadedFile] = (),
     channel: str = "web",
     idempotency_key: str | None = None,
+    idempotency_scope: str = "",
     ip_address: str | None = None,
 ) -> Report:
     """Validate, route, number and store a new report, then tell the reporter and the agency.
 
     Raises ValidationError with field-keyed Vietnamese messages; nothing is
     stored then. With an idempotency key, a retried request returns the report
-    the first one created. Of the people using the site, only a hotline operator
+    the first one created; the key belongs to `idempotency_scope` (who calls:
+    an account, a device), and another caller's same key is another key.
+    Of the people using the site, only a hotline operator
     (or an administrator) enters reports with channel "hotline", on behalf of a
     caller: the report is the caller's, not the operator's account's
     (PermissionDenied for anyone else, signed in or not). Code without a person
@@ -300,8 +329,9 @@ def report_create(
         if not (is_administrator(user) or agency_ids_for(user, [Role.OPERATOR])):
             raise PermissionDenied("Chỉ tổng đài viên mới nhập phản ánh qua tổng đài.")
         user = None
-    if idempotency_key:
-        existing = _idempotent_report(idempotency_key, _request_hash(data, files))
+    stored_key = _idempotency_id(idempotency_key, idempotency_scope) if idempotency_key else None
+    if stored_key:
+        existing = _idempotent_report(stored_key, _request_hash(data, files))
         if existing is not None:
             return existing
     errors: dict[str, list[str]] = {}
@@ -395,18 +425,16 @@ def report_create(
             ReportEvent.objects.bulk_create(events)
             for item in processed:
                 _store_attachment(report, item)
-            if idempotency_key:
-                IdempotencyKey.objects.create(
-                    key=idempotency_key, request_hash=_request_hash(data, files), report=report
-                )
+            if stored_key:
+                IdempotencyKey.objects.create(key=stored_key, request_hash=_request_hash(data, files), report=report)
             if operator is not None:
                 audit_record(operator, "report.create_hotline", obj=report, ip=ip_address)
             _notify_reporter(report, "received")
             _notify_agency(report)
     except IntegrityError:
-        if idempotency_key:
+        if stored_key:
             # A concurrent retry with the same key won the race: answer with its report.
-            existing = _idempotent_report(idempotency_key, _request_hash(data, files))
+            existing = _idempotent_report(stored_key, _request_hash(data, files))
             if existing is not None:
                 return existing
         raise

@@ -1,57 +1,184 @@
-"""Per-address limit on anonymous reports (settings.INTAKE_ANON_RATE), for the API and the form.
+"""Limits on anonymous reports, for the API and the form, and how an anonymous sender proves itself.
 
-Counts live in the shared cache (a database table), so every web worker sees the same
-numbers. Signed-in people (citizens with an account, officers, hotline operators) are not
-counted: they are known and can be dealt with one by one.
+Many people share one address (mobile networks in Vietnam put whole neighbourhoods behind one), so
+the limit that matters is per device: a signed, long-lived cookie (settings.INTAKE_ANON_RATE). The
+address only bounds what many devices may send together (settings.INTAKE_ANON_IP_RATE, much larger).
+Dropping the cookie gives a fresh device, but each report also needs a solved captcha, and the
+address bound still holds.
+
+Only stored reports count: a sender checks `intake_limit` before anything costly and calls
+`intake_count` once the report is stored. Counts live in the shared cache (a database table), so
+every web worker sees the same numbers. Signed-in people (citizens with an account, officers,
+hotline operators) are not counted: they are known and can be dealt with one by one.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
+from captcha.fields import CaptchaField
 from django.conf import settings
-from django.http import HttpRequest
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponseBase
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import Throttled
-from rest_framework.throttling import SimpleRateThrottle
 
 from geo.net import client_ip
 
-
-class AnonIntakeThrottle(SimpleRateThrottle):
-    scope = "intake_anon"
-
-    def get_rate(self) -> str | None:
-        # Read on every request, so tests and deployments can change it without a restart of this class.
-        return settings.INTAKE_ANON_RATE or None
-
-    def get_cache_key(self, request: Any, view: Any) -> str | None:
-        if request.user.is_authenticated:
-            return None
-        return self.cache_format % {"scope": self.scope, "ident": client_ip(request) or "unknown"}
+DEVICE_COOKIE = "device"
+DEVICE_SALT = "incidents.device"
+DEVICE_MAX_AGE = 2 * 365 * 24 * 3600
+# The form tells a sender how many reports are left once this few remain.
+NEAR_LIMIT = 5
+_PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_Response = TypeVar("_Response", bound=HttpResponseBase)
 
 
-def intake_wait(request: HttpRequest) -> int | None:
-    """Count this anonymous report; None when it is allowed, else the seconds to wait before the next."""
-    throttle = AnonIntakeThrottle()
-    # DRF's throttles read only request.user and request.META, which a plain HttpRequest has too.
-    if throttle.allow_request(request, None):  # type: ignore[arg-type]
+def _http(request: Any) -> HttpRequest:
+    """The Django request under a DRF one (attributes set on it outlive the wrapper)."""
+    http: HttpRequest = getattr(request, "_request", request)
+    return http
+
+
+def device_id(request: Any) -> str:
+    """This browser's or app's id from its signed device cookie; a new one when it has none (or a forged one),
+    which `device_cookie_set` then sends."""
+    http = _http(request)
+    known: str | None = getattr(http, "_device_id", None)
+    if known is not None:
+        return known
+    value = http.get_signed_cookie(DEVICE_COOKIE, default=None, salt=DEVICE_SALT)
+    http._device_id_new = not value  # type: ignore[attr-defined]
+    http._device_id = value or secrets.token_urlsafe(16)  # type: ignore[attr-defined]
+    return str(http._device_id)  # type: ignore[attr-defined]
+
+
+def caller_scope(request: Any) -> str:
+    """Whose idempotency keys these are: the account, else the device (from its cookie), else the address."""
+    if request.user.is_authenticated:
+        return f"user:{request.user.pk}"
+    device = device_id(request)
+    if not getattr(_http(request), "_device_id_new", False):
+        return f"device:{device}"
+    return f"address:{client_ip(_http(request)) or 'unknown'}"
+
+
+def device_cookie_set(request: Any, response: _Response) -> _Response:
+    """Send the device cookie when this request was given a new device id."""
+    http = _http(request)
+    if getattr(http, "_device_id_new", False):
+        response.set_signed_cookie(
+            DEVICE_COOKIE,
+            http._device_id,  # type: ignore[attr-defined]
+            salt=DEVICE_SALT,
+            max_age=DEVICE_MAX_AGE,
+            httponly=True,
+            samesite="Lax",
+            secure=http.is_secure() or settings.SESSION_COOKIE_SECURE,
+        )
+    return response
+
+
+@dataclass(frozen=True)
+class _Counter:
+    key: str
+    limit: int
+    seconds: int
+    by_address: bool
+
+
+@dataclass(frozen=True)
+class IntakeLimit:
+    """Where an anonymous sender stands: `wait` seconds before the next report (None: may send now), and
+    how many reports remain before a limit (None: no limit applies)."""
+
+    wait: int | None = None
+    remaining: int | None = None
+    by_address: bool = False
+
+    @property
+    def near(self) -> bool:
+        return self.remaining is not None and 0 < self.remaining <= NEAR_LIMIT
+
+    def message(self) -> str:
+        minutes = max(1, math.ceil((self.wait or 1) / 60))
+        if self.by_address:
+            text = _(
+                "Có quá nhiều phản ánh được gửi từ địa chỉ mạng này. Hãy thử lại sau %(minutes)s phút, "
+                "hoặc đăng nhập để gửi tiếp."
+            )
+        else:
+            text = _(
+                "Bạn đã gửi quá nhiều phản ánh từ thiết bị này. Hãy thử lại sau %(minutes)s phút, "
+                "hoặc đăng nhập để gửi tiếp."
+            )
+        return text % {"minutes": minutes}
+
+
+def _parse_rate(rate: str | None) -> tuple[int, int] | None:
+    """ "30/hour" -> (30, 3600); empty -> None (no limit)."""
+    if not rate:
         return None
-    return max(1, math.ceil(throttle.wait() or 1))
+    count, period = rate.split("/")
+    return int(count), _PERIODS[period.strip()[0]]
 
 
-def throttled_message(wait: int) -> str:
-    minutes = max(1, math.ceil(wait / 60))
-    return _(
-        "Bạn đã gửi quá nhiều phản ánh từ địa chỉ mạng này. Hãy thử lại sau %(minutes)s phút, "
-        "hoặc đăng nhập để gửi tiếp."
-    ) % {"minutes": minutes}
+def _counters(request: Any) -> list[_Counter]:
+    if request.user.is_authenticated:
+        return []
+    counters = []
+    device_rate = _parse_rate(settings.INTAKE_ANON_RATE)
+    if device_rate:
+        counters.append(_Counter(f"intake:device:{device_id(request)}", *device_rate, by_address=False))
+    address_rate = _parse_rate(settings.INTAKE_ANON_IP_RATE)
+    if address_rate:
+        address = client_ip(_http(request)) or "unknown"
+        counters.append(_Counter(f"intake:address:{address}", *address_rate, by_address=True))
+    return counters
 
 
-def intake_throttled(wait: float | None) -> Throttled:
+def _recent(counter: _Counter, now: float) -> list[float]:
+    history: list[float] = cache.get(counter.key) or []
+    return [moment for moment in history if moment > now - counter.seconds]
+
+
+def intake_limit(request: Any) -> IntakeLimit:
+    """Whether this sender may send a report now; counts nothing."""
+    now = time.time()
+    standing = IntakeLimit()
+    for counter in _counters(request):
+        recent = _recent(counter, now)
+        remaining = counter.limit - len(recent)
+        if remaining <= 0:
+            wait = max(1, math.ceil(min(recent, default=now) + counter.seconds - now))
+            return IntakeLimit(wait=wait, remaining=0, by_address=counter.by_address)
+        if standing.remaining is None or remaining < standing.remaining:
+            standing = IntakeLimit(remaining=remaining, by_address=counter.by_address)
+    return standing
+
+
+def intake_count(request: Any) -> None:
+    """Count one stored report against this sender's limits."""
+    now = time.time()
+    for counter in _counters(request):
+        cache.set(counter.key, [*_recent(counter, now), now], counter.seconds)
+
+
+def intake_throttled(standing: IntakeLimit) -> Throttled:
     """The API's 429: a Vietnamese message, and Retry-After (DRF sets it from `wait`)."""
-    seconds = max(1, math.ceil(wait or 1))
-    exc = Throttled(detail=throttled_message(seconds))
-    exc.wait = seconds  # type: ignore[attr-defined]  # DRF sets it only with its English suffix
+    exc = Throttled(detail=standing.message())
+    exc.wait = standing.wait  # type: ignore[attr-defined]  # DRF sets it only with its English suffix
     return exc
+
+
+def captcha_check(key: str, answer: str) -> None:
+    """Check (and use up) a captcha answer, as the report form does; ValidationError in Vietnamese."""
+    field = CaptchaField(error_messages={"invalid": _("Mã xác nhận không đúng. Hãy lấy mã mới và nhập lại.")})
+    if not key or not answer:
+        raise ValidationError(_("Hãy nhập mã xác nhận."))
+    field.clean([key, answer])

@@ -22,7 +22,7 @@ from geo.net import client_ip
 from . import selectors, services
 from .forms import ReportForm, ReportSearchForm
 from .models import Attachment, Channel, Report
-from .throttles import intake_wait, throttled_message
+from .throttles import device_cookie_set, intake_count, intake_limit
 
 PAGE_SIZE = 20
 # What static/js/report-form.js says, translatable here; {name} parts are filled in by the script.
@@ -96,16 +96,16 @@ def _can_see_private(request: HttpRequest, report: Report) -> bool:
 @require_http_methods(["GET", "POST"])
 def report_new(request: HttpRequest) -> HttpResponse:
     status = 200
+    standing = intake_limit(request)
     if request.method == "POST":
-        wait = intake_wait(request)
-        if wait is not None:
-            response = render(
-                request, "incidents/intake_throttled.html", {"message": throttled_message(wait)}, status=429
-            )
-            response["Retry-After"] = str(wait)
-            return response
         form = ReportForm(request.POST, request.FILES, user=request.user)
-        if form.is_valid():
+        # The form (captcha included) is checked first and the limit before anything costly; a refusal
+        # shows the form again with all that was typed and the pin, so nothing is lost.
+        valid = form.is_valid()
+        if standing.wait is not None:
+            form.add_error(None, standing.message())
+            status = 429
+        elif valid:
             try:
                 report = services.report_create(
                     data=form.to_input(),
@@ -118,25 +118,30 @@ def report_new(request: HttpRequest) -> HttpResponse:
             except ValidationError as exc:
                 form.add_service_errors(exc)
             else:
+                intake_count(request)
                 _remember_sent(request, report.code)
                 url = reverse("report-detail-page", args=[report.code]) + "?moi=1"
-                return HttpResponseRedirect(url, status=303)
-        status = 400
+                return device_cookie_set(request, HttpResponseRedirect(url, status=303))
+        status = status if status != 200 else 400
     else:
         form = ReportForm(user=request.user)
     files_lost = request.method == "POST" and bool(request.FILES.getlist("attachments"))
-    return render(
+    response = render(
         request,
         "incidents/report_form.html",
         {
             "form": form,
             "files_lost": files_lost,
+            "remaining": standing.remaining if standing.near else None,
             "attachment_max_count": settings.ATTACHMENT_MAX_COUNT,
             "attachment_max_bytes": settings.ATTACHMENT_MAX_BYTES,
             "script_text": FORM_SCRIPT_TEXT,
         },
         status=status,
     )
+    if standing.wait is not None:
+        response["Retry-After"] = str(standing.wait)
+    return device_cookie_set(request, response)
 
 
 def _reporter_token(request: HttpRequest, report: Report) -> str | None:

@@ -7,7 +7,7 @@ import json
 from collections.abc import Iterator
 from io import StringIO
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pytest
 from django.conf import settings
@@ -82,6 +82,18 @@ def output_dir() -> Path:
 def demo(db: None) -> None:
     """The self-contained demo: province D72, districts, wards, categories, agencies."""
     call_command("load_demo", stdout=StringIO())
+
+
+def captcha_fields(client: Any, base: str = "") -> dict[str, str]:
+    """A solved captcha for an anonymous API report, fetched as an app does (GET /api/v1/captcha) with a
+    Django test client or an httpx client (then `base` is the server's URL); the answer is read from the
+    database the way only a test can."""
+    from captcha.models import CaptchaStore
+
+    response = client.get(f"{base}/api/v1/captcha")
+    assert response.status_code == 200, response.content
+    key = response.json()["captcha_key"]
+    return {"captcha_key": key, "captcha_value": CaptchaStore.objects.get(hashkey=key).response}
 
 
 def point_in(code: str) -> tuple[float, float]:

@@ -1,4 +1,5 @@
-"""Anonymous intake is limited per address (settings.INTAKE_ANON_RATE), through the API and the form."""
+"""Anonymous intake is limited per device (settings.INTAKE_ANON_RATE) and, loosely, per address
+(settings.INTAKE_ANON_IP_RATE), through the API and the form; only stored reports count."""
 
 from __future__ import annotations
 
@@ -12,19 +13,22 @@ from pytest_django.fixtures import Settings as SettingsWrapper
 
 from accounts.models import Role, User
 from incidents.models import Report
-from tests.conftest import point_in
+from tests.conftest import captcha_fields, point_in
 from tests.factories import staff_make
+from tests.incidents.test_pages import Page, form_data, solve_captcha
 
 pytestmark = pytest.mark.django_db
 
 API = "/api/v1/reports/"
 FORM = "/phan-anh/gui/"
-MESSAGE = "Bạn đã gửi quá nhiều phản ánh từ địa chỉ mạng này."
+DEVICE_MESSAGE = "Bạn đã gửi quá nhiều phản ánh từ thiết bị này."
+ADDRESS_MESSAGE = "Có quá nhiều phản ánh được gửi từ địa chỉ mạng này."
 
 
 @pytest.fixture
 def limited(demo: None, settings: SettingsWrapper) -> SettingsWrapper:
     settings.INTAKE_ANON_RATE = "2/hour"
+    settings.INTAKE_ANON_IP_RATE = "5/hour"
     cache.clear()
     return settings
 
@@ -39,37 +43,109 @@ def payload(number: int) -> dict[str, Any]:
     }
 
 
-def send(client: Client, number: int) -> Any:
-    return client.post(API, json.dumps(payload(number)), content_type="application/json")
+def send(client: Client, number: int, **changes: Any) -> Any:
+    body = {**captcha_fields(client), **payload(number), **changes}
+    return client.post(API, json.dumps(body), content_type="application/json")
 
 
-def test_the_api_answers_429_in_vietnamese_with_retry_after(limited: SettingsWrapper) -> None:
-    client = Client(REMOTE_ADDR="198.51.100.1")
-    assert [send(client, n).status_code for n in range(2)] == [201, 201]
-    refused = send(client, 3)
+def send_form(client: Client, **changes: Any) -> Any:
+    page = client.get(FORM).content.decode()
+    return client.post(FORM, {**form_data(**changes), **solve_captcha(page)})
+
+
+def test_one_device_is_limited_not_its_neighbours_on_the_same_address(limited: SettingsWrapper) -> None:
+    phone = Client(REMOTE_ADDR="198.51.100.1")
+    assert [send(phone, n).status_code for n in range(2)] == [201, 201]
+    refused = send(phone, 3)
     assert refused.status_code == 429
-    assert refused.json()["detail"].startswith(MESSAGE) and "60 phút" in refused.json()["detail"]
+    assert refused.json()["detail"].startswith(DEVICE_MESSAGE) and "60 phút" in refused.json()["detail"]
     assert 0 < int(refused["Retry-After"]) <= 3600
     assert Report.objects.count() == 2
-    # Reading is not limited, and neither is another address.
-    assert client.get(API).status_code == 200
-    assert send(Client(REMOTE_ADDR="198.51.100.2"), 4).status_code == 201
+    # Reading is not limited, and another device behind the same address may send.
+    assert phone.get(API).status_code == 200
+    assert send(Client(REMOTE_ADDR="198.51.100.1"), 4).status_code == 201
 
 
-def test_a_forged_forwarded_for_header_does_not_escape_the_limit(limited: SettingsWrapper) -> None:
+def test_the_address_is_a_much_larger_outer_bound(limited: SettingsWrapper) -> None:
+    devices = [Client(REMOTE_ADDR="198.51.100.1") for _ in range(3)]
+    statuses = [send(device, n).status_code for n, device in enumerate(devices * 2)]
+    assert statuses == [201] * 5 + [429]
+    refused = send(Client(REMOTE_ADDR="198.51.100.1"), 9)
+    assert refused.status_code == 429 and refused.json()["detail"].startswith(ADDRESS_MESSAGE)
+    assert send(Client(REMOTE_ADDR="198.51.100.2"), 10).status_code == 201
+
+
+def test_a_forged_device_cookie_is_a_new_device(limited: SettingsWrapper) -> None:
+    phone = Client(REMOTE_ADDR="198.51.100.1")
+    assert [send(phone, n).status_code for n in range(2)] == [201, 201]
+    cookie = phone.cookies["device"]
+    value = cookie.value
+    assert cookie["httponly"] and cookie["samesite"] == "Lax"
+    # The id is signed: changing it is not taken as another known device's id but as no cookie at all.
+    phone.cookies["device"] = value[:-2] + ("AA" if not value.endswith("AA") else "BB")
+    response = send(phone, 3)
+    assert response.status_code == 201 and response.cookies["device"].value != value
+
+
+def test_refused_and_invalid_submissions_do_not_count(limited: SettingsWrapper) -> None:
+    client = Client(REMOTE_ADDR="198.51.100.1")
+    # A wrong captcha, twice, and a report with no title: refused, not counted.
+    for _ in range(2):
+        page = client.get(FORM).content.decode()
+        wrong = {**solve_captcha(page), "captcha_1": "sai"}
+        assert client.post(FORM, {**form_data(), **wrong}).status_code == 400
+    assert send(client, 1, title=" ").status_code == 400
+    assert [send_form(client).status_code, send(client, 2).status_code] == [303, 201]
+    assert Report.objects.count() == 2
+    # Form and API share the count of the device.
+    assert send(client, 3).status_code == 429 and send_form(client).status_code == 429
+
+
+def test_a_refused_form_comes_back_filled_in_with_its_pin(limited: SettingsWrapper) -> None:
+    client = Client(REMOTE_ADDR="198.51.100.1")
+    assert [send_form(client).status_code for _ in range(2)] == [303, 303]
+    data = form_data(title="Ống nước vỡ trước chợ", address="Cổng chợ phường 1", is_public=None)
+    page = client.get(FORM).content.decode()
+    refused = client.post(FORM, {**data, **solve_captcha(page)})
+    assert refused.status_code == 429 and int(refused["Retry-After"]) > 0
+    html = Page(refused.content.decode())
+    assert DEVICE_MESSAGE in html.text("error-summary")
+    for name in ("title", "address", "reporter_name", "reporter_email", "lat", "lng"):
+        (field,) = html.find("input", name=name)
+        assert field["value"] == data[name], name
+    assert "Ba cột đèn liền nhau" in refused.content.decode()
+    (public,) = html.find("input", name="is_public")
+    assert "checked" not in public
+    assert Report.objects.count() == 2
+    # Looking at the form is still fine.
+    assert client.get(FORM).status_code == 200
+
+
+def test_the_form_says_how_many_reports_are_left(limited: SettingsWrapper) -> None:
+    limited.INTAKE_ANON_RATE = "3/hour"
+    client = Client(REMOTE_ADDR="198.51.100.1")
+    assert "Bạn còn gửi được 3 phản ánh nữa" in Page(client.get(FORM).content.decode()).text("intake-remaining")
+    assert send_form(client).status_code == 303
+    assert "Bạn còn gửi được 2 phản ánh nữa" in Page(client.get(FORM).content.decode()).text("intake-remaining")
+    # Far from the limit, nothing is said.
+    limited.INTAKE_ANON_RATE = "30/hour"
+    limited.INTAKE_ANON_IP_RATE = "600/hour"
+    assert not Page(client.get(FORM).content.decode()).find("p", id="intake-remaining")
+
+
+def test_a_forged_forwarded_for_header_does_not_escape_the_address_bound(limited: SettingsWrapper) -> None:
     statuses = [
-        send(Client(REMOTE_ADDR="198.51.100.1", HTTP_X_FORWARDED_FOR=f"10.0.0.{n}"), n).status_code for n in range(3)
+        send(Client(REMOTE_ADDR="198.51.100.1", HTTP_X_FORWARDED_FOR=f"10.0.0.{n}"), n).status_code for n in range(6)
     ]
-    assert statuses == [201, 201, 429]
+    assert statuses == [201] * 5 + [429]
 
 
 def test_behind_our_proxy_each_client_address_counts_apart(limited: SettingsWrapper) -> None:
     limited.BEHIND_PROXY = True
     proxy = "10.0.0.1"
-    first = Client(REMOTE_ADDR=proxy, HTTP_X_FORWARDED_FOR="198.51.100.1")
-    second = Client(REMOTE_ADDR=proxy, HTTP_X_FORWARDED_FOR="198.51.100.2")
-    assert [send(first, n).status_code for n in range(3)] == [201, 201, 429]
-    assert send(second, 4).status_code == 201
+    first = [Client(REMOTE_ADDR=proxy, HTTP_X_FORWARDED_FOR="198.51.100.1") for _ in range(6)]
+    assert [send(client, n).status_code for n, client in enumerate(first)] == [201] * 5 + [429]
+    assert send(Client(REMOTE_ADDR=proxy, HTTP_X_FORWARDED_FOR="198.51.100.2"), 7).status_code == 201
 
 
 def test_signed_in_staff_and_citizens_are_not_limited(limited: SettingsWrapper) -> None:
@@ -84,19 +160,6 @@ def test_signed_in_staff_and_citizens_are_not_limited(limited: SettingsWrapper) 
 
 def test_an_empty_rate_lifts_the_limit(limited: SettingsWrapper) -> None:
     limited.INTAKE_ANON_RATE = None
+    limited.INTAKE_ANON_IP_RATE = None
     client = Client(REMOTE_ADDR="198.51.100.1")
-    assert [send(client, n).status_code for n in range(3)] == [201, 201, 201]
-
-
-def test_the_form_shows_a_vietnamese_page_when_the_limit_is_reached(limited: SettingsWrapper) -> None:
-    client = Client(REMOTE_ADDR="198.51.100.1")
-    # Sending counts whether or not the form was filled in right (here it was not: no captcha).
-    assert [client.post(FORM, {"title": "x"}).status_code for _ in range(2)] == [400, 400]
-    refused = client.post(FORM, {"title": "x"})
-    assert refused.status_code == 429 and int(refused["Retry-After"]) > 0
-    html = refused.content.decode()
-    assert MESSAGE in html and "Tạm dừng nhận phản ánh từ địa chỉ này" in html and 'lang="vi"' in html
-    # The API shares the count: the same address is refused there too.
-    assert send(client, 1).status_code == 429
-    # Looking at the form is still fine.
-    assert client.get(FORM).status_code == 200
+    assert [send(client, n).status_code for n in range(6)] == [201] * 6

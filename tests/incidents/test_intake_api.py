@@ -15,7 +15,7 @@ from PIL import Image
 from incidents.deadlines import add_working_days
 from incidents.models import Attachment, Category, Report, ReportEvent
 from notifications.models import Notification
-from tests.conftest import point_in
+from tests.conftest import captcha_fields, point_in
 
 pytestmark = pytest.mark.django_db
 
@@ -43,6 +43,8 @@ def _payload(**changes: object) -> dict:
 
 
 def _post(client: Client, payload: dict, **headers: str) -> Any:
+    """Send a report as an anonymous app does: with a solved captcha."""
+    payload = {**captcha_fields(client), **payload}
     return client.post("/api/v1/reports/", json.dumps(payload), content_type="application/json", headers=headers)
 
 
@@ -158,7 +160,7 @@ def test_multipart_with_a_photo_strips_its_location_and_serves_a_thumbnail(clien
     upload = io.BytesIO(photo)
     upload.name = "IMG_0001.jpg"
     form["attachments"] = [upload]
-    response = client.post("/api/v1/reports/", form)
+    response = client.post("/api/v1/reports/", {**form, **captcha_fields(client)})
     assert response.status_code == 201, response.content
     body = response.json()
     (attachment,) = body["attachments"]
@@ -178,7 +180,7 @@ def test_a_fake_image_is_refused(client: Client, demo: None) -> None:
     fake = io.BytesIO(b"<html><script>alert(1)</script></html>")
     fake.name = "photo.jpg"
     form["attachments"] = [fake]
-    response = client.post("/api/v1/reports/", form)
+    response = client.post("/api/v1/reports/", {**form, **captcha_fields(client)})
     assert response.status_code == 400
     assert "attachments" in response.json()["errors"]
     assert not Report.objects.exists() and not Attachment.objects.exists()
@@ -327,10 +329,10 @@ def _flat_png(size: tuple[int, int]) -> io.BytesIO:
     return buffer
 
 
-def _multipart(payload: dict, files: list[io.BytesIO]) -> dict[str, Any]:
+def _multipart(client: Client, payload: dict, files: list[io.BytesIO]) -> dict[str, Any]:
     form: dict[str, Any] = {k: json.dumps(v) if isinstance(v, dict) else v for k, v in payload.items()}
     form["attachments"] = files
-    return form
+    return {**form, **captcha_fields(client)}
 
 
 @pytest.fixture
@@ -353,7 +355,7 @@ def test_a_report_refused_for_its_text_decodes_none_of_its_images(
     client: Client, demo: None, decoded: list[str]
 ) -> None:
     files = [_flat_png((2000, 2000)) for _ in range(3)]
-    response = client.post("/api/v1/reports/", _multipart(_payload(category="khong-co", title=" "), files))
+    response = client.post("/api/v1/reports/", _multipart(client, _payload(category="khong-co", title=" "), files))
     assert response.status_code == 400, response.content
     assert set(response.json()["errors"]) == {"category", "title"}
     assert decoded == []
@@ -365,7 +367,7 @@ def test_images_over_the_total_pixel_cap_are_refused_before_decoding(
 ) -> None:
     settings.IMAGE_MAX_TOTAL_PIXELS = 5_000_000
     files = [_flat_png((2000, 1000)) for _ in range(3)]  # 6 million together, each well under IMAGE_MAX_PIXELS
-    response = client.post("/api/v1/reports/", _multipart(_payload(), files))
+    response = client.post("/api/v1/reports/", _multipart(client, _payload(), files))
     assert response.status_code == 400, response.content
     (message,) = response.json()["errors"]["attachments"]
     assert "6.000.000 điểm ảnh" in message and "5.000.000 điểm ảnh" in message
@@ -373,6 +375,80 @@ def test_images_over_the_total_pixel_cap_are_refused_before_decoding(
     assert not Report.objects.exists() and not Attachment.objects.exists()
     # Under the cap, the same images are taken.
     files = [_flat_png((2000, 1000)) for _ in range(2)]
-    response = client.post("/api/v1/reports/", _multipart(_payload(), files))
+    response = client.post("/api/v1/reports/", _multipart(client, _payload(), files))
     assert response.status_code == 201, response.content
     assert len(decoded) == 2 and Attachment.objects.count() == 2
+
+
+# --- Anonymous callers: captcha, device, idempotency keys ---------------------------------------------
+
+
+def test_the_api_hands_out_a_captcha_and_a_device_cookie(client: Client, demo: None) -> None:
+    response = client.get("/api/v1/captcha")
+    assert response.status_code == 200 and response["Cache-Control"] == "no-store"
+    body = response.json()
+    assert body["expires_in"] == 600 and body["image_url"].startswith("http://testserver/captcha/image/")
+    image = client.get(body["image_url"].removeprefix("http://testserver"))
+    assert image.status_code == 200 and image["Content-Type"] == "image/png"
+    cookie = response.cookies["device"]
+    assert cookie["httponly"] and cookie["samesite"] == "Lax" and int(cookie["max-age"]) > 365 * 24 * 3600
+
+
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [({}, "Hãy nhập mã xác nhận"), ({"captcha_value": "sai"}, "Mã xác nhận không đúng")],
+)
+def test_an_anonymous_report_needs_the_captcha(client: Client, demo: None, answer: dict, message: str) -> None:
+    fields = captcha_fields(client)
+    payload = {**_payload(), "captcha_key": fields["captcha_key"], **answer}
+    response = client.post("/api/v1/reports/", json.dumps(payload), content_type="application/json")
+    assert response.status_code == 400, response.content
+    body = response.json()
+    assert message in body["detail"] and message in body["errors"]["captcha"][0]
+    assert not Report.objects.exists()
+    payload["captcha_value"] = fields["captcha_value"]
+    again = client.post("/api/v1/reports/", json.dumps(payload), content_type="application/json")
+    if answer:  # one try per captcha: after a wrong answer, the right one is refused too
+        assert again.status_code == 400 and "captcha" in again.json()["errors"]
+    else:
+        assert again.status_code == 201
+
+
+def test_a_signed_in_app_needs_no_captcha(client: Client, demo: None) -> None:
+    from rest_framework.authtoken.models import Token
+
+    from accounts.models import User
+
+    user = User.objects.create_user(username="dan", password="x", phone="+84912345678")
+    token = Token.objects.create(user=user)
+    response = client.post(
+        "/api/v1/reports/",
+        json.dumps(_payload()),
+        content_type="application/json",
+        headers={"Authorization": f"Token {token.key}"},
+    )
+    assert response.status_code == 201, response.content
+
+
+def test_an_idempotency_key_belongs_to_its_caller(client: Client, demo: None) -> None:
+    first = _post(client, _payload(), **{"Idempotency-Key": "1"})
+    assert first.status_code == 201
+    # Another device sending the same key (and the same report) gets a report of its own, not the first
+    # one nor its reporter token.
+    other = Client()
+    second = _post(other, _payload(), **{"Idempotency-Key": "1"})
+    assert second.status_code == 201, second.content
+    assert second.json()["code"] != first.json()["code"] and second.json()["token"] != first.json()["token"]
+    # Each one's retry still answers with its own.
+    assert _post(other, _payload(), **{"Idempotency-Key": "1"}).json()["code"] == second.json()["code"]
+    assert _post(client, _payload(), **{"Idempotency-Key": "1"}).json()["code"] == first.json()["code"]
+    assert Report.objects.count() == 2
+
+
+def test_an_idempotency_key_over_the_limit_is_refused_not_cut(client: Client, demo: None) -> None:
+    response = _post(client, _payload(), **{"Idempotency-Key": "k" * 101})
+    assert response.status_code == 400, response.content
+    body = response.json()
+    assert "100 ký tự" in body["detail"] and "idempotency_key" in body["errors"]
+    assert not Report.objects.exists()
+    assert _post(client, _payload(), **{"Idempotency-Key": "k" * 100}).status_code == 201

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import enum
 import os
+import threading
 import unicodedata
 import warnings
 import zipfile
@@ -156,6 +157,11 @@ class CheckedFile:
     pixels: int = 0
 
 
+# One image decoded at a time per process: a 40-megapixel image takes some 160 MB decoded, and the
+# web server's other threads keep CPU for cheap requests (/healthz, pages) while uploads wait in line.
+_DECODING = threading.BoundedSemaphore(1)
+
+
 # --- Public API --------------------------------------------------------------------------------------
 
 
@@ -199,7 +205,8 @@ def process_checked(item: CheckedFile) -> ProcessedFile:
     """
     detected = item.detected
     if detected.kind is AttachmentKind.IMAGE:
-        return _process_image(item.content, detected, item.original_name)
+        with _DECODING:
+            return _process_image(item.content, detected, item.original_name)
     return ProcessedFile(
         kind=detected.kind,
         content_type=detected.content_type,

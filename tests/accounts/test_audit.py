@@ -17,7 +17,7 @@ from accounts.audit import audit_record
 from accounts.models import AuditEvent, Role, StaffRole, User
 from incidents import services
 from incidents.models import Agency, Attachment, Category, Report
-from tests.conftest import point_in
+from tests.conftest import captcha_fields, point_in
 from tests.factories import PASSWORD, report_make, staff_make
 
 pytestmark = pytest.mark.django_db
@@ -319,7 +319,10 @@ def test_intake_and_hotline_rows_record_the_client_behind_our_proxy(
 
     def send(client: Client) -> Report:
         if channel == "api":
-            response = client.post("/api/v1/reports/", json.dumps(_report_payload()), content_type="application/json")
+            # An anonymous app answers the captcha; a signed-in operator needs none.
+            payload = _report_payload() if client.session.get("_auth_user_id") else captcha_fields(client)
+            payload = {**payload, **_report_payload()}
+            response = client.post("/api/v1/reports/", json.dumps(payload), content_type="application/json")
             assert response.status_code == 201, response.content
         else:
             page = client.get(FORM_URL).content.decode()

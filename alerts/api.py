@@ -19,10 +19,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.audit import client_ip
 from accounts.models import User as Account
 from geo.gis import CoordinateError, parse_lat_lng
 from incidents.api import validation_response
-from notifications.models import PushSubscription
+from notifications import webpush
+from notifications.services import PushLimitReached, push_subscription_delete, push_subscription_save
 
 from . import cap, selectors, services
 from .models import Alert, Category, Certainty, Severity, Urgency
@@ -409,12 +411,14 @@ class FeedView(APIView):
 
 
 class PushKeysSerializer(serializers.Serializer):
-    p256dh = serializers.CharField(max_length=200)
-    auth = serializers.CharField(max_length=100)
+    p256dh = serializers.CharField(max_length=200, help_text="The browser's P-256 public key (base64url, 65 bytes).")
+    auth = serializers.CharField(max_length=100, help_text="The browser's auth secret (base64url, 16 bytes).")
 
 
 class PushSubscriptionSerializer(serializers.Serializer):
-    endpoint = serializers.URLField(max_length=1000)
+    endpoint = serializers.CharField(
+        max_length=webpush.ENDPOINT_MAX_LENGTH, help_text="The push service URL: https, on a public host."
+    )
     keys = PushKeysSerializer()
 
 
@@ -423,29 +427,42 @@ class PushSubscriptionView(APIView):
 
     @extend_schema(
         summary="Subscribe a browser to alerts by Web Push",
+        description="At most PUSH_MAX_PER_USER browsers per account and PUSH_MAX_PER_ADDRESS per address "
+        "without an account (429 beyond).",
         request=PushSubscriptionSerializer,
-        responses={201: inline_serializer("PushSubscribed", {"id": serializers.IntegerField()}), 400: ErrorSerializer},
+        responses={
+            201: inline_serializer("PushSubscribed", {"id": serializers.IntegerField()}),
+            400: ErrorSerializer,
+            429: ErrorSerializer,
+        },
     )
     def post(self, request: Request) -> Response:
         serializer = PushSubscriptionSerializer(data=request.data)
         if not serializer.is_valid():
             return Response({"detail": "Đăng ký nhận thông báo không hợp lệ.", "errors": serializer.errors}, status=400)
         data = serializer.validated_data
-        user = request.user if isinstance(request.user, Account) else None
-        subscription, _ = PushSubscription.objects.update_or_create(
-            endpoint=data["endpoint"],
-            defaults={"p256dh": data["keys"]["p256dh"], "auth": data["keys"]["auth"], "user": user},
-        )
+        try:
+            subscription = push_subscription_save(
+                endpoint=data["endpoint"],
+                p256dh=data["keys"]["p256dh"],
+                auth=data["keys"]["auth"],
+                user=request.user if isinstance(request.user, Account) else None,
+                client_address=client_ip(request),
+            )
+        except ValidationError as exc:
+            return validation_response(exc)
+        except PushLimitReached as exc:
+            return Response({"detail": str(exc)}, status=429)
         return Response({"id": subscription.pk}, status=201)
 
     @extend_schema(
         summary="Unsubscribe a browser",
-        request=inline_serializer("PushUnsubscribe", {"endpoint": serializers.URLField()}),
+        request=inline_serializer("PushUnsubscribe", {"endpoint": serializers.CharField()}),
         responses={204: None},
     )
     def delete(self, request: Request) -> Response:
         endpoint = str(request.data.get("endpoint", "")) if hasattr(request.data, "get") else ""
-        PushSubscription.objects.filter(endpoint=endpoint).delete()
+        push_subscription_delete(endpoint=endpoint)
         return Response(status=204)
 
 

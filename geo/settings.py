@@ -370,6 +370,12 @@ if not VAPID_PRIVATE_KEY:
     VAPID_PRIVATE_KEY, VAPID_PUBLIC_KEY = _local_vapid_keys()
 # Who runs the push sender: push services contact this address about problems.
 VAPID_SUBJECT = os.environ.get("VAPID_SUBJECT", "mailto:canhbao@localhost")
+# Browser subscriptions: live ones per account and per address without an account; failed sends in
+# a row before one is dropped. PUSH_ALLOW_LOOPBACK (tests only) accepts http endpoints on loopback.
+PUSH_MAX_PER_USER = int(os.environ.get("PUSH_MAX_PER_USER", "10"))
+PUSH_MAX_PER_ADDRESS = int(os.environ.get("PUSH_MAX_PER_ADDRESS", "50"))
+PUSH_MAX_FAILURES = int(os.environ.get("PUSH_MAX_FAILURES", "3"))
+PUSH_ALLOW_LOOPBACK = False
 
 # --- Citizen accounts ---------------------------------------------------------
 # One-time codes: lifetime, wrong tries per code, and limits on sending them (SMS costs money).

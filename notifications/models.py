@@ -65,6 +65,11 @@ class PushSubscription(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="push_subscriptions"
     )
+    # Who subscribed without an account: a keyed hash of their address (not the address), for the
+    # per-client cap (settings.PUSH_MAX_PER_ADDRESS).
+    client = models.CharField("máy đăng ký (băm)", max_length=64, blank=True, db_index=True)
+    # Failed sends in a row; the subscription is dropped at settings.PUSH_MAX_FAILURES.
+    failures = models.PositiveSmallIntegerField("số lần gửi lỗi liên tiếp", default=0)
     created_at = models.DateTimeField("đăng ký lúc", auto_now_add=True)
 
     class Meta:

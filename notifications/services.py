@@ -11,9 +11,12 @@ from django.core.mail import EmailMessage
 from django.core.validators import validate_email
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
+
+from accounts.models import User as Account
 
 from . import tasks, webpush
-from .models import Notification
+from .models import Notification, PushSubscription
 from .sms import get_sms_backend
 
 logger = logging.getLogger(__name__)
@@ -171,3 +174,52 @@ def notification_deliver_many(*, notification_ids: list[int], last_attempt: bool
             first_error = first_error or exc
     if first_error is not None:
         raise first_error
+
+
+class PushLimitReached(Exception):
+    """This account or address already has as many browser subscriptions as allowed."""
+
+
+def push_subscription_save(
+    *, endpoint: str, p256dh: str, auth: str, user: Account | None, client_address: str | None
+) -> PushSubscription:
+    """Store a browser's subscription (or refresh the keys of a known endpoint).
+
+    ValidationError (keyed endpoint/p256dh/auth) unless the endpoint is an https URL on public
+    addresses and the keys are well formed; PushLimitReached past settings.PUSH_MAX_PER_USER
+    (signed in) or settings.PUSH_MAX_PER_ADDRESS (without an account, by client address).
+    """
+    errors = webpush.keys_errors(p256dh=p256dh, auth=auth)
+    try:
+        webpush.endpoint_check(endpoint)
+    except webpush.UnsafeEndpoint as exc:
+        errors["endpoint"] = [str(exc)]
+    if errors:
+        raise ValidationError(errors)
+    client = "" if user is not None else salted_hmac("push-client", client_address or "unknown").hexdigest()
+    owned = (
+        PushSubscription.objects.filter(user=user)
+        if user is not None
+        else PushSubscription.objects.filter(user=None, client=client)
+    )
+    cap = settings.PUSH_MAX_PER_USER if user is not None else settings.PUSH_MAX_PER_ADDRESS
+    with transaction.atomic():
+        # One subscriber at a time, so that two requests at once cannot both take the last place.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"push:{user.pk if user else client}"])
+        known = PushSubscription.objects.filter(endpoint=endpoint).exclude(pk__in=owned.values("pk")).exists()
+        if not known and not owned.filter(endpoint=endpoint).exists() and owned.count() >= cap:
+            raise PushLimitReached(
+                f"Đã có {cap} trình duyệt đăng ký nhận cảnh báo từ "
+                + ("tài khoản này." if user is not None else "địa chỉ mạng này. Hãy đăng nhập để đăng ký thêm.")
+            )
+        subscription, _ = PushSubscription.objects.update_or_create(
+            endpoint=endpoint,
+            defaults={"p256dh": p256dh, "auth": auth, "user": user, "client": client, "failures": 0},
+        )
+    return subscription
+
+
+def push_subscription_delete(*, endpoint: str) -> None:
+    """Forget a browser's subscription (whoever knows the endpoint, the browser's secret, may)."""
+    PushSubscription.objects.filter(endpoint=endpoint).delete()

@@ -1,4 +1,5 @@
-"""A fake Web Push service on loopback: keeps each encrypted POST; paths ending in /gone answer 410."""
+"""A fake Web Push service on loopback: keeps each encrypted POST; paths ending in /gone answer 410,
+in /fail 500, in /redirect a 307 to /push/elsewhere."""
 
 from __future__ import annotations
 
@@ -40,7 +41,16 @@ class _Handler(BaseHTTPRequestHandler):
             self.server.state.requests.append(
                 PushRequest(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
             )
-        self.send_response(410 if self.path.endswith("/gone") else 201)
+        status = 201
+        if self.path.endswith("/gone"):
+            status = 410
+        elif self.path.endswith("/fail"):
+            status = 500
+        elif self.path.endswith("/redirect"):
+            status = 307
+        self.send_response(status)
+        if status == 307:
+            self.send_header("Location", "/push/elsewhere")
         self.send_header("Content-Length", "0")
         self.end_headers()
 

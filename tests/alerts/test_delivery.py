@@ -14,13 +14,15 @@ import pytest
 from django.conf import settings
 from django.db import connection
 from procrastinate.contrib.django.models import ProcrastinateJob
+from pytest_django.fixtures import Settings as SettingsWrapper
 
 from accounts.models import SavedPlace, User
 from alerts import services
 from alerts.models import Alert, AlertDelivery, DeliveryKind
 from boundaries.models import AdminUnit
+from notifications import webpush
 from notifications.models import Notification, PushSubscription
-from notifications.services import notification_deliver_many
+from notifications.services import notification_deliver, notification_deliver_many
 from tests.servers import FakeSmsGateway, SmtpServer, database_url
 
 from .conftest import OTHER_DISTRICT, WARD, published
@@ -127,7 +129,10 @@ def test_worker_tells_the_people_inside_once(
 
 
 @pytest.mark.django_db
-def test_web_push_reaches_the_browser_and_drops_gone_subscriptions(officer: User, leader: User) -> None:
+def test_web_push_reaches_the_browser_and_drops_gone_subscriptions(
+    officer: User, leader: User, settings: SettingsWrapper
+) -> None:
+    settings.PUSH_ALLOW_LOOPBACK = True  # the fake push service is on this machine
     people = citizens()
     keys = BrowserKeys()
     with FakePushService() as push:
@@ -248,3 +253,78 @@ def test_a_worker_killed_mid_delivery_leaves_nobody_untold_or_told_twice(
     assert set(Notification.objects.values_list("status", flat=True)) == {"sent"}
     assert not ProcrastinateJob.objects.filter(status="doing").exists()
     assert "held by a dead worker" in log.read_text()
+
+
+def push_to(endpoint: str, keys: BrowserKeys, body: str = '{"title": "Cảnh báo"}') -> Notification:
+    subscription = PushSubscription.objects.create(endpoint=endpoint, p256dh=keys.p256dh, auth=keys.auth_b64)
+    return Notification.objects.create(
+        channel="webpush", recipient=f"push:{subscription.pk}", body=body, push_subscription=subscription
+    )
+
+
+def resolving(monkeypatch: pytest.MonkeyPatch, *addresses: str) -> None:
+    monkeypatch.setattr(webpush, "resolve_host", lambda host, port: list(addresses))
+
+
+@pytest.mark.django_db
+def test_web_push_never_posts_to_loopback_or_private_addresses(
+    monkeypatch: pytest.MonkeyPatch, settings: SettingsWrapper
+) -> None:
+    """Endpoints stored before the check (or whose name now resolves elsewhere) are dropped unsent."""
+    keys = BrowserKeys()
+    with FakePushService() as push:
+        stored = push_to(f"{push.url}/push/live", keys)
+        notification_deliver(notification_id=stored.pk)
+        # The name passed the check when subscribing; now it resolves to a private address.
+        settings.PUSH_ALLOW_LOOPBACK = True
+        resolving(monkeypatch, "10.0.0.7")
+        port = push.url.rsplit(":", 1)[1]
+        rebound = push_to(f"http://push.test:{port}/push/rebound", keys)
+        notification_deliver(notification_id=rebound.pk)
+        assert push.requests == []
+    for notification in (stored, rebound):
+        notification.refresh_from_db()
+        assert notification.status == "failed" and "an toàn" in notification.last_error
+    assert not PushSubscription.objects.exists()
+
+
+@pytest.mark.django_db
+def test_web_push_connects_to_the_address_it_checked(
+    monkeypatch: pytest.MonkeyPatch, settings: SettingsWrapper
+) -> None:
+    # push.test resolves only through the checked resolver: the message arriving proves the
+    # connection went to the address that was checked, not to a second lookup.
+    settings.PUSH_ALLOW_LOOPBACK = True
+    resolving(monkeypatch, "127.0.0.1")
+    keys = BrowserKeys()
+    with FakePushService() as push:
+        port = push.url.rsplit(":", 1)[1]
+        notification = push_to(f"http://push.test:{port}/push/live", keys, body="xin chào")
+        notification_deliver(notification_id=notification.pk)
+        [request] = push.requests
+    assert request.path == "/push/live" and keys.decrypt(request.body) == "xin chào".encode()
+    notification.refresh_from_db()
+    assert notification.status == "sent"
+
+
+@pytest.mark.django_db
+def test_web_push_follows_no_redirect_and_drops_failing_endpoints(settings: SettingsWrapper) -> None:
+    settings.PUSH_ALLOW_LOOPBACK = True
+    settings.PUSH_MAX_FAILURES = 3
+    keys = BrowserKeys()
+    with FakePushService() as push:
+        moved = push_to(f"{push.url}/push/redirect", keys)
+        notification_deliver(notification_id=moved.pk)
+        assert [r.path for r in push.requests] == ["/push/redirect"]
+        assert not PushSubscription.objects.filter(endpoint__endswith="/push/redirect").exists()
+
+        failing = push_to(f"{push.url}/push/fail", keys)
+        for attempt in range(1, 3):
+            with pytest.raises(webpush.PushError):
+                notification_deliver(notification_id=failing.pk)
+            assert PushSubscription.objects.get(endpoint__endswith="/push/fail").failures == attempt
+        notification_deliver(notification_id=failing.pk)
+        assert len(push.requests) == 4
+    assert not PushSubscription.objects.exists()
+    failing.refresh_from_db()
+    assert failing.status == "failed"

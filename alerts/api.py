@@ -15,6 +15,7 @@ from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
+from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -379,7 +380,21 @@ class PreviewView(APIView):
         return Response({"area": json.loads(result.geom.geojson), "people": services.area_people_count(result.geom)})
 
 
+class DocumentNegotiation(BaseContentNegotiation):
+    """For views that answer with one document type (CAP, Atom) whatever the Accept header says:
+    a reader asking for application/cap+xml, application/xml or text/html gets the document, not a 406.
+    Errors (404) are rendered by the first renderer, JSON."""
+
+    def select_parser(self, request: Request, parsers: Any) -> Any:
+        return parsers[0] if parsers else None
+
+    def select_renderer(self, request: Request, renderers: Any, format_suffix: str | None = None) -> Any:
+        return renderers[0], renderers[0].media_type
+
+
 class CapView(APIView):
+    content_negotiation_class = DocumentNegotiation
+
     @extend_schema(
         summary="The alert as a CAP 1.2 message (Alert, Update or Cancel)",
         responses={(200, cap.CAP_CONTENT_TYPE): OpenApiTypes.STR, 404: OpenApiResponse(description="Not published")},
@@ -393,6 +408,8 @@ class CapView(APIView):
 
 
 class FeedView(APIView):
+    content_negotiation_class = DocumentNegotiation
+
     @extend_schema(
         summary="Atom feed of current alerts, linking to their CAP documents",
         responses={(200, cap.ATOM_CONTENT_TYPE): OpenApiTypes.STR},

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -153,3 +154,40 @@ def test_atom_feed_links_current_alerts(client: Client, officer: User, leader: U
     linked = client.get(href.removeprefix("http://testserver"))
     assert schema.validate(etree.fromstring(linked.content))
     assert TIME.match(feed.findtext("a:updated", namespaces=ATOM))
+
+
+READERS = [
+    None,
+    "*/*",
+    "application/cap+xml",
+    "application/xml",
+    "text/xml",
+    "text/html",
+    "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+    "application/json",
+    "image/png",
+]
+
+
+def test_cap_and_feed_answer_any_reader(client: Client, officer: User, leader: User) -> None:
+    """A .cap URL is the CAP document whatever the reader asks for (aggregators send CAP's own type)."""
+    alert = published(officer, leader)
+    for accept in READERS:
+        check_reader(client, alert, {} if accept is None else {"HTTP_ACCEPT": accept})
+
+
+def check_reader(client: Client, alert: Alert, headers: dict[str, Any]) -> None:
+    response = client.get(f"/api/v1/alerts/{alert.pk}.cap", **headers)
+    assert response.status_code == 200, response.content
+    # XML: the document declares its own encoding (UTF-8).
+    assert response["Content-Type"] == "application/cap+xml"
+    assert response.content.startswith(b"<?xml version='1.0' encoding='UTF-8'?>")
+    assert etree.fromstring(response.content).tag == "{urn:oasis:names:tc:emergency:cap:1.2}alert"
+    feed = client.get("/api/v1/alerts/feed.atom", **headers)
+    assert feed.status_code == 200, feed.content
+    assert feed["Content-Type"] == "application/atom+xml"
+    assert etree.fromstring(feed.content).tag == "{http://www.w3.org/2005/Atom}feed"
+    # Not found stays an API error: JSON, in the one error shape.
+    missing = client.get("/api/v1/alerts/987654321.cap", **headers)
+    assert missing.status_code == 404 and missing["Content-Type"] == "application/json"
+    assert missing.json()["detail"]

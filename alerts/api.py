@@ -4,20 +4,25 @@ and Web Push subscriptions. Views parse input and call alerts.selectors / alerts
 from __future__ import annotations
 
 import json
+import math
 from datetime import datetime
-from typing import Any
+from typing import Any, NoReturn
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
+from rest_framework.exceptions import Throttled
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
 from accounts.audit import client_ip
@@ -351,33 +356,77 @@ class UpdateView(APIView):
         )
 
 
+class PreviewThrottle(UserRateThrottle):
+    """Previews per user (settings.ALERT_PREVIEW_RATE), counted in the shared cache."""
+
+    scope = "alert_preview"
+
+    def get_rate(self) -> str | None:
+        return settings.ALERT_PREVIEW_RATE or None
+
+
+PeopleBandSerializer = inline_serializer(
+    "PeopleBand",
+    {
+        "min": serializers.IntegerField(),
+        "max": serializers.IntegerField(allow_null=True, help_text="Exclusive; null for the top band."),
+    },
+)
+
+
 class PreviewView(APIView):
+    throttle_classes = [PreviewThrottle]
+
     @extend_schema(
-        summary="Preview an area: its outline and how many registered people are inside (staff)",
+        summary="Preview an area: its outline and, in a coarse band, how many registered people are inside (staff)",
+        description="The agency and area are checked as for creating a warning. Counts are banded "
+        "(under 10, 10–100, 100–1,000, …); previews are rate-limited per user (429 with Retry-After) "
+        "and recorded in the audit log.",
         request=inline_serializer(
             "AlertPreviewInput", {"area": serializers.JSONField(), "agency": serializers.CharField(required=False)}
         ),
         responses={
             200: inline_serializer(
-                "AlertPreview", {"area": serializers.DictField(), "people": serializers.IntegerField()}
+                "AlertPreview",
+                {
+                    "area": serializers.DictField(),
+                    "people": serializers.CharField(help_text="The band, in words: “Dưới 10 người”."),
+                    "people_band": PeopleBandSerializer,
+                },
             ),
             400: ErrorSerializer,
             403: ErrorSerializer,
+            429: ErrorSerializer,
         },
     )
     def post(self, request: Request) -> Response:
         try:
-            user = _staff(request)
-            code = str(request.data.get("agency") or "") if hasattr(request.data, "get") else ""
-            agencies = services.agencies_for_writer(user)
-            agency = next((a for a in agencies if a.code == code), agencies[0] if len(agencies) == 1 else None)
-            raw = request.data.get("area") if hasattr(request.data, "get") else None
-            result = services.area_build(raw, agency=agency)
+            preview = services.area_preview(
+                actor=_staff(request),
+                area=request.data.get("area") if hasattr(request.data, "get") else None,
+                agency_code=str(request.data.get("agency") or "") if hasattr(request.data, "get") else "",
+            )
         except PermissionDenied as exc:
             return Response({"detail": str(exc)}, status=403)
         except ValidationError as exc:
             return validation_response(exc)
-        return Response({"area": json.loads(result.geom.geojson), "people": services.area_people_count(result.geom)})
+        band = preview.people
+        return Response(
+            {
+                "area": json.loads(preview.geom.geojson),
+                "people": band.label,
+                "people_band": {"min": band.low, "max": band.high},
+            }
+        )
+
+    def throttled(self, request: Request, wait: float | None) -> NoReturn:
+        seconds = max(1, math.ceil(wait or 1))
+        exc = Throttled(
+            detail=_("Bạn đã xem trước vùng cảnh báo quá nhiều lần. Hãy thử lại sau %(minutes)s phút.")
+            % {"minutes": max(1, math.ceil(seconds / 60))}
+        )
+        exc.wait = seconds  # type: ignore[attr-defined]  # without DRF's English suffix on the message
+        raise exc
 
 
 class DocumentNegotiation(BaseContentNegotiation):
@@ -489,6 +538,4 @@ class PushKeyView(APIView):
         responses=inline_serializer("PushKey", {"public_key": serializers.CharField()}),
     )
     def get(self, request: Request) -> Response:
-        from django.conf import settings
-
         return Response({"public_key": settings.VAPID_PUBLIC_KEY})

@@ -25,6 +25,8 @@ from django.contrib.gis.geos import GEOSException, GEOSGeometry, MultiPolygon, P
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
 
 from accounts.models import Role
 from accounts.models import User as Account
@@ -361,6 +363,68 @@ def area_people_count(geom: MultiPolygon) -> int:
         cursor.execute(sql, {"area": geom.ewkb, "share": WARD_SHARE})
         (count,) = cursor.fetchone()
     return int(count)
+
+
+# People counts are only ever shown in these bands: an exact count over areas of one's choosing
+# would find a person's saved home by bisection.
+PEOPLE_BANDS = (10, 100, 1_000, 10_000, 100_000)
+
+
+@dataclass(frozen=True)
+class PeopleBand:
+    """[low, high) people; high None for the top band."""
+
+    low: int
+    high: int | None
+
+    @property
+    def label(self) -> str:
+        low, high = number_format(self.low, force_grouping=True), number_format(self.high or 0, force_grouping=True)
+        if self.low == 0:
+            return _("Dưới %(high)s người") % {"high": high}
+        if self.high is None:
+            return _("Từ %(low)s người trở lên") % {"low": low}
+        return _("Từ %(low)s đến %(high)s người") % {"low": low, "high": high}
+
+
+def people_band(count: int) -> PeopleBand:
+    low = 0
+    for high in PEOPLE_BANDS:
+        if count < high:
+            return PeopleBand(low=low, high=high)
+        low = high
+    return PeopleBand(low=low, high=None)
+
+
+@dataclass(frozen=True)
+class AreaPreview:
+    geom: MultiPolygon
+    people: PeopleBand
+
+
+def area_preview(*, actor: User, area: Any, agency_code: str) -> AreaPreview:
+    """What a warning over `area` would cover and, as a band, how many people it would reach.
+
+    The agency and the area are checked exactly as `alert_create` checks them (`_resolve_agency`,
+    then `area_build` with the agency's jurisdiction), and every preview goes into the audit log.
+    """
+    agency = _resolve_agency(actor, agency_code)
+    result = area_build(area, agency=agency)
+    band = people_band(area_people_count(result.geom))
+    west, south, east, north = result.geom.extent
+    from accounts.audit import audit_record
+
+    audit_record(
+        actor,
+        "alert.preview",
+        obj=agency,
+        details={
+            "bbox": [round(v, 5) for v in (west, south, east, north)],
+            "parts": len(result.parts),
+            "people_band": [band.low, band.high],
+        },
+    )
+    return AreaPreview(geom=result.geom, people=band)
 
 
 def _validate(data: AlertInput, errors: dict[str, list[str]]) -> dict[str, Any]:

@@ -29,7 +29,7 @@ from accounts.selectors import agency_ids_for
 
 from . import selectors, services
 from .forms import AlertForm, StatusFilterForm, initial_from
-from .models import Alert, Status
+from .models import Alert, AlertEvent, Status
 
 View = TypeVar("View", bound=Callable[..., HttpResponse])
 
@@ -147,7 +147,7 @@ def _editor_context(form: AlertForm, **extra: Any) -> dict[str, Any]:
             "unit": _("Đơn vị"),
             "remove": _("Bỏ"),
             "empty": _("Chưa có phần vùng nào. Vẽ trên bản đồ, nhập hình tròn hoặc chọn đơn vị hành chính."),
-            "people": _("%(count)s người đã đăng ký nhận cảnh báo có nơi ở trong vùng này."),
+            "people": _("%(band)s đã đăng ký nhận cảnh báo có nơi ở trong vùng này."),
             "previewing": _("Đang tính vùng và số người nhận…"),
             "previewFailed": _("Không xem trước được vùng. Hãy thử lại."),
             "choose": _("— Chọn —"),
@@ -273,18 +273,23 @@ def staff_detail(request: HttpRequest, pk: int) -> HttpResponse:
     leader = alert.agency_id in agency_ids_for(user, [Role.LEADER])
     open_ = alert.status in (Status.DRAFT, Status.SUBMITTED)
     live = alert.status == Status.APPROVED and not alert.is_expired()
+    events = list(alert.events.all())
+    for event in events:
+        if event.action == AlertEvent.Action.DELIVERED:
+            # Like every count of people on these pages: a band, never the exact number.
+            event.people_band = services.people_band(int(event.details.get("people") or 0))  # type: ignore[attr-defined]
     return render(
         request,
         "alerts/staff_detail.html",
         {
             "alert": alert,
             "area_geojson": selectors.area_geojson(alert),
-            "people": services.area_people_count(alert.area),
+            "people": services.people_band(services.area_people_count(alert.area)),
             "can_edit": writer and (open_ or live),
             "can_submit": writer and alert.status == Status.DRAFT,
             "can_approve": open_ and services.can_approve(user, alert),
             "can_cancel": (open_ and writer) or (live and leader),
-            "events": list(alert.events.all()),
+            "events": events,
             "map_text": _map_text(),
         },
     )

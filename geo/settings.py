@@ -376,6 +376,8 @@ PUSH_MAX_PER_USER = int(os.environ.get("PUSH_MAX_PER_USER", "10"))
 PUSH_MAX_PER_ADDRESS = int(os.environ.get("PUSH_MAX_PER_ADDRESS", "50"))
 PUSH_MAX_FAILURES = int(os.environ.get("PUSH_MAX_FAILURES", "3"))
 PUSH_ALLOW_LOOPBACK = False
+# Warning previews (staff): at most this many per user, in the shared cache ("" lifts the limit).
+ALERT_PREVIEW_RATE = os.environ.get("ALERT_PREVIEW_RATE", "30/hour")
 
 # --- Citizen accounts ---------------------------------------------------------
 # One-time codes: lifetime, wrong tries per code, and limits on sending them (SMS costs money).

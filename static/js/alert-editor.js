@@ -1,6 +1,6 @@
 /* The warning editor's area: draw polygons and circles (leaflet-draw), type a circle, or pick whole units.
  * The parts go to the hidden "area" field as JSON; "preview" asks the server for the union and for how
- * many registered people live inside. */
+ * many registered people live inside, as a coarse band in words ("Dưới 10 người"). */
 (function () {
   "use strict";
 
@@ -214,7 +214,7 @@
       if (preview) map.removeLayer(preview);
       preview = L.geoJSON(res.body.area, { interactive: false, style: function () { return { color: "#1d4ed8", weight: 2, fillOpacity: 0.08 }; } }).addTo(map);
       map.fitBounds(preview.getBounds(), { maxZoom: 14 });
-      result.textContent = fmt(text.people, { count: res.body.people });
+      result.textContent = fmt(text.people, { band: res.body.people });
       result.className = "pin-status pin-status-ok";
       result.setAttribute("data-people", String(res.body.people));
     }).catch(function () {

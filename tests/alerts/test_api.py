@@ -10,9 +10,10 @@ from django.test import Client
 from django.utils import timezone
 from pytest_django.fixtures import Settings as SettingsWrapper
 
-from accounts.models import SavedPlace, User
+from accounts.models import AuditEvent, Role, SavedPlace, StaffRole, User
 from alerts.models import Alert, Status
 from boundaries.models import AdminUnit
+from incidents.models import Agency
 from notifications import webpush
 from notifications.models import PushSubscription
 from tests.conftest import point_in
@@ -110,36 +111,74 @@ def test_bad_staff_input_is_a_vietnamese_400(
     assert Alert.objects.count() == before
 
 
-def _preview(client: Client, area: list[dict]) -> dict:
-    response = client.post(
-        "/api/v1/alerts/preview", {"area": area, "agency": "ubnd-d703"}, content_type="application/json"
-    )
+def _preview(client: Client, area: list[dict], agency: str = "ubnd-d703") -> dict:
+    response = client.post("/api/v1/alerts/preview", {"area": area, "agency": agency}, content_type="application/json")
     assert response.status_code == 200, response.json()
     return response.json()
 
 
-def test_preview_counts_registered_people(client: Client, officer: User) -> None:
+def test_preview_counts_registered_people_in_coarse_bands(client: Client, officer: User) -> None:
     client.force_login(officer)
     ward = AdminUnit.objects.get(code=WARD)
     lng, lat = point_in(WARD)
     whole_ward = [{"kind": "unit", "code": WARD}]
     small_circle = [{"kind": "circle", "lat": lat, "lng": lng, "radius_m": 30}]
-    # The demo's citizens are there already.
-    before, before_small = _preview(client, whole_ward)["people"], _preview(client, small_circle)["people"]
-    for index, notify in enumerate([True, True, False]):
-        user = User.objects.create_user(username=f"dan{index}", password="x", notify_alerts=notify)
+    # The demo's few citizens are there already.
+    before = _preview(client, whole_ward)
+    assert before["people_band"] == {"min": 0, "max": 10} and before["people"] == "Dưới 10 người"
+    assert before["area"]["type"] == "MultiPolygon"
+    for index in range(10):
+        user = User.objects.create_user(username=f"dan{index}", password="x", notify_alerts=True)
         SavedPlace.objects.create(user=user, label="Nhà", ward=ward)
     pinned = User.objects.create_user(username="dan_pin", password="x", notify_alerts=True)
     SavedPlace.objects.create(user=pinned, label="Cơ quan", location=ward.geom.point_on_surface)
-    far = User.objects.create_user(username="dan_xa", password="x", notify_alerts=True)
-    SavedPlace.objects.create(
-        user=far, label="Quê", ward=AdminUnit.objects.filter(level=3, parent__code=OTHER_DISTRICT).first()
+    after = _preview(client, whole_ward)
+    assert after["people_band"] == {"min": 10, "max": 100} and after["people"] == "Từ 10 đến 100 người"
+    # One person more or less inside a small circle cannot be told apart: no exact count anywhere.
+    small = _preview(client, small_circle)
+    assert small["people_band"] == {"min": 0, "max": 10}
+    assert not any(isinstance(value, int) for value in (small["people"], after["people"]))
+
+
+def test_preview_checks_the_agency_and_jurisdiction_as_create_does(client: Client, officer: User) -> None:
+    # A writer for two agencies: the district and one of its wards.
+    StaffRole.objects.create(user=officer, agency=Agency.objects.get(code="ubnd-d25450"), role=Role.OFFICER)
+    client.force_login(officer)
+    elsewhere = [{"kind": "unit", "code": OTHER_DISTRICT}]
+    for agency, status, key in [
+        ("", 400, "agency"),  # which agency's jurisdiction? create asks too
+        ("ubnd-d705", 403, None),  # not theirs
+        ("ubnd-d703", 400, "area"),  # outside its jurisdiction
+        ("khong-co", 400, "agency"),
+    ]:
+        response = client.post(
+            "/api/v1/alerts/preview", {"area": elsewhere, "agency": agency}, content_type="application/json"
+        )
+        created = client.post("/api/v1/alerts/", body(area=elsewhere, agency=agency), content_type="application/json")
+        assert response.status_code == created.status_code == status, (agency, response.json())
+        assert "people" not in response.json()
+        if key:
+            assert key in response.json()["errors"] and key in created.json()["errors"]
+    assert _preview(client, [{"kind": "unit", "code": WARD}], agency="ubnd-d25450")["people_band"]["min"] == 0
+
+
+def test_previews_are_rate_limited_and_audited(client: Client, officer: User, settings: SettingsWrapper) -> None:
+    settings.ALERT_PREVIEW_RATE = "2/hour"
+    client.force_login(officer)
+    area = [{"kind": "unit", "code": WARD}]
+    _preview(client, area)
+    _preview(client, area)
+    refused = client.post(
+        "/api/v1/alerts/preview", {"area": area, "agency": "ubnd-d703"}, content_type="application/json"
     )
-    preview = _preview(client, whole_ward)
-    assert preview["people"] == before + 3
-    assert preview["area"]["type"] == "MultiPolygon"
-    # The small circle around the pinned point holds that person only (ward places need a real share of the ward).
-    assert _preview(client, small_circle)["people"] == before_small + 1
+    assert refused.status_code == 429
+    assert refused["Content-Type"] == "application/json" and "phút" in refused.json()["detail"]
+    assert 0 < int(refused["Retry-After"]) <= 3600
+    events = AuditEvent.objects.filter(action="alert.preview")
+    assert events.count() == 2
+    event = events.first()
+    assert event is not None and event.actor == officer and event.object_ref == "ubnd-d703"
+    assert event.details["people_band"] == [0, 10] and len(event.details["bbox"]) == 4
 
 
 def test_detail_hides_drafts_from_the_public(client: Client, officer: User, leader: User) -> None:

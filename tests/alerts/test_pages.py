@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import html
+import re
 
 import pytest
 from django.test import Client
 
-from accounts.models import User
+from accounts.models import SavedPlace, User
+from alerts.models import AlertEvent
+from boundaries.models import AdminUnit
 
-from .conftest import published
+from .conftest import WARD, published
 
 pytestmark = pytest.mark.django_db
 
@@ -99,3 +102,22 @@ def test_loading_the_demo_messages_nobody(db: None) -> None:
     assert jobs() == before and Notification.objects.count() == 0
     assert sorted(Alert.objects.values_list("status", flat=True)) == [Status.APPROVED, Status.APPROVED, Status.DRAFT]
     assert sum(alert.display_status == "expired" for alert in Alert.objects.all()) == 1
+
+
+def test_staff_pages_show_people_only_in_bands(client: Client, officer: User, leader: User) -> None:
+    """The detail page and the editor's words give a band, never the exact count of people in an area."""
+    User.objects.filter(username__startswith="nguoidan").update(notify_alerts=False)
+    ward = AdminUnit.objects.get(code=WARD)
+    for index in range(13):
+        person = User.objects.create_user(username=f"dan_{index}", password="x", notify_alerts=True)
+        SavedPlace.objects.create(user=person, label="Nhà", ward=ward)
+    alert = published(officer, leader)
+    AlertEvent.objects.create(alert=alert, action=AlertEvent.Action.DELIVERED, details={"people": 13, "browsers": 0})
+    client.force_login(officer)
+    page = client.get(f"/canh-bao/quan-ly/{alert.pk}/").content.decode()
+    count = re.search(r'<dd id="people-count">(.*?)</dd>', page, re.S)
+    assert count is not None and count.group(1).strip().startswith("Từ 10 đến 100 người đã đăng ký")
+    [delivered] = [item for item in re.findall(r"<li>(.*?)</li>", page, re.S) if "Từ 10 đến 100 người" in item]
+    assert "13" not in re.sub(r"<time.*?</time>", "", delivered)
+    editor = client.get("/canh-bao/quan-ly/tao/").content.decode()
+    assert "%(band)s" in editor and "%(count)s" not in editor

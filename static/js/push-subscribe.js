@@ -26,7 +26,15 @@
       method: method, credentials: "same-origin",
       headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrf() },
       body: JSON.stringify(body)
-    }).then(function (r) { if (!r.ok) throw new Error(r.status); return r; });
+    }).then(function (r) {
+      if (r.ok) return r;
+      // The server's own words (e.g. too many browsers from this address) say more than "failed".
+      return r.json().catch(function () { return {}; }).then(function (body) {
+        var error = new Error(String(r.status));
+        error.detail = body.detail;
+        throw error;
+      });
+    });
   }
   if (!("serviceWorker" in navigator) || !("PushManager" in window) || !window.Notification) {
     button.disabled = true;
@@ -53,9 +61,14 @@
       return Notification.requestPermission().then(function (permission) {
         if (permission !== "granted") { say(text.pushDenied); return null; }
         return registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: keyBytes(d.vapidKey) })
-          .then(function (newSub) { return send("POST", newSub.toJSON()); })
+          .then(function (newSub) {
+            // Refused by the server: do not leave the browser subscribed to nothing.
+            return send("POST", newSub.toJSON()).catch(function (error) {
+              return newSub.unsubscribe().then(function () { throw error; });
+            });
+          })
           .then(function () { show(true); say(text.pushOn); });
       });
-    }).catch(function () { say(text.pushFailed); });
+    }).catch(function (error) { say((error && error.detail) || text.pushFailed); });
   });
 })();

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import re
 
@@ -180,6 +181,17 @@ class PushLimitReached(Exception):
     """This account or address already has as many browser subscriptions as allowed."""
 
 
+def _client_key(address: str | None) -> str:
+    """A keyed hash of who subscribes without an account: the IPv4 address, or the IPv6 /64
+    (one household or phone holds a whole /64, so its addresses count as one)."""
+    try:
+        ip = ipaddress.ip_address(address or "")
+    except ValueError:
+        return salted_hmac("push-client", "unknown").hexdigest()
+    network = ipaddress.ip_network(f"{ip}/{64 if ip.version == 6 else 32}", strict=False)
+    return salted_hmac("push-client", str(network)).hexdigest()
+
+
 def push_subscription_save(
     *, endpoint: str, p256dh: str, auth: str, user: Account | None, client_address: str | None
 ) -> PushSubscription:
@@ -196,7 +208,7 @@ def push_subscription_save(
         errors["endpoint"] = [str(exc)]
     if errors:
         raise ValidationError(errors)
-    client = "" if user is not None else salted_hmac("push-client", client_address or "unknown").hexdigest()
+    client = "" if user is not None else _client_key(client_address)
     owned = (
         PushSubscription.objects.filter(user=user)
         if user is not None

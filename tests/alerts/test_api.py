@@ -269,10 +269,14 @@ def test_push_subscriptions_are_capped_per_address_and_per_account(
     # Refreshing a known browser is no new subscription; another address has its own count.
     assert post("https://push.example.org/2", **here).status_code == 201
     assert post("https://push.example.org/3", **there).status_code == 201
+    # An IPv6 /64 is one client, however many of its addresses it uses.
+    assert post("https://push.example.org/6", REMOTE_ADDR="2001:4860:1::1").status_code == 201
+    assert post("https://push.example.org/7", REMOTE_ADDR="2001:4860:1::2").status_code == 201
+    assert post("https://push.example.org/8", REMOTE_ADDR="2001:4860:1::3:4").status_code == 429
     client.force_login(User.objects.create_user(username="dan_push", password="x"))
     assert post("https://push.example.org/4", **here).status_code == 201
     assert post("https://push.example.org/5", **here).status_code == 429
-    assert PushSubscription.objects.count() == 4
+    assert PushSubscription.objects.count() == 6
 
 
 def test_every_endpoint_is_in_the_schema(client: Client, demo: None) -> None:

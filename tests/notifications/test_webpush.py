@@ -9,6 +9,7 @@ import base64
 import ipaddress
 
 import pytest
+import requests
 from pytest_django.fixtures import Settings as SettingsWrapper
 
 from notifications import webpush
@@ -138,3 +139,18 @@ def test_keys_are_checked() -> None:
     assert set(webpush.keys_errors(p256dh=keys.p256dh, auth=keys.auth_b64 + "AAAA")) == {"auth"}
     # Plain base64 (+ and /) is not base64url.
     assert set(webpush.keys_errors(p256dh=keys.p256dh, auth="ab/cd+efghijklmnopqrst")) == {"auth"}
+
+
+def test_sending_resolves_through_the_check_and_never_connects_to_a_refused_address(
+    monkeypatch: pytest.MonkeyPatch, settings: SettingsWrapper
+) -> None:
+    asked = resolving(monkeypatch, "10.0.0.1")
+    with webpush._PushSession() as session, pytest.raises(webpush.UnsafeEndpoint):
+        session.post("https://push.test/sub/1", data=b"", timeout=2)
+    assert asked == [("push.test", 443)]
+    # The https path goes through the same check: on loopback (tests only) it tries 127.0.0.1:443.
+    settings.PUSH_ALLOW_LOOPBACK = True
+    asked = resolving(monkeypatch, "127.0.0.1")
+    with webpush._PushSession() as session, pytest.raises(requests.RequestException):
+        session.post("https://push.test/sub/1", data=b"", timeout=2)
+    assert asked == [("push.test", 443)]

@@ -25,9 +25,9 @@ from rest_framework.response import Response
 from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
-from accounts.audit import client_ip
 from accounts.models import User as Account
 from geo.gis import CoordinateError, parse_lat_lng
+from geo.net import client_ip
 from incidents.api import validation_response
 from notifications import webpush
 from notifications.services import PushLimitReached, push_subscription_delete, push_subscription_save

@@ -315,7 +315,7 @@ def test_intake_and_hotline_rows_record_the_client_behind_our_proxy(
     from tests.incidents.test_pages import FORM_URL, form_data, solve_captcha
 
     settings.BEHIND_PROXY = True
-    proxied = {"REMOTE_ADDR": "10.0.0.2", "HTTP_X_FORWARDED_FOR": "1.1.1.1, 198.51.100.9"}
+    proxied: dict[str, Any] = {"REMOTE_ADDR": "10.0.0.2", "HTTP_X_FORWARDED_FOR": "1.1.1.1, 198.51.100.9"}
 
     def send(client: Client) -> Report:
         if channel == "api":

@@ -134,6 +134,9 @@ class OneTimeCode(models.Model):
         LOGIN = "login", "Đăng nhập"
         RESET = "reset", "Đặt lại mật khẩu"
         EMAIL = "email", "Đổi e-mail"
+        # These two prove a phone or an address, not an account (see accounts.services.CONTACT_PURPOSES).
+        FOLLOW = "follow", "Theo dõi phản ánh"
+        REPORTER = "reporter", "Tra cứu phản ánh đã gửi"
 
     class Channel(models.TextChoices):
         SMS = "sms", "SMS"

@@ -10,6 +10,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
 from django.conf import settings
 from django.contrib.auth import authenticate
@@ -36,6 +37,9 @@ from .selectors import username_for
 Purpose = OneTimeCode.Purpose
 Channel = OneTimeCode.Channel
 CODE_DIGITS = 6
+# Codes that prove a phone or an e-mail address rather than an account: to follow a report, or to
+# find one's own report. They are tied to no account, and the caller decides whether one is sent.
+CONTACT_PURPOSES = (Purpose.FOLLOW, Purpose.REPORTER)
 MAX_SAVED_PLACES = 20
 HOUR = timedelta(hours=1)
 
@@ -167,6 +171,8 @@ def _message(code: str, purpose: str) -> tuple[str, str]:
         Purpose.LOGIN: _("đăng nhập"),
         Purpose.RESET: _("đặt lại mật khẩu"),
         Purpose.EMAIL: _("địa chỉ e-mail mới"),
+        Purpose.FOLLOW: _("theo dõi phản ánh"),
+        Purpose.REPORTER: _("tra cứu phản ánh đã gửi"),
     }[Purpose(purpose)]
     body = _(
         "Mã xác nhận %(what)s Phản ánh hiện trường: %(code)s. Mã có hiệu lực %(ttl)s giây. "
@@ -203,17 +209,20 @@ def _issue(*, target: Target, purpose: str, user: User | None, send: bool, ip: s
     return row
 
 
-def otp_request(*, target: Target, purpose: str, ip: str | None) -> OneTimeCode:
+def otp_request(*, target: Target, purpose: str, ip: str | None, send: bool = True) -> OneTimeCode:
     """Sends a code for `purpose` to `target` when that makes sense, and answers the same way when it does not.
 
     Nothing is sent for a sign-in or reset without an account, nor for a registration that is not
-    pending; the limits are counted all the same. Raises ThrottledError, ValueError for a bad purpose.
+    pending; the limits are counted all the same. For CONTACT_PURPOSES the caller says whether to
+    send (`send`). Raises ThrottledError, ValueError for a bad purpose.
     """
     if purpose not in Purpose.values or purpose == Purpose.EMAIL:
         # An e-mail change is asked for by its account (email_change_request), never by address alone.
         raise ValueError(purpose)
     with transaction.atomic():
         _lock(target.address)
+        if purpose in CONTACT_PURPOSES:
+            return _issue(target=target, purpose=purpose, user=None, send=send, ip=ip)
         user = _account_for(target)
         return _issue(target=target, purpose=purpose, user=user, send=_should_send(user, purpose), ip=ip)
 
@@ -222,10 +231,13 @@ def _attempts_left(row: OneTimeCode) -> int:
     return max(0, settings.OTP_MAX_ATTEMPTS - row.attempts)
 
 
-def _consume(target: Target, purpose: str, code: str, *, on_success: Callable[[User], None] | None = None) -> User:
+def _consume(
+    target: Target, purpose: str, code: str, *, on_success: Callable[[User], None] | None = None
+) -> User | None:
     """Checks the code (constant time) and marks it used; every wrong try counts, even when it fails.
 
     ``on_success`` runs in the same transaction before the code is spent: if it raises, nothing changes.
+    Codes of CONTACT_PURPOSES name no account: None then.
     """
     now = timezone.now()
     failure: str | None = None
@@ -243,7 +255,7 @@ def _consume(target: Target, purpose: str, code: str, *, on_success: Callable[[U
             raise OtpError(_("Bạn đã nhập sai quá nhiều lần. Hãy yêu cầu mã mới."))
         typed = re.sub(r"\s", "", code or "")
         right = hmac.compare_digest(row.code_hash, _code_hash(target.address, purpose, typed))
-        if not right or row.user is None:
+        if not right or (row.user is None and purpose not in CONTACT_PURPOSES):
             row.attempts += 1
             row.save(update_fields=["attempts"])
             left = _attempts_left(row)
@@ -252,6 +264,10 @@ def _consume(target: Target, purpose: str, code: str, *, on_success: Callable[[U
                 if left
                 else _("Bạn đã nhập sai quá nhiều lần. Hãy yêu cầu mã mới.")
             )
+        elif row.user is None:
+            row.used_at = now
+            row.save(update_fields=["used_at"])
+            return None
         else:
             user = row.user
             if on_success is not None:
@@ -279,7 +295,17 @@ def _consume(target: Target, purpose: str, code: str, *, on_success: Callable[[U
 
 def otp_verify(*, target: Target, purpose: str, code: str) -> User:
     """The account the code was sent for, after marking the code used (and the account confirmed)."""
-    return _consume(target, purpose, code)
+    if purpose in CONTACT_PURPOSES:
+        raise ValueError(purpose)
+    # Only codes of CONTACT_PURPOSES name no account.
+    return cast(User, _consume(target, purpose, code))
+
+
+def otp_verify_contact(*, target: Target, purpose: str, code: str) -> None:
+    """Marks a code of CONTACT_PURPOSES used: whoever typed it holds `target`. OtpError when wrong."""
+    if purpose not in CONTACT_PURPOSES:
+        raise ValueError(purpose)
+    _consume(target, purpose, code)
 
 
 # --- Registration -------------------------------------------------------------------------
@@ -436,7 +462,7 @@ def password_reset(*, target: Target, code: str, password: str, password_confirm
         user.save(update_fields=["password"])
         api_token_revoke(user)
 
-    return _consume(target, Purpose.RESET, code, on_success=set_password)
+    return cast(User, _consume(target, Purpose.RESET, code, on_success=set_password))
 
 
 # --- Profile and saved places -------------------------------------------------------------

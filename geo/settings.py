@@ -276,6 +276,10 @@ MAP_DEFAULT_CENTER = (11.36, 106.13)  # Tây Ninh (lat, lng)
 REPORT_DEADLINE_DAYS = int(os.environ.get("REPORT_DEADLINE_DAYS", "10"))
 # Days after the answer during which the reporter may reopen a report, once.
 REPORT_REOPEN_DAYS = int(os.environ.get("REPORT_REOPEN_DAYS", "7"))
+# The reporter's link (rate, reopen, see a hidden report) works this many days after it was sent.
+REPORTER_TOKEN_DAYS = int(os.environ.get("REPORTER_TOKEN_DAYS", "30"))
+# "I have this problem too": requests per hour from one address (anonymous) or one account.
+SUPPORT_RATE = os.environ.get("SUPPORT_RATE", "10/hour")
 # Attachments: each file at most this size, at most this many per report.
 ATTACHMENT_MAX_BYTES = int(os.environ.get("ATTACHMENT_MAX_MB", "25")) * 1024 * 1024
 ATTACHMENT_MAX_COUNT = int(os.environ.get("ATTACHMENT_MAX_COUNT", "10"))

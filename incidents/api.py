@@ -2,24 +2,29 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from datetime import date
-from typing import Any
+from typing import Any, NoReturn
 
 from captcha.helpers import captcha_image_url
 from captcha.models import CaptchaStore
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
+from rest_framework.exceptions import Throttled
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
+from accounts import services as accounts
 from accounts.models import Role
 from accounts.selectors import agency_ids_for, is_administrator, is_staff_member
 from geo.gis import CoordinateError, parse_bbox, parse_lat_lng
@@ -63,11 +68,22 @@ class CategoryListView(APIView):
 
 
 def _filters(request: Request) -> selectors.ReportFilters:
-    return filters_from_params(request.query_params)
+    return filters_from_params(request.query_params, sender_search=is_staff_member(request.user))
 
 
-def filters_from_params(params: Mapping[str, str]) -> selectors.ReportFilters:
-    """The report filters of a query string; ValidationError (Vietnamese, by field) when one is malformed."""
+SENDER_SEARCH_REFUSED = "Chỉ cán bộ xử lý phản ánh mới tìm được theo họ tên hoặc số điện thoại người gửi."
+
+
+def filters_from_params(params: Mapping[str, str], *, sender_search: bool = False) -> selectors.ReportFilters:
+    """The report filters of a query string; ValidationError (Vietnamese, by field) when one is malformed.
+
+    A sender's name and phone are search keys for staff only (`sender_search`): for anyone else they
+    would tell who sent which report, so they are refused (400), not quietly dropped.
+    """
+    if not sender_search:
+        refused = {name: [SENDER_SEARCH_REFUSED] for name in ("sender_name", "sender_phone") if params.get(name)}
+        if refused:
+            raise ValidationError(refused)
 
     def day(name: str) -> date | None:
         raw = params.get(name, "")
@@ -110,8 +126,8 @@ FILTER_PARAMETERS = [
     OpenApiParameter("bbox", OpenApiTypes.STR, description="west,south,east,north (WGS 84)"),
     OpenApiParameter("q", OpenApiTypes.STR, description="Code, title, content or address; diacritics ignored"),
     OpenApiParameter("code", OpenApiTypes.STR),
-    OpenApiParameter("sender_name", OpenApiTypes.STR, description="Exact sender name"),
-    OpenApiParameter("sender_phone", OpenApiTypes.STR, description="Exact sender phone"),
+    OpenApiParameter("sender_name", OpenApiTypes.STR, description="Exact sender name (staff only; 400 for others)"),
+    OpenApiParameter("sender_phone", OpenApiTypes.STR, description="Exact sender phone (staff only; 400 for others)"),
     OpenApiParameter("district", OpenApiTypes.STR, description="District code"),
     OpenApiParameter("ward", OpenApiTypes.STR, description="Ward code"),
     OpenApiParameter("category", OpenApiTypes.STR, description="Category code"),
@@ -287,22 +303,20 @@ def _viewer_is_staff(request: Request, report: Report) -> bool:
     return report.agency_id is not None and report.agency_id in agency_ids_for(user, [Role.OFFICER, Role.LEADER])
 
 
-def _viewer_is_reporter(request: Request, report: Report) -> bool:
-    user = request.user
-    return bool(user.is_authenticated and report.user_id == user.pk)
+def _viewing(request: Request, code: str, token: str = "") -> selectors.ReportViewing:
+    """The report if this caller may see it; 404 exactly as for an unknown code otherwise."""
+    viewing = selectors.report_for_viewer(code=code, user=request.user, token=token)
+    if viewing is None:
+        raise Http404
+    return viewing
 
 
-def _report_response(request: Request, code: str) -> Response:
+def _report_response(request: Request, code: str, token: str = "") -> Response:
     """The report as this viewer may see it: staff and the reporter get the private view."""
-    report = selectors.report_get(code)
-    if report is None:
-        raise Http404
-    staff = _viewer_is_staff(request, report)
-    if staff or _viewer_is_reporter(request, report):
-        return Response(ReportPrivateSerializer(report, context={"staff": staff}).data)
-    if not report.is_public:
-        raise Http404
-    return Response(ReportPublicSerializer(report).data)
+    viewing = _viewing(request, code, token)
+    if viewing.staff or viewing.reporter:
+        return Response(ReportPrivateSerializer(viewing.report, context={"staff": viewing.staff}).data)
+    return Response(ReportPublicSerializer(viewing.report).data)
 
 
 class ReportDetailView(APIView):
@@ -387,21 +401,21 @@ class PlaceSearchView(APIView):
 
 
 class _ReportActionView(APIView):
-    """Parses the body, calls one service with the report, answers with the staff view."""
+    """Parses the body, calls one processing service with the report, answers with the staff view.
+
+    Only staff; a report outside the user's agencies is answered exactly like an unknown code.
+    """
 
     input_fields: dict[str, serializers.Field] = {}
-    # Processing actions (not the reporter's rate/reopen/support): only staff, and a report
-    # outside the user's agencies is answered exactly like an unknown code.
-    staff_only = True
 
     def act(self, request: Request, report: Report, values: dict[str, Any]) -> None:
         raise NotImplementedError
 
     def post(self, request: Request, code: str) -> Response:
-        if self.staff_only and not is_staff_member(request.user):
+        if not is_staff_member(request.user):
             return Response({"detail": "Chỉ cán bộ xử lý phản ánh mới làm được việc này."}, status=403)
         report = Report.objects.filter(code=code).first()
-        if report is None or (self.staff_only and not _viewer_is_staff(request, report)):
+        if report is None or not _viewer_is_staff(request, report):
             raise Http404
         # inline_serializer consumes the dict it is given: hand it a copy.
         serializer = inline_serializer(f"{type(self).__name__}Input", dict(self.input_fields), data=request.data)
@@ -410,23 +424,16 @@ class _ReportActionView(APIView):
         try:
             self.act(request, report, dict(serializer.validated_data))
         except PermissionDenied as exc:
-            # Staff of other agencies learn nothing about reports they cannot see (checked above
-            # for processing actions: whoever gets here sees the report and only lacks the role).
-            if not self.staff_only and not report.is_public and not _viewer_is_reporter(request, report):
-                raise Http404 from exc
+            # Whoever gets here sees the report and only lacks the role.
             return Response({"detail": str(exc)}, status=403)
         except ValidationError as exc:
             return validation_response(exc)
-        if self.staff_only:
-            # The staff view as the action left it, even when the report has just gone to another agency.
-            done = selectors.report_get(code)
-            return Response(ReportPrivateSerializer(done, context={"staff": True}).data)
-        return _report_response(request, code)
+        # The staff view as the action left it, even when the report has just gone to another agency.
+        done = selectors.report_get(code)
+        return Response(ReportPrivateSerializer(done, context={"staff": True}).data)
 
 
-def _action(
-    name: str, summary: str, fields: dict[str, serializers.Field], act: Any, *, staff_only: bool = True
-) -> type[_ReportActionView]:
+def _action(name: str, summary: str, fields: dict[str, serializers.Field], act: Any) -> type[_ReportActionView]:
     def _act(self: _ReportActionView, request: Request, report: Report, values: dict[str, Any]) -> None:
         act(request, report, values)
 
@@ -440,7 +447,7 @@ def _action(
             404: OpenApiTypes.OBJECT,
         },
     )(_ReportActionView.post)
-    attributes = {"input_fields": fields, "act": _act, "post": post, "staff_only": staff_only}
+    attributes = {"input_fields": fields, "act": _act, "post": post}
     return type(name, (_ReportActionView,), attributes)
 
 
@@ -514,30 +521,212 @@ VisibilityView = _action(
     {"public": serializers.BooleanField(), "reason": serializers.CharField()},
     lambda rq, r, v: services.report_set_public(report=r, actor=rq.user, public=v["public"], reason=v["reason"]),
 )
-RateView = _action(
-    "RateView",
-    "The reporter rates the answer",
-    {"satisfied": serializers.BooleanField(), "token": serializers.CharField(required=False, default="")},
-    lambda rq, r, v: services.report_rate(report=r, satisfied=v["satisfied"], user=rq.user, token=v["token"]),
-    staff_only=False,
-)
-ReopenView = _action(
-    "ReopenView",
-    "The reporter reopens the report (once, within the window)",
-    {"reason": serializers.CharField(), "token": serializers.CharField(required=False, default="")},
-    lambda rq, r, v: services.report_reopen(report=r, reason=v["reason"], user=rq.user, token=v["token"]),
-    staff_only=False,
-)
-SupportView = _action(
-    "SupportView",
-    "I have this problem too: follow the report and hear of its answer",
-    {
-        "name": serializers.CharField(),
-        "phone": serializers.CharField(required=False, allow_blank=True, default=""),
-        "email": serializers.CharField(required=False, allow_blank=True, default=""),
-    },
-    lambda rq, r, v: services.report_support(
-        report=r, name=v["name"], phone=v["phone"], email=v["email"], user=rq.user
-    ),
-    staff_only=False,
-)
+# --- What the public and the reporter do ------------------------------------------------
+# Each resolves the report through selectors.report_for_viewer before anything else (input,
+# status, throttled code requests): a report the caller may not see answers like an unknown code.
+
+PUBLIC_ERRORS = {400: OpenApiTypes.OBJECT, 404: OpenApiTypes.OBJECT, 429: OpenApiTypes.OBJECT}
+
+
+def _input(name: str, fields: dict[str, serializers.Field], data: Any) -> dict[str, Any]:
+    serializer = inline_serializer(name, dict(fields), data=data)
+    if not serializer.is_valid():
+        raise ValidationError({key: [str(m) for m in value] for key, value in serializer.errors.items()})
+    return dict(serializer.validated_data)
+
+
+def _code_sent_response() -> Response:
+    """The same answer whoever the contact is, whether or not a code really went out."""
+    return Response(
+        {
+            "detail": _(
+                "Nếu thông tin đúng, một mã xác nhận đã được gửi. Gửi lại yêu cầu kèm mã (otp) trong %(n)s giây "
+                "để hoàn tất."
+            )
+            % {"n": settings.OTP_TTL_SECONDS},
+            "expires_in": settings.OTP_TTL_SECONDS,
+        },
+        status=202,
+    )
+
+
+def _code_throttled(exc: accounts.ThrottledError) -> Response:
+    return Response({"detail": str(exc)}, status=429, headers={"Retry-After": str(exc.retry_after)})
+
+
+RATE_FIELDS: dict[str, serializers.Field] = {
+    "satisfied": serializers.BooleanField(),
+    "token": serializers.CharField(required=False, default=""),
+}
+REOPEN_FIELDS: dict[str, serializers.Field] = {
+    "reason": serializers.CharField(),
+    "token": serializers.CharField(required=False, default=""),
+}
+
+
+class _ReporterActionView(APIView):
+    """The reporter (their account or reporter token) rates or reopens an answered report."""
+
+    fields: dict[str, serializers.Field] = {}
+
+    def act(self, request: Request, report: Report, values: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    def post(self, request: Request, code: str) -> Response:
+        token = str(request.data.get("token") or "") if isinstance(request.data, Mapping) else ""
+        viewing = _viewing(request, code, token)
+        try:
+            values = _input(f"{type(self).__name__}Input", self.fields, request.data)
+            self.act(request, viewing.report, values)
+        except PermissionDenied as exc:
+            if not viewing.report.is_public:
+                raise Http404 from exc
+            return Response({"detail": str(exc)}, status=403)
+        except ValidationError as exc:
+            return validation_response(exc)
+        return _report_response(request, code, token)
+
+
+class RateView(_ReporterActionView):
+    fields = RATE_FIELDS
+
+    @extend_schema(
+        summary="The reporter rates the answer (once)",
+        request=inline_serializer("RateInput", dict(RATE_FIELDS)),
+        responses={200: ReportPrivateSerializer, 403: OpenApiTypes.OBJECT, **PUBLIC_ERRORS},
+    )
+    def post(self, request: Request, code: str) -> Response:
+        return super().post(request, code)
+
+    def act(self, request: Request, report: Report, values: dict[str, Any]) -> None:
+        services.report_rate(report=report, satisfied=values["satisfied"], user=request.user, token=values["token"])
+
+
+class ReopenView(_ReporterActionView):
+    fields = REOPEN_FIELDS
+
+    @extend_schema(
+        summary="The reporter reopens the report (once, within the window)",
+        request=inline_serializer("ReopenInput", dict(REOPEN_FIELDS)),
+        responses={200: ReportPrivateSerializer, 403: OpenApiTypes.OBJECT, **PUBLIC_ERRORS},
+    )
+    def post(self, request: Request, code: str) -> Response:
+        return super().post(request, code)
+
+    def act(self, request: Request, report: Report, values: dict[str, Any]) -> None:
+        services.report_reopen(report=report, reason=values["reason"], user=request.user, token=values["token"])
+
+
+class SupportThrottle(SimpleRateThrottle):
+    """settings.SUPPORT_RATE per address (anonymous) or per account, in the shared cache."""
+
+    scope = "support"
+
+    def get_rate(self) -> str | None:
+        return settings.SUPPORT_RATE or None
+
+    def get_cache_key(self, request: Any, view: Any) -> str | None:
+        ident = f"user:{request.user.pk}" if request.user.is_authenticated else client_ip(request) or "unknown"
+        return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
+SUPPORT_FIELDS: dict[str, serializers.Field] = {
+    "name": serializers.CharField(),
+    "phone": serializers.CharField(required=False, allow_blank=True, default=""),
+    "email": serializers.CharField(required=False, allow_blank=True, default=""),
+    "otp": serializers.CharField(required=False, allow_blank=True, default="", max_length=20),
+}
+
+
+class SupportView(APIView):
+    throttle_classes = [SupportThrottle]
+
+    def throttled(self, request: Request, wait: float | None) -> NoReturn:
+        seconds = max(1, math.ceil(wait or 1))
+        exc = Throttled(detail=support_throttled_message(seconds))
+        exc.wait = seconds  # type: ignore[attr-defined]  # DRF sets it only with its English suffix
+        raise exc
+
+    @extend_schema(
+        summary="I have this problem too: follow a public report and hear of its answer",
+        description=(
+            "Without `otp`: a one-time code is sent to the phone or e-mail (202, the same answer whether or not "
+            "it already follows). With the code: the support is stored (200). A signed-in person's own confirmed "
+            "phone or e-mail, or none, needs no code."
+        ),
+        request=inline_serializer("SupportInput", dict(SUPPORT_FIELDS)),
+        responses={200: ReportPublicSerializer, 202: OpenApiTypes.OBJECT, **PUBLIC_ERRORS},
+    )
+    def post(self, request: Request, code: str) -> Response:
+        # Following is for other people: only a public report, whoever asks.
+        viewing = selectors.report_for_viewer(code=code)
+        if viewing is None:
+            raise Http404
+        try:
+            values = _input("SupportInput", SUPPORT_FIELDS, request.data)
+            support = services.report_support(
+                report=viewing.report,
+                name=values["name"],
+                phone=values["phone"],
+                email=values["email"],
+                otp=values["otp"],
+                user=request.user,
+                ip_address=client_ip(request),
+            )
+        except ValidationError as exc:
+            return validation_response(exc)
+        except accounts.ThrottledError as exc:
+            return _code_throttled(exc)
+        if support is None:
+            return _code_sent_response()
+        return Response(ReportPublicSerializer(selectors.report_get(code)).data)
+
+
+def support_throttled_message(seconds: int) -> str:
+    minutes = max(1, math.ceil(seconds / 60))
+    return _("Bạn đã gửi quá nhiều yêu cầu theo dõi phản ánh. Hãy thử lại sau %(minutes)s phút.") % {"minutes": minutes}
+
+
+LOOKUP_FIELDS: dict[str, serializers.Field] = {
+    "code": serializers.CharField(max_length=20),
+    "phone": serializers.CharField(max_length=30),
+    "otp": serializers.CharField(required=False, allow_blank=True, default="", max_length=20),
+}
+
+
+class ReportLookupView(APIView):
+    @extend_schema(
+        summary="The reporter finds their report by its code and a one-time code sent to their phone",
+        description=(
+            "Without `otp`: a code is sent by SMS when that phone sent that report (202, the same answer when "
+            "it did not). With the code: the report with the reporter's details and a fresh reporter token."
+        ),
+        request=inline_serializer("LookupInput", dict(LOOKUP_FIELDS)),
+        responses={
+            200: inline_serializer(
+                "LookupResult", {"report": ReportPrivateSerializer(), "reporter_token": serializers.CharField()}
+            ),
+            202: OpenApiTypes.OBJECT,
+            400: OpenApiTypes.OBJECT,
+            429: OpenApiTypes.OBJECT,
+        },
+    )
+    def post(self, request: Request) -> Response:
+        try:
+            values = _input("LookupInput", LOOKUP_FIELDS, request.data)
+            report = services.report_lookup(
+                code=values["code"], phone=values["phone"], otp=values["otp"], ip_address=client_ip(request)
+            )
+        except ValidationError as exc:
+            return validation_response(exc)
+        except accounts.ThrottledError as exc:
+            return _code_throttled(exc)
+        if report is None:
+            return _code_sent_response()
+        found = selectors.report_get(report.code)
+        return Response(
+            {
+                "report": ReportPrivateSerializer(found, context={"staff": False}).data,
+                "reporter_token": services.reporter_token(report),
+            }
+        )

@@ -8,6 +8,7 @@ urlpatterns = [
     path("places/", api.PlaceSearchView.as_view(), name="places"),
     path("reports/", api.ReportCollectionView.as_view(), name="reports"),
     path("reports/nearby", api.NearbyView.as_view(), name="reports-nearby"),
+    path("reports/lookup", api.ReportLookupView.as_view(), name="reports-lookup"),
     path("reports/clusters", map_api.ReportClusterView.as_view(), name="reports-clusters"),
     path("stats/heatmap", heatmap_views.HeatmapView.as_view(), name="stats-heatmap"),
     path("stats/choropleth", heatmap_views.ChoroplethView.as_view(), name="stats-choropleth"),

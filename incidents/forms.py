@@ -443,9 +443,16 @@ class ReportSearchForm(forms.Form):
     )
 
     ADVANCED = ("district", "ward", "category", "kind", "status", "date_from", "date_to", "sender_name", "sender_phone")
+    SENDER = ("sender_name", "sender_phone")
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, sender_search: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # A sender's name and phone are search keys for staff only (see incidents.api.filters_from_params).
+        self.sender_refused = False
+        if not sender_search:
+            for name in self.SENDER:
+                del self.fields[name]
+            self.sender_refused = self.is_bound and any(str(self.data.get(name, "")).strip() for name in self.SENDER)
         self.fields["district"].widget.choices = district_choices()
         district = str(self.data.get("district", "")) if self.is_bound else ""
         self.fields["ward"].widget.choices = ward_choices(district)
@@ -477,3 +484,24 @@ class ReportSearchForm(forms.Form):
         if "date_to" in self.errors:
             values.pop("date_to", None)
         return values
+
+
+class ReportLookupForm(forms.Form):
+    """The reporter's own look-up: the report's code and the phone it was sent with."""
+
+    default_renderer = RENDERER
+
+    code = forms.CharField(
+        label=_("Mã phản ánh"),
+        max_length=20,
+        help_text=_("Mã in trong tin nhắn hoặc e-mail xác nhận, ví dụ 202501150001."),
+        widget=_text({"inputmode": "numeric", "autocomplete": "off"}),
+        error_messages={"required": _("Hãy nhập mã phản ánh.")},
+    )
+    phone = forms.CharField(
+        label=_("Số điện thoại đã dùng khi gửi"),
+        max_length=30,
+        help_text=_("Mã xác nhận sẽ được gửi tới số này qua SMS nếu đúng là số đã gửi phản ánh."),
+        widget=_text({"type": "tel", "inputmode": "tel", "autocomplete": "tel"}),
+        error_messages={"required": _("Hãy nhập số điện thoại.")},
+    )

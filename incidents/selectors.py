@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import time
 import zoneinfo
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.contrib.gis.db.models import PointField
 from django.contrib.gis.db.models.functions import Distance
 from django.contrib.gis.geos import Point, Polygon
@@ -15,11 +17,14 @@ from django.contrib.gis.measure import D
 from django.db.models import Func, Prefetch, Q, QuerySet, TextField, Value
 from django.db.models.functions import Concat, Lower
 
+from accounts.models import Role, User
+from accounts.selectors import agency_ids_for, is_administrator
 from boundaries.models import AdminUnit
 from geo.gis import metres_to_degrees
 from geo.phones import PhoneError, phone_normalize
 
 from .models import OPEN_STATUSES, Answer, Attachment, Category, Report, ReportEvent
+from .tokens import reporter_token_valid
 
 
 class Unaccent(Func):
@@ -154,6 +159,44 @@ def reports_filtered(reports: QuerySet[Report], filters: ReportFilters) -> Query
 
 def report_get(code: str) -> Report | None:
     return _with_public_parts(Report.objects.filter(code=code)).first()
+
+
+@dataclass(frozen=True)
+class ReportViewing:
+    """A report as one viewer may see it: whether they sent it, whether they handle it."""
+
+    report: Report
+    reporter: bool
+    staff: bool
+
+
+def report_for_viewer(
+    *, code: str, user: User | AnonymousUser | None = None, token: str = "", sent: Collection[str] = ()
+) -> ReportViewing | None:
+    """The report with this code if this viewer may see it; else None, exactly as for an unknown code.
+
+    Every public page and API action asks this first, before any status or input check, so a
+    hidden report answers like one that does not exist. A public report anyone may see; a hidden
+    one only its reporter (their account, a valid reporter `token`, or a code in `sent`, the reports
+    sent from this browser session) and the staff who handle it. `user=None` asks as anyone.
+    """
+    # A malformed code (a NUL byte, a page of text) names no report and never reaches the database.
+    report = report_get(code) if len(code) <= 32 and "\x00" not in code else None
+    if report is None:
+        return None
+    account = user if isinstance(user, User) and user.is_authenticated else None
+    reporter = bool(
+        (account is not None and report.user_id == account.pk)
+        or report.code in sent
+        or (token and reporter_token_valid(report, token))
+    )
+    staff = account is not None and (
+        is_administrator(account)
+        or (report.agency_id is not None and report.agency_id in agency_ids_for(account, [Role.OFFICER, Role.LEADER]))
+    )
+    if not (report.is_public or reporter or staff):
+        return None
+    return ReportViewing(report=report, reporter=reporter, staff=staff)
 
 
 def report_public_events(report: Report) -> QuerySet[ReportEvent]:

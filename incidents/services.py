@@ -16,7 +16,6 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
-from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
@@ -25,6 +24,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from accounts import services as accounts
 from accounts.audit import audit_record
 from accounts.models import Role
 from accounts.models import User as Account
@@ -56,6 +56,7 @@ from .models import (
     ReportSupport,
 )
 from .selectors import category_by_code
+from .tokens import reporter_token, reporter_token_valid
 
 User = Account | AnonymousUser
 Action = ReportEvent.Action
@@ -758,18 +759,6 @@ def report_merge(*, report: Report, actor: User, into: Report) -> Report:
     return report
 
 
-def reporter_token(report: Report) -> str:
-    """A signed token that lets the reporter (signed in or not) rate or reopen the report."""
-    return signing.dumps({"report": report.code}, salt="incidents.reporter")
-
-
-def reporter_token_valid(report: Report, token: str) -> bool:
-    try:
-        return bool(signing.loads(token, salt="incidents.reporter").get("report") == report.code)
-    except signing.BadSignature:
-        return False
-
-
 def report_can_reopen(report: Report) -> bool:
     """Whether the reporter may still reopen: answered, not reopened before, within the window."""
     return (
@@ -793,6 +782,9 @@ def report_rate(*, report: Report, satisfied: bool, user: User | None = None, to
     report = _locked(report)
     _require_reporter(report, user, token)
     _expect(report, [ReportStatus.COMPLETED], "đánh giá")
+    # One rating per answer: it cannot be changed (a reopened report's next answer is rated anew).
+    if report.events.filter(action=Action.RATED, created_at__gte=report.completed_at).exists():
+        raise ValidationError("Bạn đã đánh giá kết quả này rồi.")
     report.satisfied = satisfied
     _transition(
         report,
@@ -826,32 +818,109 @@ def report_reopen(*, report: Report, reason: str, user: User | None = None, toke
     return report
 
 
-@transaction.atomic
+def _proven(account: Account | None, target: accounts.Target) -> bool:
+    """Whether the signed-in account has already confirmed this phone or address."""
+    if account is None:
+        return False
+    if target.channel == accounts.Channel.SMS:
+        return account.phone == target.address and account.phone_verified_at is not None
+    return (account.email or "").lower() == target.address and account.email_verified_at is not None
+
+
 def report_support(
-    *, report: Report, name: str, phone: str = "", email: str = "", user: User | None = None
-) -> ReportSupport:
-    """Another person follows an open report instead of filing a duplicate; they hear of the answer."""
-    report = _locked(report)
+    *,
+    report: Report,
+    name: str,
+    phone: str = "",
+    email: str = "",
+    otp: str = "",
+    user: User | None = None,
+    ip_address: str | None = None,
+) -> ReportSupport | None:
+    """Another person follows an open report instead of filing a duplicate; they hear of the answer.
+
+    A phone or address hears nothing until it is proven: without `otp` a one-time code is sent to it
+    and None returned; with the code typed back, the support is stored. The answer is the same
+    whether or not that contact already follows (a second confirmation changes nothing), so it
+    tells no one who follows what. A signed-in person's own confirmed phone or e-mail (or none: the
+    account alone) needs no code. Raises ValidationError, accounts.ThrottledError, accounts.OtpError.
+    """
     _expect(report, OPEN_STATUSES, "cùng phản ánh")
     errors: dict[str, list[str]] = {}
-    support = ReportSupport(report=report, user=_account(user))
-    support.name = _collect(errors, "name", clean_text, name, max_length=120, field_label="Họ và tên") or ""
-    if phone:
-        support.phone = _collect(errors, "phone", phone_normalize, phone) or ""
-    if email:
-        _collect(errors, "email", validate_email, email.strip())
-        support.email = email.strip().lower()
-    if not (support.phone or support.email or support.user):
+    clean_name = _collect(errors, "name", clean_text, name, max_length=120, field_label="Họ và tên") or ""
+    account = _account(user)
+    target = None
+    if phone.strip() or email.strip():
+        try:
+            target = accounts.otp_target(phone=phone.strip() or None, email=email.strip() or None)
+        except ValidationError as exc:
+            for field_name, messages in exc.message_dict.items():
+                errors.setdefault(field_name, []).extend(messages)
+    elif account is None:
         errors.setdefault("phone", []).append("Hãy để lại số điện thoại hoặc e-mail để nhận kết quả.")
     if errors:
         raise ValidationError(errors)
-    if support.phone and report.supports.filter(phone=support.phone).exists():
-        raise ValidationError({"phone": ["Số điện thoại này đã theo dõi phản ánh này."]})
-    support.save()
+    if target is not None and not _proven(account, target):
+        if not otp:
+            accounts.otp_request(target=target, purpose=accounts.Purpose.FOLLOW, ip=ip_address)
+            return None
+        try:
+            accounts.otp_verify_contact(target=target, purpose=accounts.Purpose.FOLLOW, code=otp)
+        except accounts.OtpError as exc:
+            raise ValidationError({"otp": [str(exc)]}) from None
+    return _support_store(report, clean_name, target, account, user)
+
+
+@transaction.atomic
+def _support_store(
+    report: Report, name: str, target: accounts.Target | None, account: Account | None, user: User | None
+) -> ReportSupport:
+    report = _locked(report)
+    _expect(report, OPEN_STATUSES, "cùng phản ánh")
+    same = report.supports.all()
+    if target is None:
+        same = same.filter(user=account, phone="", email="")
+    elif target.channel == accounts.Channel.SMS:
+        same = same.filter(phone=target.address)
+    else:
+        same = same.filter(email__iexact=target.address)
+    support = same.first()
+    if support is not None:
+        return support
+    support = ReportSupport.objects.create(
+        report=report,
+        user=account,
+        name=name,
+        phone=target.address if target and target.channel == accounts.Channel.SMS else "",
+        email=target.address if target and target.channel == accounts.Channel.EMAIL else "",
+    )
     report.support_count = report.supports.count()
     _transition(report, action=Action.SUPPORTED, to_status=None, actor=user)
     report.save(update_fields=["support_count", "updated_at"])
     return support
+
+
+def report_lookup(*, code: str, phone: str, otp: str = "", ip_address: str | None = None) -> Report | None:
+    """The reporter finds their report by its code and their phone, proven by a one-time code.
+
+    Without `otp` a code is sent when that phone sent that report, and None returned; the limits are
+    counted and the answer is the same when it did not (nor does the code exist), so the look-up tells
+    no one who sent what. With the right code, the report. Raises ValidationError (bad phone, wrong or
+    expired code: keyed "otp"), accounts.ThrottledError.
+    """
+    target = accounts.otp_target(phone=phone)
+    report = Report.objects.filter(code=code.strip()[:20], reporter_phone=target.address).first()
+    if not otp:
+        accounts.otp_request(target=target, purpose=accounts.Purpose.REPORTER, ip=ip_address, send=report is not None)
+        return None
+    try:
+        accounts.otp_verify_contact(target=target, purpose=accounts.Purpose.REPORTER, code=otp)
+    except accounts.OtpError as exc:
+        raise ValidationError({"otp": [str(exc)]}) from None
+    if report is None:
+        # A proven phone that did not send this report: said like a wrong code.
+        raise ValidationError({"otp": ["Mã xác nhận không đúng."]})
+    return report
 
 
 # --- Moderation -----------------------------------------------------------------
@@ -1001,10 +1070,26 @@ def _notify_reporter(report: Report, event: str) -> None:
 
 
 def _notify_supporters(report: Report) -> None:
+    """Tell each contact that follows the report once; the reporter has had their own message.
+
+    Nothing for a hidden report: its title may be why it is hidden.
+    """
+    if not report.is_public:
+        return
     subject, body = _message(report, "completed")
+    told = {("sms", report.reporter_phone), ("email", report.reporter_email.lower())}
     for support in report.supports.all():
-        key = f"report:{report.code}:completed:{report.reopen_count}:support:{support.pk}"
-        _notify_person(support.phone, support.email, subject, body, key)
+        for channel, address in (("sms", support.phone), ("email", support.email.lower())):
+            if not address or (channel, address) in told:
+                continue
+            told.add((channel, address))
+            # Keyed by the contact, not the support row: one message per contact per event, ever.
+            contact = hashlib.sha256(address.encode()).hexdigest()[:16]
+            key = f"report:{report.code}:completed:{report.reopen_count}:to:{contact}:{channel}"
+            if channel == "sms":
+                notification_enqueue(channel="sms", recipient=address, body=body, dedupe_key=key)
+            else:
+                notification_enqueue(channel="email", recipient=address, subject=subject, body=body, dedupe_key=key)
 
 
 def _notify_agency(report: Report) -> None:

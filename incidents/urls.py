@@ -6,6 +6,8 @@ urlpatterns = [
     path("", views.report_list, name="report-list-page"),
     # Before "<code>/", which would otherwise take "gui" for a report code.
     path("gui/", views.report_new, name="report-new"),
+    path("tra-cuu/", views.report_lookup, name="report-lookup"),
+    path("tra-cuu/ma/", views.report_lookup_code, name="report-lookup-code"),
     path("<str:code>/", views.report_detail, name="report-detail-page"),
     path("<str:code>/danh-gia/", views.report_rate, name="report-rate-page"),
     path("<str:code>/mo-lai/", views.report_reopen, name="report-reopen-page"),

@@ -10,21 +10,26 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
+from accounts import services as accounts
+from accounts.forms import CodeForm
 from accounts.models import Role
-from accounts.selectors import agency_ids_for, is_administrator
+from accounts.selectors import agency_ids_for, is_staff_member
 from geo.net import client_ip
 
 from . import selectors, services
-from .forms import ReportForm, ReportSearchForm
+from .forms import ReportForm, ReportLookupForm, ReportSearchForm
 from .models import Attachment, Channel, Report
 from .throttles import device_cookie_set, intake_count, intake_limit
 
 PAGE_SIZE = 20
+SENDER_SEARCH_IGNORED = _(
+    "Chỉ cán bộ xử lý phản ánh mới tìm được theo họ tên hoặc số điện thoại người gửi; điều kiện đó đã được bỏ qua."
+)
 # What static/js/report-form.js says, translatable here; {name} parts are filled in by the script.
 FORM_SCRIPT_TEXT = {
     "pinAlt": _("Ghim vị trí phản ánh"),
@@ -82,15 +87,17 @@ def _is_operator(request: HttpRequest) -> bool:
     return bool(request.user.is_authenticated and agency_ids_for(request.user, [Role.OPERATOR]))
 
 
-def _can_see_private(request: HttpRequest, report: Report) -> bool:
-    user = request.user
-    if is_administrator(user):
-        return True
-    if user.is_authenticated and report.user_id == user.pk:
-        return True
-    if _sent_here(request, report.code):
-        return True
-    return report.agency_id is not None and report.agency_id in agency_ids_for(user, [Role.OFFICER, Role.LEADER])
+def _viewing(request: HttpRequest, code: str) -> selectors.ReportViewing:
+    """The report if this visitor may see it (selectors.report_for_viewer); 404 as for an unknown code."""
+    viewing = selectors.report_for_viewer(
+        code=code,
+        user=request.user,
+        token=request.GET.get("t") or request.POST.get("token") or "",
+        sent=request.session.get(SESSION_SENT, []),
+    )
+    if viewing is None:
+        raise Http404("Không tìm thấy phản ánh.")
+    return viewing
 
 
 @require_http_methods(["GET", "POST"])
@@ -144,23 +151,22 @@ def report_new(request: HttpRequest) -> HttpResponse:
     return device_cookie_set(request, response)
 
 
-def _reporter_token(request: HttpRequest, report: Report) -> str | None:
-    """The token that lets this visitor act as the reporter: from the link we sent, or this session."""
+def _reporter_token(request: HttpRequest, viewing: selectors.ReportViewing) -> str | None:
+    """The token that lets this visitor act as the reporter: from the link we sent, or a fresh one."""
+    if not viewing.reporter:
+        return None
     token = request.GET.get("t") or request.POST.get("token") or ""
-    if token and services.reporter_token_valid(report, token):
-        return token
-    if _sent_here(request, report.code) or (request.user.is_authenticated and report.user_id == request.user.pk):
-        return services.reporter_token(report)
-    return None
+    return (
+        token
+        if token and services.reporter_token_valid(viewing.report, token)
+        else services.reporter_token(viewing.report)
+    )
 
 
 def report_detail(request: HttpRequest, code: str) -> HttpResponse:
-    report = selectors.report_get(code)
-    if report is None:
-        raise Http404("Không tìm thấy phản ánh.")
-    token = _reporter_token(request, report)
-    if not report.is_public and not (token or _can_see_private(request, report)):
-        raise Http404("Không tìm thấy phản ánh.")
+    viewing = _viewing(request, code)
+    report = viewing.report
+    token = _reporter_token(request, viewing)
     answers = [answer for answer in report.answers.all() if answer.published_at is not None]
     attachments = [a for a in report.attachments.all() if not a.is_hidden]
     return render(
@@ -184,9 +190,7 @@ def report_detail(request: HttpRequest, code: str) -> HttpResponse:
 @require_http_methods(["POST"])
 def report_rate(request: HttpRequest, code: str) -> HttpResponse:
     """The reporter says whether the answer satisfied them."""
-    report = selectors.report_get(code)
-    if report is None:
-        raise Http404
+    report = _viewing(request, code).report
     try:
         services.report_rate(
             report=report,
@@ -206,9 +210,7 @@ def report_rate(request: HttpRequest, code: str) -> HttpResponse:
 @require_http_methods(["POST"])
 def report_reopen(request: HttpRequest, code: str) -> HttpResponse:
     """The reporter reopens an answered report, once, with a reason."""
-    report = selectors.report_get(code)
-    if report is None:
-        raise Http404
+    report = _viewing(request, code).report
     try:
         services.report_reopen(
             report=report, reason=request.POST.get("reason", ""), user=request.user, token=request.POST.get("token")
@@ -228,7 +230,7 @@ def _back_to_report(report: Report, token: str | None) -> HttpResponseRedirect:
 
 
 def report_list(request: HttpRequest) -> HttpResponse:
-    form = ReportSearchForm(request.GET or None)
+    form = ReportSearchForm(request.GET or None, sender_search=is_staff_member(request.user))
     values = form.filters()
     names = {f.name for f in dataclass_fields(selectors.ReportFilters)}
     filters = selectors.ReportFilters(**{name: value for name, value in values.items() if name in names})
@@ -236,16 +238,22 @@ def report_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "incidents/report_list.html",
-        {"page": page, "form": form, "filters": filters, "searched": bool(values)},
+        {
+            "page": page,
+            "form": form,
+            "filters": filters,
+            "searched": bool(values),
+            "sender_notice": SENDER_SEARCH_IGNORED if form.sender_refused else "",
+        },
     )
 
 
 def _attachment(request: HttpRequest, code: str, pk: int) -> Attachment:
-    attachment = Attachment.objects.select_related("report").filter(pk=pk, report__code=code).first()
-    if attachment is None:
-        raise Http404
-    if (attachment.is_hidden or not attachment.report.is_public) and not _can_see_private(request, attachment.report):
-        raise Http404
+    viewing = _viewing(request, code)
+    attachment = Attachment.objects.filter(pk=pk, report=viewing.report).first()
+    # A file staff hid: only its reporter and the staff who handle the report.
+    if attachment is None or (attachment.is_hidden and not (viewing.reporter or viewing.staff)):
+        raise Http404("Không tìm thấy phản ánh.")
     return attachment
 
 
@@ -273,3 +281,61 @@ def report_attachment_thumbnail(request: HttpRequest, code: str, pk: int) -> Fil
     if not attachment.thumbnail:
         raise Http404
     return _file_response(attachment.thumbnail, "image/jpeg", f"{code}-{attachment.pk}-thumb.jpg")
+
+
+# The look-up in progress (code and phone typed at step 1), until the code sent is typed back.
+SESSION_LOOKUP = "incidents_lookup"
+
+
+@require_http_methods(["GET", "POST"])
+def report_lookup(request: HttpRequest) -> HttpResponse:
+    """Step 1 of "find my report": the report's code and the sender's phone; a code goes to that phone."""
+    form = ReportLookupForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            code, phone = form.cleaned_data["code"].strip(), form.cleaned_data["phone"]
+            try:
+                services.report_lookup(code=code, phone=phone, ip_address=client_ip(request))
+            except ValidationError as exc:
+                form.add_error("phone", exc.messages)
+            except accounts.ThrottledError as exc:
+                form.add_error(None, str(exc))
+                status = 429
+            else:
+                request.session[SESSION_LOOKUP] = {"code": code, "phone": phone}
+                return HttpResponseRedirect(reverse("report-lookup-code"), status=303)
+    return render(request, "incidents/report_lookup.html", {"form": form}, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def report_lookup_code(request: HttpRequest) -> HttpResponse:
+    """Step 2: the code sent by SMS; the right one opens the report as its reporter (with a fresh link)."""
+    pending = request.session.get(SESSION_LOOKUP)
+    if not pending:
+        return redirect("report-lookup")
+    form = CodeForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                report = services.report_lookup(
+                    code=pending["code"], phone=pending["phone"], otp=form.cleaned_data["code"]
+                )
+            except ValidationError as exc:
+                form.add_error("code", exc.message_dict.get("otp", exc.messages))
+            else:
+                if report is not None:
+                    del request.session[SESSION_LOOKUP]
+                    _remember_sent(request, report.code)
+                    url = reverse("report-detail-page", args=[report.code])
+                    token = services.reporter_token(report)
+                    return HttpResponseRedirect(f"{url}?{urlencode({'t': token})}", status=303)
+    return render(
+        request,
+        "incidents/report_lookup_code.html",
+        {"form": form, "code": pending["code"], "ttl": settings.OTP_TTL_SECONDS},
+        status=status,
+    )

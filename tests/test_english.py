@@ -21,6 +21,10 @@ PAGES: dict[str, tuple[list[str], list[str]]] = {
         ["Look up reports", "Search by code, title, details or address", "Advanced search", "Clear search"],
         ["Tra cứu phản ánh", "Tìm theo mã, tiêu đề, nội dung hoặc địa chỉ", "Tìm nâng cao", "Xoá điều kiện"],
     ),
+    "/phan-anh/tra-cuu/": (
+        ["<h1>Find my report</h1>", "Report code", "Phone number you sent it with", "Send a confirmation code"],
+        ["<h1>Tìm phản ánh của tôi</h1>", "Mã phản ánh", "Số điện thoại đã dùng khi gửi", "Gửi mã xác nhận"],
+    ),
     "/phan-anh/gui/": (
         [
             "<h1>Send a report or feedback</h1>",

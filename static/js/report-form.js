@@ -431,6 +431,8 @@
     $("support-name").value = person.name;
     $("support-phone").value = person.phone;
     $("support-email").value = person.email;
+    $("support-otp-field").hidden = true;
+    $("support-otp").value = "";
     supportError.hidden = true;
     contact.hidden = false;
     var first = !person.name ? "support-name" : "support-phone";
@@ -447,12 +449,18 @@
       method: "POST",
       credentials: "same-origin",
       headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrf },
-      body: JSON.stringify(person)
+      // One contact is confirmed by a one-time code: the phone when both are given.
+      body: JSON.stringify({
+        name: person.name, phone: person.phone, email: person.phone ? "" : person.email, otp: person.otp || ""
+      })
     }).then(function (r) {
-      return r.json().catch(function () { return {}; }).then(function (body) { return { ok: r.ok, body: body }; });
+      return r.json().catch(function () { return {}; }).then(function (body) {
+        return { ok: r.ok, status: r.status, body: body };
+      });
     }).then(function (res) {
       sendButton.disabled = false;
       sendButton.textContent = label;
+      if (res.status === 202) { askSupportCode(res.body.detail || "", person); return; }
       if (!res.ok) { showSupportError(res.body.detail || text.supportFailed, person); return; }
       contact.hidden = true;
       var done = $("support-done");
@@ -470,6 +478,19 @@
     });
   }
 
+  // The server sent a one-time code to the phone or e-mail: it must be typed back before anything is sent there.
+  function askSupportCode(message, person) {
+    $("support-name").value = person.name;
+    $("support-phone").value = person.phone;
+    $("support-email").value = person.phone ? "" : person.email;
+    supportError.hidden = true;
+    contact.hidden = false;
+    $("support-otp-hint").textContent = message;
+    $("support-otp-field").hidden = false;
+    $("support-otp").value = "";
+    $("support-otp").focus();
+  }
+
   function showSupportError(message, person) {
     $("support-name").value = person.name;
     $("support-phone").value = person.phone;
@@ -484,7 +505,8 @@
     var person = {
       name: $("support-name").value.trim(),
       phone: $("support-phone").value.trim(),
-      email: $("support-email").value.trim()
+      email: $("support-email").value.trim(),
+      otp: $("support-otp-field").hidden ? "" : $("support-otp").value.trim()
     };
     if (!person.name || !(person.phone || person.email || signedIn)) {
       showSupportError(text.supportNeedContact, person);

@@ -1,0 +1,31 @@
+"""The reporter's token: a signed link that lets whoever sent a report see it, rate it and reopen it."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.core import signing
+
+from .models import Report
+
+SALT = "incidents.reporter"
+
+
+def reporter_token(report: Report) -> str:
+    """A fresh token for the report's sender (signed, with the time it was made)."""
+    return signing.dumps({"report": report.code}, salt=SALT)
+
+
+def reporter_token_valid(report: Report, token: str) -> bool:
+    """Whether `token` was made for this report within settings.REPORTER_TOKEN_DAYS.
+
+    A link in a forwarded or leaked message stops working after that time; every message to the
+    reporter carries a fresh token (the answer's outlives the reopen window), and a reporter whose
+    link has expired gets a new one by code and a one-time code to their phone, or from their account.
+    """
+    try:
+        data = signing.loads(token, salt=SALT, max_age=timedelta(days=settings.REPORTER_TOKEN_DAYS))
+    except signing.BadSignature:  # SignatureExpired is one too
+        return False
+    return isinstance(data, dict) and data.get("report") == report.code

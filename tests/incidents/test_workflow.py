@@ -15,6 +15,7 @@ from accounts.models import Role, User
 from incidents import services
 from incidents.models import Agency, Report, ReportStatus
 from notifications.models import Notification
+from tests.accounts.conftest import last_code
 from tests.factories import report_make, staff_make
 
 pytestmark = pytest.mark.django_db
@@ -136,9 +137,8 @@ def test_merge_closes_the_duplicate_and_its_reporter_follows_the_original(office
 
 def test_supporters_hear_of_the_answer(leader: User) -> None:
     report = _new_report()
-    services.report_support(report=report, name="Lê Văn Cường", phone="0901234567")
-    with pytest.raises(ValidationError):
-        services.report_support(report=report, name="Lê Văn Cường", phone="+84901234567")
+    assert services.report_support(report=report, name="Lê Văn Cường", phone="0901234567") is None
+    services.report_support(report=report, name="Lê Văn Cường", phone="0901234567", otp=last_code("+84901234567"))
     with pytest.raises(ValidationError):
         services.report_support(report=report, name="Không liên lạc")
     services.report_answer(report=report, actor=leader, body="Đã xử lý.")
@@ -225,9 +225,13 @@ def test_the_workflow_api_checks_permissions(officer: User, leader: User, client
 
 def test_supporting_through_the_api_reveals_nothing_private(demo: None, client: Client) -> None:
     report = _new_report()
+    url = f"/api/v1/reports/{report.code}/support"
+    person = {"name": "Lê Văn Cường", "phone": "0901234567"}
+    asked = client.post(url, json.dumps(person), content_type="application/json")
+    assert asked.status_code == 202
     response = client.post(
-        f"/api/v1/reports/{report.code}/support",
-        json.dumps({"name": "Lê Văn Cường", "phone": "0901234567"}),
+        url,
+        json.dumps({"name": "Lê Văn Cường", "phone": "0901234567", "otp": last_code("+84901234567")}),
         content_type="application/json",
     )
     assert response.status_code == 200

@@ -12,10 +12,12 @@ from django.test import Client
 from django.utils import timezone
 from PIL import Image
 
+from accounts.models import Role
 from incidents.deadlines import add_working_days
 from incidents.models import Attachment, Category, Report, ReportEvent
 from notifications.models import Notification
 from tests.conftest import captcha_fields, point_in
+from tests.factories import staff_make
 
 pytestmark = pytest.mark.django_db
 
@@ -233,6 +235,8 @@ def test_sender_search_matches_only_that_sender(client: Client, demo: None) -> N
     mine = mine.json()["code"]
     _post(client, _payload(reporter={"name": "Lê Văn Cường", "phone": "0901234567", "confidential": False}))
     _post(client, _payload(reporter={"name": "Nguyễn Văn An", "phone": "0912345678", "confidential": True}))
+    # A search key for staff only (anyone else gets 400: tests/incidents/test_public_actions.py).
+    client.force_login(staff_make("canbo", "ubnd-d25450", Role.OFFICER))
     found = client.get("/api/v1/reports/", {"sender_phone": "912345678"}).json()
     assert [f["id"] for f in found["results"]["features"]] == [mine]
     by_name = client.get("/api/v1/reports/", {"sender_name": "nguyen van an"}).json()

@@ -474,6 +474,8 @@ def test_sender_phone_search_finds_only_that_senders_non_confidential_reports(cl
     mine = new_report(title="Phản ánh công khai của An", reporter={"phone": PHONE_NATIONAL, "confidential": False})
     secret = new_report(title="Phản ánh bí mật của An", reporter={"phone": PHONE_NATIONAL, "confidential": True})
     someone_else = new_report(title="Phản ánh của người khác", reporter={"phone": "0987654321"})
+    # A search key for staff only (anyone else's is ignored: tests/incidents/test_public_actions.py).
+    client.force_login(staff_make("canbo", "ubnd-d25450", Role.OFFICER))
     for typed in (PHONE_NATIONAL, "912 345 678", PHONE_E164):
         html = client.get(LIST_URL, {"sender_phone": typed}).content.decode()
         assert mine.code in results(html), typed

@@ -552,7 +552,7 @@ def email_change_confirm(*, user: User, email: str, code: str) -> User:
         owner.email_verified_at = None  # set by _consume, as for every address a code proves
         owner.save(update_fields=["email", "email_verified_at"])
 
-    changed = _consume(target, Purpose.EMAIL, code, on_success=take)
+    changed = cast(User, _consume(target, Purpose.EMAIL, code, on_success=take))
     user.refresh_from_db()
     return changed
 

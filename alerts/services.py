@@ -59,6 +59,7 @@ Kind = AlertAreaPart.Kind
 # Circles: at least a few metres, at most a province across.
 MAX_RADIUS_M = 100_000.0
 MAX_PARTS = 50
+# Vertices of all the drawn polygons of one warning together (every ring of every part).
 MAX_POLYGON_VERTICES = 5_000
 # An area may stick out of the jurisdiction by this much (drawing by hand on a border).
 JURISDICTION_TOLERANCE_M = 100.0
@@ -173,12 +174,13 @@ def _polygon_from_geojson(raw: Any, index: int) -> list[Polygon]:
         geom = GEOSGeometry(json.dumps({"type": raw["type"], "coordinates": coordinates}), srid=4326)
     except (GEOSException, GDALException, ValueError, TypeError):
         raise ValidationError(f"{where}: GeoJSON sai cấu trúc (mỗi vòng cần ít nhất 4 điểm, khép kín).") from None
+    # Every ring of every polygon counts, before any of them is checked (validity costs per vertex).
+    if geom.num_points > MAX_POLYGON_VERTICES:
+        raise ValidationError(f"{where}: quá nhiều đỉnh (tối đa {MAX_POLYGON_VERTICES} cho cả vùng).")
     polygons: list[Polygon] = [p for p in geom if isinstance(p, Polygon)] if isinstance(geom, MultiPolygon) else []
     if isinstance(geom, Polygon):
         polygons = [geom]
     for polygon in polygons:
-        if polygon.num_points > MAX_POLYGON_VERTICES:
-            raise ValidationError(f"{where}: quá nhiều đỉnh (tối đa {MAX_POLYGON_VERTICES}).")
         for x, y in polygon.exterior_ring.coords:
             if not (math.isfinite(x) and math.isfinite(y) and -180 <= x <= 180 and -90 <= y <= 90):
                 raise ValidationError(f"{where}: tọa độ nằm ngoài phạm vi (kinh độ -180..180, vĩ độ -90..90).")
@@ -199,12 +201,17 @@ def _parse_parts(raw_parts: Any) -> list[AlertAreaPart]:
         raise ValidationError(f"Tối đa {MAX_PARTS} phần vùng cho một cảnh báo.")
     parts: list[AlertAreaPart] = []
     unit_codes: list[str] = []
+    vertices = 0
     for index, raw in enumerate(raw_parts, start=1):
         if not isinstance(raw, dict):
             raise ValidationError(f"Phần vùng thứ {index} không hợp lệ.")
         kind = raw.get("kind")
         if kind == Kind.POLYGON:
             for polygon in _polygon_from_geojson(raw.get("geometry"), index):
+                # The limit holds for the whole area, not per part: many parts just under it add up.
+                vertices += polygon.num_points
+                if vertices > MAX_POLYGON_VERTICES:
+                    raise ValidationError(f"Cả vùng cảnh báo có quá nhiều đỉnh (tối đa {MAX_POLYGON_VERTICES}).")
                 parts.append(AlertAreaPart(kind=Kind.POLYGON, polygon=polygon))
         elif kind == Kind.CIRCLE:
             try:

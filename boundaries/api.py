@@ -7,11 +7,11 @@ from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from geo.pagination import LimitOffsetPagination
 from geo.gis import Bbox, CoordinateError, parse_bbox, parse_lat_lng
 
 from . import selectors

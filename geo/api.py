@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.db import connection
@@ -12,12 +13,26 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
+INVALID = "Dữ liệu không hợp lệ."
+
+
+def error_body(detail: str, errors: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The one error shape of the API: a message for a person, and the messages by field."""
+    return {"detail": detail, "errors": dict(errors or {})}
+
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    """DRF's handler, with every error body carrying a top-level `detail` message."""
+    """DRF's handler, with every error body in the one shape: a top-level `detail` and `errors` by field."""
     response = drf_exception_handler(exc, context)
-    if response is not None and isinstance(response.data, dict) and "detail" not in response.data:
-        response.data = {"detail": "Dữ liệu không hợp lệ.", "errors": response.data}
+    if response is None:
+        return None
+    data = response.data
+    if isinstance(data, list):
+        response.data = error_body(str(data[0]) if data else INVALID, {"non_field_errors": data})
+    elif isinstance(data, dict) and "detail" not in data:
+        response.data = error_body(INVALID, data)
+    elif isinstance(data, dict):
+        response.data = error_body(str(data["detail"]), data.get("errors"))
     return response
 
 

@@ -91,6 +91,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First, so its 503 + Retry-After for a database outage (geo/outage.py) passes every other one.
     "geo.outage.DatabaseUnavailableMiddleware",
+    # Next: refuses oversized bodies and text the database cannot hold before anything reads them.
+    "geo.middleware.RequestGuardMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Every answer, static files and errors included, gets a Content-Security-Policy (geo/csp.py).
     "geo.csp.ContentSecurityPolicyMiddleware",
@@ -240,8 +242,13 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "DEFAULT_PAGINATION_CLASS": "geo.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 100,
+    "DEFAULT_PARSER_CLASSES": [
+        "geo.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "EXCEPTION_HANDLER": "geo.api.exception_handler",
     # Session for the site's own scripts, token for the mobile app. Session first keeps "not signed in"
     # answered with 403 as before; the account API (accounts/api.py) puts the token first and answers 401.
@@ -250,6 +257,8 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
     ],
 }
+# The most items one page of an API list holds: a larger ?limit= is lowered to it (the `next` link goes on).
+API_MAX_PAGE_SIZE = int(os.environ.get("API_MAX_PAGE_SIZE", "1000"))
 SPECTACULAR_SETTINGS = {
     "TITLE": "Phản ánh hiện trường API",
     "DESCRIPTION": "Citizen feedback, routing by map location, and geofenced warnings.",
@@ -292,6 +301,12 @@ IMAGE_MAX_TOTAL_PIXELS = int(os.environ.get("IMAGE_MAX_TOTAL_PIXELS", "150000000
 IMAGE_MAX_SIDE = int(os.environ.get("IMAGE_MAX_SIDE", "2560"))
 THUMBNAIL_SIDE = int(os.environ.get("THUMBNAIL_SIDE", "320"))
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Request bodies (declared Content-Length) above these answer 413 before anything is read: the report
+# uploads (URL names below) take every attachment plus 1 MB of form fields, every other endpoint 2 MB.
+# The reverse proxy's limit (nginx client_max_body_size) should equal REQUEST_UPLOAD_MAX_BYTES.
+REQUEST_MAX_BYTES = int(os.environ.get("REQUEST_MAX_MB", "2")) * 1024 * 1024
+REQUEST_UPLOAD_MAX_BYTES = ATTACHMENT_MAX_COUNT * ATTACHMENT_MAX_BYTES + 1024 * 1024
+REQUEST_UPLOAD_URL_NAMES = frozenset({"reports", "report-new"})
 DATA_UPLOAD_MAX_NUMBER_FILES = 20
 # Anonymous senders answer an image captcha (with an audio-free, letters-only challenge).
 CAPTCHA_LENGTH = 5

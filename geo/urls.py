@@ -49,3 +49,9 @@ urlpatterns = [
         name="api-redoc",
     ),
 ]
+
+# JSON under /api/, Vietnamese pages elsewhere (geo.views).
+handler400 = "geo.views.bad_request"
+handler403 = "geo.views.permission_denied"
+handler404 = "geo.views.page_not_found"
+handler500 = "geo.views.server_error"

@@ -1,8 +1,19 @@
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.template import loader
 
 from boundaries.models import AdminUnit, Level
+
+API_PREFIX = "/api/"
+
+
+def is_api_path(path: str) -> bool:
+    return path.startswith(API_PREFIX)
+
+
+def _api_error(status: int, detail: str) -> JsonResponse:
+    return JsonResponse({"detail": detail, "errors": {}}, status=status)
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -19,3 +30,31 @@ def health(request: HttpRequest) -> JsonResponse:
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     """Django's CSRF refusal, in Vietnamese."""
     return render(request, "403_csrf.html", status=403)
+
+
+# Django's error handlers (geo.urls): JSON in the API's one error shape under /api/, Vietnamese pages elsewhere;
+# never a stack trace. 400.html and 500.html stand alone: they render whatever state the request is in.
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if is_api_path(request.path_info):
+        return _api_error(400, "Yêu cầu không hợp lệ.")
+    return render(request, "400.html", {"status": 400}, status=400)
+
+
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if is_api_path(request.path_info):
+        return _api_error(403, "Bạn không có quyền làm việc này.")
+    return render(request, "403.html", status=403)
+
+
+def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if is_api_path(request.path_info):
+        return _api_error(404, "Không tìm thấy.")
+    return render(request, "404.html", status=404)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    if is_api_path(request.path_info):
+        return _api_error(500, "Hệ thống đang gặp sự cố; hãy thử lại sau ít phút.")
+    return HttpResponse(loader.get_template("500.html").render(), status=500)

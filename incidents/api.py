@@ -17,8 +17,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import Throttled
-from rest_framework.pagination import LimitOffsetPagination
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import SimpleRateThrottle
@@ -28,7 +27,10 @@ from accounts import services as accounts
 from accounts.models import Role
 from accounts.selectors import agency_ids_for, is_administrator, is_staff_member
 from geo.gis import CoordinateError, parse_bbox, parse_lat_lng
+from geo.inputs import InputError, parse_day
 from geo.net import client_ip
+from geo.pagination import LimitOffsetPagination
+from geo.parsers import JSONParser
 
 from . import selectors, services
 from .geocoding import geocode
@@ -86,13 +88,10 @@ def filters_from_params(params: Mapping[str, str], *, sender_search: bool = Fals
             raise ValidationError(refused)
 
     def day(name: str) -> date | None:
-        raw = params.get(name, "")
-        if not raw:
-            return None
         try:
-            return date.fromisoformat(raw)
-        except ValueError:
-            raise ValidationError({name: [f"{name} phải có dạng YYYY-MM-DD."]}) from None
+            return parse_day(params.get(name, ""), name)
+        except InputError as exc:
+            raise ValidationError({name: [str(exc)]}) from None
 
     bbox = None
     if params.get("bbox"):

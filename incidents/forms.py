@@ -14,6 +14,7 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.forms.renderers import DjangoTemplates
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
@@ -22,6 +23,7 @@ from accounts.models import Role
 from accounts.selectors import agency_ids_for
 from boundaries.models import Level
 from boundaries.selectors import unit_list, unit_point
+from geo.inputs import DAY_MAX, DAY_MIN
 
 from .models import ReportKind, ReportStatus
 from .selectors import category_list
@@ -123,6 +125,11 @@ def _date_field(label: Any) -> forms.DateField:
         input_formats=["%Y-%m-%d", "%d/%m/%Y"],
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         error_messages={"invalid": _("Ngày không hợp lệ; hãy nhập theo dạng ngày/tháng/năm, ví dụ 31/12/2024.")},
+        # A far date is a typing error, and one past DAY_MAX overflows the day's end in the query.
+        validators=[
+            MinValueValidator(DAY_MIN, _("Ngày phải từ %(limit_value)s trở đi.")),
+            MaxValueValidator(DAY_MAX, _("Ngày phải trước hoặc bằng %(limit_value)s.")),
+        ],
     )
 
 

@@ -1,9 +1,37 @@
+import functools
+from collections.abc import Callable
+from typing import Any
+
 from allauth.account.views import account_inactive
+from allauth.socialaccount.models import SocialApp
 from allauth.urls import build_provider_urlpatterns
-from django.urls import include, path
+from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import URLPattern, URLResolver, include, path
 from django.views.generic import RedirectView
 
 from . import views
+
+
+def _unconfigured_is_404(patterns: list[Any]) -> list[Any]:
+    """A provider without a client id (settings) has no sign-in: its URLs answer 404, not allauth's 500."""
+
+    def wrap(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @functools.wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            try:
+                return view(request, *args, **kwargs)
+            except SocialApp.DoesNotExist:
+                raise Http404 from None
+
+        return wrapped
+
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            _unconfigured_is_404(pattern.url_patterns)
+        elif isinstance(pattern, URLPattern):
+            pattern.callback = wrap(pattern.callback)
+    return patterns
+
 
 # allauth serves only the social sign-in steps, under mxh/ ("mạng xã hội"); our pages stay the entry
 # points. The two allauth names its flows may reverse lead back to ours.
@@ -11,7 +39,7 @@ social_patterns = [
     path("", include("allauth.socialaccount.urls")),
     path("dang-nhap/", RedirectView.as_view(pattern_name="login"), name="account_login"),
     path("tam-khoa/", account_inactive, name="account_inactive"),
-    *build_provider_urlpatterns(),
+    *_unconfigured_is_404(build_provider_urlpatterns()),
 ]
 
 urlpatterns = [

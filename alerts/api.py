@@ -12,8 +12,6 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.urls import reverse
-from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
@@ -27,6 +25,7 @@ from rest_framework.views import APIView
 
 from accounts.models import User as Account
 from geo.gis import CoordinateError, parse_lat_lng
+from geo.inputs import InputError, parse_moment
 from geo.net import client_ip
 from incidents.api import validation_response
 from notifications import webpush
@@ -176,12 +175,10 @@ def _staff_alert(request: Request, pk: int) -> Alert:
 
 
 def _parse_at(raw: str | None) -> datetime | None:
-    if not raw:
-        return None
-    value = parse_datetime(raw)
-    if value is None:
-        raise ValidationError({"at": ["at phải là thời điểm ISO 8601, ví dụ 2025-06-01T08:00:00+07:00."]})
-    return timezone.make_aware(value) if timezone.is_naive(value) else value
+    try:
+        return parse_moment(raw or "", "at")
+    except InputError as exc:
+        raise ValidationError({"at": [str(exc)]}) from None
 
 
 def _parse_bbox(raw: str | None) -> tuple[float, float, float, float] | None:

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
+
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 UNSTORABLE_TEXT = re.compile("[\x00\ud800-\udfff]")
 # Dates a filter may name: older or later ones are typing errors, and date.max + 1 day overflows.
@@ -80,3 +83,26 @@ def parse_day(raw: str, name: str, formats: tuple[str, ...] = ("%Y-%m-%d",)) -> 
 def in_day_range(moment: datetime) -> bool:
     """Whether a moment lies within the dates a filter may name (its day in any time zone)."""
     return DAY_MIN <= moment.date() <= DAY_MAX
+
+
+# Real time zones lie within UTC-12..UTC+14; PostgreSQL refuses offsets much beyond that.
+MAX_UTC_OFFSET = timedelta(hours=14)
+
+
+def parse_moment(raw: str, name: str) -> datetime | None:
+    """An ISO 8601 moment (naive: Vietnam time) within the dates a filter may name, or None when empty."""
+    raw = raw.strip()
+    if not raw:
+        return None
+    try:
+        value = parse_datetime(raw)
+    except ValueError:
+        value = None
+    if value is None:
+        raise InputError(f"{name} phải là thời điểm ISO 8601, ví dụ 2025-06-01T08:00:00+07:00.")
+    offset = value.utcoffset()
+    if offset is not None and abs(offset) > MAX_UTC_OFFSET:
+        raise InputError(f"{name}: múi giờ phải trong khoảng -12:00 đến +14:00.")
+    if not DAY_MIN <= value.date() <= DAY_MAX:
+        raise InputError(f"{name}: thời điểm phải nằm trong khoảng năm {DAY_MIN.year} đến {DAY_MAX.year}.")
+    return timezone.make_aware(value) if timezone.is_naive(value) else value

@@ -309,6 +309,13 @@ class StatsExportView(_StatsView):
     staff_only = True
     renderer_classes = [JSONRenderer, CsvRenderer]
 
+    def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
+        # Errors are JSON in the API's one shape even for a client that accepts only text/csv.
+        if isinstance(response, Response) and response.status_code >= 400:
+            request.accepted_renderer = JSONRenderer()
+            request.accepted_media_type = JSONRenderer.media_type
+        return super().finalize_response(request, response, *args, **kwargs)
+
     @extend_schema(
         operation_id="stats_export_csv",
         summary="One CSV row per report in scope (staff only; UTF-8 with BOM, no personal data)",

@@ -114,3 +114,9 @@ def test_text_the_database_cannot_hold_is_refused_everywhere(demo: None, client:
             assert "không hợp lệ" in response.content.decode()
     form = client.post("/tai-khoan/dang-nhap/", {"username": "a\x00", "password": "x"})
     assert form.status_code == 400
+
+
+def test_the_csv_export_answers_errors_in_json(demo: None, client: Client) -> None:
+    response = client.get("/api/v1/stats/export.csv", {"from": "hôm qua"}, HTTP_ACCEPT="text/csv")
+    assert response.status_code in (400, 403)
+    assert response["Content-Type"].startswith("application/json") and response.json()["detail"]

@@ -91,11 +91,11 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First, so its 503 + Retry-After for a database outage (geo/outage.py) passes every other one.
     "geo.outage.DatabaseUnavailableMiddleware",
-    # Next: refuses oversized bodies and text the database cannot hold before anything reads them.
-    "geo.middleware.RequestGuardMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Every answer, static files and errors included, gets a Content-Security-Policy (geo/csp.py).
     "geo.csp.ContentSecurityPolicyMiddleware",
+    # Refuses oversized bodies and text the database cannot hold before anything reads them.
+    "geo.middleware.RequestGuardMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "geo.middleware.LanguageMiddleware",

@@ -13,11 +13,9 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from accounts.admin_base import InlineMixin, ModelAdmin
-from accounts.admin_site import request_is_administrator
-from accounts.models import Role
-from accounts.selectors import agency_ids_for
 
 from .models import Agency, AnswerTemplate, Category, Report, ReportEvent
+from .staff_access import request_staff_access
 
 
 class AnswerTemplateInline(InlineMixin, admin.StackedInline[AnswerTemplate, Category]):
@@ -72,23 +70,12 @@ class ReportEventInline(admin.TabularInline[ReportEvent, Report]):
         return True  # whoever may see the report (ReportAdmin.get_queryset) sees its history
 
 
-def _report_agency_ids(request: HttpRequest) -> set[int] | None:
-    """None: every report. Otherwise the agencies whose reports the user handles."""
-    if request_is_administrator(request):
-        return None
-    cached = getattr(request, "_report_agency_ids", None)
-    if cached is None:
-        cached = agency_ids_for(request.user, [Role.OFFICER, Role.LEADER])
-        request._report_agency_ids = cached  # type: ignore[attr-defined]
-    return set(cached)
-
-
 @admin.register(Report)
 class ReportAdmin(ModelAdmin):
     """Read-only: every change to a report goes through the workflow, which checks and records it.
 
-    Anyone who is not an administrator sees the reports of their own agencies only; any other
-    report is not found (404), as an unknown one would be.
+    Anyone who is not an administrator sees only the reports incidents.staff_access gives them; any
+    other report is not found (404), as an unknown one would be.
     """
 
     list_display = ["code", "title", "category", "status", "agency", "deadline", "is_overdue", "created_at"]
@@ -99,17 +86,16 @@ class ReportAdmin(ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Report]:
         reports = super().get_queryset(request)
-        agency_ids = _report_agency_ids(request)
-        return reports if agency_ids is None else reports.filter(agency_id__in=agency_ids)
+        return reports & request_staff_access(request).reports()
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return self.has_view_permission(request)
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        agency_ids = _report_agency_ids(request)
-        if agency_ids is None:
-            return True
-        return bool(agency_ids) and (obj is None or obj.agency_id in agency_ids)
+        access = request_staff_access(request)
+        if obj is None:
+            return access.everything or bool(access.agency_ids)
+        return access.sees(obj)
 
     def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
         return False

@@ -25,7 +25,7 @@ from rest_framework.views import APIView
 
 from accounts import services as accounts
 from accounts.models import Role
-from accounts.selectors import agency_ids_for, is_administrator, is_staff_member
+from accounts.selectors import agency_ids_for, is_staff_member
 from geo.gis import CoordinateError, parse_bbox, parse_lat_lng
 from geo.inputs import InputError, parse_day
 from geo.net import client_ip
@@ -44,6 +44,7 @@ from .serializers import (
     report_created_data,
     report_feature,
 )
+from .staff_access import report_staff_visible
 from .throttles import (
     caller_scope,
     captcha_check,
@@ -296,10 +297,7 @@ def _is_operator(request: Request) -> bool:
 
 
 def _viewer_is_staff(request: Request, report: Report) -> bool:
-    user = request.user
-    if is_administrator(user):
-        return True
-    return report.agency_id is not None and report.agency_id in agency_ids_for(user, [Role.OFFICER, Role.LEADER])
+    return report_staff_visible(user=request.user, report=report)
 
 
 def _viewing(request: Request, code: str, token: str = "") -> selectors.ReportViewing:

@@ -1,8 +1,8 @@
-"""Officers' heatmap: read-only aggregations of reports in an officer's jurisdiction.
+"""Officers' heatmap: read-only aggregations of the reports a staff member sees.
 
-The jurisdiction is the union of the jurisdictions of the agencies the user holds any role in
-(with their child agencies); administrators see everything. A report is in it when its province,
-district or ward is one of the jurisdiction's units. Everything is aggregated in the database.
+The reports are those of incidents.staff_access (the worklist's, the statistics' and the export's);
+the wards are those of the jurisdiction of the agencies they handle reports for, plus any ward where
+one of those reports lies. Everything is aggregated in the database.
 """
 
 from __future__ import annotations
@@ -20,13 +20,14 @@ from django.db import connection
 from django.db.models import Count, Func, Q, QuerySet
 from django.utils import timezone
 
-from accounts.models import Role, User
-from accounts.selectors import agency_ids_for, is_administrator, is_staff_member
+from accounts.models import User
+from accounts.selectors import is_staff_member
 from boundaries.models import AdminUnit, Level
 
 from . import grid
 from .models import OPEN_STATUSES, Agency, Report
 from .selectors import ReportFilters, reports_filtered, status_values
+from .staff_access import StaffAccess, staff_access_for
 
 # Heat cells are 32 screen pixels wide (the heat layer blurs them together): the grid's level
 # zoom + 3, read from the pre-aggregated grid up to its finest level; past it the reports in view
@@ -39,34 +40,38 @@ MAX_WARD_REPORTS = 100
 
 @dataclass(frozen=True)
 class Scope:
-    """What a staff user may see: everything, or the reports in these admin units."""
+    """What a staff user sees: the reports of their access, and the wards to draw them in."""
 
-    everything: bool
+    access: StaffAccess
     unit_ids: frozenset[int] = field(default_factory=frozenset)
 
+    @property
+    def everything(self) -> bool:
+        return self.access.everything
+
     def reports(self) -> QuerySet[Report]:
-        if self.everything:
-            return Report.objects.all()
-        ids = list(self.unit_ids)
-        return Report.objects.filter(Q(province_id__in=ids) | Q(district_id__in=ids) | Q(ward_id__in=ids))
+        return self.access.reports()
 
     def wards(self) -> QuerySet[AdminUnit]:
         wards = AdminUnit.objects.current().filter(level=Level.WARD)
         if self.everything:
             return wards
         ids = list(self.unit_ids)
-        return wards.filter(Q(id__in=ids) | Q(parent_id__in=ids) | Q(parent__parent_id__in=ids))
+        # The jurisdiction's wards, with or without reports, and wherever else a report seen lies
+        # (one handed over from another district): every report seen is in some ward's list.
+        jurisdiction = Q(id__in=ids) | Q(parent_id__in=ids) | Q(parent__parent_id__in=ids)
+        return wards.filter(jurisdiction | Q(id__in=self.reports().filter(ward__isnull=False).values("ward_id")))
 
 
 def scope_for(user: User | AnonymousUser) -> Scope | None:
     """The user's scope, or None for people who are not staff."""
     if not is_staff_member(user):
         return None
-    if is_administrator(user):
-        return Scope(everything=True)
-    agencies = agency_ids_for(user, Role.values)
-    units = Agency.jurisdiction.through.objects.filter(agency_id__in=agencies).values_list("adminunit_id", flat=True)
-    return Scope(everything=False, unit_ids=frozenset(units))
+    access = staff_access_for(user)
+    if access.everything:
+        return Scope(access=access)
+    units = Agency.jurisdiction.through.objects.filter(agency_id__in=sorted(access.agency_ids))
+    return Scope(access=access, unit_ids=frozenset(units.values_list("adminunit_id", flat=True)))
 
 
 @dataclass
@@ -135,7 +140,7 @@ def heat_cells_json(scope: Scope, filters: HeatFilters, bbox: tuple[float, float
     """Weighted cells [lat, lng, count] of the reports in view, densest first, as JSON text.
 
     An administrator's view without filters beyond the status reads the pre-aggregated grid (a few
-    hundred rows); officers' jurisdictions and other filters aggregate the matching reports.
+    hundred rows); officers' reports and other filters aggregate the matching reports.
     """
     level = zoom + HEAT_LEVEL_OFFSET
     statuses = _grid_statuses(scope, filters)

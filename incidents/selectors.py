@@ -17,13 +17,13 @@ from django.contrib.gis.measure import D
 from django.db.models import Func, Prefetch, Q, QuerySet, TextField, Value
 from django.db.models.functions import Concat, Lower
 
-from accounts.models import Role, User
-from accounts.selectors import agency_ids_for, is_administrator
+from accounts.models import User
 from boundaries.models import AdminUnit
 from geo.gis import metres_to_degrees
 from geo.phones import PhoneError, phone_normalize
 
 from .models import OPEN_STATUSES, Answer, Attachment, Category, Report, ReportEvent
+from .staff_access import report_staff_visible
 from .tokens import reporter_token_valid
 
 
@@ -190,10 +190,7 @@ def report_for_viewer(
         or report.code in sent
         or (token and reporter_token_valid(report, token))
     )
-    staff = account is not None and (
-        is_administrator(account)
-        or (report.agency_id is not None and report.agency_id in agency_ids_for(account, [Role.OFFICER, Role.LEADER]))
-    )
+    staff = account is not None and report_staff_visible(user=account, report=report)
     if not (report.is_public or reporter or staff):
         return None
     return ReportViewing(report=report, reporter=reporter, staff=staff)

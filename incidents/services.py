@@ -56,6 +56,7 @@ from .models import (
     ReportSupport,
 )
 from .selectors import category_by_code
+from .staff_access import report_staff_may_act, report_staff_visible
 from .tokens import reporter_token, reporter_token_valid
 
 User = Account | AnonymousUser
@@ -543,16 +544,9 @@ def _account(user: User | None) -> Account | None:
     return user if isinstance(user, Account) else None
 
 
-def _may_act(actor: User, report: Report, roles: Sequence[str]) -> bool:
-    """Whether the actor is an administrator or holds one of `roles` for the report's agency (or a parent)."""
-    if is_administrator(actor):
-        return True
-    return report.agency_id is not None and report.agency_id in agency_ids_for(actor, roles)
-
-
 def _require(actor: User, report: Report, roles: Sequence[str]) -> None:
-    """Raise PermissionDenied unless the actor holds one of `roles` for the report's agency."""
-    if not _may_act(actor, report, roles):
+    """Raise PermissionDenied unless the actor holds one of `roles` for the report's agency (staff_access)."""
+    if not report_staff_may_act(user=actor, report=report, roles=roles):
         raise PermissionDenied("Bạn không có quyền thực hiện thao tác này với phản ánh này.")
 
 
@@ -618,7 +612,7 @@ def report_answer(*, report: Report, actor: User, body: str) -> Answer:
     text = clean_text(body, max_length=10000, field_label="Nội dung trả lời")
     answer = Answer.objects.create(report=report, body=text, author=_account(actor), agency=report.agency)
     _transition(report, action=Action.ANSWERED, to_status=ReportStatus.AWAITING_APPROVAL, actor=actor, is_public=False)
-    is_leader = is_administrator(actor) or report.agency_id in agency_ids_for(actor, [Role.LEADER])
+    is_leader = report_staff_may_act(user=actor, report=report, roles=[Role.LEADER])
     if report.agency is not None and report.agency.answer_requires_approval and not is_leader:
         report.save(update_fields=["status", "updated_at"])
         _audit(actor, "report.answer", report, answer=answer.pk, published=False)
@@ -729,7 +723,7 @@ def report_merge(*, report: Report, actor: User, into: Report) -> Report:
     target = _locked(into)
     _require(actor, report, [Role.OFFICER, Role.LEADER])
     _expect(report, OPEN_STATUSES, "gộp")
-    if not target.is_public and not _may_act(actor, target, [Role.OFFICER, Role.LEADER]):
+    if not target.is_public and not report_staff_visible(user=actor, report=target):
         # A hidden report of another agency is as unknown as a code that does not exist.
         raise ValidationError({"into": ["Không có phản ánh mã này."]})
     if target.pk == report.pk or target.merged_into_id is not None or target.status == ReportStatus.REJECTED:

@@ -3,13 +3,12 @@
 Every action is a small POST view that calls one function of incidents.services (which checks
 who may do it), then redirects back with a message (303). A service's PermissionDenied becomes
 a 403 page, its ValidationError the page again with the message on the form sent (400).
-Reports of agencies the user does not act for are answered with 404, like unknown codes.
+Reports the user may not see (incidents.staff_access) are answered with 404, like unknown codes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import date
 from functools import wraps
 from typing import Any, TypeVar
@@ -18,7 +17,7 @@ from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -27,12 +26,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.models import Role
-from accounts.selectors import agency_ids_for, is_administrator, is_staff_member
+from accounts.selectors import is_staff_member
 from geo.phones import phone_display
 
 from . import selectors, services
 from .models import OPEN_STATUSES, AnswerTemplate, Attachment, Report, ReportStatus
+from .staff_access import StaffAccess, request_staff_access
 from .staff_forms import (
     ALL,
     AnswerForm,
@@ -54,46 +53,8 @@ APPROVAL_TAB = "cho-duyet"
 View = TypeVar("View", bound=Callable[..., HttpResponse])
 
 
-@dataclass
-class Access:
-    """The agencies a staff user acts for (officer or leader), and those they lead."""
-
-    everything: bool
-    agency_ids: set[int] = field(default_factory=set)
-    leader_ids: set[int] = field(default_factory=set)
-
-    def covers(self, report: Report) -> bool:
-        return self.everything or (report.agency_id is not None and report.agency_id in self.agency_ids)
-
-    def leads(self, report: Report) -> bool:
-        return self.everything or (report.agency_id is not None and report.agency_id in self.leader_ids)
-
-    @property
-    def is_leader(self) -> bool:
-        return self.everything or bool(self.leader_ids)
-
-    def reports(self) -> Any:
-        return Report.objects.all() if self.everything else Report.objects.filter(agency_id__in=self.agency_ids)
-
-    def approvals(self) -> Any:
-        reports = Report.objects.filter(status=ReportStatus.AWAITING_APPROVAL)
-        return reports if self.everything else reports.filter(agency_id__in=self.leader_ids)
-
-
-def access_for(request: HttpRequest) -> Access:
-    cached = getattr(request, "_staff_access", None)
-    if cached is None:
-        user = request.user
-        if is_administrator(user):
-            cached = Access(everything=True)
-        else:
-            cached = Access(
-                everything=False,
-                agency_ids=agency_ids_for(user, [Role.OFFICER, Role.LEADER]),
-                leader_ids=agency_ids_for(user, [Role.LEADER]),
-            )
-        request._staff_access = cached  # type: ignore[attr-defined]
-    return cached
+def _approvals(access: StaffAccess) -> QuerySet[Report]:
+    return access.reports_led().filter(status=ReportStatus.AWAITING_APPROVAL)
 
 
 def forbidden(request: HttpRequest, message: str = "") -> HttpResponse:
@@ -136,13 +97,13 @@ def deadline_state(report: Report, today: date) -> tuple[str, int]:
 @require_GET
 @staff_required
 def report_list(request: HttpRequest) -> HttpResponse:
-    access = access_for(request)
+    access = request_staff_access(request)
     tab = APPROVAL_TAB if request.GET.get("tab") == APPROVAL_TAB and access.is_leader else ""
     form = WorklistFilterForm(request.GET or None)
     values = form.values()
     today = timezone.localdate()
     if tab:
-        base, status = access.approvals(), ""
+        base, status = _approvals(access), ""
     else:
         base, status = access.reports(), ("" if values["status"] == ALL else values["status"])
     filters = selectors.ReportFilters(q=values["q"], category=values["category"], status=status)
@@ -162,7 +123,7 @@ def report_list(request: HttpRequest) -> HttpResponse:
             "tab": tab,
             "approval_tab": APPROVAL_TAB,
             "show_approvals": access.is_leader,
-            "approval_count": access.approvals().count() if access.is_leader else 0,
+            "approval_count": _approvals(access).count() if access.is_leader else 0,
             "no_agency": not access.everything and not access.agency_ids,
             "filtered": bool(values["q"] or values["category"] or values["overdue"]),
         },
@@ -180,7 +141,7 @@ def _visible_report(request: HttpRequest, code: str) -> Report | None:
         .filter(code=code)
         .first()
     )
-    if report is None or not access_for(request).covers(report):
+    if report is None or not request_staff_access(request).sees(report):
         return None
     return report
 
@@ -197,7 +158,7 @@ def _error_summary(form: StaffActionForm) -> list[tuple[str, str]]:
 
 
 def _detail(request: HttpRequest, report: Report, *, failed: StaffActionForm | None = None) -> HttpResponse:
-    access = access_for(request)
+    access = request_staff_access(request)
     leads = access.leads(report)
 
     def form(cls: type[StaffActionForm], **kwargs: Any) -> StaffActionForm:
@@ -278,7 +239,7 @@ def _act(
         else:
             messages.success(request, message)
             report.refresh_from_db(fields=["agency"])
-            if access_for(request).covers(report):
+            if request_staff_access(request).sees(report):
                 url = reverse("staff-report-detail", args=[report.code])
             else:
                 url = reverse("staff-report-list")
@@ -361,8 +322,8 @@ def _visibility(request: HttpRequest, report: Report, data: dict[str, Any]) -> s
 
 
 def _can_see(request: HttpRequest) -> Callable[[Report], bool]:
-    access = access_for(request)
-    return lambda target: target.is_public or access.covers(target)
+    access = request_staff_access(request)
+    return lambda target: target.is_public or access.sees(target)
 
 
 start = _action_view(lambda request, report: StartForm(request.POST), _start)

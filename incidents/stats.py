@@ -9,7 +9,7 @@ Definitions (the page and the README say the same):
 - overdue open: still open and past its deadline.
 
 The public sees only public reports (the rule of the public list, selectors.reports_public); staff
-see every report of their agencies, hidden ones included; administrators see everything.
+see the reports incidents.staff_access gives them, hidden ones included (administrators: everything).
 """
 
 from __future__ import annotations
@@ -25,12 +25,13 @@ from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
-from accounts.models import Role, User
-from accounts.selectors import agency_ids_for, is_administrator, is_staff_member
+from accounts.models import User
+from accounts.selectors import is_staff_member
 from boundaries.models import AdminUnit, Level
 
 from .models import OPEN_STATUSES, Agency, Answer, Category, Channel, Report, ReportKind, ReportStatus
 from .selectors import ReportFilters, reports_filtered, reports_public
+from .staff_access import NO_ACCESS, StaffAccess, staff_access_for
 
 # The longest period one request may ask for, by month (keeps the month series bounded).
 MAX_MONTHS = 240
@@ -144,11 +145,16 @@ def stats_filters_parse(params: Mapping[str, Any]) -> StatsFilters:
 
 @dataclass(frozen=True)
 class StatsScope:
-    """Which reports a viewer's numbers count: public ones, or all reports of some agencies (None: all)."""
+    """Which reports a viewer's numbers count: public ones, or those their staff access sees."""
 
     public: bool
-    agency_ids: frozenset[int] | None = None
+    access: StaffAccess = NO_ACCESS
     is_staff: bool = False
+
+    @property
+    def agency_ids(self) -> frozenset[int] | None:
+        """The agencies whose reports are counted (None: every report)."""
+        return None if self.access.everything else self.access.agency_ids
 
     @property
     def label(self) -> str:
@@ -159,14 +165,12 @@ PUBLIC_SCOPE = StatsScope(public=True)
 
 
 def stats_scope_for(user: User | AnonymousUser, *, public: bool = False) -> StatsScope:
-    """Staff get their agencies' full numbers (administrators everything) unless they ask for public ones."""
+    """Staff get the full numbers of the reports they see (incidents.staff_access) unless they ask for public ones."""
     if not is_staff_member(user):
         return PUBLIC_SCOPE
     if public:
         return StatsScope(public=True, is_staff=True)
-    if is_administrator(user):
-        return StatsScope(public=False, agency_ids=None, is_staff=True)
-    return StatsScope(public=False, agency_ids=frozenset(agency_ids_for(user, Role.values)), is_staff=True)
+    return StatsScope(public=False, access=staff_access_for(user), is_staff=True)
 
 
 def _agency_tree(code: str) -> list[int]:
@@ -188,11 +192,7 @@ def _agency_tree(code: str) -> list[int]:
 
 def stats_reports(scope: StatsScope, filters: StatsFilters) -> QuerySet[Report]:
     """The reports the numbers count, filtered; plain columns only, so the database can use its indexes."""
-    reports = reports_public() if scope.public else Report.objects.all()
-    if not scope.public and scope.agency_ids is not None:
-        # No agencies, no reports (an empty IN list would not compile to SQL).
-        ids = sorted(scope.agency_ids)
-        reports = reports.filter(agency_id__in=ids) if ids else reports.filter(pk__isnull=True)
+    reports = reports_public() if scope.public else scope.access.reports()
     reports = reports_filtered(
         reports,
         ReportFilters(

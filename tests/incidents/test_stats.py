@@ -26,6 +26,7 @@ from accounts.models import Role, User
 from boundaries.models import AdminUnit
 from incidents import services, stats
 from incidents.models import OPEN_STATUSES, Agency, Answer, Report, ReportStatus
+from incidents.staff_access import StaffAccess
 from incidents.stats_views import chart_font
 from tests.factories import PASSWORD, report_make, staff_make
 
@@ -362,8 +363,9 @@ def test_the_overview_gives_what_the_separate_selectors_give(world: World, case:
     Report.objects.filter(pk=unplaced.pk).update(ward=None, district=None, agency=None)
     agency_id = world.hidden.agency_id
     assert agency_id is not None
-    public, staff = stats.PUBLIC_SCOPE, stats.StatsScope(public=False, is_staff=True)
-    one_agency = stats.StatsScope(public=False, agency_ids=frozenset({agency_id}), is_staff=True)
+    public = stats.PUBLIC_SCOPE
+    staff = stats.StatsScope(public=False, access=StaffAccess(everything=True), is_staff=True)
+    one_agency = stats.StatsScope(public=False, access=StaffAccess(officer_ids=frozenset({agency_id})), is_staff=True)
     cases: dict[str, tuple[stats.StatsScope, stats.StatsFilters, str, str]] = {
         "public": (public, stats.StatsFilters(), "district", "D72"),
         "public, no parent": (public, stats.StatsFilters(), "district", ""),
@@ -432,7 +434,8 @@ def test_the_page_computes_its_numbers_in_one_query(world: World, client: Client
     today = timezone.localdate()
     staff = Client()
     staff.force_login(world.admin)
-    everything, public = stats.StatsScope(public=False, is_staff=True), stats.StatsScope(public=True, is_staff=True)
+    everything = stats.StatsScope(public=False, access=StaffAccess(everything=True), is_staff=True)
+    public = stats.StatsScope(public=True, is_staff=True)
     pages: list[tuple[Client, stats.StatsScope, dict[str, str]]] = [
         (client, stats.PUBLIC_SCOPE, {}),
         (client, stats.PUBLIC_SCOPE, {"district": "D703"}),

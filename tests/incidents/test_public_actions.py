@@ -10,7 +10,6 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.core import signing
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.test import Client
@@ -245,9 +244,9 @@ def test_reporter_tokens_expire(leader: User, settings: SettingsWrapper, monkeyp
     report = report_make()
     services.report_answer(report=report, actor=leader, body="Đã xử lý.")
     now = time.time()
-    monkeypatch.setattr(signing.time, "time", lambda: now - timedelta(days=31).total_seconds())
+    monkeypatch.setattr("django.core.signing.time.time", lambda: now - timedelta(days=31).total_seconds())
     old = services.reporter_token(report)
-    monkeypatch.setattr(signing.time, "time", lambda: now - timedelta(days=29).total_seconds())
+    monkeypatch.setattr("django.core.signing.time.time", lambda: now - timedelta(days=29).total_seconds())
     recent = services.reporter_token(report)
     monkeypatch.undo()
     assert not services.reporter_token_valid(report, old)

@@ -319,6 +319,9 @@ INTAKE_ANON_RATE = os.environ.get("INTAKE_ANON_RATE", "30/hour") or None
 # Anonymous reports per client address, all devices together: only an outer bound, as mobile
 # networks put many people behind one address. Empty lifts it.
 INTAKE_ANON_IP_RATE = os.environ.get("INTAKE_ANON_IP_RATE", "600/hour") or None
+# Captchas from GET /api/v1/captcha per device (per address for callers without the device cookie),
+# all devices of an address together ten times as many; empty lifts the limit.
+CAPTCHA_API_RATE = os.environ.get("CAPTCHA_API_RATE", "60/hour") or None
 # A Nominatim-compatible geocoder for street addresses; empty turns it off.
 GEOCODER_URL = os.environ.get("GEOCODER_URL", "")
 GEOCODER_USER_AGENT = os.environ.get("GEOCODER_USER_AGENT", "phan-anh-hien-truong")

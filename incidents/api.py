@@ -48,6 +48,7 @@ from .staff_access import report_staff_visible
 from .throttles import (
     caller_scope,
     captcha_check,
+    captcha_take,
     device_cookie_set,
     device_id,
     intake_count,
@@ -147,7 +148,8 @@ class CaptchaView(APIView):
             "Show the picture at image_url to the person and send what they type as captcha_value, with "
             "captcha_key, in POST /api/v1/reports/. One answer per captcha; it expires after expires_in "
             "seconds. Signed-in callers (Authorization: Token ...) need none. The answer also sets the "
-            "device cookie that anonymous limits and idempotency keys are counted by: keep it."
+            "device cookie that anonymous limits and idempotency keys are counted by: keep it. Limited per "
+            "device (settings.CAPTCHA_API_RATE) and per address: 429 with Retry-After."
         ),
         responses=inline_serializer(
             "Captcha",
@@ -159,6 +161,7 @@ class CaptchaView(APIView):
         ),
     )
     def get(self, request: Request) -> Response:
+        captcha_take(request)
         key = CaptchaStore.generate_key()
         response = Response(
             {
@@ -197,7 +200,9 @@ class ReportCollectionView(APIView):
         summary="Send a report (phản ánh) or an idea (hiến kế)",
         description=(
             "Without signing in, answer a captcha from GET /api/v1/captcha (captcha_key, captcha_value). "
-            "Anonymous reports are limited per device (the device cookie) and, much more loosely, per address."
+            "Anonymous reports are limited per device (the device cookie) and, much more loosely, per address; "
+            "201 and 429 answers say where the caller stands in RateLimit-Limit, RateLimit-Remaining and "
+            "RateLimit-Reset (seconds until the window frees a report)."
         ),
         request=ReportInputSerializer,
         parameters=[
@@ -260,7 +265,10 @@ class ReportCollectionView(APIView):
                 # Cheap checks first: the limit and the captcha, then the report (images decoded last).
                 standing = intake_limit(request)
                 if standing.wait is not None:
-                    raise intake_throttled(standing)
+                    refused = self.handle_exception(intake_throttled(standing))
+                    for name, value in standing.headers().items():
+                        refused[name] = value
+                    return device_cookie_set(request, refused)
                 if not request.user.is_authenticated:
                     _captcha(values)
                 report = services.report_create(
@@ -281,7 +289,9 @@ class ReportCollectionView(APIView):
         except services.IdempotencyConflict as exc:
             return Response({"detail": str(exc)}, status=409)
         attachments = list(report.attachments.all()) if files else []
-        response = Response(report_created_data(report, attachments), status=201)
+        response = Response(
+            report_created_data(report, attachments), status=201, headers=intake_limit(request).headers()
+        )
         return device_cookie_set(request, response)
 
 

@@ -35,6 +35,8 @@ DEVICE_SALT = "incidents.device"
 DEVICE_MAX_AGE = 2 * 365 * 24 * 3600
 # The form tells a sender how many reports are left once this few remain.
 NEAR_LIMIT = 5
+# All devices behind one address may fetch this many times settings.CAPTCHA_API_RATE captchas together.
+CAPTCHA_ADDRESS_FACTOR = 10
 _PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _Response = TypeVar("_Response", bound=HttpResponseBase)
 
@@ -100,6 +102,19 @@ class IntakeLimit:
     wait: int | None = None
     remaining: int | None = None
     by_address: bool = False
+    # The limit that binds, and seconds until its window frees a report (None: no limit applies).
+    limit: int | None = None
+    reset: int | None = None
+
+    def headers(self) -> dict[str, str]:
+        """The IETF RateLimit header fields (draft-ietf-httpapi-ratelimit-headers) for API answers."""
+        if self.limit is None:
+            return {}
+        return {
+            "RateLimit-Limit": str(self.limit),
+            "RateLimit-Remaining": str(self.remaining or 0),
+            "RateLimit-Reset": str(self.reset),
+        }
 
     @property
     def near(self) -> bool:
@@ -147,26 +162,70 @@ def _recent(counter: _Counter, now: float) -> list[float]:
     return [moment for moment in history if moment > now - counter.seconds]
 
 
-def intake_limit(request: Any) -> IntakeLimit:
-    """Whether this sender may send a report now; counts nothing."""
-    now = time.time()
+def _standing(counters: list[_Counter], now: float) -> IntakeLimit:
+    """Where a caller stands against these counters: the first one used up, else the one with least left."""
     standing = IntakeLimit()
-    for counter in _counters(request):
+    for counter in counters:
         recent = _recent(counter, now)
         remaining = counter.limit - len(recent)
+        # The window frees its oldest entry first; an empty one is a whole window away.
+        reset = max(1, math.ceil(min(recent, default=now) + counter.seconds - now))
         if remaining <= 0:
-            wait = max(1, math.ceil(min(recent, default=now) + counter.seconds - now))
-            return IntakeLimit(wait=wait, remaining=0, by_address=counter.by_address)
+            return IntakeLimit(wait=reset, remaining=0, by_address=counter.by_address, limit=counter.limit, reset=reset)
         if standing.remaining is None or remaining < standing.remaining:
-            standing = IntakeLimit(remaining=remaining, by_address=counter.by_address)
+            standing = IntakeLimit(remaining=remaining, by_address=counter.by_address, limit=counter.limit, reset=reset)
     return standing
+
+
+def _count(counters: list[_Counter], now: float) -> None:
+    for counter in counters:
+        cache.set(counter.key, [*_recent(counter, now), now], counter.seconds)
+
+
+def intake_limit(request: Any) -> IntakeLimit:
+    """Whether this sender may send a report now, and how many remain (the form's hint and the API's
+    RateLimit headers); counts nothing."""
+    return _standing(_counters(request), time.time())
 
 
 def intake_count(request: Any) -> None:
     """Count one stored report against this sender's limits."""
+    _count(_counters(request), time.time())
+
+
+def _captcha_counters(request: Any) -> list[_Counter]:
+    rate = _parse_rate(settings.CAPTCHA_API_RATE)
+    if rate is None:
+        return []
+    count, seconds = rate
+    address = client_ip(_http(request)) or "unknown"
+    device = device_id(request)
+    # Each device counts on its own; requests without the cookie (each a new device) also count together
+    # on their address, so dropping the cookie gains nothing. All devices of an address together get
+    # CAPTCHA_ADDRESS_FACTOR times as many: many people share an address.
+    counters = [
+        _Counter(f"captcha:device:{device}", count, seconds, by_address=False),
+        _Counter(f"captcha:address:{address}", count * CAPTCHA_ADDRESS_FACTOR, seconds, by_address=True),
+    ]
+    if getattr(_http(request), "_device_id_new", False):
+        counters.append(_Counter(f"captcha:new:{address}", count, seconds, by_address=True))
+    return counters
+
+
+def captcha_take(request: Any) -> None:
+    """Count one captcha handed out to this caller (GET /api/v1/captcha); Throttled (429, Retry-After)
+    once the caller has had too many. Signed-in callers need no captcha and are counted all the same."""
     now = time.time()
-    for counter in _counters(request):
-        cache.set(counter.key, [*_recent(counter, now), now], counter.seconds)
+    counters = _captcha_counters(request)
+    standing = _standing(counters, now)
+    if standing.wait is not None:
+        minutes = max(1, math.ceil(standing.wait / 60))
+        exc = Throttled(
+            detail=_("Đã lấy quá nhiều mã xác nhận. Hãy thử lại sau %(minutes)s phút.") % {"minutes": minutes}
+        )
+        exc.wait = standing.wait  # type: ignore[attr-defined]
+        raise exc
+    _count(counters, now)
 
 
 def intake_throttled(standing: IntakeLimit) -> Throttled:

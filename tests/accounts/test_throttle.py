@@ -163,3 +163,59 @@ def test_an_empty_rate_lifts_the_limit(limited: SettingsWrapper) -> None:
     limited.INTAKE_ANON_IP_RATE = None
     client = Client(REMOTE_ADDR="198.51.100.1")
     assert [send(client, n).status_code for n in range(6)] == [201] * 6
+
+
+def test_api_answers_say_how_many_reports_remain_and_when_the_window_resets(limited: SettingsWrapper) -> None:
+    limited.INTAKE_ANON_RATE = "3/hour"
+    phone = Client(REMOTE_ADDR="198.51.100.1")
+    first = send(phone, 1)
+    assert first.status_code == 201
+    # The device's limit binds (3 an hour, not the address's 5): 2 left, the window ends within the hour.
+    assert (first["RateLimit-Limit"], first["RateLimit-Remaining"]) == ("3", "2")
+    assert 0 < int(first["RateLimit-Reset"]) <= 3600
+    assert send(phone, 2)["RateLimit-Remaining"] == "1"
+    # The form's hint says the same, from the same function.
+    assert "Bạn còn gửi được 1 phản ánh nữa" in Page(phone.get(FORM).content.decode()).text("intake-remaining")
+    assert send(phone, 3)["RateLimit-Remaining"] == "0"
+    refused = send(phone, 4)
+    assert refused.status_code == 429
+    assert (refused["RateLimit-Limit"], refused["RateLimit-Remaining"]) == ("3", "0")
+    assert refused["RateLimit-Reset"] == refused["Retry-After"]
+    # Signed-in callers are not limited and get no such headers.
+    citizen = User.objects.create_user(username="dan", password="x", phone="+84912345678")
+    signed = Client(REMOTE_ADDR="198.51.100.1")
+    signed.force_login(citizen)
+    created = signed.post(API, json.dumps(payload(5)), content_type="application/json")
+    assert created.status_code == 201 and "RateLimit-Remaining" not in created
+
+
+@pytest.fixture
+def captcha_limited(demo: None, settings: SettingsWrapper) -> SettingsWrapper:
+    settings.CAPTCHA_API_RATE = "3/hour"
+    cache.clear()
+    return settings
+
+
+def test_captchas_are_limited_per_device(captcha_limited: SettingsWrapper) -> None:
+    app = Client(REMOTE_ADDR="198.51.100.1")
+    assert [app.get("/api/v1/captcha").status_code for _ in range(3)] == [200, 200, 200]
+    refused = app.get("/api/v1/captcha")
+    assert refused.status_code == 429
+    body = refused.json()
+    assert "mã xác nhận" in body["detail"] and set(body) <= {"detail", "errors"}
+    assert 0 < int(refused["Retry-After"]) <= 3600
+    # Another device behind the same address still gets one.
+    assert Client(REMOTE_ADDR="198.51.100.1").get("/api/v1/captcha").status_code == 200
+
+
+def test_dropping_the_device_cookie_does_not_escape_the_captcha_limit(captcha_limited: SettingsWrapper) -> None:
+    # Without a cookie, each request is a new device: counted by the address.
+    answers = [Client(REMOTE_ADDR="198.51.100.2").get("/api/v1/captcha").status_code for _ in range(4)]
+    assert answers == [200, 200, 200, 429]
+    assert Client(REMOTE_ADDR="198.51.100.3").get("/api/v1/captcha").status_code == 200
+
+
+def test_an_empty_captcha_rate_lifts_the_limit(captcha_limited: SettingsWrapper) -> None:
+    captcha_limited.CAPTCHA_API_RATE = None
+    app = Client(REMOTE_ADDR="198.51.100.1")
+    assert {app.get("/api/v1/captcha").status_code for _ in range(5)} == {200}

@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 from PIL import Image
@@ -456,3 +457,13 @@ def test_an_idempotency_key_over_the_limit_is_refused_not_cut(client: Client, de
     assert "100 ký tự" in body["detail"] and "idempotency_key" in body["errors"]
     assert not Report.objects.exists()
     assert _post(client, _payload(), **{"Idempotency-Key": "k" * 100}).status_code == 201
+
+
+def test_the_captcha_expiry_sweep_has_an_index() -> None:
+    # Each captcha check deletes the expired captchas; without an index that scans the whole table.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexdef FROM pg_indexes WHERE tablename = 'captcha_captchastore' AND indexdef LIKE %s",
+            ["%(expiration)%"],
+        )
+        assert cursor.fetchall()

@@ -132,7 +132,9 @@ def report_new(request: HttpRequest) -> HttpResponse:
         status = status if status != 200 else 400
     else:
         form = ReportForm(user=request.user)
-    files_lost = request.method == "POST" and bool(request.FILES.getlist("attachments"))
+    # The form's script sends with fetch and keeps the chosen files in the page; a plain POST loses them.
+    sent_by_script = request.headers.get("X-Requested-With") == "fetch"
+    files_lost = request.method == "POST" and bool(request.FILES.getlist("attachments")) and not sent_by_script
     response = render(
         request,
         "incidents/report_form.html",

@@ -575,12 +575,102 @@
   }
 
   // --- Sending -----------------------------------------------------------------------------------------
+  // Sent with fetch so that a refusal (a limit, a wrong captcha, a missing field) leaves the page as it
+  // is: browsers never refill a file input, so a reloaded form would lose the chosen photos. The
+  // server's answer page is the same as without this script; only its messages are taken from it.
   var submit = $("submit-report");
-  form.addEventListener("submit", function () {
+  var submitLabel = submit.textContent;
+  var plainSubmit = HTMLFormElement.prototype.submit;
+  form.addEventListener("submit", function (event) {
     submit.disabled = true;
     submit.textContent = text.sending;
+    if (!window.fetch || !window.FormData || !window.DOMParser) return;
+    event.preventDefault();
+    fetch(form.action || window.location.href, {
+      method: "POST",
+      body: new FormData(form),
+      credentials: "same-origin",
+      // Tells the server the chosen files are still in the page.
+      headers: { "X-Requested-With": "fetch", Accept: "text/html" }
+    }).then(function (r) {
+      if (r.ok && r.redirected) { window.location.assign(r.url); return null; }
+      var html = (r.headers.get("Content-Type") || "").indexOf("text/html") === 0;
+      if (r.status < 400 || r.status >= 500 || !html) throw new Error(String(r.status));
+      return r.text().then(showRefusal);
+    }).catch(function () {
+      // Anything unexpected (the network, a server error): send the plain way and show what comes back.
+      plainSubmit.call(form);
+    });
   });
-  window.addEventListener("pageshow", function () { submit.disabled = false; });
+  window.addEventListener("pageshow", function () { submit.disabled = false; submit.textContent = submitLabel; });
+
+  function imported(node) { return node ? document.importNode(node, true) : null; }
+
+  // The refused form as the server rendered it: its messages replace ours; what was typed, the pin and
+  // the chosen files stay as they are.
+  function showRefusal(html) {
+    var answer = new DOMParser().parseFromString(html, "text/html");
+    var fresh = answer.getElementById("report-form");
+    if (!fresh) throw new Error("no form");
+
+    var old = $("error-summary");
+    if (old) old.parentNode.removeChild(old);
+    var summary = imported(answer.getElementById("error-summary"));
+    if (summary) form.parentNode.insertBefore(summary, form);
+
+    // Field messages: drop ours, then put each of the server's at the same place in the same field.
+    Array.prototype.forEach.call(form.querySelectorAll(".field .field-error"), function (node) {
+      node.parentNode.removeChild(node);
+    });
+    Array.prototype.forEach.call(fresh.querySelectorAll(".field"), function (wrapper) {
+      var control = wrapper.querySelector("[name]");
+      var mine = control && form.elements[control.name];
+      if (mine && !mine.nodeType) mine = mine[0];  // a group of radio buttons
+      var target = mine && mine.closest(".field");
+      if (!target) return;
+      target.className = wrapper.className;
+      Array.prototype.forEach.call(wrapper.querySelectorAll("[name]"), function (input) {
+        var same = form.elements[input.name];
+        if (!same || !same.nodeType) return;
+        ["aria-invalid", "aria-describedby"].forEach(function (attribute) {
+          if (input.hasAttribute(attribute)) same.setAttribute(attribute, input.getAttribute(attribute));
+          else same.removeAttribute(attribute);
+        });
+      });
+      var error = wrapper.querySelector(".field-error");
+      if (!error) return;
+      var parent = error.parentNode === wrapper ? target : target.querySelector("fieldset");
+      var index = Array.prototype.indexOf.call(error.parentNode.children, error);
+      parent.insertBefore(imported(error), parent.children[index] || null);
+    });
+
+    var location = $("location");
+    var oldLocation = $("location-error");
+    if (oldLocation) oldLocation.parentNode.removeChild(oldLocation);
+    var locationError = imported(answer.getElementById("location-error"));
+    if (locationError) $("location-hint").insertAdjacentElement("afterend", locationError);
+    location.setAttribute("aria-describedby", answer.getElementById("location").getAttribute("aria-describedby"));
+
+    // A captcha is used up once checked: the answer brings a new one.
+    var key = fresh.querySelector("input[name=captcha_0]");
+    if (key && form.elements.captcha_0) {
+      form.elements.captcha_0.value = key.value;
+      var image = form.querySelector(".captcha-image");
+      var freshImage = fresh.querySelector(".captcha-image");
+      image.src = freshImage.getAttribute("src");
+      image.srcset = freshImage.getAttribute("srcset");
+      form.elements.captcha_1.value = "";
+    }
+
+    var remaining = $("intake-remaining");
+    if (remaining) remaining.parentNode.removeChild(remaining);
+    var freshRemaining = imported(answer.getElementById("intake-remaining"));
+    if (freshRemaining) submit.parentNode.insertBefore(freshRemaining, submit);
+
+    submit.disabled = false;
+    submit.textContent = submitLabel;
+    if (summary) summary.focus();
+  }
 
   // --- Coming back with errors: the pin where it was, the person's attention on what to fix ------------
   if (latInput.value && lngInput.value && !isNaN(Number(latInput.value)) && !isNaN(Number(lngInput.value))) {

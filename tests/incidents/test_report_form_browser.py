@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 from captcha.models import CaptchaStore
 from django.db import connections
+from PIL import Image
 from playwright.sync_api import Browser, Page, ViewportSize
+from pytest_django.fixtures import Settings as SettingsWrapper
 
 from boundaries.models import AdminUnit
 from incidents import services
@@ -289,3 +291,66 @@ def test_errors_are_listed_at_the_top_and_lead_to_their_fields(demo_site: str, o
             assert page.evaluate("document.activeElement.id") == "id_description"
             close(page)
     assert Report.objects.count() == 0
+
+
+def test_a_refused_form_keeps_the_chosen_photo_pin_and_text(
+    demo_site: str, settings: SettingsWrapper, tmp_path: Path, output_dir: Path
+) -> None:
+    photo = tmp_path / "cay-do.jpg"
+    Image.new("RGB", (640, 480), (30, 120, 40)).save(photo, "JPEG")
+    lng, lat = point_in(WARD)
+    with browser_session() as browser:
+        page = browser.new_page(viewport=PHONE)
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        open_form(page, demo_site)
+        click_on_map(page, lng, lat)
+        page.wait_for_function("code => document.getElementById('id_ward').value === code", arg=WARD)
+        page.select_option("#id_category", "cay-xanh")
+        page.fill("#id_title", "Cây đổ chắn đường")
+        page.fill("#id_description", "Sau cơn mưa tối qua, một cây lớn đổ chắn ngang đường.")
+        fill_sender(page)
+        page.set_input_files("#id_attachments", str(photo))
+        solve_captcha(page)
+        pin = (page.input_value("#id_lat"), page.input_value("#id_lng"))
+        # A page that is not reloaded keeps this mark.
+        page.evaluate("window.notReloaded = true")
+
+        # This device has sent too many: refused with the wait, in the page.
+        settings.INTAKE_ANON_RATE = "0/hour"
+        page.click("#submit-report")
+        page.wait_for_function("document.getElementById('error-summary')?.textContent.includes('thiết bị này')")
+        assert "60 phút" in page.inner_text("#error-summary")
+        assert page.evaluate("document.activeElement.id") == "error-summary"
+        assert page.get_attribute("#error-summary", "role") == "alert"
+        assert "chọn lại tệp" not in page.inner_text("#error-summary")
+        assert page.evaluate("window.notReloaded") is True
+        assert page.evaluate("document.getElementById('id_attachments').files.length") == 1
+        assert (page.input_value("#id_lat"), page.input_value("#id_lng")) == pin
+        assert page.input_value("#id_title") == "Cây đổ chắn đường"
+        assert not page.is_disabled("#submit-report")
+        page.screenshot(path=str(output_dir / "report-form-refused-kept.png"), full_page=False)
+
+        # Later, a wrong captcha: the field's own message too, still nothing lost.
+        settings.INTAKE_ANON_RATE = "30/hour"
+        page.fill("#id_captcha_1", "sai")
+        page.click("#submit-report")
+        page.wait_for_function(
+            "document.getElementById('error-summary')?.textContent.toLowerCase().includes('mã xác nhận')"
+        )
+        assert "thiết bị này" not in page.inner_text("#error-summary")
+        assert "mã xác nhận" in page.locator(".field:has(#id_captcha_1) .field-error").inner_text().lower()
+        assert page.evaluate("document.activeElement.id") == "error-summary"
+        assert page.evaluate("document.getElementById('id_attachments').files.length") == 1
+
+        # Corrected (a new captcha came with the answer), sent without choosing the photo again.
+        solve_captcha(page)
+        page.click("#submit-report")
+        page.wait_for_url(re.compile(r"/phan-anh/\d{12}/\?moi=1$"))
+        code = re.search(r"/phan-anh/(\d{12})/", page.url).group(1)  # type: ignore[union-attr]
+        assert f"Mã phản ánh của bạn là {code}" in page.inner_text("#sent-box")
+        report = Report.objects.get(code=code)
+        assert (report.title, report.attachments.count()) == ("Cây đổ chắn đường", 1)
+        assert errors == []
+        close(page)
+    assert Report.objects.count() == 1

@@ -157,3 +157,28 @@ def test_reports_stay_read_only_for_administrators(administrator: User) -> None:
     assert client.post(f"/admin/incidents/report/{report.pk}/delete/", {"post": "yes"}).status_code == 403
     report.refresh_from_db()
     assert report.title == "Cây đổ chắn đường"
+
+
+def test_boundary_outlines_are_shown_not_edited_in_the_admin(administrator: User) -> None:
+    """Outlines change through import_boundaries (history and lookup pieces in step), never in a form.
+
+    The admin's map widget also loaded OpenLayers from a CDN with an inline script: refused offline
+    and by our Content-Security-Policy.
+    """
+    from boundaries.models import AdminUnit
+
+    client = as_user(administrator)
+    unit = AdminUnit.objects.get(code="D25450")
+    before = unit.geom.wkb
+    page = client.get(f"/admin/boundaries/adminunit/{unit.pk}/change/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "ol.js" not in html and "openlayers" not in html.lower() and 'name="geom"' not in html
+    assert f"{unit.geom.num_coords} đỉnh" in html
+    response = client.post(
+        f"/admin/boundaries/adminunit/{unit.pk}/change/",
+        {"name": unit.name, "kind": unit.kind, "geom": "SRID=4326;MULTIPOLYGON(((0 0,1 0,1 1,0 0)))"},
+    )
+    assert response.status_code == 302, response.content
+    unit.refresh_from_db()
+    assert bytes(unit.geom.wkb) == bytes(before)

@@ -13,7 +13,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.http import HttpRequest
 
-from .admin_base import AuditedAdminMixin, InlineMixin
+from .admin_base import AuditedAdminMixin, InlineMixin, ReadOnlyMixin
 from .admin_base import ModelAdmin as AuditedModelAdmin
 from .admin_site import request_is_administrator
 from .models import AuditEvent, StaffRole, User
@@ -79,7 +79,7 @@ class UserAdmin(AuditedAdminMixin, BaseUserAdmin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(AuditedModelAdmin):
+class AuditEventAdmin(ReadOnlyMixin, AuditedModelAdmin):
     """Read-only for everyone: the log is written by the code and never edited."""
 
     list_display = ["created_at", "actor_label", "action", "object_type", "object_ref", "ip"]
@@ -97,12 +97,3 @@ class AuditEventAdmin(AuditedModelAdmin):
         "user_agent",
         "details",
     ]
-
-    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

@@ -65,6 +65,22 @@ class AdministratorsOnlyMixin:
         return request_is_administrator(request)
 
 
+class ReadOnlyMixin:
+    """Records the code writes and nobody edits (the audit log, a report's history): view only.
+
+    Put it before AdministratorsOnlyMixin, which still decides who may view.
+    """
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 class ModelAdmin(AuditedAdminMixin, AdministratorsOnlyMixin, admin.ModelAdmin):
     pass
 

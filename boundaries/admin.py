@@ -14,7 +14,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.html import format_html
 
-from accounts.admin_base import AdministratorsOnlyMixin, AuditedAdminMixin
+from accounts.admin_base import AdministratorsOnlyMixin, AuditedAdminMixin, ReadOnlyMixin
 
 from .models import AdminUnit, AdminUnitVersion
 
@@ -49,7 +49,7 @@ class AdminUnitAdmin(AuditedAdminMixin, AdministratorsOnlyMixin, admin.ModelAdmi
 
 
 @admin.register(AdminUnitVersion)
-class AdminUnitVersionAdmin(AuditedAdminMixin, AdministratorsOnlyMixin, admin.ModelAdmin):
+class AdminUnitVersionAdmin(ReadOnlyMixin, AuditedAdminMixin, AdministratorsOnlyMixin, admin.ModelAdmin):
     """The history of a unit's outline and name: read-only, it records what was."""
 
     list_display = ["unit", "name", "valid_from", "valid_to"]
@@ -60,12 +60,3 @@ class AdminUnitVersionAdmin(AuditedAdminMixin, AdministratorsOnlyMixin, admin.Mo
     @admin.display(description="ranh giới")
     def outline(self, obj: AdminUnitVersion) -> str:
         return _outline(obj)
-
-    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

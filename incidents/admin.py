@@ -12,7 +12,7 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from accounts.admin_base import InlineMixin, ModelAdmin
+from accounts.admin_base import InlineMixin, ModelAdmin, ReadOnlyMixin
 
 from .models import Agency, AnswerTemplate, Category, Report, ReportEvent
 from .staff_access import request_staff_access
@@ -71,7 +71,7 @@ class ReportEventInline(admin.TabularInline[ReportEvent, Report]):
 
 
 @admin.register(Report)
-class ReportAdmin(ModelAdmin):
+class ReportAdmin(ReadOnlyMixin, ModelAdmin):
     """Read-only: every change to a report goes through the workflow, which checks and records it.
 
     Anyone who is not an administrator sees only the reports incidents.staff_access gives them; any
@@ -96,12 +96,3 @@ class ReportAdmin(ModelAdmin):
         if obj is None:
             return access.everything or bool(access.agency_ids)
         return access.sees(obj)
-
-    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

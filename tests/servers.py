@@ -51,12 +51,13 @@ def database_url(settings_dict: Mapping[str, Any]) -> str:
     return f"postgis://{credentials}{host}:{port}/{quote(str(settings_dict['NAME']), safe='')}"
 
 
-def _wait(condition: Callable[[], bool], timeout: float, what: str) -> None:
+def wait_until(condition: Callable[[], bool], timeout: float, what: str, *, interval: float = 0.02) -> None:
+    """Polls `condition` every `interval` seconds until it holds; TimeoutError naming `what` after `timeout`."""
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() >= deadline:
             raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(0.02)
+        time.sleep(interval)
 
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -96,7 +97,7 @@ def web_server(database: str, *, workers: int = 2, env: Mapping[str, str] | None
             return False
 
     try:
-        _wait(answers, 60, "the web server")
+        wait_until(answers, 60, "the web server")
         yield base
     finally:
         os.killpg(server.pid, signal.SIGTERM)
@@ -178,7 +179,7 @@ class SmtpServer:
 
     def wait_for(self, count: int, timeout: float = 5.0) -> list[ReceivedMail]:
         """The messages once at least ``count`` have arrived; TimeoutError otherwise."""
-        _wait(lambda: len(self.messages) >= count, timeout, f"{count} e-mail(s), got {len(self.messages)}")
+        wait_until(lambda: len(self.messages) >= count, timeout, f"{count} e-mail(s), got {len(self.messages)}")
         return self.messages
 
     def __enter__(self) -> SmtpServer:
@@ -321,7 +322,7 @@ class FakeSmsGateway:
 
     def wait_for(self, count: int, timeout: float = 5.0) -> list[dict[str, Any]]:
         """The messages once at least ``count`` have been accepted; TimeoutError otherwise."""
-        _wait(lambda: len(self.messages) >= count, timeout, f"{count} SMS, got {len(self.messages)}")
+        wait_until(lambda: len(self.messages) >= count, timeout, f"{count} SMS, got {len(self.messages)}")
         return self.messages
 
     def __enter__(self) -> FakeSmsGateway:

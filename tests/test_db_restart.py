@@ -11,7 +11,7 @@ import os
 import signal
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -22,19 +22,11 @@ from django.db import connection
 
 from tests.conftest import point_in
 from tests.pgcluster import ThrowawayCluster
-from tests.servers import SmtpServer, free_port
+from tests.servers import SmtpServer, free_port, wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 REPORTER = "nguoi.gui@example.vn"
-
-
-def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(0.2)
 
 
 def copy_test_database(cluster: ThrowawayCluster) -> None:
@@ -145,9 +137,9 @@ def test_the_service_rides_out_a_database_restart(
         return log.read_text()[-4000:]
 
     try:
-        wait_until(healthy, 60, f"the web server\n{diagnosis()}")
+        wait_until(healthy, 60, f"the web server\n{diagnosis()}", interval=0.2)
         assert submit("Trước khi khởi động lại").status_code == 201
-        wait_until(lambda: receipts() == 1, 60, f"the worker's first e-mail\n{diagnosis()}")
+        wait_until(lambda: receipts() == 1, 60, f"the worker's first e-mail\n{diagnosis()}", interval=0.2)
 
         captcha = solved()  # answered before the outage, sent during it
         cluster.stop()
@@ -171,20 +163,20 @@ def test_the_service_rides_out_a_database_restart(
         cluster.start()
 
         # Back by themselves: the same web server and worker processes' supervisors, no one restarted anything.
-        wait_until(healthy, 30, f"the web server after the restart\n{diagnosis()}")
+        wait_until(healthy, 30, f"the web server after the restart\n{diagnosis()}", interval=0.2)
         assert submit("Sau khi khởi động lại").status_code == 201
         assert stored("Sau khi khởi động lại") and not stored("Trong lúc mất cơ sở dữ liệu")
-        wait_until(lambda: receipts() == 2, 90, f"the worker's e-mail after the restart\n{diagnosis()}")
+        wait_until(lambda: receipts() == 2, 90, f"the worker's e-mail after the restart\n{diagnosis()}", interval=0.2)
         assert serve.poll() is None
 
         # A worker that dies is started again, the web server staying up meanwhile.
         [worker] = [pid for pid, command in session_processes(serve.pid).items() if "manage.py worker" in command]
         os.kill(worker, signal.SIGKILL)
         assert submit("Khi bộ xử lý nền chết").status_code == 201
-        wait_until(lambda: receipts() == 3, 90, f"the restarted worker's e-mail\n{diagnosis()}")
+        wait_until(lambda: receipts() == 3, 90, f"the restarted worker's e-mail\n{diagnosis()}", interval=0.2)
         assert "worker exited with status 137: starting it again" in log.read_text()
     finally:
         serve.send_signal(signal.SIGTERM)  # what Ctrl-C does
         serve.wait(timeout=60)
-    wait_until(lambda: not session_processes(serve.pid), 30, "serve.sh's processes to stop")
+    wait_until(lambda: not session_processes(serve.pid), 30, "serve.sh's processes to stop", interval=0.2)
     assert serve.returncode == 0, diagnosis()

@@ -6,8 +6,7 @@ import json
 import os
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,7 +22,7 @@ from boundaries.models import AdminUnit
 from notifications import webpush
 from notifications.models import Notification, PushSubscription
 from notifications.services import notification_deliver, notification_deliver_many
-from tests.servers import FakeSmsGateway, SmtpServer, database_url
+from tests.servers import FakeSmsGateway, SmtpServer, database_url, wait_until
 
 from .conftest import OTHER_DISTRICT, WARD, published
 from .push_server import BrowserKeys, FakePushService
@@ -185,14 +184,6 @@ def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
         )
 
 
-def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(0.2)
-
-
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.usefixtures("clean_jobs")
 def test_a_worker_killed_mid_delivery_leaves_nobody_untold_or_told_twice(
@@ -243,6 +234,7 @@ def test_a_worker_killed_mid_delivery_leaves_nobody_untold_or_told_twice(
             ),
             timeout=90,
             what=f"every message sent by the second worker\n{log.read_text()[-3000:]}",
+            interval=0.2,
         )
     finally:
         second.terminate()

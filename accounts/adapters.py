@@ -11,7 +11,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 
-from geo.phones import PhoneError, phone_normalize
+from common.phones import PhoneError, phone_normalize
 
 from . import services
 from .models import User

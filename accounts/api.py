@@ -17,7 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from geo.net import client_ip
+from common.http import client_ip
 
 from . import selectors, services
 from .models import SavedPlace, User

@@ -18,7 +18,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.db import models
 from django.http import HttpRequest
 
-from geo.net import client_ip
+from common.http import client_ip
 
 from .models import AuditEvent, User
 

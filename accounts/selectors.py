@@ -10,7 +10,7 @@ from django.db import connection
 from django.db.models import Prefetch, Q, QuerySet
 
 from boundaries.models import Level
-from geo.phones import PhoneError, phone_normalize
+from common.phones import PhoneError, phone_normalize
 from incidents.models import Agency, Answer, Report
 
 from .models import AuditEvent, Role, StaffRole, User

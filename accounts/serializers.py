@@ -7,7 +7,7 @@ from typing import Any
 from django.urls import reverse
 from rest_framework import serializers
 
-from geo.phones import phone_display
+from common.phones import phone_display
 
 from .models import OneTimeCode, SavedPlace, User
 

@@ -27,8 +27,8 @@ from rest_framework.authtoken.models import Token
 
 from boundaries.models import AdminUnit
 from boundaries.selectors import locate
-from geo.gis import CoordinateError, make_point, parse_lat_lng
-from geo.phones import PhoneError, phone_normalize
+from common.gis import CoordinateError, make_point, parse_lat_lng
+from common.phones import PhoneError, phone_normalize
 from notifications.services import notification_enqueue
 
 from .models import OneTimeCode, SavedPlace, User

@@ -1,4 +1,4 @@
-"""Login throttling glue for django-axes: the lockout answer (the client address is geo.net.client_ip)."""
+"""Login throttling glue for django-axes: the lockout answer (the client address is common.http.client_ip)."""
 
 from __future__ import annotations
 

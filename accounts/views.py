@@ -21,8 +21,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from boundaries.models import AdminUnit
-from geo.net import client_ip
-from geo.phones import phone_display
+from common.http import client_ip
+from common.phones import phone_display
 
 from . import selectors, services
 from .forms import (

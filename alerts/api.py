@@ -24,9 +24,9 @@ from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
 from accounts.models import User as Account
-from geo.gis import CoordinateError, parse_lat_lng
-from geo.inputs import InputError, parse_moment
-from geo.net import client_ip
+from common.gis import CoordinateError, parse_lat_lng
+from common.http import client_ip
+from common.inputs import InputError, parse_moment
 from incidents.api import validation_response
 from notifications import webpush
 from notifications.services import PushLimitReached, push_subscription_delete, push_subscription_save

@@ -15,7 +15,7 @@ from django.utils import timezone
 from accounts.models import Role
 from accounts.models import User as Account
 from accounts.selectors import agency_ids_for
-from geo.db import prepared_cursor
+from common.db import prepared_cursor
 from incidents.models import Agency
 
 from .models import Alert, AlertPiece, Status

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import logging
 import math
-import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -32,7 +31,9 @@ from accounts.models import Role
 from accounts.models import User as Account
 from accounts.selectors import agency_ids_for
 from boundaries.models import AdminUnit
-from geo.gis import CoordinateError, make_point, metres_to_degrees, parse_lat_lng, to_multipolygon
+from common.gis import CoordinateError, make_point, metres_to_degrees, parse_lat_lng, to_multipolygon
+from common.jobs import job_defer, jobs_defer
+from common.text import clean_text, strip_control
 from incidents.models import Agency
 from notifications.models import Notification, PushSubscription
 
@@ -67,7 +68,6 @@ JURISDICTION_TOLERANCE_M = 100.0
 WARD_SHARE = 0.01
 # Notifications per delivery job.
 DELIVERY_BATCH = 1000
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 @dataclass
@@ -143,12 +143,11 @@ def can_approve(actor: User, alert: Alert) -> bool:
 
 
 def _text(value: str, *, label: str, max_length: int, required: bool, errors: dict[str, list[str]], key: str) -> str:
-    text = _CONTROL.sub("", value or "").strip()
-    if required and not text:
-        errors.setdefault(key, []).append(f"{label} không được để trống.")
-    elif len(text) > max_length:
-        errors.setdefault(key, []).append(f"{label} dài quá {max_length} ký tự (hiện có {len(text)}).")
-    return text
+    try:
+        return clean_text(value, max_length=max_length, field_label=label, required=required)
+    except ValidationError as exc:
+        errors.setdefault(key, []).extend(exc.messages)
+        return strip_control(value)
 
 
 def _choice(value: str, choices: Any, *, label: str, errors: dict[str, list[str]], key: str) -> str:
@@ -609,9 +608,7 @@ def _pieces_withdraw(alert: Alert, at: datetime) -> None:
 
 
 def _defer_delivery(alert: Alert, kind: str) -> None:
-    from . import tasks
-
-    tasks.deliver_alert.defer(alert_id=alert.pk, kind=kind)
+    job_defer(task="alerts.deliver_alert", alert_id=alert.pk, kind=kind)
 
 
 @transaction.atomic
@@ -658,7 +655,7 @@ def alert_cancel(*, alert: Alert, actor: User, reason: str = "") -> Alert:
     """Cancel (Hủy cảnh báo). A published alert: leaders only, and people are told (CAP Cancel).
     A draft or one awaiting approval: its writers may discard it."""
     alert = _locked(alert)
-    note = _CONTROL.sub("", reason or "").strip()[:500]
+    note = strip_control(reason)[:500]
     if alert.status == Status.APPROVED:
         _require(actor, alert.agency_id, [Role.LEADER], NOT_LEADER)
         now = timezone.now()
@@ -809,10 +806,6 @@ def alert_deliver(*, alert_id: int, kind: str) -> DeliveryResult:
     same transaction. Run twice, the second run finds everyone recorded and
     queues nothing.
     """
-    from notifications.tasks import deliver_notifications
-
-    from .tasks import deliver_alert_batch
-
     alert = Alert.objects.select_related("agency").get(pk=alert_id)
     if kind != DeliveryKind.CANCEL and (alert.status != Status.APPROVED or alert.ends_at <= timezone.now()):
         # Replaced, cancelled or ended before the worker got here: that news goes out instead.
@@ -827,11 +820,12 @@ def alert_deliver(*, alert_id: int, kind: str) -> DeliveryResult:
         anonymous = [row[0] for row in cursor.fetchall()]
     batches = [ids[i : i + DELIVERY_BATCH] for i in range(0, len(ids), DELIVERY_BATCH)]
     if batches:
-        deliver_alert_batch.batch_defer(
-            *({"alert_id": alert.pk, "kind": kind, "delivery_ids": batch} for batch in batches)
+        jobs_defer(
+            task="alerts.deliver_alert_batch",
+            arguments=({"alert_id": alert.pk, "kind": kind, "delivery_ids": batch} for batch in batches),
         )
     if anonymous:
-        deliver_notifications.defer(notification_ids=anonymous)
+        job_defer(task="notifications.deliver_notifications", notification_ids=anonymous)
     if ids or anonymous:
         AlertEvent.objects.create(
             alert=alert,

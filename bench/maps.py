@@ -416,7 +416,7 @@ def _timed_sql(cursor: Any, sql: str, params: Any, *, prepare: bool = False) -> 
 def run() -> dict[str, float]:
     from django.db import connection
 
-    from geo.db import prepared_cursor
+    from common.db import prepared_cursor
     from incidents.tiles import report_tile_sql
 
     logging.getLogger("httpx").setLevel(logging.WARNING)  # the server start-up polls /healthz with it

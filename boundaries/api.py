@@ -11,8 +11,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from geo.gis import Bbox, CoordinateError, parse_bbox, parse_lat_lng
-from geo.pagination import LimitOffsetPagination
+from common.gis import Bbox, CoordinateError, parse_bbox, parse_lat_lng
+from common.pagination import LimitOffsetPagination
 
 from . import selectors
 from .models import AdminUnit

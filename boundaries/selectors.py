@@ -14,8 +14,8 @@ from django.contrib.gis.geos import Polygon
 from django.db import connection, transaction
 from django.db.models import Func, QuerySet, Value
 
-from geo.db import prepared_cursor
-from geo.gis import Bbox
+from common.db import prepared_cursor
+from common.gis import Bbox
 
 from .models import AdminUnit, AdminUnitPiece, Level
 

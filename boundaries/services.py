@@ -13,7 +13,7 @@ from django.contrib.gis.geos import GEOSGeometry, MultiPolygon
 from django.db import connection, transaction
 from django.utils import timezone
 
-from geo.gis import to_multipolygon
+from common.gis import to_multipolygon
 
 from .models import AdminUnit, AdminUnitPiece, AdminUnitVersion
 from .selectors import chain_cache_clear

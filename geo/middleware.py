@@ -7,8 +7,9 @@ from django.shortcuts import render
 from django.urls import Resolver404, resolve
 from django.utils import translation
 
-from .api import error_body
-from .inputs import is_storable, unstorable_message
+from common.api import error_body
+from common.inputs import is_storable, unstorable_message
+
 from .views import is_api_path
 
 
@@ -55,7 +56,7 @@ def body_limit(request: HttpRequest) -> int:
 class RequestGuardMiddleware:
     """First in the chain: refuses, before anything reads it, a body larger than the endpoint takes (413)
     and text the database cannot hold (NUL, lone surrogates) anywhere in the path, query string, headers,
-    cookies or form fields (400). JSON bodies are checked by geo.api.JSONParser as they are parsed.
+    cookies or form fields (400). JSON bodies are checked by common.api.JSONParser as they are parsed.
 
     Django reads a body only up to its Content-Length (none: nothing), so checking the declared length
     bounds what is read; a chunked body without one is refused (411) rather than silently dropped.

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 
 logger = logging.getLogger(__name__)
 
-# Django's wrapped errors, and psycopg's own from geo.db.prepared_cursor (which bypasses Django's
+# Django's wrapped errors, and psycopg's own from common.db.prepared_cursor (which bypasses Django's
 # wrapper). OperationalError covers refused and dropped connections, an administrator's shutdown,
 # "the database system is starting up", too many connections: all worth retrying shortly.
 DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (

@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "procrastinate.contrib.django",
     "captcha",
+    "common",
     "geo",
     "boundaries",
     "incidents",
@@ -140,13 +141,13 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
-# Our prepared statements (geo.db.prepared_cursor) are the hot lookups; their
+# Our prepared statements (common.db.prepared_cursor) are the hot lookups; their
 # custom plans were re-planned on every call, which cost more than running them.
 # Django's own queries are not prepared, so this touches nothing else.
 DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c plan_cache_mode=force_generic_plan"
 # Django leaves psycopg's prepare_threshold at None, which refuses even explicit
 # prepare=True. Its client-side cursors never prepare, so a threshold no query
-# reaches means: prepared only where geo.db.prepared_cursor asks.
+# reaches means: prepared only where common.db.prepared_cursor asks.
 DATABASES["default"]["OPTIONS"]["prepare_threshold"] = 1_000_000_000
 # Seconds a client is told to wait (Retry-After) while the database is unreachable (geo/outage.py).
 DATABASE_RETRY_AFTER = int(os.environ.get("DATABASE_RETRY_AFTER", "5"))
@@ -242,14 +243,14 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
-    "DEFAULT_PAGINATION_CLASS": "geo.pagination.LimitOffsetPagination",
+    "DEFAULT_PAGINATION_CLASS": "common.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 100,
     "DEFAULT_PARSER_CLASSES": [
-        "geo.parsers.JSONParser",
+        "common.parsers.JSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
-    "EXCEPTION_HANDLER": "geo.api.exception_handler",
+    "EXCEPTION_HANDLER": "common.api.exception_handler",
     # Session for the site's own scripts, token for the mobile app. Session first keeps "not signed in"
     # answered with 403 as before; the account API (accounts/api.py) puts the token first and answers 401.
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -347,7 +348,7 @@ SMS_GATEWAY_TOKEN = os.environ.get("SMS_GATEWAY_TOKEN", "")
 SMS_SENDER = os.environ.get("SMS_SENDER", "PHANANH")
 SMS_TIMEOUT = float(os.environ.get("SMS_TIMEOUT", "10"))
 # The worker (`manage.py worker`): a heartbeat every WORKER_HEARTBEAT_SECONDS; a worker silent for
-# WORKER_STALLED_SECONDS counts as dead, and geo.tasks.retry_stalled_jobs (on WORKER_STALLED_CRON,
+# WORKER_STALLED_SECONDS counts as dead, and common.tasks.retry_stalled_jobs (on WORKER_STALLED_CRON,
 # a cron line, a sixth field for seconds) hands the jobs it held to the living.
 WORKER_HEARTBEAT_SECONDS = float(os.environ.get("WORKER_HEARTBEAT_SECONDS", "10"))
 WORKER_STALLED_SECONDS = float(os.environ.get("WORKER_STALLED_SECONDS", "30"))
@@ -416,7 +417,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "accounts.throttling.lockout_response"
 AXES_HTTP_RESPONSE_CODE = 429
-AXES_CLIENT_IP_CALLABLE = "geo.net.client_ip"
+AXES_CLIENT_IP_CALLABLE = "common.http.client_ip"
 # Social sign-in. A provider is offered only when its client id is set; no SocialApp rows needed.
 ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
 SOCIALACCOUNT_ADAPTER = "accounts.adapters.SocialAccountAdapter"

@@ -7,11 +7,10 @@ from alerts.api_urls import push_urlpatterns
 from incidents import map_views, stats_views
 
 from . import views
-from .api import StatusView
 from .csp import docs_policy, with_policy
 
 api_v1: list[URLPattern | URLResolver] = [
-    path("status", StatusView.as_view(), name="api-status"),
+    path("status", views.StatusView.as_view(), name="api-status"),
     path("boundaries/", include("boundaries.urls")),
     path("", include("incidents.api_urls")),
     path("", include("accounts.api_urls")),

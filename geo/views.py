@@ -2,8 +2,14 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template import loader
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from boundaries.models import AdminUnit, Level
+from common.api import error_body
 
 API_PREFIX = "/api/"
 
@@ -13,7 +19,7 @@ def is_api_path(path: str) -> bool:
 
 
 def _api_error(status: int, detail: str) -> JsonResponse:
-    return JsonResponse({"detail": detail, "errors": {}}, status=status)
+    return JsonResponse(error_body(detail), status=status)
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -58,3 +64,17 @@ def server_error(request: HttpRequest) -> HttpResponse:
     if is_api_path(request.path_info):
         return _api_error(500, "Hệ thống đang gặp sự cố; hãy thử lại sau ít phút.")
     return HttpResponse(loader.get_template("500.html").render(), status=500)
+
+
+class StatusView(APIView):
+    """A cheap liveness check for the mobile app and monitors: the API answers and the database too."""
+
+    @extend_schema(
+        summary="Service status",
+        responses=inline_serializer("Status", {"status": serializers.CharField(), "time": serializers.DateTimeField()}),
+    )
+    def get(self, request: Request) -> Response:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT now()")
+            (now,) = cursor.fetchone()
+        return Response({"status": "ok", "time": now})

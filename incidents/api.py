@@ -26,11 +26,11 @@ from rest_framework.views import APIView
 from accounts import services as accounts
 from accounts.models import Role
 from accounts.selectors import agency_ids_for, is_staff_member
-from geo.gis import CoordinateError, parse_bbox, parse_lat_lng
-from geo.inputs import InputError, parse_day
-from geo.net import client_ip
-from geo.pagination import LimitOffsetPagination
-from geo.parsers import JSONParser
+from common.gis import CoordinateError, parse_bbox, parse_lat_lng
+from common.http import client_ip
+from common.inputs import InputError, parse_day
+from common.pagination import LimitOffsetPagination
+from common.parsers import JSONParser
 
 from . import selectors, services
 from .geocoding import geocode

@@ -23,7 +23,7 @@ from accounts.models import Role
 from accounts.selectors import agency_ids_for
 from boundaries.models import Level
 from boundaries.selectors import unit_list, unit_point
-from geo.inputs import DAY_MAX, DAY_MIN
+from common.inputs import DAY_MAX, DAY_MIN
 
 from .models import ReportKind, ReportStatus
 from .selectors import category_list

@@ -20,8 +20,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from geo.db import prepared_cursor
-from geo.gis import CoordinateError, parse_bbox
+from common.db import prepared_cursor
+from common.gis import CoordinateError, parse_bbox
 
 from . import grid, selectors
 from .api import FILTER_PARAMETERS, filters_from_params, validation_response

@@ -19,8 +19,8 @@ from django.db.models.functions import Concat, Lower
 
 from accounts.models import User
 from boundaries.models import AdminUnit
-from geo.gis import metres_to_degrees
-from geo.phones import PhoneError, phone_normalize
+from common.gis import metres_to_degrees
+from common.phones import PhoneError, phone_normalize
 
 from .models import OPEN_STATUSES, Answer, Attachment, Category, Report, ReportEvent
 from .staff_access import report_staff_visible

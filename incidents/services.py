@@ -31,9 +31,10 @@ from accounts.models import User as Account
 from accounts.selectors import agency_ids_for, is_administrator
 from boundaries.models import AdminUnit
 from boundaries.selectors import COVERING_UNIT_SQL, Location, UnitRef, locate, locate_many, location_of
-from geo.db import prepared_cursor
-from geo.gis import CoordinateError, make_point, parse_lat_lng
-from geo.phones import PhoneError, phone_normalize
+from common.db import prepared_cursor
+from common.gis import CoordinateError, make_point, parse_lat_lng
+from common.phones import PhoneError, phone_normalize
+from common.text import clean_text
 from notifications.services import notification_enqueue
 
 from . import attachments as attachment_files
@@ -64,7 +65,6 @@ Action = ReportEvent.Action
 
 OUTSIDE_MESSAGE = "Vị trí nằm ngoài địa bàn tiếp nhận. Hãy đặt ghim trong phạm vi tỉnh."
 # Control characters (except tab and newlines) never belong in a report's text.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 ID_NUMBER = re.compile(r"^(\d{9}|\d{12})$")
 # Clocks on phones drift: a time this far in the future is still accepted.
 CLOCK_SKEW = timedelta(minutes=10)
@@ -105,16 +105,6 @@ class Routing:
 
 class IdempotencyConflict(Exception):
     """The key was used before for a different request."""
-
-
-def clean_text(value: str, *, max_length: int, field_label: str, required: bool = True) -> str:
-    # Stored as typed (minus control characters); pages and the API escape it.
-    text = _CONTROL.sub("", value or "").strip()
-    if required and not text:
-        raise ValidationError(f"{field_label} không được để trống.")
-    if len(text) > max_length:
-        raise ValidationError(f"{field_label} dài quá {max_length} ký tự (hiện có {len(text)}).")
-    return text
 
 
 def _collect(errors: dict[str, list[str]], name: str, fn: Any, *args: Any, **kwargs: Any) -> Any:

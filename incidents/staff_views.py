@@ -27,7 +27,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.selectors import is_staff_member
-from geo.phones import phone_display
+from common.phones import phone_display
 
 from . import selectors, services
 from .models import OPEN_STATUSES, AnswerTemplate, Attachment, Report, ReportStatus

@@ -28,7 +28,7 @@ from django.http import HttpRequest, HttpResponseBase
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import Throttled
 
-from geo.net import client_ip
+from common.http import client_ip
 
 DEVICE_COOKIE = "device"
 DEVICE_SALT = "incidents.device"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from geo.db import prepared_cursor
+from common.db import prepared_cursor
 
 from . import grid
 from .selectors import reports_public
@@ -71,7 +71,7 @@ def _grid_tile_params(z: int, x: int, y: int) -> tuple[Any, ...]:
 
 
 def report_tile_sql(z: int, x: int, y: int) -> tuple[str, tuple[Any, ...]]:
-    """The one SQL statement (and its parameters) that makes the tile, run prepared (geo.db.prepared_cursor);
+    """The one SQL statement (and its parameters) that makes the tile, run prepared (common.db.prepared_cursor);
     the benchmark runs it directly the same way."""
     if not tile_in_range(z, x, y):
         raise ValueError(f"tile {z}/{x}/{y} out of range")

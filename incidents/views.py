@@ -19,7 +19,7 @@ from accounts import services as accounts
 from accounts.forms import CodeForm
 from accounts.models import Role
 from accounts.selectors import agency_ids_for, is_staff_member
-from geo.net import client_ip
+from common.http import client_ip
 
 from . import selectors, services
 from .forms import ReportForm, ReportLookupForm, ReportSearchForm

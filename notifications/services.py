@@ -15,8 +15,9 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from accounts.models import User as Account
+from common.jobs import job_defer
 
-from . import tasks, webpush
+from . import webpush
 from .models import Notification, PushSubscription
 from .sms import get_sms_backend
 
@@ -70,7 +71,7 @@ def notification_enqueue(
             notification = inserted
         # The Django connector writes the job on Django's own connection,
         # so it commits or rolls back together with the row above.
-        tasks.deliver_notification.defer(notification_id=notification.pk)
+        job_defer(task="notifications.deliver_notification", notification_id=notification.pk)
     return notification
 
 

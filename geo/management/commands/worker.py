@@ -6,7 +6,7 @@ same worker runs in a loop: after an unplanned stop it starts again, waiting 1, 
 WORKER_BACKOFF_MAX seconds while the database stays away (back to 1 s after a run of a minute).
 SIGTERM and Ctrl-C stop it for good, after the running jobs finish, or after STOP_GRACE seconds
 (the database away, procrastinate's goodbye waits on it): jobs still running then are left to
-geo.tasks.retry_stalled_jobs, as a dead worker's would be.
+common.tasks.retry_stalled_jobs, as a dead worker's would be.
 Before starting, the worker's configuration checks (tag "worker") must pass: a worker that
 could not send anything stops at once with the reason, exit status 78 (EX_CONFIG).
 """

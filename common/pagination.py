@@ -1,6 +1,6 @@
 """The one pagination of every API list (REST_FRAMEWORK's DEFAULT_PAGINATION_CLASS).
 
-Its own module: geo.api imports rest_framework.views, which reads REST_FRAMEWORK's classes on import.
+Its own module: common.api imports rest_framework.views, which reads REST_FRAMEWORK's classes on import.
 """
 
 from __future__ import annotations

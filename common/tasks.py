@@ -16,7 +16,12 @@ logger = logging.getLogger(__name__)
 # with its outbox row locked and marked in the same transaction, and the same Idempotency-Key
 # to the SMS gateway when sent again; see notifications.services).
 @app.periodic(cron=settings.WORKER_STALLED_CRON)
-@app.task(queue="maintenance", queueing_lock="retry_stalled_jobs", pass_context=False)
+@app.task(
+    name="geo.tasks.retry_stalled_jobs",  # its name since it was first scheduled
+    queue="maintenance",
+    queueing_lock="retry_stalled_jobs",
+    pass_context=False,
+)
 async def retry_stalled_jobs(timestamp: int) -> None:
     stalled = await app.job_manager.get_stalled_jobs(seconds_since_heartbeat=settings.WORKER_STALLED_SECONDS)
     for job in stalled:

@@ -1,16 +1,11 @@
-"""Shared API plumbing."""
+"""The API's one error shape (a 400 or any other refusal), used by every API view and middleware."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
-from django.db import connection
-from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import serializers
-from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 INVALID = "Dữ liệu không hợp lệ."
@@ -34,17 +29,3 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     elif isinstance(data, dict):
         response.data = error_body(str(data["detail"]), data.get("errors"))
     return response
-
-
-class StatusView(APIView):
-    """A cheap liveness check for the mobile app and monitors: the API answers and the database too."""
-
-    @extend_schema(
-        summary="Service status",
-        responses=inline_serializer("Status", {"status": serializers.CharField(), "time": serializers.DateTimeField()}),
-    )
-    def get(self, request: Request) -> Response:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT now()")
-            (now,) = cursor.fetchone()
-        return Response({"status": "ok", "time": now})

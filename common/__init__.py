@@ -1,0 +1,1 @@
+"""The floor: helpers every app may import; imports nothing of ours."""

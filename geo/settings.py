@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "alerts",
     "notifications",
     "accounts",
+    "demo",
     # Social sign-in (Google, the national public-service portal); our own pages stay the entry points.
     "allauth",
     "allauth.account",

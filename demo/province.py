@@ -24,8 +24,8 @@ from shapely.geometry import MultiPoint, MultiPolygon, Point, Polygon, mapping
 
 from boundaries.models import AdminUnit, Level
 from boundaries.services import boundaries_import
-from geo.demo_alerts import demo_alerts_load
-from geo.demo_reports import demo_reports_load
+from demo.alerts import demo_alerts_load
+from demo.reports import demo_reports_load
 from incidents.models import Agency, Category
 
 SEED = 72

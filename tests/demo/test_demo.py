@@ -14,7 +14,7 @@ from django.db import connection
 
 from boundaries.models import AdminUnit, AdminUnitPiece, AdminUnitVersion, Level
 from boundaries.selectors import locate
-from geo.demo import PROVINCE_CODE
+from demo.province import PROVINCE_CODE
 from incidents.models import Agency, Category
 
 UNITS = AdminUnit._meta.db_table

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from geo.demo import demo_load
+from demo.province import demo_load
 
 
 class Command(BaseCommand):

@@ -14,7 +14,7 @@ from accounts.models import SavedPlace, User
 from alerts import services
 from alerts.models import Alert, AlertPiece, Category, Certainty, Severity, Status, Urgency
 from boundaries.models import AdminUnit
-from geo.demo_reports import demo_staff_load
+from demo.reports import demo_staff_load
 
 DISTRICT = "D703"
 WARD = "D25450"

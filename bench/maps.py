@@ -417,7 +417,7 @@ def run() -> dict[str, float]:
     from django.db import connection
 
     from common.db import prepared_cursor
-    from incidents.tiles import report_tile_sql
+    from maps.tiles import report_tile_sql
 
     logging.getLogger("httpx").setLevel(logging.WARNING)  # the server start-up polls /healthz with it
     figures: dict[str, float] = dict(load_reports(REPORTS))

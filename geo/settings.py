@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "geo",
     "boundaries",
     "incidents",
+    "maps",
     "alerts",
     "notifications",
     "accounts",

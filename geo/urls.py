@@ -4,7 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 
 from alerts import views as alert_views
 from alerts.api_urls import push_urlpatterns
-from incidents import map_views, stats_views
+from incidents import stats_views
 
 from . import views
 from .csp import docs_policy, with_policy
@@ -12,6 +12,8 @@ from .csp import docs_policy, with_policy
 api_v1: list[URLPattern | URLResolver] = [
     path("status", views.StatusView.as_view(), name="api-status"),
     path("boundaries/", include("boundaries.urls")),
+    # Before incidents': "reports/clusters" would otherwise be taken for a report code.
+    path("", include("maps.api_urls")),
     path("", include("incidents.api_urls")),
     path("", include("accounts.api_urls")),
     path("alerts/", include("alerts.api_urls")),
@@ -25,11 +27,11 @@ urlpatterns = [
     path("captcha/", include("captcha.urls")),
     path("admin/", admin.site.urls),
     path("phan-anh/", include("incidents.urls")),
-    path("ban-do/", map_views.report_map, name="report-map"),
+    path("", include("maps.urls")),
     path("thong-ke/", stats_views.stats_page, name="stats-page"),
     path("thong-ke/bieu-do.png", stats_views.stats_chart_png, name="stats-chart-png"),
-    path("tiles/reports/<int:z>/<int:x>/<int:y>.mvt", map_views.report_tile_view, name="report-tile"),
     path("can-bo/", include("incidents.staff_urls")),
+    path("can-bo/", include("maps.staff_urls")),
     path("tai-khoan/", include("accounts.urls")),
     path("canh-bao/", include("alerts.urls")),
     # Root scope: a service worker controls only the paths under its own URL.

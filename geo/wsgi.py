@@ -25,8 +25,8 @@ from django.db import close_old_connections  # noqa: E402
 from django.http import HttpResponseBase  # noqa: E402
 
 from geo.outage import DATABASE_UNAVAILABLE, database_connections_reset, database_unavailable_response  # noqa: E402
-from incidents.map_api import clusters_response  # noqa: E402
-from incidents.map_views import report_tile_view  # noqa: E402
+from maps.map_api import clusters_response  # noqa: E402
+from maps.map_views import report_tile_view  # noqa: E402
 
 TILE_PATH = re.compile(r"/tiles/reports/(\d{1,2})/(\d{1,9})/(\d{1,9})\.mvt")
 CLUSTERS_PATH = "/api/v1/reports/clusters"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import api, heatmap_views, map_api, stats_api
+from . import api, stats_api
 
 urlpatterns = [
     path("captcha", api.CaptchaView.as_view(), name="captcha"),
@@ -9,9 +9,6 @@ urlpatterns = [
     path("reports/", api.ReportCollectionView.as_view(), name="reports"),
     path("reports/nearby", api.NearbyView.as_view(), name="reports-nearby"),
     path("reports/lookup", api.ReportLookupView.as_view(), name="reports-lookup"),
-    path("reports/clusters", map_api.ReportClusterView.as_view(), name="reports-clusters"),
-    path("stats/heatmap", heatmap_views.HeatmapView.as_view(), name="stats-heatmap"),
-    path("stats/choropleth", heatmap_views.ChoroplethView.as_view(), name="stats-choropleth"),
     path("reports/<str:code>/", api.ReportDetailView.as_view(), name="report-detail"),
     path("reports/<str:code>/start", api.StartView.as_view(), name="report-start"),
     path("reports/<str:code>/answer", api.AnswerView.as_view(), name="report-answer"),

@@ -961,18 +961,6 @@ def attachment_hide(*, attachment: Attachment, actor: User, reason: str) -> Atta
     return attachment
 
 
-def report_grid_compact() -> None:
-    """Rewrite the map's pre-aggregated grid (incidents_report_grid) in key order, as a rebuild lays it out.
-
-    Cells new since then landed wherever a page had room, so a map view slowly goes back to reading a
-    page per row. CLUSTER holds an exclusive lock while it runs (about 3 s at a million reports):
-    reports sent meanwhile wait for it; none fail.
-    """
-    with connection.cursor() as cursor:
-        cursor.execute("CLUSTER incidents_report_grid USING incidents_report_grid_pkey")
-        cursor.execute("ANALYZE incidents_report_grid")
-
-
 def reports_flag_overdue() -> int:
     """Mark open reports past their deadline; run by the worker on a schedule."""
     today = timezone.localdate()

@@ -3,7 +3,6 @@ from django.views.generic import RedirectView
 
 from accounts import audit_views
 
-from . import heatmap_views
 from . import staff_views as views
 
 urlpatterns = [
@@ -21,6 +20,4 @@ urlpatterns = [
     path("phan-anh/<str:code>/cong-khai/", views.visibility, name="staff-report-visibility"),
     path("phan-anh/<str:code>/tep/<int:pk>/an/", views.attachment_hide, name="staff-attachment-hide"),
     path("nhat-ky/", audit_views.audit_log, name="staff-audit-log"),
-    path("ban-do-nhiet/", heatmap_views.heatmap_page, name="staff-heatmap"),
-    path("ban-do-nhiet/phuong/<str:code>/", heatmap_views.ward_reports, name="staff-heatmap-ward"),
 ]

@@ -6,7 +6,7 @@ import logging
 
 from procrastinate.contrib.django import app
 
-from .services import report_grid_compact, reports_flag_overdue
+from .services import reports_flag_overdue
 
 logger = logging.getLogger(__name__)
 
@@ -18,11 +18,3 @@ def flag_overdue_reports(timestamp: int) -> None:
     flagged = reports_flag_overdue()
     if flagged:
         logger.info("flagged %d overdue reports", flagged)
-
-
-# Cron times are UTC: 20:30 is 03:30 in Vietnam, when hardly anyone reports.
-@app.periodic(cron="30 20 * * *")
-@app.task(queue="maintenance", queueing_lock="compact_report_grid", pass_context=False)
-def compact_report_grid(timestamp: int) -> None:
-    """Every night: rewrite the map's grid in key order (see report_grid_compact)."""
-    report_grid_compact()

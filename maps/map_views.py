@@ -10,9 +10,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from boundaries.models import AdminUnit, Level
+from incidents.models import ReportKind, ReportStatus
+from incidents.selectors import category_list
 
-from .models import ReportKind, ReportStatus
-from .selectors import category_list
 from .tiles import report_tile, tile_in_range
 
 TILE_CONTENT_TYPE = "application/vnd.mapbox-vector-tile"
@@ -24,7 +24,7 @@ def report_map(request: HttpRequest) -> HttpResponse:
     districts = AdminUnit.objects.current().filter(level=Level.DISTRICT).defer("geom").order_by("name")
     return render(
         request,
-        "incidents/map.html",
+        "maps/map.html",
         {
             "categories": category_list(),
             "districts": districts,

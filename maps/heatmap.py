@@ -23,11 +23,11 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.selectors import is_staff_member
 from boundaries.models import AdminUnit, Level
+from incidents.models import OPEN_STATUSES, Agency, Report
+from incidents.selectors import ReportFilters, reports_filtered, status_values
+from incidents.staff_access import StaffAccess, staff_access_for
 
 from . import grid
-from .models import OPEN_STATUSES, Agency, Report
-from .selectors import ReportFilters, reports_filtered, status_values
-from .staff_access import StaffAccess, staff_access_for
 
 # Heat cells are 32 screen pixels wide (the heat layer blurs them together): the grid's level
 # zoom + 3, read from the pre-aggregated grid up to its finest level; past it the reports in view

@@ -6,9 +6,9 @@ import functools
 from typing import Any
 
 from common.db import prepared_cursor
+from incidents.selectors import reports_public
 
 from . import grid
-from .selectors import reports_public
 
 MAX_ZOOM = 22
 # From this zoom on, a tile holds the reports themselves; below it, grid clusters with a count.
@@ -42,7 +42,7 @@ IN_TILE_SQL = (
 )
 
 
-# Below CLUSTER_BELOW_ZOOM a tile's cells are the pre-aggregated grid's level z + 3 (incidents.grid):
+# Below CLUSTER_BELOW_ZOOM a tile's cells are the pre-aggregated grid's level z + 3 (maps.grid):
 # 8 x 8 cells per tile, read by primary key, whatever the number of reports.
 GRID_TILE_SQL = """
 WITH box AS (SELECT ST_TileEnvelope(%s, %s, %s) AS geom3857),

@@ -18,7 +18,7 @@ from django.db import connection
 from django.test import Client
 
 from incidents.models import Report
-from incidents.tiles import report_tile
+from maps.tiles import report_tile
 from tests.conftest import point_in
 
 

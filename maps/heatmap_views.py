@@ -20,11 +20,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from incidents.models import Category, ReportStatus
+from incidents.selectors import category_list
+from incidents.staff_views import staff_required
+
 from . import heatmap
 from .map_api import MapRequestError, parse_view
-from .models import Category, ReportStatus
-from .selectors import category_list
-from .staff_views import staff_required
 
 STATUS_LABELS = dict(ReportStatus.choices)
 
@@ -148,7 +149,7 @@ class ChoroplethView(APIView):
 def heatmap_page(request: HttpRequest) -> HttpResponse:
     return render(
         request,
-        "incidents/staff/heatmap.html",
+        "maps/heatmap.html",
         {
             "categories": category_list(),
             "statuses": ReportStatus.choices,

@@ -22,17 +22,18 @@ from rest_framework.views import APIView
 
 from common.db import prepared_cursor
 from common.gis import CoordinateError, parse_bbox
+from incidents import selectors
+from incidents.api import FILTER_PARAMETERS, filters_from_params, validation_response
+from incidents.models import Report, ReportStatus
 
-from . import grid, selectors
-from .api import FILTER_PARAMETERS, filters_from_params, validation_response
-from .models import Report, ReportStatus
+from . import grid
 
 MAX_ZOOM = 22
 # From this zoom on the answer lists the reports themselves (below it, a cell of one report is
 # that report): at 16 a city centre still holds thousands of reports in view.
 REPORTS_FROM_ZOOM = 17
 # A cluster cell is this many screen pixels wide: a power of two, so the cells are the
-# pre-aggregated grid's level zoom + 2 (see incidents.grid).
+# pre-aggregated grid's level zoom + 2 (see maps.grid).
 CELL_PIXELS = 64
 GRID_LEVEL_OFFSET = 2
 # The largest view we cluster: a 4K screen at any zoom. Beyond it the client is asking for too much.
@@ -196,7 +197,7 @@ def report_clusters_json(filters: selectors.ReportFilters, zoom: int) -> str:
     REPORTS_FROM_ZOOM, with a cell of one report given as that report; the reports themselves from it on.
 
     Without filters beyond the view and the status, the clusters come from the pre-aggregated grid
-    (incidents.grid, level zoom + 2): a few hundred rows whatever the number of reports. Other filters
+    (maps.grid, level zoom + 2): a few hundred rows whatever the number of reports. Other filters
     aggregate the matching reports on the fly.
     """
     params: dict[str, Any] = {**_feature_params(), "max": MAX_REPORTS}

@@ -216,6 +216,6 @@ def test_the_schema_lists_both_endpoints(demo: None) -> None:
 
 
 def test_scope_of_anonymous_is_none() -> None:
-    from incidents.heatmap import scope_for
+    from maps.heatmap import scope_for
 
     assert scope_for(AnonymousUser()) is None

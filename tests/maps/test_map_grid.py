@@ -12,10 +12,10 @@ import pytest
 from django.db import connection
 from django.test import Client
 
-from incidents import grid
-from incidents.map_api import GRID_LEVEL_OFFSET, REPORTS_FROM_ZOOM
 from incidents.models import Report, ReportStatus
-from incidents.tasks import compact_report_grid
+from maps import grid
+from maps.map_api import GRID_LEVEL_OFFSET, REPORTS_FROM_ZOOM
+from maps.tasks import compact_report_grid
 from tests.factories import report_make
 
 BBOX = "105.0,10.5,107.0,12.0"

@@ -21,7 +21,7 @@ def random_points_in_vietnam(count: int, seed: int) -> list[tuple[float, float]]
             "FROM boundaries_adminunit WHERE level = 1) s",
             [count, seed],
         )
-        points = cursor.fetchall()
+        points: list[tuple[float, float]] = cursor.fetchall()
     # ST_GeneratePoints yields them grouped by polygon; shuffle like real traffic.
     random.Random(seed).shuffle(points)
     return points

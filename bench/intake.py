@@ -192,7 +192,8 @@ def _wrk(url: str, script: str, duration: int) -> dict[str, float]:
     finally:
         os.unlink(handle.name)
     line = next(line for line in result.stdout.splitlines() if line.startswith("WRK "))
-    return json.loads(line[4:])
+    figures: dict[str, float] = json.loads(line[4:])
+    return figures
 
 
 def run(points: list[tuple[float, float]]) -> dict[str, float]:

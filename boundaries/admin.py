@@ -29,7 +29,7 @@ def _outline(obj: AdminUnit | AdminUnitVersion) -> str:
 
 
 @admin.register(AdminUnit)
-class AdminUnitAdmin(AuditedAdminMixin, AdministratorsOnlyMixin, admin.ModelAdmin):
+class AdminUnitAdmin(AuditedAdminMixin, AdministratorsOnlyMixin, admin.ModelAdmin[AdminUnit]):
     list_display = ["code", "name", "kind", "level", "parent", "valid_from", "valid_to"]
     list_filter = ["level", "kind"]
     search_fields = ["code", "name"]
@@ -49,7 +49,9 @@ class AdminUnitAdmin(AuditedAdminMixin, AdministratorsOnlyMixin, admin.ModelAdmi
 
 
 @admin.register(AdminUnitVersion)
-class AdminUnitVersionAdmin(ReadOnlyMixin, AuditedAdminMixin, AdministratorsOnlyMixin, admin.ModelAdmin):
+class AdminUnitVersionAdmin(
+    ReadOnlyMixin, AuditedAdminMixin, AdministratorsOnlyMixin, admin.ModelAdmin[AdminUnitVersion]
+):
     """The history of a unit's outline and name: read-only, it records what was."""
 
     list_display = ["unit", "name", "valid_from", "valid_to"]

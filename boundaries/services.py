@@ -336,7 +336,7 @@ def pieces_rebuild(*, unit_ids: Iterable[int] | None = None) -> int:
             """,  # noqa: S608
             params,
         )
-        count = cursor.rowcount
+        count: int = cursor.rowcount
         cursor.execute(f"ANALYZE {pieces}")
     # Names and parents may have changed with the pieces.
     transaction.on_commit(chain_cache_clear)

@@ -19,6 +19,7 @@ from accounts.models import Role, StaffRole, User
 from incidents import services
 from incidents.deadlines import add_working_days
 from incidents.models import Agency, AnswerTemplate, Category, DailyCounter, Report, ReportEvent
+from incidents.tokens import reporter_token
 from notifications.models import Notification
 
 SEED = 2025
@@ -162,9 +163,7 @@ def _advance(report: Report, age: timedelta, rng: random.Random, admin: User) ->
         body="Đã kiểm tra hiện trường và xử lý xong. Cảm ơn bạn đã phản ánh.",
     )
     if rng.random() < 0.5:
-        services.report_rate(
-            report=report, satisfied=rng.random() < 0.8, user=None, token=services.reporter_token(report)
-        )
+        services.report_rate(report=report, satisfied=rng.random() < 0.8, user=None, token=reporter_token(report))
 
 
 def rng_days(seed: int) -> float:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 import django_stubs_ext
@@ -436,7 +437,7 @@ NATIONAL_PORTAL_OIDC_URL = os.environ.get("NATIONAL_PORTAL_OIDC_URL", "")
 NATIONAL_PORTAL_OIDC_CLIENT_ID = os.environ.get("NATIONAL_PORTAL_OIDC_CLIENT_ID", "")
 NATIONAL_PORTAL_OIDC_SECRET = os.environ.get("NATIONAL_PORTAL_OIDC_SECRET", "")
 NATIONAL_PORTAL_NAME = os.environ.get("NATIONAL_PORTAL_NAME", "Cổng Dịch vụ công quốc gia")
-SOCIALACCOUNT_PROVIDERS: dict[str, dict] = {
+SOCIALACCOUNT_PROVIDERS: dict[str, dict[str, Any]] = {
     "google": {
         "APPS": (
             [{"client_id": GOOGLE_CLIENT_ID, "secret": GOOGLE_CLIENT_SECRET, "key": ""}] if GOOGLE_CLIENT_ID else []

@@ -7,7 +7,7 @@ from .models import Notification
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(admin.ModelAdmin[Notification]):
     """The outbox is written by the services only; here it is looked at."""
 
     list_display = ["channel", "recipient", "subject", "status", "attempts", "created_at", "sent_at"]

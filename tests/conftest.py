@@ -32,12 +32,13 @@ def pytest_configure(config: pytest.Config) -> None:
     settings.STATS_CACHE_SECONDS = 0
 
 
-def _features(name: str) -> list[dict]:
+def _features(name: str) -> list[dict[str, Any]]:
     with gzip.open(SHARED_DATA / name, "rt", encoding="utf-8") as handle:
-        return json.load(handle)["features"]
+        features: list[dict[str, Any]] = json.load(handle)["features"]
+    return features
 
 
-def write_collection(path: Path, features: list[dict]) -> Path:
+def write_collection(path: Path, features: list[dict[str, Any]]) -> Path:
     path.write_text(json.dumps({"type": "FeatureCollection", "features": features}), encoding="utf-8")
     return path
 

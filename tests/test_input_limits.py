@@ -51,7 +51,8 @@ def test_the_vertex_limit_counts_every_polygon_of_a_multipolygon(demo: None) -> 
 def _page(client: Client, url: str, **params: Any) -> dict[str, Any]:
     response = client.get(url, params)
     assert response.status_code == 200, response.content[:300]
-    return response.json()
+    page: dict[str, Any] = response.json()
+    return page
 
 
 def test_every_api_list_has_a_maximum_page_size(demo: None, client: Client, settings: Any) -> None:

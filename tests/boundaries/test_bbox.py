@@ -143,7 +143,8 @@ def _gist_index() -> str | None:
 def _indexes() -> list[tuple[str, str]]:
     with connection.cursor() as cursor:
         cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s", [AdminUnit._meta.db_table])
-        return cursor.fetchall()
+        indexes: list[tuple[str, str]] = cursor.fetchall()
+    return indexes
 
 
 def test_the_schema_documents_bbox(client: Client) -> None:

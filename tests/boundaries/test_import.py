@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.management import CommandError
@@ -17,7 +18,7 @@ from tests.conftest import import_level, write_collection
 pytestmark = pytest.mark.django_db
 
 
-def _snapshot() -> tuple:
+def _snapshot() -> tuple[Any, ...]:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT (SELECT count(*) FROM boundaries_adminunit), (SELECT count(*) FROM boundaries_adminunitpiece), "
@@ -25,10 +26,11 @@ def _snapshot() -> tuple:
             "(SELECT md5(string_agg(code || name || ST_AsEWKB(geom)::text, ',' ORDER BY code)) "
             "FROM boundaries_adminunit)"
         )
-        return cursor.fetchone()
+        row: tuple[Any, ...] = cursor.fetchone()
+    return row
 
 
-def _square(code: str, x: float, y: float, size: float = 0.1, **props: object) -> dict:
+def _square(code: str, x: float, y: float, size: float = 0.1, **props: object) -> dict[str, Any]:
     ring = [[x, y], [x + size, y], [x + size, y + size], [x, y + size], [x, y]]
     return {
         "type": "Feature",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.db import connection
 
@@ -12,10 +14,11 @@ from boundaries.services import pieces_rebuild
 pytestmark = pytest.mark.django_db
 
 
-def _rows(sql: str, params: list | None = None) -> list[tuple]:
+def _rows(sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return cursor.fetchall()
+        rows: list[tuple[Any, ...]] = cursor.fetchall()
+    return rows
 
 
 def test_every_ward_contains_its_point_on_surface(tay_ninh: object) -> None:

@@ -8,7 +8,7 @@
 #
 # Granian: its HTTP side is Rust and it keeps client connections open, so a map asking for dozens
 # of tiles does not pay a new connection and a Python HTTP parser for each (tiles and clusters
-# measured about a third faster than under gunicorn's sync workers; intake the same; see README).
+# measured about a third faster than under gunicorn's sync workers; intake the same; see bench/README.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bind=${BIND:-127.0.0.1:8000}

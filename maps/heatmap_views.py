@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 from drf_spectacular.types import OpenApiTypes
@@ -25,6 +26,7 @@ from incidents.selectors import category_list
 from incidents.staff_views import staff_required
 
 from . import heatmap
+from .export import map_export_html
 from .map_api import MapRequestError, parse_view
 
 STATUS_LABELS = dict(ReportStatus.choices)
@@ -210,3 +212,21 @@ def ward_reports(request: HttpRequest, code: str) -> HttpResponse:
             ],
         }
     )
+
+
+@require_GET
+@staff_required
+def heatmap_export(request: HttpRequest) -> HttpResponse:
+    """The heatmap's current view (bbox, zoom and filters) as one self-contained HTML file to download."""
+    scope = _scope(request.user)
+    try:
+        bbox, zoom = parse_view(request.GET.get("bbox"), request.GET.get("zoom"))
+        filters = parse_filters(request.GET)
+    except (MapRequestError, HeatmapRequestError) as exc:
+        return render(request, "400.html", {"status": 400, "message": str(exc)}, status=400)
+    response = HttpResponse(
+        map_export_html(scope=scope, filters=filters, bbox=bbox, zoom=zoom), content_type="text/html; charset=utf-8"
+    )
+    filename = f"ban-do-phan-anh-{timezone.localtime():%Y%m%d-%H%M}.html"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

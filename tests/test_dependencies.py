@@ -38,9 +38,7 @@ LOADED_BY_NAME = {
 }
 
 # Declared for work in progress, not imported yet; the test fails once one is imported, so the list shrinks.
-PENDING: dict[str, str] = {
-    "folium": "the officers' 'export this map' (maps/)",
-}
+PENDING: dict[str, str] = {}
 
 
 def _declared(requirements: Iterable[str]) -> set[str]:

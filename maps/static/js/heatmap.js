@@ -16,6 +16,7 @@
   var wardTitle = document.getElementById("hmap-ward-title");
   var wardSummary = document.getElementById("hmap-ward-summary");
   var wardList = document.getElementById("hmap-ward-list");
+  var exportLink = document.getElementById("hmap-export");
   var FILTERS = ["category", "status", "from", "to"];
   // ColorBrewer YlOrRd, light to dark; the darkest classes carry the most reports.
   var COLOURS = ["#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026"];
@@ -149,8 +150,10 @@
     if (request) request.abort();
     request = new AbortController();
     var kind = mode();
-    var url = (kind === "heat" ? d.heatmapUrl : d.choroplethUrl) + "?bbox=" + currentBbox() +
-      "&zoom=" + map.getZoom() + (filterQuery() ? "&" + filterQuery() : "");
+    var view = "?bbox=" + currentBbox() + "&zoom=" + map.getZoom() + (filterQuery() ? "&" + filterQuery() : "");
+    var url = (kind === "heat" ? d.heatmapUrl : d.choroplethUrl) + view;
+    // The download is of what is on screen: the same view and filters.
+    if (exportLink) exportLink.href = d.exportUrl + view;
     statusLine.textContent = text.loading;
     box.setAttribute("aria-busy", "true");
     fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin", signal: request.signal })

@@ -9,10 +9,12 @@ import json
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from tests.servers import QuietHandler
 
 
 @dataclass
@@ -56,7 +58,7 @@ class GeocoderServer:
     def start(self) -> GeocoderServer:
         owner = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_GET(self) -> None:  # noqa: N802 (the name http.server calls)
                 parts = urlsplit(self.path)
                 params = {key: values[-1] for key, values in parse_qs(parts.query).items()}
@@ -81,17 +83,7 @@ class GeocoderServer:
                 self._send(200, json.dumps(answer[:limit], ensure_ascii=False).encode())
 
             def _send(self, status: int, body: bytes) -> None:
-                try:
-                    self.send_response(status)
-                    self.send_header("Content-Type", "application/json; charset=utf-8")
-                    self.send_header("Content-Length", str(len(body)))
-                    self.end_headers()
-                    self.wfile.write(body)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass  # the client gave up (timeout tests)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
+                self.send_body(status, body, {"Content-Type": "application/json; charset=utf-8"})
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True

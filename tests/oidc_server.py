@@ -9,18 +9,18 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import secrets
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+from http.server import ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
+
+from tests.servers import BackgroundServer, QuietHandler
 
 KEY_ID = "test-key-1"
 
@@ -47,20 +47,11 @@ class _State:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(QuietHandler):
     server: _Server
 
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
     def _json(self, status: int, payload: dict[str, Any]) -> None:
-        data = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.send_header("Cache-Control", "no-store")
-        self.end_headers()
-        self.wfile.write(data)
+        self.send_json(status, payload, {"Cache-Control": "no-store"})
 
     def do_GET(self) -> None:
         state = self.server.state
@@ -104,10 +95,7 @@ class _Handler(BaseHTTPRequestHandler):
         params = {"code": code}
         if "state" in query:
             params["state"] = query["state"]
-        self.send_response(302)
-        self.send_header("Location", f"{query['redirect_uri']}?{urlencode(params)}")
-        self.send_header("Content-Length", "0")
-        self.end_headers()
+        self.send_body(302, b"", {"Location": f"{query['redirect_uri']}?{urlencode(params)}"})
 
     def do_POST(self) -> None:
         state = self.server.state
@@ -179,7 +167,7 @@ class _Server(ThreadingHTTPServer):
         self.state = state
 
 
-class FakeOidcProvider:
+class FakeOidcProvider(BackgroundServer):
     """The provider on a free loopback port. Set ``person`` to the claims of whoever signs in next."""
 
     host = "127.0.0.1"
@@ -187,13 +175,12 @@ class FakeOidcProvider:
     def __init__(self, *, client_id: str = "phan-anh-test", client_secret: str = "test-secret") -> None:  # noqa: S107
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self._state = _State(issuer="", client_id=client_id, client_secret=client_secret, private_key=key)
-        self._server = _Server((self.host, 0), self._state)
+        super().__init__(_Server((self.host, 0), self._state), name="fake-oidc")
         self.port: int = self._server.server_address[1]
         self.issuer = f"http://{self.host}:{self.port}"
         self._state.issuer = self.issuer
         self.client_id = client_id
         self.client_secret = client_secret
-        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-oidc", daemon=True)
 
     @property
     def person(self) -> dict[str, Any]:
@@ -208,14 +195,3 @@ class FakeOidcProvider:
     def token_requests(self) -> int:
         with self._state.lock:
             return self._state.token_requests
-
-    def __enter__(self) -> FakeOidcProvider:
-        self._thread.start()
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)

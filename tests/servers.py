@@ -23,7 +23,7 @@ from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 from urllib.parse import quote
 
 import httpx
@@ -192,6 +192,46 @@ class SmtpServer:
         self._controller.stop()
 
 
+class QuietHandler(BaseHTTPRequestHandler):
+    """A fake service's request handler: no access log on stderr; a client gone away is shrugged off."""
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def send_body(self, status: int, body: bytes, headers: Mapping[str, str] | None = None) -> None:
+        try:
+            self.send_response(status)
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client went away (a test killed it or gave up): a real service shrugs it off too
+
+    def send_json(self, status: int, payload: Any, headers: Mapping[str, str] | None = None) -> None:
+        self.send_body(status, json.dumps(payload).encode(), {"Content-Type": "application/json", **(headers or {})})
+
+
+class BackgroundServer:
+    """Serves `server` from a daemon thread while used as a context manager."""
+
+    def __init__(self, server: ThreadingHTTPServer, *, name: str) -> None:
+        self._server = server
+        self._thread = threading.Thread(target=server.serve_forever, name=name, daemon=True)
+
+    def __enter__(self) -> Self:
+        self._thread.start()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+
 @dataclass
 class _GatewayState:
     token: str
@@ -205,22 +245,8 @@ class _GatewayState:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-class _GatewayHandler(BaseHTTPRequestHandler):
+class _GatewayHandler(QuietHandler):
     server: _GatewayHTTPServer
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-    def _answer(self, status: int, payload: dict[str, Any]) -> None:
-        data = json.dumps(payload).encode()
-        try:
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the sender went away (a test killed it): what a real gateway shrugs off too
 
     def do_POST(self) -> None:
         state = self.server.state
@@ -230,19 +256,19 @@ class _GatewayHandler(BaseHTTPRequestHandler):
             state.requests += 1
             if state.fail_next > 0:
                 state.fail_next -= 1
-                self._answer(503, {"error": "temporarily unavailable"})
+                self.send_json(503, {"error": "temporarily unavailable"})
                 return
         # A gateway without a token wants no Authorization header at all.
         if self.headers.get("Authorization") != (f"Bearer {state.token}" if state.token else None):
-            self._answer(401, {"error": "bad token"})
+            self.send_json(401, {"error": "bad token"})
             return
         try:
             message = json.loads(raw)
         except ValueError:
-            self._answer(400, {"error": "body is not JSON"})
+            self.send_json(400, {"error": "body is not JSON"})
             return
         if not isinstance(message, dict) or not {"to", "from", "text"} <= message.keys():
-            self._answer(400, {"error": "to, from and text are required"})
+            self.send_json(400, {"error": "to, from and text are required"})
             return
         key = self.headers.get("Idempotency-Key")
         with state.lock:
@@ -255,7 +281,7 @@ class _GatewayHandler(BaseHTTPRequestHandler):
                     state.keys[key] = message_id
         if state.delay:
             time.sleep(state.delay)
-        self._answer(200, {"id": message_id})
+        self.send_json(200, {"id": message_id})
 
 
 class _GatewayHTTPServer(ThreadingHTTPServer):
@@ -269,7 +295,7 @@ class _GatewayHTTPServer(ThreadingHTTPServer):
 GATEWAY_TOKEN = "test-sms-token"
 
 
-class FakeSmsGateway:
+class FakeSmsGateway(BackgroundServer):
     """A real HTTP server speaking the SMS gateway protocol of notifications.sms.HttpGatewayBackend.
 
     POST JSON ``{"to", "from", "text"}`` with ``Authorization: Bearer <token>`` (no such header
@@ -283,10 +309,9 @@ class FakeSmsGateway:
     def __init__(self, token: str = GATEWAY_TOKEN) -> None:
         self.token = token
         self._state = _GatewayState(token=token)
-        self._server = _GatewayHTTPServer((self.host, 0), self._state)
+        super().__init__(_GatewayHTTPServer((self.host, 0), self._state), name="fake-sms-gateway")
         self.port: int = self._server.server_address[1]
         self.url = f"http://{self.host}:{self.port}/messages"
-        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-sms-gateway", daemon=True)
 
     @property
     def messages(self) -> list[dict[str, Any]]:
@@ -324,14 +349,3 @@ class FakeSmsGateway:
         """The messages once at least ``count`` have been accepted; TimeoutError otherwise."""
         wait_until(lambda: len(self.messages) >= count, timeout, f"{count} SMS, got {len(self.messages)}")
         return self.messages
-
-    def __enter__(self) -> FakeSmsGateway:
-        self._thread.start()
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)

@@ -7,13 +7,13 @@ import base64
 import os
 import threading
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
-from typing import Any
+from http.server import ThreadingHTTPServer
 
 import http_ece
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from tests.servers import BackgroundServer, QuietHandler
 
 
 @dataclass
@@ -29,11 +29,8 @@ class _State:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(QuietHandler):
     server: _Server
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
 
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
@@ -48,11 +45,7 @@ class _Handler(BaseHTTPRequestHandler):
             status = 500
         elif self.path.endswith("/redirect"):
             status = 307
-        self.send_response(status)
-        if status == 307:
-            self.send_header("Location", "/push/elsewhere")
-        self.send_header("Content-Length", "0")
-        self.end_headers()
+        self.send_body(status, b"", {"Location": "/push/elsewhere"} if status == 307 else None)
 
 
 class _Server(ThreadingHTTPServer):
@@ -82,25 +75,13 @@ class BrowserKeys:
         return plain
 
 
-class FakePushService:
+class FakePushService(BackgroundServer):
     def __init__(self) -> None:
         self._state = _State()
-        self._server = _Server(self._state)
+        super().__init__(_Server(self._state), name="fake-push")
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
-        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-push", daemon=True)
 
     @property
     def requests(self) -> list[PushRequest]:
         with self._state.lock:
             return list(self._state.requests)
-
-    def __enter__(self) -> FakePushService:
-        self._thread.start()
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)

@@ -14,18 +14,7 @@ class NotificationAdmin(admin.ModelAdmin[Notification]):
     list_filter = ["channel", "status"]
     search_fields = ["recipient"]
     date_hierarchy = "created_at"
-    readonly_fields = [
-        "channel",
-        "recipient",
-        "subject",
-        "body",
-        "status",
-        "attempts",
-        "last_error",
-        "dedupe_key",
-        "created_at",
-        "sent_at",
-    ]
+    # No change permission (below): the admin shows every field as text, so no read-only list to keep.
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -10,6 +10,7 @@ names) is escaped: folium's tooltips and popups put property values into the pag
 from __future__ import annotations
 
 import base64
+import dataclasses
 import re
 from datetime import datetime
 
@@ -94,8 +95,13 @@ def map_export_html(
     moment = timezone.localtime(now)
     simplify = min(0.05, 360 / (256 * 2**zoom))
     wards = heatmap.ward_choropleth(scope, filters, bbox, simplify)
-    in_view = heatmap.filtered_reports(scope, filters).filter(location__coveredby=Polygon.from_bbox(bbox))
-    overdue_ids = set(in_view.filter(heatmap.overdue_q()).values_list("pk", flat=True))
+    view = Polygon.from_bbox(bbox)
+    in_view = heatmap.filtered_reports(scope, filters).filter(location__coveredby=view)
+    # Overdue as the heatmap's own "overdue" filter has it.
+    overdue_only = dataclasses.replace(filters, overdue=True)
+    overdue_ids = set(
+        heatmap.filtered_reports(scope, overdue_only).filter(location__coveredby=view).values_list("pk", flat=True)
+    )
     reports = list(in_view.select_related("category", "ward").order_by("-created_at", "-id")[: MAX_EXPORT_REPORTS + 1])
     truncated = len(reports) > MAX_EXPORT_REPORTS
     reports = reports[:MAX_EXPORT_REPORTS]

@@ -14,7 +14,7 @@ from django.test import Client
 from pytest_django.live_server_helper import LiveServer
 
 from accounts.models import Role, User
-from incidents.models import Category
+from incidents.models import Category, Report
 from tests.factories import report_make, staff_make
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -92,6 +92,24 @@ def test_the_heatmap_filters_and_view_apply(http: httpx.Client) -> None:
     # A view east of the province holds none of them.
     html = http.get(EXPORT, params={"bbox": "107.5,10.5,108.0,11.0", "zoom": "9"}).text
     assert wanted.code not in html and other.code not in html
+
+
+def test_overdue_reports_are_marked_and_filtered(http: httpx.Client) -> None:
+    late = report_make(ward="D25450", title="Đã quá hạn xử lý")
+    on_time = report_make(ward="D25450", title="Còn trong hạn")
+    Report.objects.filter(pk=late.pk).update(is_overdue=True)
+
+    html = http.get(EXPORT, params=VIEW).text
+
+    def row(code: str) -> str:
+        found = re.search(rf"<tr><td>{code}</td>.*?</tr>", html)
+        assert found is not None, code
+        return found.group(0)
+
+    assert row(late.code).endswith("<td>Quá hạn</td></tr>")
+    assert row(on_time.code).endswith("<td></td></tr>")
+    html = http.get(EXPORT, params={**VIEW, "overdue": "true"}).text
+    assert late.code in html and on_time.code not in html
 
 
 def test_what_people_wrote_is_escaped(http: httpx.Client) -> None:

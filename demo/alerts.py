@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -57,6 +57,43 @@ def _citizens() -> None:
                 SavedPlace.objects.create(user=user, label="Nhà bố mẹ", location=ward.geom.point_on_surface)
 
 
+# The demo warnings: one in force over the district, a draft for the ward, one that expired last week.
+WARNINGS: dict[str, dict[str, object]] = {
+    "active": {
+        "headline": "Cảnh báo ngập lụt do mưa lớn tại Thành phố Tây Ninh",
+        "description": "Mưa lớn kéo dài gây ngập sâu tại nhiều tuyến đường và khu dân cư trũng thấp.",
+        "instruction": "Hạn chế đi lại qua vùng ngập; di chuyển tài sản lên cao; theo dõi thông tin từ chính quyền.",
+        "category": Category.FLOOD,
+        "severity": Severity.SEVERE,
+        "urgency": Urgency.EXPECTED,
+        "area": [{"kind": "unit", "code": DISTRICT}],
+        "publish": True,
+    },
+    "draft": {
+        "headline": "Cảnh báo sạt lở bờ kênh tại Phường 1",
+        "description": "Bờ kênh có dấu hiệu sạt lở sau mưa.",
+        "category": Category.INFRASTRUCTURE,
+        "severity": Severity.MODERATE,
+        "urgency": Urgency.FUTURE,
+        "area": [{"kind": "unit", "code": WARD}],
+    },
+    "expired": {
+        "headline": "Cảnh báo nắng nóng gay gắt",
+        "description": "Nhiệt độ cao nhất 38–39 độ C.",
+        "category": Category.WEATHER,
+        "severity": Severity.MINOR,
+        "urgency": Urgency.EXPECTED,
+        "area": [{"kind": "unit", "code": WARD}],
+        "publish": True,
+    },
+}
+
+
+def _move_window(alert: Alert, starts: datetime, ends: datetime, **dates: datetime) -> None:
+    Alert.objects.filter(pk=alert.pk).update(starts_at=starts, ends_at=ends, **dates)
+    AlertPiece.objects.filter(alert=alert).update(valid_from=starts, valid_to=ends)
+
+
 def _make(name: str, officer: User, leader: User, **fields: object) -> Alert:
     now = timezone.now()
     data = services.AlertInput(
@@ -92,63 +129,23 @@ def demo_alerts_load() -> int:
         cursor.execute("SELECT coalesce(max(id), 0) FROM procrastinate_jobs")
         (last_job,) = cursor.fetchone()
 
-    active = Alert.objects.filter(identifier=_identifier("active")).first()
-    if active is None:
-        _make(
-            "active",
-            officer,
-            leader,
-            headline="Cảnh báo ngập lụt do mưa lớn tại Thành phố Tây Ninh",
-            description="Mưa lớn kéo dài gây ngập sâu tại nhiều tuyến đường và khu dân cư trũng thấp.",
-            instruction="Hạn chế đi lại qua vùng ngập; di chuyển tài sản lên cao; theo dõi thông tin từ chính quyền.",
-            category=Category.FLOOD,
-            severity=Severity.SEVERE,
-            urgency=Urgency.EXPECTED,
-            area=[{"kind": "unit", "code": DISTRICT}],
-            publish=True,
-        )
-    elif active.status == Status.APPROVED and active.ends_at < now + timedelta(days=1):
-        # Keep the demo warning in force: move its window to start about now and last three days.
-        starts, ends = now - timedelta(hours=1), now + timedelta(days=3)
-        Alert.objects.filter(pk=active.pk).update(starts_at=starts, ends_at=ends)
-        AlertPiece.objects.filter(alert=active).update(valid_from=starts, valid_to=ends)
-
-    if not Alert.objects.filter(identifier=_identifier("draft")).exists():
-        _make(
-            "draft",
-            officer,
-            leader,
-            headline="Cảnh báo sạt lở bờ kênh tại Phường 1",
-            description="Bờ kênh có dấu hiệu sạt lở sau mưa.",
-            category=Category.INFRASTRUCTURE,
-            severity=Severity.MODERATE,
-            urgency=Urgency.FUTURE,
-            area=[{"kind": "unit", "code": WARD}],
-        )
-
-    if not Alert.objects.filter(identifier=_identifier("expired")).exists():
-        expired = _make(
-            "expired",
-            officer,
-            leader,
-            headline="Cảnh báo nắng nóng gay gắt",
-            description="Nhiệt độ cao nhất 38–39 độ C.",
-            category=Category.WEATHER,
-            severity=Severity.MINOR,
-            urgency=Urgency.EXPECTED,
-            area=[{"kind": "unit", "code": WARD}],
-            publish=True,
-        )
-        # Moved back in time: it was in force last week.
-        starts, ends = now - timedelta(days=8), now - timedelta(days=6)
-        Alert.objects.filter(pk=expired.pk).update(
-            starts_at=starts, ends_at=ends, approved_at=starts, submitted_at=starts, created_at=starts
-        )
-        AlertPiece.objects.filter(alert=expired).update(valid_from=starts, valid_to=ends)
+    for name, fields in WARNINGS.items():
+        alert = Alert.objects.filter(identifier=_identifier(name)).first()
+        if alert is None:
+            alert = _make(name, officer, leader, **fields)
+            if name == "expired":
+                # Moved back in time: it was in force last week.
+                starts = now - timedelta(days=8)
+                _move_window(
+                    alert, starts, now - timedelta(days=6), approved_at=starts, submitted_at=starts, created_at=starts
+                )
+        elif name == "active" and alert.status == Status.APPROVED and alert.ends_at < now + timedelta(days=1):
+            # Keep the demo warning in force: move its window to start about now and last three days.
+            _move_window(alert, now - timedelta(hours=1), now + timedelta(days=3))
     # Loading the demo messages nobody: the approvals above queued deliveries, which are dropped. Approving
     # the demo draft (or updating or cancelling the warning in force) then reaches nguoidan1 and nguoidan2.
     with connection.cursor() as cursor:
         cursor.execute(
             "DELETE FROM procrastinate_jobs WHERE id > %s AND task_name = 'alerts.deliver_alert'", [last_job]
         )
-    return Alert.objects.filter(identifier__in=[_identifier(n) for n in ("active", "draft", "expired")]).count()
+    return Alert.objects.filter(identifier__in=[_identifier(name) for name in WARNINGS]).count()

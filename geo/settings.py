@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "notifications",
     "accounts",
     "demo",
+    "stats",
     # Social sign-in (Google, the national public-service portal); our own pages stay the entry points.
     "allauth",
     "allauth.account",

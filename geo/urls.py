@@ -4,7 +4,6 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 
 from alerts import views as alert_views
 from alerts.api_urls import push_urlpatterns
-from incidents import stats_views
 
 from . import views
 from .csp import docs_policy, with_policy
@@ -16,6 +15,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("maps.api_urls")),
     path("", include("incidents.api_urls")),
     path("", include("accounts.api_urls")),
+    path("", include("stats.api_urls")),
     path("alerts/", include("alerts.api_urls")),
     path("push/", include(push_urlpatterns)),
 ]
@@ -28,8 +28,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("phan-anh/", include("incidents.urls")),
     path("", include("maps.urls")),
-    path("thong-ke/", stats_views.stats_page, name="stats-page"),
-    path("thong-ke/bieu-do.png", stats_views.stats_chart_png, name="stats-chart-png"),
+    path("thong-ke/", include("stats.urls")),
     path("can-bo/", include("incidents.staff_urls")),
     path("can-bo/", include("maps.staff_urls")),
     path("tai-khoan/", include("accounts.urls")),

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import api, stats_api
+from . import api
 
 urlpatterns = [
     path("captcha", api.CaptchaView.as_view(), name="captcha"),
@@ -22,11 +22,4 @@ urlpatterns = [
     path("reports/<str:code>/rate", api.RateView.as_view(), name="report-rate"),
     path("reports/<str:code>/reopen", api.ReopenView.as_view(), name="report-reopen"),
     path("reports/<str:code>/support", api.SupportView.as_view(), name="report-support"),
-    path("stats/summary", stats_api.StatsSummaryView.as_view(), name="stats-summary"),
-    path("stats/by-status", stats_api.StatsByStatusView.as_view(), name="stats-by-status"),
-    path("stats/by-category", stats_api.StatsByCategoryView.as_view(), name="stats-by-category"),
-    path("stats/by-area", stats_api.StatsByAreaView.as_view(), name="stats-by-area"),
-    path("stats/by-month", stats_api.StatsByMonthView.as_view(), name="stats-by-month"),
-    path("stats/by-agency", stats_api.StatsByAgencyView.as_view(), name="stats-by-agency"),
-    path("stats/export.csv", stats_api.StatsExportView.as_view(), name="stats-export"),
 ]

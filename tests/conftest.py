@@ -28,7 +28,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if settings.SECURE_SSL_REDIRECT:
         raise pytest.UsageError("Run the tests with HTTPS=0 (as `make test` does): they speak plain HTTP.")
     # The cache table outlives live-server tests' flushes: numbers are worked out afresh unless a test
-    # turns the statistics cache on (tests/incidents/test_stats.py does).
+    # turns the statistics cache on (tests/stats/test_stats.py does).
     settings.STATS_CACHE_SECONDS = 0
 
 

@@ -8,7 +8,7 @@ Definitions (the page and the README say the same):
 - on time: the first published answer came on or before the deadline day (Vietnam time);
 - overdue open: still open and past its deadline.
 
-The public sees only public reports (the rule of the public list, selectors.reports_public); staff
+The public sees only public reports (the rule of the public list, incidents.selectors.reports_public); staff
 see the reports incidents.staff_access gives them, hidden ones included (administrators: everything).
 """
 
@@ -28,10 +28,9 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from accounts.selectors import is_staff_member
 from boundaries.models import AdminUnit, Level
-
-from .models import OPEN_STATUSES, Agency, Answer, Category, Channel, Report, ReportKind, ReportStatus
-from .selectors import ReportFilters, reports_filtered, reports_public
-from .staff_access import NO_ACCESS, StaffAccess, staff_access_for
+from incidents.models import OPEN_STATUSES, Agency, Answer, Category, Channel, Report, ReportKind, ReportStatus
+from incidents.selectors import ReportFilters, reports_filtered, reports_public
+from incidents.staff_access import NO_ACCESS, StaffAccess, staff_access_for
 
 # The longest period one request may ask for, by month (keeps the month series bounded).
 MAX_MONTHS = 240

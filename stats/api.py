@@ -19,8 +19,8 @@ from rest_framework.views import APIView
 
 from boundaries.models import AdminUnit
 
-from . import stats
-from .stats import StatsFilterError, StatsFilters, StatsScope
+from . import selectors as stats
+from .selectors import StatsFilterError, StatsFilters, StatsScope
 
 # --- Response types ------------------------------------------------------------------------------------
 

@@ -24,10 +24,11 @@ from pytest_django.fixtures import Settings as SettingsWrapper
 
 from accounts.models import Role, User
 from boundaries.models import AdminUnit
-from incidents import services, stats
+from incidents import services
 from incidents.models import OPEN_STATUSES, Agency, Answer, Report, ReportStatus
 from incidents.staff_access import StaffAccess
-from incidents.stats_views import chart_font
+from stats import selectors as stats
+from stats.chart import chart_font
 from tests.factories import PASSWORD, report_make, staff_make
 
 pytestmark = pytest.mark.django_db

@@ -6,6 +6,7 @@ import csv
 from collections.abc import Iterator
 from typing import Any
 
+from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -18,6 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from boundaries.models import AdminUnit
+from incidents.models import Report
 
 from . import selectors as stats
 from .selectors import StatsFilterError, StatsFilters, StatsScope
@@ -185,52 +187,73 @@ class StatsSummaryView(_StatsView):
         return Response(StatsSummarySerializer(data).data)
 
 
-def _breakdown_view(
-    name: str, summary: str, compute: Any, *, staff_only: bool = False, description: str = ""
-) -> type[_StatsView]:
-    def stats_data(self: _StatsView, request: Request, scope: StatsScope, filters: StatsFilters) -> Response:
-        buckets = compute(stats.stats_reports(scope, filters), filters)
+class _StatsBreakdownView(_StatsView):
+    # A breakdown answers {scope, filters, results}; each subclass names its operation and its buckets.
+
+    def buckets(self, reports: QuerySet[Report], filters: StatsFilters) -> list[stats.Bucket]:
+        raise NotImplementedError
+
+    def stats_data(self, request: Request, scope: StatsScope, filters: StatsFilters) -> Response:
+        buckets = self.buckets(stats.stats_reports(scope, filters), filters)
         return Response(StatsBreakdownSerializer(_breakdown(scope, filters, buckets)).data)
 
-    # A fresh function per view: extend_schema marks the function it decorates.
-    def get(self: _StatsView, request: Request) -> Response:
-        return _StatsView.get(self, request)
 
-    get = extend_schema(
-        operation_id=f"stats_{name}",
-        summary=summary,
-        description=description,
+class StatsByStatusView(_StatsBreakdownView):
+    @extend_schema(
+        operation_id="stats_by_status",
+        summary="Counts per status (every status, zero included)",
         parameters=FILTER_PARAMETERS,
         responses={200: StatsBreakdownSerializer, **ERRORS},
-    )(get)
-    return type(
-        f"Stats{name.title().replace('_', '')}View",
-        (_StatsView,),
-        {"stats_data": stats_data, "get": get, "staff_only": staff_only},
     )
+    def get(self, request: Request) -> Response:
+        return super().get(request)
+
+    def buckets(self, reports: QuerySet[Report], filters: StatsFilters) -> list[stats.Bucket]:
+        return stats.stats_by_status(reports, today=timezone.localdate())
 
 
-StatsByStatusView = _breakdown_view(
-    "by_status",
-    "Counts per status (every status, zero included)",
-    lambda reports, filters: stats.stats_by_status(reports, today=timezone.localdate()),
-)
-StatsByCategoryView = _breakdown_view(
-    "by_category",
-    "Counts and on-time share per category, most reports first",
-    lambda reports, filters: stats.stats_by_category(reports, today=timezone.localdate()),
-)
-StatsByMonthView = _breakdown_view(
-    "by_month",
-    "Counts per month of sending (Vietnam time), months without reports as zeros",
-    lambda reports, filters: stats.stats_by_month(reports, filters=filters, today=timezone.localdate()),
-)
-StatsByAgencyView = _breakdown_view(
-    "by_agency",
-    "Counts, overdue and on-time share per handling agency (staff only)",
-    lambda reports, filters: stats.stats_by_agency(reports, today=timezone.localdate()),
-    staff_only=True,
-)
+class StatsByCategoryView(_StatsBreakdownView):
+    @extend_schema(
+        operation_id="stats_by_category",
+        summary="Counts and on-time share per category, most reports first",
+        parameters=FILTER_PARAMETERS,
+        responses={200: StatsBreakdownSerializer, **ERRORS},
+    )
+    def get(self, request: Request) -> Response:
+        return super().get(request)
+
+    def buckets(self, reports: QuerySet[Report], filters: StatsFilters) -> list[stats.Bucket]:
+        return stats.stats_by_category(reports, today=timezone.localdate())
+
+
+class StatsByMonthView(_StatsBreakdownView):
+    @extend_schema(
+        operation_id="stats_by_month",
+        summary="Counts per month of sending (Vietnam time), months without reports as zeros",
+        parameters=FILTER_PARAMETERS,
+        responses={200: StatsBreakdownSerializer, **ERRORS},
+    )
+    def get(self, request: Request) -> Response:
+        return super().get(request)
+
+    def buckets(self, reports: QuerySet[Report], filters: StatsFilters) -> list[stats.Bucket]:
+        return stats.stats_by_month(reports, filters=filters, today=timezone.localdate())
+
+
+class StatsByAgencyView(_StatsBreakdownView):
+    staff_only = True
+
+    @extend_schema(
+        operation_id="stats_by_agency",
+        summary="Counts, overdue and on-time share per handling agency (staff only)",
+        parameters=FILTER_PARAMETERS,
+        responses={200: StatsBreakdownSerializer, **ERRORS},
+    )
+    def get(self, request: Request) -> Response:
+        return super().get(request)
+
+    def buckets(self, reports: QuerySet[Report], filters: StatsFilters) -> list[stats.Bucket]:
+        return stats.stats_by_agency(reports, today=timezone.localdate())
 
 
 def area_parent(level: str, raw_parent: str, filters: StatsFilters) -> AdminUnit | None:

@@ -27,7 +27,7 @@ def sql_named(sql: str, params: Sequence[Any], prefix: str) -> tuple[str, dict[s
 
 
 def cell_metres(level: int) -> float:
-    return WORLD_METRES / 2**level
+    return WORLD_METRES / 2.0**level
 
 
 def mercator(lng: float, lat: float) -> tuple[float, float]:

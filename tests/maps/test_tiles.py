@@ -38,7 +38,8 @@ def public_in_tile(z: int, x: int, y: int) -> int:
         )
         row = cursor.fetchone()
     assert row is not None
-    return row[0]
+    count: int = row[0]
+    return count
 
 
 @pytest.fixture

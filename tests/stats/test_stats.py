@@ -574,7 +574,8 @@ def test_the_page_renders_the_numbers_and_tables_without_script(world: World, cl
     for canvas in ("chart-month", "chart-category", "chart-status"):
         assert re.search(rf'<canvas id="{canvas}" role="img"[^>]*data-source="/api/v1/stats/by-', text), canvas
         assert re.search(rf'<canvas id="{canvas}"[^>]*aria-label="[^"]+"', text), canvas
-    assert "table-agency" not in text and "export.csv" not in text
+    # Staff-only parts: the agency table, the officers named with their answers, the export.
+    assert "table-agency" not in text and "table-officer" not in text and "export.csv" not in text
     # The district table names every district of the province.
     for name in AdminUnit.objects.filter(parent__code="D72").values_list("name", flat=True):
         assert name in text

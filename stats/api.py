@@ -27,7 +27,7 @@ from .selectors import StatsFilterError, StatsFilters, StatsScope
 # --- Response types ------------------------------------------------------------------------------------
 
 
-class StatsFiltersSerializer(serializers.Serializer):
+class StatsFiltersSerializer(serializers.Serializer[Any]):
     to = serializers.DateField(allow_null=True)
     province = serializers.CharField(allow_blank=True)
     district = serializers.CharField(allow_blank=True)
@@ -35,12 +35,12 @@ class StatsFiltersSerializer(serializers.Serializer):
     category = serializers.CharField(allow_blank=True)
     agency = serializers.CharField(allow_blank=True)
 
-    def get_fields(self) -> dict[str, serializers.Field]:
+    def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
         # "from" is a Python keyword, so it cannot be declared above.
         return {"from": serializers.DateField(allow_null=True), **super().get_fields()}
 
 
-class StatsMeasuresSerializer(serializers.Serializer):
+class StatsMeasuresSerializer(serializers.Serializer[Any]):
     received = serializers.IntegerField(help_text="Reports sent in the period (in scope).")
     open = serializers.IntegerField(help_text="Still open: received, forwarded, in progress or awaiting approval.")
     completed = serializers.IntegerField()
@@ -65,7 +65,7 @@ class StatsSummarySerializer(StatsMeasuresSerializer):
     p90_answer_hours = serializers.FloatField(allow_null=True)
 
 
-class StatsBreakdownSerializer(serializers.Serializer):
+class StatsBreakdownSerializer(serializers.Serializer[Any]):
     scope = serializers.ChoiceField(choices=["public", "agency"])
     filters = StatsFiltersSerializer()
     results = StatsBucketSerializer(many=True)
@@ -76,7 +76,7 @@ class StatsAreaSerializer(StatsBreakdownSerializer):
     parent = serializers.CharField(allow_blank=True)  # type: ignore[assignment]
 
 
-class StatsErrorSerializer(serializers.Serializer):
+class StatsErrorSerializer(serializers.Serializer[Any]):
     detail = serializers.CharField()
     errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()), required=False)  # type: ignore[assignment]
 
@@ -117,7 +117,7 @@ def error_response(errors: dict[str, str], status: int = 400) -> Response:
 
 def scope_param(request: Any) -> bool:
     """Whether the viewer asked for public numbers (scope=public); raise StatsRequestError on a bad value."""
-    value = request.GET.get("scope", "")
+    value: str = request.GET.get("scope", "")
     if value not in ("", "agency", "public"):
         raise StatsRequestError({"scope": _("scope phải là agency hoặc public.")})
     return value == "public"

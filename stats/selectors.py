@@ -333,7 +333,8 @@ def _round(value: float | None, digits: int) -> float | None:
 def _fetch(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return cursor.fetchall()
+        rows: list[tuple[Any, ...]] = cursor.fetchall()
+        return rows
 
 
 def _grouped(reports: QuerySet[Report], key_sql: str, *, today: date) -> dict[Any, Measures]:

@@ -126,7 +126,7 @@ def test_the_first_answer_time_follows_the_answers(demo: None) -> None:
     Answer.objects.filter(pk=earlier.pk).update(published_at=None)
     report.refresh_from_db()
     other.refresh_from_db()
-    assert (report.first_answered_at, other.first_answered_at) == (None, None)
+    assert report.first_answered_at is None and other.first_answered_at is None
 
 
 # --- Expected values, computed from the reports themselves -------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from datetime import date
-from typing import Any, NoReturn
+from typing import Any, NoReturn, cast
 
 from captcha.helpers import captcha_image_url
 from captcha.models import CaptchaStore
@@ -14,7 +14,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import Throttled
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -24,8 +24,9 @@ from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
 from accounts import services as accounts
-from accounts.models import Role
+from accounts.models import Role, User
 from accounts.selectors import agency_ids_for, is_staff_member
+from common.api import INVALID
 from common.gis import CoordinateError, parse_bbox, parse_lat_lng
 from common.http import client_ip
 from common.inputs import InputError, parse_day
@@ -142,6 +143,12 @@ FILTER_PARAMETERS = [
 class CaptchaView(APIView):
     """How an anonymous app proves a person sends the report: the form's captcha, through the API."""
 
+    @extend_schema_serializer(component_name="Captcha")
+    class OutputSerializer(serializers.Serializer):
+        captcha_key = serializers.CharField()
+        image_url = serializers.URLField()
+        expires_in = serializers.IntegerField()
+
     @extend_schema(
         summary="A captcha to send a report without signing in",
         description=(
@@ -151,26 +158,17 @@ class CaptchaView(APIView):
             "device cookie that anonymous limits and idempotency keys are counted by: keep it. Limited per "
             "device (settings.CAPTCHA_API_RATE) and per address: 429 with Retry-After."
         ),
-        responses=inline_serializer(
-            "Captcha",
-            {
-                "captcha_key": serializers.CharField(),
-                "image_url": serializers.URLField(),
-                "expires_in": serializers.IntegerField(),
-            },
-        ),
+        responses=OutputSerializer,
     )
     def get(self, request: Request) -> Response:
         captcha_take(request)
         key = CaptchaStore.generate_key()
-        response = Response(
-            {
-                "captcha_key": key,
-                "image_url": request.build_absolute_uri(captcha_image_url(key)),
-                "expires_in": settings.CAPTCHA_TIMEOUT * 60,
-            },
-            headers={"Cache-Control": "no-store"},
-        )
+        captcha = {
+            "captcha_key": key,
+            "image_url": request.build_absolute_uri(captcha_image_url(key)),
+            "expires_in": settings.CAPTCHA_TIMEOUT * 60,
+        }
+        response = Response(self.OutputSerializer(captcha).data, headers={"Cache-Control": "no-store"})
         device_id(request)  # a new device gets its cookie here, before its first report
         device_cookie_set(request, response)
         return response
@@ -359,26 +357,25 @@ class NearbyView(APIView):
 
 
 class PlaceSearchView(APIView):
+    @extend_schema_serializer(component_name="Place")
+    class OutputSerializer(serializers.Serializer):
+        code = serializers.CharField()
+        name = serializers.CharField()
+        kind = serializers.CharField()
+        level = serializers.IntegerField()
+        # Declared fields leave the class (DRF's metaclass): these names do not shadow Field's attributes.
+        parent = serializers.CharField()  # type: ignore[assignment]
+        lat = serializers.FloatField()
+        lng = serializers.FloatField()
+        source = serializers.ChoiceField(choices=["boundary", "geocoder"])  # type: ignore[assignment]
+
     @extend_schema(
         summary="Find wards and districts by name (offline, diacritics ignored)",
         parameters=[
             OpenApiParameter("q", OpenApiTypes.STR, required=True),
             OpenApiParameter("geocode", OpenApiTypes.BOOL, description="1: also ask the street geocoder"),
         ],
-        responses=inline_serializer(
-            "Place",
-            {
-                "code": serializers.CharField(),
-                "name": serializers.CharField(),
-                "kind": serializers.CharField(),
-                "level": serializers.IntegerField(),
-                "parent": serializers.CharField(),
-                "lat": serializers.FloatField(),
-                "lng": serializers.FloatField(),
-                "source": serializers.ChoiceField(choices=["boundary", "geocoder"]),
-            },
-            many=True,
-        ),
+        responses=OutputSerializer(many=True),
     )
     def get(self, request: Request) -> Response:
         query = request.query_params.get("q", "").strip()[:100]
@@ -401,61 +398,59 @@ class PlaceSearchView(APIView):
                 }
                 for found in geocode(query)
             ]
-        return Response(places)
+        return Response(self.OutputSerializer(places, many=True).data)
 
 
 # --- Workflow ---------------------------------------------------------------------
+# One API class per processing action: its input (InputSerializer), one service call, and the
+# staff view of the report as the answer (OutputSerializer). What they share is in the base class.
+
+STAFF_ACTION_RESPONSES = {
+    200: ReportPrivateSerializer,
+    400: OpenApiTypes.OBJECT,
+    403: OpenApiTypes.OBJECT,
+    404: OpenApiTypes.OBJECT,
+}
 
 
-class _ReportActionView(APIView):
-    """Parses the body, calls one processing service with the report, answers with the staff view.
+class _StaffActionView(APIView):
+    """Only staff; a report outside the user's agencies is answered exactly like an unknown code."""
 
-    Only staff; a report outside the user's agencies is answered exactly like an unknown code.
-    """
+    # Refusals keep their bodies: a service's PermissionDenied is 403 {"detail"} (whoever gets there
+    # sees the report and only lacks the role), its ValidationError 400 by field, and input that does
+    # not fit InputSerializer 400 with the serializer's errors.
 
-    input_fields: dict[str, serializers.Field] = {}
+    class InputSerializer(serializers.Serializer):
+        """Nothing to send (start, approve): the request has no body."""
 
-    def act(self, request: Request, report: Report, values: dict[str, Any]) -> None:
-        raise NotImplementedError
+    OutputSerializer = ReportPrivateSerializer
 
-    def post(self, request: Request, code: str) -> Response:
+    def acting(self, request: Request, code: str) -> tuple[Report, User]:
+        """The report and the staff member acting on it; 403 for non-staff, 404 for a report they do not see."""
         if not is_staff_member(request.user):
-            return Response({"detail": "Chỉ cán bộ xử lý phản ánh mới làm được việc này."}, status=403)
+            raise PermissionDenied("Chỉ cán bộ xử lý phản ánh mới làm được việc này.")
         report = Report.objects.filter(code=code).first()
         if report is None or not _viewer_is_staff(request, report):
             raise Http404
-        # inline_serializer consumes the dict it is given: hand it a copy.
-        serializer = inline_serializer(f"{type(self).__name__}Input", dict(self.input_fields), data=request.data)
-        if not serializer.is_valid():
-            return Response({"detail": "Dữ liệu không hợp lệ.", "errors": serializer.errors}, status=400)
-        try:
-            self.act(request, report, dict(serializer.validated_data))
-        except PermissionDenied as exc:
-            # Whoever gets here sees the report and only lacks the role.
-            return Response({"detail": str(exc)}, status=403)
-        except ValidationError as exc:
-            return validation_response(exc)
+        return report, cast(User, request.user)
+
+    def valid(self, request: Request) -> dict[str, Any]:
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return dict(serializer.validated_data)
+
+    def done(self, code: str) -> Response:
         # The staff view as the action left it, even when the report has just gone to another agency.
-        done = selectors.report_get(code)
-        return Response(ReportPrivateSerializer(done, context={"staff": True}).data)
+        return Response(self.OutputSerializer(selectors.report_get(code), context={"staff": True}).data)
 
-
-def _action(name: str, summary: str, fields: dict[str, serializers.Field], act: Any) -> type[_ReportActionView]:
-    def _act(self: _ReportActionView, request: Request, report: Report, values: dict[str, Any]) -> None:
-        act(request, report, values)
-
-    post = extend_schema(
-        summary=summary,
-        request=inline_serializer(f"{name}Input", dict(fields)) if fields else None,
-        responses={
-            200: ReportPrivateSerializer,
-            400: OpenApiTypes.OBJECT,
-            403: OpenApiTypes.OBJECT,
-            404: OpenApiTypes.OBJECT,
-        },
-    )(_ReportActionView.post)
-    attributes = {"input_fields": fields, "act": _act, "post": post}
-    return type(name, (_ReportActionView,), attributes)
+    def handle_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, PermissionDenied):
+            return Response({"detail": str(exc)}, status=403)
+        if isinstance(exc, ValidationError):
+            return validation_response(exc)
+        if isinstance(exc, serializers.ValidationError):
+            return Response({"detail": INVALID, "errors": exc.detail}, status=400)
+        return super().handle_exception(exc)
 
 
 def _agency(code: str) -> Agency:
@@ -472,62 +467,128 @@ def _report(code: str) -> Report:
     return report
 
 
-StartView = _action(
-    "StartView", "Start processing (Đang xử lý)", {}, lambda rq, r, v: services.report_start(report=r, actor=rq.user)
-)
-AnswerView = _action(
-    "AnswerView",
-    "Answer (kết quả xử lý)",
-    {"body": serializers.CharField()},
-    lambda rq, r, v: services.report_answer(report=r, actor=rq.user, body=v["body"]),
-)
-ApproveView = _action(
-    "ApproveView",
-    "Approve the answer (Duyệt)",
-    {},
-    lambda rq, r, v: services.report_approve_answer(report=r, actor=rq.user),
-)
-ReturnView = _action(
-    "ReturnView",
-    "Send the answer back",
-    {"note": serializers.CharField()},
-    lambda rq, r, v: services.report_return_answer(report=r, actor=rq.user, note=v["note"]),
-)
-RejectView = _action(
-    "RejectView",
-    "Reject (Từ chối)",
-    {
-        "reason": serializers.ChoiceField(choices=["spam", "duplicate", "out_of_scope"]),
-        "note": serializers.CharField(required=False, allow_blank=True, default=""),
-    },
-    lambda rq, r, v: services.report_reject(report=r, actor=rq.user, reason=v["reason"], note=v["note"]),
-)
-ReassignView = _action(
-    "ReassignView",
-    "Hand over to another agency",
-    {"agency": serializers.CharField(), "note": serializers.CharField(required=False, allow_blank=True, default="")},
-    lambda rq, r, v: services.report_reassign(report=r, actor=rq.user, agency=_agency(v["agency"]), note=v["note"]),
-)
-MergeView = _action(
-    "MergeView",
-    "Merge into a duplicate",
-    {"into": serializers.CharField()},
-    lambda rq, r, v: services.report_merge(report=r, actor=rq.user, into=_report(v["into"])),
-)
-RedactView = _action(
-    "RedactView",
-    "Redact personal information from the text",
-    {"title": serializers.CharField(), "description": serializers.CharField(), "reason": serializers.CharField()},
-    lambda rq, r, v: services.report_redact(
-        report=r, actor=rq.user, title=v["title"], description=v["description"], reason=v["reason"]
-    ),
-)
-VisibilityView = _action(
-    "VisibilityView",
-    "Hide a report from the public, or show it again",
-    {"public": serializers.BooleanField(), "reason": serializers.CharField()},
-    lambda rq, r, v: services.report_set_public(report=r, actor=rq.user, public=v["public"], reason=v["reason"]),
-)
+class StartView(_StaffActionView):
+    @extend_schema(summary="Start processing (Đang xử lý)", request=None, responses=STAFF_ACTION_RESPONSES)
+    def post(self, request: Request, code: str) -> Response:
+        report, actor = self.acting(request, code)
+        self.valid(request)
+        services.report_start(report=report, actor=actor)
+        return self.done(code)
+
+
+class AnswerView(_StaffActionView):
+    @extend_schema_serializer(component_name="AnswerInput")
+    class InputSerializer(serializers.Serializer):
+        body = serializers.CharField()
+
+    @extend_schema(summary="Answer (kết quả xử lý)", request=InputSerializer, responses=STAFF_ACTION_RESPONSES)
+    def post(self, request: Request, code: str) -> Response:
+        report, actor = self.acting(request, code)
+        data = self.valid(request)
+        services.report_answer(report=report, actor=actor, body=data["body"])
+        return self.done(code)
+
+
+class ApproveView(_StaffActionView):
+    @extend_schema(summary="Approve the answer (Duyệt)", request=None, responses=STAFF_ACTION_RESPONSES)
+    def post(self, request: Request, code: str) -> Response:
+        report, actor = self.acting(request, code)
+        self.valid(request)
+        services.report_approve_answer(report=report, actor=actor)
+        return self.done(code)
+
+
+class ReturnView(_StaffActionView):
+    @extend_schema_serializer(component_name="ReturnInput")
+    class InputSerializer(serializers.Serializer):
+        note = serializers.CharField()
+
+    @extend_schema(summary="Send the answer back", request=InputSerializer, responses=STAFF_ACTION_RESPONSES)
+    def post(self, request: Request, code: str) -> Response:
+        report, actor = self.acting(request, code)
+        data = self.valid(request)
+        services.report_return_answer(report=report, actor=actor, note=data["note"])
+        return self.done(code)
+
+
+class RejectView(_StaffActionView):
+    @extend_schema_serializer(component_name="RejectInput")
+    class InputSerializer(serializers.Serializer):
+        reason = serializers.ChoiceField(choices=["spam", "duplicate", "out_of_scope"])
+        note = serializers.CharField(required=False, allow_blank=True, default="")
+
+    @extend_schema(summary="Reject (Từ chối)", request=InputSerializer, responses=STAFF_ACTION_RESPONSES)
+    def post(self, request: Request, code: str) -> Response:
+        report, actor = self.acting(request, code)
+        data = self.valid(request)
+        services.report_reject(report=report, actor=actor, reason=data["reason"], note=data["note"])
+        return self.done(code)
+
+
+class ReassignView(_StaffActionView):
+    @extend_schema_serializer(component_name="ReassignInput")
+    class InputSerializer(serializers.Serializer):
+        agency = serializers.CharField()
+        note = serializers.CharField(required=False, allow_blank=True, default="")
+
+    @extend_schema(summary="Hand over to another agency", request=InputSerializer, responses=STAFF_ACTION_RESPONSES)
+    def post(self, request: Request, code: str) -> Response:
+        report, actor = self.acting(request, code)
+        data = self.valid(request)
+        services.report_reassign(report=report, actor=actor, agency=_agency(data["agency"]), note=data["note"])
+        return self.done(code)
+
+
+class MergeView(_StaffActionView):
+    @extend_schema_serializer(component_name="MergeInput")
+    class InputSerializer(serializers.Serializer):
+        into = serializers.CharField()
+
+    @extend_schema(summary="Merge into a duplicate", request=InputSerializer, responses=STAFF_ACTION_RESPONSES)
+    def post(self, request: Request, code: str) -> Response:
+        report, actor = self.acting(request, code)
+        data = self.valid(request)
+        services.report_merge(report=report, actor=actor, into=_report(data["into"]))
+        return self.done(code)
+
+
+class RedactView(_StaffActionView):
+    @extend_schema_serializer(component_name="RedactInput")
+    class InputSerializer(serializers.Serializer):
+        title = serializers.CharField()
+        description = serializers.CharField()
+        reason = serializers.CharField()
+
+    @extend_schema(
+        summary="Redact personal information from the text", request=InputSerializer, responses=STAFF_ACTION_RESPONSES
+    )
+    def post(self, request: Request, code: str) -> Response:
+        report, actor = self.acting(request, code)
+        data = self.valid(request)
+        services.report_redact(
+            report=report, actor=actor, title=data["title"], description=data["description"], reason=data["reason"]
+        )
+        return self.done(code)
+
+
+class VisibilityView(_StaffActionView):
+    @extend_schema_serializer(component_name="VisibilityInput")
+    class InputSerializer(serializers.Serializer):
+        public = serializers.BooleanField()
+        reason = serializers.CharField()
+
+    @extend_schema(
+        summary="Hide a report from the public, or show it again",
+        request=InputSerializer,
+        responses=STAFF_ACTION_RESPONSES,
+    )
+    def post(self, request: Request, code: str) -> Response:
+        report, actor = self.acting(request, code)
+        data = self.valid(request)
+        services.report_set_public(report=report, actor=actor, public=data["public"], reason=data["reason"])
+        return self.done(code)
+
+
 # --- What the public and the reporter do ------------------------------------------------
 # Each resolves the report through selectors.report_for_viewer before anything else (input,
 # status, throttled code requests): a report the caller may not see answers like an unknown code.
@@ -535,8 +596,9 @@ VisibilityView = _action(
 PUBLIC_ERRORS = {400: OpenApiTypes.OBJECT, 404: OpenApiTypes.OBJECT, 429: OpenApiTypes.OBJECT}
 
 
-def _input(name: str, fields: dict[str, serializers.Field], data: Any) -> dict[str, Any]:
-    serializer = inline_serializer(name, dict(fields), data=data)
+def _input(serializer_class: type[serializers.Serializer], data: Any) -> dict[str, Any]:
+    """The valid input, or a ValidationError by field, answered 400 like a service's own refusal."""
+    serializer = serializer_class(data=data)
     if not serializer.is_valid():
         raise ValidationError({key: [str(m) for m in value] for key, value in serializer.errors.items()})
     return dict(serializer.validated_data)
@@ -561,67 +623,67 @@ def _code_throttled(exc: accounts.ThrottledError) -> Response:
     return Response({"detail": str(exc)}, status=429, headers={"Retry-After": str(exc.retry_after)})
 
 
-RATE_FIELDS: dict[str, serializers.Field] = {
-    "satisfied": serializers.BooleanField(),
-    "token": serializers.CharField(required=False, default=""),
-}
-REOPEN_FIELDS: dict[str, serializers.Field] = {
-    "reason": serializers.CharField(),
-    "token": serializers.CharField(required=False, default=""),
-}
+REPORTER_ACTION_RESPONSES = {200: ReportPrivateSerializer, 403: OpenApiTypes.OBJECT, **PUBLIC_ERRORS}
 
 
 class _ReporterActionView(APIView):
     """The reporter (their account or reporter token) rates or reopens an answered report."""
 
-    fields: dict[str, serializers.Field] = {}
+    # A refusal (PermissionDenied) is 403, except on a report the public does not see: 404, like an
+    # unknown code. The answer is the report as this caller may see it.
 
-    def act(self, request: Request, report: Report, values: dict[str, Any]) -> None:
-        raise NotImplementedError
+    InputSerializer: type[serializers.Serializer]
+    report_public = False
 
-    def post(self, request: Request, code: str) -> Response:
+    def viewing(self, request: Request, code: str) -> tuple[selectors.ReportViewing, str]:
+        """The report if this caller may see it (404 otherwise), and the reporter token they sent."""
         token = str(request.data.get("token") or "") if isinstance(request.data, Mapping) else ""
         viewing = _viewing(request, code, token)
-        try:
-            values = _input(f"{type(self).__name__}Input", self.fields, request.data)
-            self.act(request, viewing.report, values)
-        except PermissionDenied as exc:
-            if not viewing.report.is_public:
-                raise Http404 from exc
+        self.report_public = viewing.report.is_public
+        return viewing, token
+
+    def handle_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, PermissionDenied):
+            if not self.report_public:
+                return super().handle_exception(Http404())
             return Response({"detail": str(exc)}, status=403)
-        except ValidationError as exc:
+        if isinstance(exc, ValidationError):
             return validation_response(exc)
-        return _report_response(request, code, token)
+        return super().handle_exception(exc)
 
 
 class RateView(_ReporterActionView):
-    fields = RATE_FIELDS
+    @extend_schema_serializer(component_name="RateInput")
+    class InputSerializer(serializers.Serializer):
+        satisfied = serializers.BooleanField()
+        token = serializers.CharField(required=False, default="")
 
     @extend_schema(
-        summary="The reporter rates the answer (once)",
-        request=inline_serializer("RateInput", dict(RATE_FIELDS)),
-        responses={200: ReportPrivateSerializer, 403: OpenApiTypes.OBJECT, **PUBLIC_ERRORS},
+        summary="The reporter rates the answer (once)", request=InputSerializer, responses=REPORTER_ACTION_RESPONSES
     )
     def post(self, request: Request, code: str) -> Response:
-        return super().post(request, code)
-
-    def act(self, request: Request, report: Report, values: dict[str, Any]) -> None:
-        services.report_rate(report=report, satisfied=values["satisfied"], user=request.user, token=values["token"])
+        viewing, token = self.viewing(request, code)
+        data = _input(self.InputSerializer, request.data)
+        services.report_rate(report=viewing.report, satisfied=data["satisfied"], user=request.user, token=data["token"])
+        return _report_response(request, code, token)
 
 
 class ReopenView(_ReporterActionView):
-    fields = REOPEN_FIELDS
+    @extend_schema_serializer(component_name="ReopenInput")
+    class InputSerializer(serializers.Serializer):
+        reason = serializers.CharField()
+        token = serializers.CharField(required=False, default="")
 
     @extend_schema(
         summary="The reporter reopens the report (once, within the window)",
-        request=inline_serializer("ReopenInput", dict(REOPEN_FIELDS)),
-        responses={200: ReportPrivateSerializer, 403: OpenApiTypes.OBJECT, **PUBLIC_ERRORS},
+        request=InputSerializer,
+        responses=REPORTER_ACTION_RESPONSES,
     )
     def post(self, request: Request, code: str) -> Response:
-        return super().post(request, code)
-
-    def act(self, request: Request, report: Report, values: dict[str, Any]) -> None:
-        services.report_reopen(report=report, reason=values["reason"], user=request.user, token=values["token"])
+        viewing, token = self.viewing(request, code)
+        data = _input(self.InputSerializer, request.data)
+        services.report_reopen(report=viewing.report, reason=data["reason"], user=request.user, token=data["token"])
+        return _report_response(request, code, token)
 
 
 class SupportThrottle(SimpleRateThrottle):
@@ -637,16 +699,17 @@ class SupportThrottle(SimpleRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": ident}
 
 
-SUPPORT_FIELDS: dict[str, serializers.Field] = {
-    "name": serializers.CharField(),
-    "phone": serializers.CharField(required=False, allow_blank=True, default=""),
-    "email": serializers.CharField(required=False, allow_blank=True, default=""),
-    "otp": serializers.CharField(required=False, allow_blank=True, default="", max_length=20),
-}
-
-
 class SupportView(APIView):
     throttle_classes = [SupportThrottle]
+
+    @extend_schema_serializer(component_name="SupportInput")
+    class InputSerializer(serializers.Serializer):
+        name = serializers.CharField()
+        phone = serializers.CharField(required=False, allow_blank=True, default="")
+        email = serializers.CharField(required=False, allow_blank=True, default="")
+        otp = serializers.CharField(required=False, allow_blank=True, default="", max_length=20)
+
+    OutputSerializer = ReportPublicSerializer
 
     def throttled(self, request: Request, wait: float | None) -> NoReturn:
         seconds = max(1, math.ceil(wait or 1))
@@ -661,8 +724,8 @@ class SupportView(APIView):
             "it already follows). With the code: the support is stored (200). A signed-in person's own confirmed "
             "phone or e-mail, or none, needs no code."
         ),
-        request=inline_serializer("SupportInput", dict(SUPPORT_FIELDS)),
-        responses={200: ReportPublicSerializer, 202: OpenApiTypes.OBJECT, **PUBLIC_ERRORS},
+        request=InputSerializer,
+        responses={200: OutputSerializer, 202: OpenApiTypes.OBJECT, **PUBLIC_ERRORS},
     )
     def post(self, request: Request, code: str) -> Response:
         # Following is for other people: only a public report, whoever asks.
@@ -670,7 +733,7 @@ class SupportView(APIView):
         if viewing is None:
             raise Http404
         try:
-            values = _input("SupportInput", SUPPORT_FIELDS, request.data)
+            values = _input(self.InputSerializer, request.data)
             support = services.report_support(
                 report=viewing.report,
                 name=values["name"],
@@ -686,7 +749,7 @@ class SupportView(APIView):
             return _code_throttled(exc)
         if support is None:
             return _code_sent_response()
-        return Response(ReportPublicSerializer(selectors.report_get(code)).data)
+        return Response(self.OutputSerializer(selectors.report_get(code)).data)
 
 
 def support_throttled_message(seconds: int) -> str:
@@ -694,25 +757,27 @@ def support_throttled_message(seconds: int) -> str:
     return _("Bạn đã gửi quá nhiều yêu cầu theo dõi phản ánh. Hãy thử lại sau %(minutes)s phút.") % {"minutes": minutes}
 
 
-LOOKUP_FIELDS: dict[str, serializers.Field] = {
-    "code": serializers.CharField(max_length=20),
-    "phone": serializers.CharField(max_length=30),
-    "otp": serializers.CharField(required=False, allow_blank=True, default="", max_length=20),
-}
-
-
 class ReportLookupView(APIView):
+    @extend_schema_serializer(component_name="LookupInput")
+    class InputSerializer(serializers.Serializer):
+        code = serializers.CharField(max_length=20)
+        phone = serializers.CharField(max_length=30)
+        otp = serializers.CharField(required=False, allow_blank=True, default="", max_length=20)
+
+    @extend_schema_serializer(component_name="LookupResult")
+    class OutputSerializer(serializers.Serializer):
+        report = ReportPrivateSerializer()
+        reporter_token = serializers.CharField()
+
     @extend_schema(
         summary="The reporter finds their report by its code and a one-time code sent to their phone",
         description=(
             "Without `otp`: a code is sent by SMS when that phone sent that report (202, the same answer when "
             "it did not). With the code: the report with the reporter's details and a fresh reporter token."
         ),
-        request=inline_serializer("LookupInput", dict(LOOKUP_FIELDS)),
+        request=InputSerializer,
         responses={
-            200: inline_serializer(
-                "LookupResult", {"report": ReportPrivateSerializer(), "reporter_token": serializers.CharField()}
-            ),
+            200: OutputSerializer,
             202: OpenApiTypes.OBJECT,
             400: OpenApiTypes.OBJECT,
             429: OpenApiTypes.OBJECT,
@@ -720,7 +785,7 @@ class ReportLookupView(APIView):
     )
     def post(self, request: Request) -> Response:
         try:
-            values = _input("LookupInput", LOOKUP_FIELDS, request.data)
+            values = _input(self.InputSerializer, request.data)
             report = services.report_lookup(
                 code=values["code"], phone=values["phone"], otp=values["otp"], ip_address=client_ip(request)
             )
@@ -731,9 +796,6 @@ class ReportLookupView(APIView):
         if report is None:
             return _code_sent_response()
         found = selectors.report_get(report.code)
-        return Response(
-            {
-                "report": ReportPrivateSerializer(found, context={"staff": False}).data,
-                "reporter_token": services.reporter_token(report),
-            }
-        )
+        # The reporter's view (public history only), with a fresh token to act as the reporter.
+        result = {"report": found, "reporter_token": services.reporter_token(report)}
+        return Response(self.OutputSerializer(result, context={"staff": False}).data)

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.request import Request
@@ -16,19 +13,21 @@ from common.pagination import LimitOffsetPagination
 
 from . import selectors
 from .models import AdminUnit
-from .serializers import ErrorSerializer, LocationSerializer, UnitSerializer
+from .serializers import ErrorSerializer, LocationSerializer, UnitFeatureSerializer, UnitSerializer
 
 OUTSIDE_MESSAGE = "Vị trí nằm ngoài địa bàn tiếp nhận (không thuộc đơn vị hành chính nào)."
 
 
 class LocateView(APIView):
+    OutputSerializer = LocationSerializer
+
     @extend_schema(
         summary="Which ward, district and province contain a point",
         parameters=[
             OpenApiParameter("lat", OpenApiTypes.DOUBLE, required=True, description="Latitude, WGS 84"),
             OpenApiParameter("lng", OpenApiTypes.DOUBLE, required=True, description="Longitude, WGS 84"),
         ],
-        responses={200: LocationSerializer, 400: ErrorSerializer, 404: ErrorSerializer},
+        responses={200: OutputSerializer, 400: ErrorSerializer, 404: ErrorSerializer},
     )
     def get(self, request: Request) -> Response:
         try:
@@ -38,7 +37,7 @@ class LocateView(APIView):
         location = selectors.locate(lng, lat)
         if location is None:
             return Response({"detail": OUTSIDE_MESSAGE}, status=404)
-        return Response(LocationSerializer(location).data)
+        return Response(self.OutputSerializer(location).data)
 
 
 def _int_param(request: Request, name: str, *, low: int, high: int) -> int | None:
@@ -72,6 +71,9 @@ def _bbox_param(request: Request) -> Bbox | None:
 
 class UnitListView(APIView):
     pagination_class = LimitOffsetPagination
+    OutputSerializer = UnitSerializer
+    # With ?geometry=true: the page as a GeoJSON FeatureCollection.
+    FeatureSerializer = UnitFeatureSerializer
 
     @extend_schema(
         summary="List administrative units in force",
@@ -88,7 +90,7 @@ class UnitListView(APIView):
                 description="west,south,east,north (WGS 84 degrees): only units whose geometry intersects the box",
             ),
         ],
-        responses={200: UnitSerializer(many=True), 400: ErrorSerializer},
+        responses={200: OutputSerializer(many=True), 400: ErrorSerializer},
     )
     def get(self, request: Request) -> Response:
         try:
@@ -100,26 +102,17 @@ class UnitListView(APIView):
         units = selectors.unit_list(level=level, parent_code=request.query_params.get("parent") or None, bbox=bbox)
         with_geometry = request.query_params.get("geometry", "").lower() in {"1", "true", "yes"}
         if with_geometry:
-            units = selectors.with_geojson(units, simplify=simplify)
+            units = selectors.with_outline(units, simplify=simplify)
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(units, request, view=self) or []
         if with_geometry:
-            return paginator.get_paginated_response(
-                {"type": "FeatureCollection", "features": [_feature(unit) for unit in page]}
-            )
-        return paginator.get_paginated_response(UnitSerializer(page, many=True).data)
-
-
-def _feature(unit: AdminUnit) -> dict[str, Any]:
-    return {
-        "type": "Feature",
-        "id": unit.code,
-        "geometry": json.loads(unit.geojson),  # type: ignore[attr-defined]
-        "properties": UnitSerializer(unit).data,
-    }
+            return paginator.get_paginated_response(self.FeatureSerializer(page, many=True).data)
+        return paginator.get_paginated_response(self.OutputSerializer(page, many=True).data)
 
 
 class UnitDetailView(APIView):
+    OutputSerializer = UnitFeatureSerializer
+
     @extend_schema(
         summary="One unit as a GeoJSON Feature",
         parameters=[
@@ -129,14 +122,14 @@ class UnitDetailView(APIView):
                 description="Simplification tolerance in degrees (topology preserved); 0 = full detail",
             )
         ],
-        responses={200: OpenApiTypes.OBJECT, 400: ErrorSerializer, 404: ErrorSerializer},
+        responses={200: OutputSerializer, 400: ErrorSerializer, 404: ErrorSerializer},
     )
     def get(self, request: Request, code: str) -> Response:
         try:
             simplify = _simplify_param(request)
         except CoordinateError as exc:
             return Response({"detail": str(exc)}, status=400)
-        unit = selectors.with_geojson(AdminUnit.objects.filter(code=code), simplify=simplify).first()
+        unit = selectors.with_outline(AdminUnit.objects.filter(code=code), simplify=simplify).first()
         if unit is None:
             return Response({"detail": f"Không có đơn vị hành chính mã {code}."}, status=404)
-        return Response(_feature(unit))
+        return Response(self.OutputSerializer(unit).data)

@@ -1,6 +1,12 @@
 from __future__ import annotations
 
+from drf_spectacular.contrib.rest_framework_gis import build_geo_schema
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework_gis.fields import GeometryField
+from rest_framework_gis.serializers import GeoFeatureModelSerializer
+
+from .models import GEOM_HELP, AdminUnit
 
 
 class UnitRefSerializer(serializers.Serializer):
@@ -30,6 +36,28 @@ class UnitSerializer(serializers.Serializer):
     def get_parent(self, unit: object) -> str | None:
         parent = getattr(unit, "parent", None)
         return parent.code if parent is not None else None
+
+
+@extend_schema_field(build_geo_schema(AdminUnit._meta.get_field("geom")))
+class OutlineField(GeometryField):
+    """A unit's outline, a MultiPolygon like AdminUnit.geom: the GeoJSON selectors.with_outline annotates.
+
+    GeometryField passes GeoJSON it is given as a dict through unchanged; this field names the schema.
+    """
+
+
+class UnitFeatureSerializer(GeoFeatureModelSerializer, UnitSerializer):
+    """A unit as a GeoJSON Feature: its code is the feature's id, UnitSerializer's fields its properties."""
+
+    id = serializers.CharField(source="code")
+    # Simplified when asked and written to 6 decimals (~0.1 m) by the database (selectors.with_outline).
+    geom = OutlineField(source="outline", help_text=GEOM_HELP)
+
+    class Meta:
+        model = AdminUnit
+        geo_field = "geom"
+        id_field = "id"
+        fields = ["id", "code", "name", "kind", "level", "parent", "valid_from", "valid_to", "geom"]
 
 
 class ErrorSerializer(serializers.Serializer):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.db import connection
 from django.test import Client
@@ -110,3 +112,45 @@ def test_openapi_schema_and_docs_are_served_locally(client: Client) -> None:
     html = docs.content.decode()
     assert "/static/drf_spectacular_sidecar/swagger-ui-dist/" in html
     assert "cdn" not in html.lower()
+
+
+def _database_geojson(code: str, simplify: float) -> dict:
+    """The outline as PostGIS writes it (what the API answered before drf-gis serialised it)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT ST_AsGeoJSON(CASE WHEN %s > 0 THEN ST_Multi(ST_SimplifyPreserveTopology(geom, %s)) "
+            "ELSE geom END, 6) FROM boundaries_adminunit WHERE code = %s",
+            [simplify, simplify, code],
+        )
+        return json.loads(cursor.fetchone()[0])
+
+
+@pytest.mark.parametrize("simplify", [0, 0.005])
+def test_features_carry_the_outline_to_six_decimals_and_the_unit_fields(
+    client: Client, tay_ninh: object, simplify: float
+) -> None:
+    listed = client.get("/api/v1/boundaries/", {"level": "2", "geometry": "true", "simplify": str(simplify)}).json()
+    plain = client.get("/api/v1/boundaries/", {"level": "2"}).json()["results"]
+    features = listed["results"]["features"]
+    assert [feature["properties"] for feature in features] == plain
+    for feature in features[:3]:
+        assert feature["type"] == "Feature" and feature["id"] == feature["properties"]["code"]
+        assert feature["geometry"] == _database_geojson(feature["id"], simplify)
+    detail = client.get("/api/v1/boundaries/72/", {"simplify": str(simplify)}).json()
+    assert detail["geometry"] == _database_geojson("72", simplify)
+
+
+def test_the_schema_documents_a_unit_as_a_geojson_feature(client: Client) -> None:
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    answer = schema["paths"]["/api/v1/boundaries/{code}/"]["get"]["responses"]["200"]["content"]["application/json"]
+    feature = schema["components"]["schemas"][answer["schema"]["$ref"].rsplit("/", 1)[-1]]
+    assert feature["properties"]["geometry"]["properties"]["type"]["enum"] == ["MultiPolygon"]
+    assert set(feature["properties"]["properties"]["properties"]) == {
+        "code",
+        "name",
+        "kind",
+        "level",
+        "parent",
+        "valid_from",
+        "valid_to",
+    }

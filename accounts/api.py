@@ -8,7 +8,7 @@ from django.conf import settings
 from django.contrib.auth import logout
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.generics import ListAPIView
@@ -20,21 +20,15 @@ from rest_framework.views import APIView
 from common.http import client_ip
 
 from . import selectors, services
-from .models import SavedPlace, User
+from .models import OneTimeCode, SavedPlace, User
 from .serializers import (
     DetailSerializer,
-    EmailConfirmSerializer,
-    LoginSerializer,
     MeSerializer,
     MyReportSerializer,
-    OtpRequestSerializer,
     OtpSentSerializer,
-    PasswordResetSerializer,
-    RegisterSerializer,
     SavedPlaceOutSerializer,
     SavedPlaceSerializer,
     SignedInSerializer,
-    VerifySerializer,
 )
 
 TAG = ["accounts"]
@@ -100,15 +94,25 @@ class SignedInAPIView(APIView):
 
 
 class OtpRequestView(AnonymousAPIView):
+    @extend_schema_serializer(component_name="OtpRequest")
+    class InputSerializer(serializers.Serializer):
+        phone = serializers.CharField(required=False, allow_blank=True, max_length=30, help_text="Any common form.")
+        email = serializers.CharField(required=False, allow_blank=True, max_length=254)
+        purpose = serializers.ChoiceField(
+            # An e-mail change's code is asked for through PATCH /me/, by the signed-in account.
+            choices=[c for c in OneTimeCode.Purpose.choices if c[0] != OneTimeCode.Purpose.EMAIL],
+            error_messages={"invalid_choice": "Mục đích phải là “register”, “login” hoặc “reset”."},
+        )
+
     @extend_schema(
         tags=TAG,
         summary="Send a one-time code by SMS (phone) or e-mail",
         description="Answers 202 with the same body whether or not the number or address has an account.",
-        request=OtpRequestSerializer,
+        request=InputSerializer,
         responses={202: OtpSentSerializer, 400: BAD, 429: THROTTLED},
     )
     def post(self, request: Request) -> Response:
-        serializer = OtpRequestSerializer(data=request.data)
+        serializer = self.InputSerializer(data=request.data)
         if not serializer.is_valid():
             return _serializer_errors(serializer)
         try:
@@ -124,14 +128,22 @@ class OtpRequestView(AnonymousAPIView):
 
 
 class RegisterView(AnonymousAPIView):
+    @extend_schema_serializer(component_name="Register")
+    class InputSerializer(serializers.Serializer):
+        full_name = serializers.CharField(max_length=150, allow_blank=True)
+        phone = serializers.CharField(max_length=30, allow_blank=True)
+        email = serializers.CharField(max_length=254, required=False, allow_blank=True, default="")
+        password = serializers.CharField(max_length=128, allow_blank=True, trim_whitespace=False)
+        password_confirm = serializers.CharField(max_length=128, allow_blank=True, trim_whitespace=False)
+
     @extend_schema(
         tags=TAG,
         summary="Register a citizen account (inactive until the code sent to the phone is entered)",
-        request=RegisterSerializer,
+        request=InputSerializer,
         responses={202: OtpSentSerializer, 400: BAD, 429: THROTTLED},
     )
     def post(self, request: Request) -> Response:
-        serializer = RegisterSerializer(data=request.data)
+        serializer = self.InputSerializer(data=request.data)
         if not serializer.is_valid():
             return _serializer_errors(serializer)
         values = serializer.validated_data
@@ -152,14 +164,20 @@ class RegisterView(AnonymousAPIView):
 
 
 class VerifyView(AnonymousAPIView):
+    @extend_schema_serializer(component_name="Verify")
+    class InputSerializer(serializers.Serializer):
+        phone = serializers.CharField(required=False, allow_blank=True, max_length=30)
+        email = serializers.CharField(required=False, allow_blank=True, max_length=254)
+        code = serializers.CharField(max_length=12)
+
     @extend_schema(
         tags=TAG,
         summary="Confirm a registration with its code; answers with an API token",
-        request=VerifySerializer,
+        request=InputSerializer,
         responses={200: SignedInSerializer, 400: BAD},
     )
     def post(self, request: Request) -> Response:
-        serializer = VerifySerializer(data=request.data)
+        serializer = self.InputSerializer(data=request.data)
         if not serializer.is_valid():
             return _serializer_errors(serializer)
         try:
@@ -175,15 +193,39 @@ class VerifyView(AnonymousAPIView):
 
 
 class LoginView(AnonymousAPIView):
+    @extend_schema_serializer(component_name="Login")
+    class InputSerializer(serializers.Serializer):
+        """One identifier (phone, email or username) with either a password or a one-time code."""
+
+        phone = serializers.CharField(required=False, allow_blank=True, max_length=30)
+        email = serializers.CharField(required=False, allow_blank=True, max_length=254)
+        username = serializers.CharField(required=False, allow_blank=True, max_length=254)
+        password = serializers.CharField(required=False, allow_blank=True, max_length=128, trim_whitespace=False)
+        code = serializers.CharField(required=False, allow_blank=True, max_length=12)
+
+        def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+            given = [name for name in ("phone", "email", "username") if attrs.get(name)]
+            if len(given) != 1:
+                raise serializers.ValidationError(
+                    {"phone": ["Hãy gửi đúng một trong các trường phone, email hoặc username."]}
+                )
+            if bool(attrs.get("password")) == bool(attrs.get("code")):
+                raise serializers.ValidationError(
+                    {"password": ["Hãy gửi mật khẩu (password) hoặc mã xác nhận (code)."]}
+                )
+            if attrs.get("code") and attrs.get("username"):
+                raise serializers.ValidationError({"code": ["Mã xác nhận dùng với số điện thoại hoặc e-mail."]})
+            return attrs
+
     @extend_schema(
         tags=TAG,
         summary="Sign in with phone, e-mail or username and a password, or phone/e-mail and a one-time code",
         description="Too many wrong passwords for one account from one address lock it out for a while (429).",
-        request=LoginSerializer,
+        request=InputSerializer,
         responses={200: SignedInSerializer, 400: BAD, 429: THROTTLED},
     )
     def post(self, request: Request) -> Response:
-        serializer = LoginSerializer(data=request.data)
+        serializer = self.InputSerializer(data=request.data)
         if not serializer.is_valid():
             return _serializer_errors(serializer)
         values = serializer.validated_data
@@ -216,14 +258,22 @@ class LogoutView(SignedInAPIView):
 
 
 class PasswordResetView(AnonymousAPIView):
+    @extend_schema_serializer(component_name="PasswordReset")
+    class InputSerializer(serializers.Serializer):
+        phone = serializers.CharField(required=False, allow_blank=True, max_length=30)
+        email = serializers.CharField(required=False, allow_blank=True, max_length=254)
+        code = serializers.CharField(max_length=12)
+        password = serializers.CharField(max_length=128, allow_blank=True, trim_whitespace=False)
+        password_confirm = serializers.CharField(max_length=128, allow_blank=True, trim_whitespace=False)
+
     @extend_schema(
         tags=TAG,
         summary="Set a new password with a reset code; every session and token of the account ends",
-        request=PasswordResetSerializer,
+        request=InputSerializer,
         responses={200: DetailSerializer, 400: BAD},
     )
     def post(self, request: Request) -> Response:
-        serializer = PasswordResetSerializer(data=request.data)
+        serializer = self.InputSerializer(data=request.data)
         if not serializer.is_valid():
             return _serializer_errors(serializer)
         values = serializer.validated_data
@@ -271,14 +321,19 @@ class MeView(SignedInAPIView):
 
 
 class EmailConfirmView(SignedInAPIView):
+    @extend_schema_serializer(component_name="EmailConfirm")
+    class InputSerializer(serializers.Serializer):
+        email = serializers.CharField(max_length=254)
+        code = serializers.CharField(max_length=12)
+
     @extend_schema(
         tags=TAG,
         summary="Confirm my new e-mail address with the code sent to it",
-        request=EmailConfirmSerializer,
+        request=InputSerializer,
         responses={200: MeSerializer, 400: BAD},
     )
     def post(self, request: Request) -> Response:
-        serializer = EmailConfirmSerializer(data=request.data)
+        serializer = self.InputSerializer(data=request.data)
         if not serializer.is_valid():
             return _serializer_errors(serializer)
         user = _me(request)

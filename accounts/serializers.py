@@ -9,71 +9,17 @@ from rest_framework import serializers
 
 from common.phones import phone_display
 
-from .models import OneTimeCode, SavedPlace, User
+from .models import SavedPlace, User
 
 
 class DetailSerializer(serializers.Serializer):
     detail = serializers.CharField(help_text="A message for the person, in their language.")
 
 
-class OtpRequestSerializer(serializers.Serializer):
-    phone = serializers.CharField(required=False, allow_blank=True, max_length=30, help_text="Any common form.")
-    email = serializers.CharField(required=False, allow_blank=True, max_length=254)
-    purpose = serializers.ChoiceField(
-        # An e-mail change's code is asked for through PATCH /me/, by the signed-in account.
-        choices=[c for c in OneTimeCode.Purpose.choices if c[0] != OneTimeCode.Purpose.EMAIL],
-        error_messages={"invalid_choice": "Mục đích phải là “register”, “login” hoặc “reset”."},
-    )
-
-
 class OtpSentSerializer(serializers.Serializer):
     detail = serializers.CharField()
     expires_in = serializers.IntegerField(help_text="Seconds the code stays valid.")
     resend_in = serializers.IntegerField(help_text="Seconds before another code may be asked for.")
-
-
-class RegisterSerializer(serializers.Serializer):
-    full_name = serializers.CharField(max_length=150, allow_blank=True)
-    phone = serializers.CharField(max_length=30, allow_blank=True)
-    email = serializers.CharField(max_length=254, required=False, allow_blank=True, default="")
-    password = serializers.CharField(max_length=128, allow_blank=True, trim_whitespace=False)
-    password_confirm = serializers.CharField(max_length=128, allow_blank=True, trim_whitespace=False)
-
-
-class VerifySerializer(serializers.Serializer):
-    phone = serializers.CharField(required=False, allow_blank=True, max_length=30)
-    email = serializers.CharField(required=False, allow_blank=True, max_length=254)
-    code = serializers.CharField(max_length=12)
-
-
-class LoginSerializer(serializers.Serializer):
-    """One identifier (phone, email or username) with either a password or a one-time code."""
-
-    phone = serializers.CharField(required=False, allow_blank=True, max_length=30)
-    email = serializers.CharField(required=False, allow_blank=True, max_length=254)
-    username = serializers.CharField(required=False, allow_blank=True, max_length=254)
-    password = serializers.CharField(required=False, allow_blank=True, max_length=128, trim_whitespace=False)
-    code = serializers.CharField(required=False, allow_blank=True, max_length=12)
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        given = [name for name in ("phone", "email", "username") if attrs.get(name)]
-        if len(given) != 1:
-            raise serializers.ValidationError(
-                {"phone": ["Hãy gửi đúng một trong các trường phone, email hoặc username."]}
-            )
-        if bool(attrs.get("password")) == bool(attrs.get("code")):
-            raise serializers.ValidationError({"password": ["Hãy gửi mật khẩu (password) hoặc mã xác nhận (code)."]})
-        if attrs.get("code") and attrs.get("username"):
-            raise serializers.ValidationError({"code": ["Mã xác nhận dùng với số điện thoại hoặc e-mail."]})
-        return attrs
-
-
-class PasswordResetSerializer(serializers.Serializer):
-    phone = serializers.CharField(required=False, allow_blank=True, max_length=30)
-    email = serializers.CharField(required=False, allow_blank=True, max_length=254)
-    code = serializers.CharField(max_length=12)
-    password = serializers.CharField(max_length=128, allow_blank=True, trim_whitespace=False)
-    password_confirm = serializers.CharField(max_length=128, allow_blank=True, trim_whitespace=False)
 
 
 class MeSerializer(serializers.Serializer):
@@ -108,11 +54,6 @@ class MeSerializer(serializers.Serializer):
 
     def get_email_pending(self, user: User) -> str | None:
         return self.context.get("email_pending")
-
-
-class EmailConfirmSerializer(serializers.Serializer):
-    email = serializers.CharField(max_length=254)
-    code = serializers.CharField(max_length=12)
 
 
 class SignedInSerializer(serializers.Serializer):

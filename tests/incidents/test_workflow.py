@@ -32,16 +32,6 @@ def _staff(username: str, agency_code: str, role: str) -> User:
     return staff_make(username, agency_code, role)
 
 
-@pytest.fixture
-def officer(demo: None) -> User:
-    return _staff("canbo", WARD_AGENCY, Role.OFFICER)
-
-
-@pytest.fixture
-def leader(demo: None) -> User:
-    return _staff("lanhdao", WARD_AGENCY, Role.LEADER)
-
-
 def test_officer_answers_leader_approves_reporter_hears(officer: User, leader: User) -> None:
     report = _new_report(email="an@example.vn")
     services.report_start(report=report, actor=officer)

@@ -8,14 +8,12 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from accounts.models import Role, User
+from accounts.models import User
 from incidents.models import Report, ReportStatus
-from tests.factories import report_make, staff_make
+from tests.factories import report_make
+from tests.incidents.conftest import WARD, WARD_AGENCY
 
 pytestmark = pytest.mark.django_db
-
-WARD = "D25450"
-WARD_AGENCY = "ubnd-d25450"
 
 # Each action's input fields, and whose view of the report it answers with.
 ACTIONS: dict[str, tuple[set[str], str]] = {
@@ -56,16 +54,6 @@ def test_the_schema_has_one_operation_per_workflow_action_with_its_input_and_ans
         assert {"400", "404"} <= set(operation["responses"]), action
     # No two actions share (or borrow) an input.
     assert len(inputs) == len([fields for fields, _ in ACTIONS.values() if fields])
-
-
-@pytest.fixture
-def officer(demo: None) -> User:
-    return staff_make("canbo", WARD_AGENCY, Role.OFFICER)
-
-
-@pytest.fixture
-def leader(demo: None) -> User:
-    return staff_make("lanhdao", WARD_AGENCY, Role.LEADER)
 
 
 def _post(client: Client, report: Report, action: str, body: dict[str, Any] | None = None) -> Any:

@@ -17,6 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from common.api import validation_response
 from common.http import client_ip
 
 from . import selectors, services
@@ -35,13 +36,6 @@ TAG = ["accounts"]
 BAD = OpenApiResponse(DetailSerializer, description="Invalid input; `errors` names the fields.")
 THROTTLED = OpenApiResponse(DetailSerializer, description="Too many codes asked for; see Retry-After.")
 WRONG_LOGIN = "Thông tin đăng nhập không đúng."
-
-
-def _errors(exc: ValidationError) -> Response:
-    if hasattr(exc, "error_dict"):
-        errors = exc.message_dict
-        return Response({"detail": next(iter(errors.values()))[0], "errors": errors}, status=400)
-    return Response({"detail": " ".join(exc.messages)}, status=400)
 
 
 def _serializer_errors(serializer: serializers.Serializer) -> Response:
@@ -121,7 +115,7 @@ class OtpRequestView(AnonymousAPIView):
                 target=target, purpose=serializer.validated_data["purpose"], ip=client_ip(request._request)
             )
         except ValidationError as exc:
-            return _errors(exc)
+            return validation_response(exc)
         except services.ThrottledError as exc:
             return _throttled(exc)
         return Response(_sent_body(), status=202)
@@ -157,7 +151,7 @@ class RegisterView(AnonymousAPIView):
                 ip=client_ip(request._request),
             )
         except ValidationError as exc:
-            return _errors(exc)
+            return validation_response(exc)
         except services.ThrottledError as exc:
             return _throttled(exc)
         return Response(_sent_body(), status=202)
@@ -186,7 +180,7 @@ class VerifyView(AnonymousAPIView):
                 target=target, purpose=services.Purpose.REGISTER, code=serializer.validated_data["code"]
             )
         except ValidationError as exc:
-            return _errors(exc)
+            return validation_response(exc)
         except services.OtpError as exc:
             return Response({"detail": str(exc), "errors": {"code": [str(exc)]}}, status=400)
         return _signed_in(request, user)
@@ -235,7 +229,7 @@ class LoginView(AnonymousAPIView):
                 target = _target(values)
                 user = services.otp_verify(target=target, purpose=services.Purpose.LOGIN, code=values["code"])
             except ValidationError as exc:
-                return _errors(exc)
+                return validation_response(exc)
             except services.OtpError as exc:
                 return Response({"detail": str(exc), "errors": {"code": [str(exc)]}}, status=400)
             if not user.is_active:
@@ -285,7 +279,7 @@ class PasswordResetView(AnonymousAPIView):
                 password_confirm=values["password_confirm"],
             )
         except ValidationError as exc:
-            return _errors(exc)
+            return validation_response(exc)
         except services.OtpError as exc:
             return Response({"detail": str(exc), "errors": {"code": [str(exc)]}}, status=400)
         return Response({"detail": _("Đã đặt mật khẩu mới. Hãy đăng nhập lại.")})
@@ -314,7 +308,7 @@ class MeView(SignedInAPIView):
         try:
             pending = services.profile_update(user, ip=client_ip(request._request), **serializer.validated_data)
         except ValidationError as exc:
-            return _errors(exc)
+            return validation_response(exc)
         except services.ThrottledError as exc:
             return _throttled(exc)
         return Response(MeSerializer(user, context={"email_pending": pending}).data)
@@ -340,7 +334,7 @@ class EmailConfirmView(SignedInAPIView):
         try:
             services.email_change_confirm(user=user, **serializer.validated_data)
         except ValidationError as exc:
-            return _errors(exc)
+            return validation_response(exc)
         except services.OtpError as exc:
             return Response({"detail": str(exc), "errors": {"code": [str(exc)]}}, status=400)
         return Response(MeSerializer(user).data)
@@ -372,7 +366,7 @@ class PlaceListView(SignedInAPIView):
                 lng=values.get("lng"),
             )
         except ValidationError as exc:
-            return _errors(exc)
+            return validation_response(exc)
         return Response(SavedPlaceSerializer(place).data, status=201)
 
 

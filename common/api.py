@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -14,6 +15,14 @@ INVALID = "Dữ liệu không hợp lệ."
 def error_body(detail: str, errors: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The one error shape of the API: a message for a person, and the messages by field."""
     return {"detail": detail, "errors": dict(errors or {})}
+
+
+def validation_response(exc: ValidationError) -> Response:
+    """A service's ValidationError as a 400: by field when it names fields (the first message as `detail`)."""
+    if hasattr(exc, "error_dict"):
+        errors = exc.message_dict
+        return Response(error_body(next(iter(errors.values()))[0], errors), status=400)
+    return Response({"detail": " ".join(exc.messages)}, status=400)
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:

@@ -26,7 +26,7 @@ from rest_framework.views import APIView
 from accounts import services as accounts
 from accounts.models import Role, User
 from accounts.selectors import agency_ids_for, is_staff_member
-from common.api import INVALID
+from common.api import INVALID, validation_response
 from common.gis import CoordinateError, parse_bbox, parse_lat_lng
 from common.http import client_ip
 from common.inputs import InputError, parse_day
@@ -56,14 +56,6 @@ from .throttles import (
     intake_limit,
     intake_throttled,
 )
-
-
-def validation_response(exc: ValidationError) -> Response:
-    if hasattr(exc, "error_dict"):
-        errors = exc.message_dict
-        first = next(iter(errors.values()))[0]
-        return Response({"detail": first, "errors": errors}, status=400)
-    return Response({"detail": " ".join(exc.messages)}, status=400)
 
 
 class CategoryListView(APIView):

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from drf_spectacular.contrib.rest_framework_gis import build_geo_schema
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -9,14 +11,14 @@ from rest_framework_gis.serializers import GeoFeatureModelSerializer
 from .models import GEOM_HELP, AdminUnit
 
 
-class UnitRefSerializer(serializers.Serializer):
+class UnitRefSerializer(serializers.Serializer[Any]):
     code = serializers.CharField()
     name = serializers.CharField()
     kind = serializers.CharField()
     level = serializers.IntegerField()
 
 
-class LocationSerializer(serializers.Serializer):
+class LocationSerializer(serializers.Serializer[Any]):
     ward = UnitRefSerializer(allow_null=True)
     district = UnitRefSerializer(allow_null=True)
     province = UnitRefSerializer(allow_null=True)
@@ -24,7 +26,7 @@ class LocationSerializer(serializers.Serializer):
     distance_m = serializers.FloatField(help_text="Metres outside the unit when matched by tolerance; 0 inside.")
 
 
-class UnitSerializer(serializers.Serializer):
+class UnitSerializer(serializers.Serializer[Any]):
     code = serializers.CharField()
     name = serializers.CharField()
     kind = serializers.CharField()
@@ -60,5 +62,5 @@ class UnitFeatureSerializer(GeoFeatureModelSerializer, UnitSerializer):
         fields = ["id", "code", "name", "kind", "level", "parent", "valid_from", "valid_to", "geom"]
 
 
-class ErrorSerializer(serializers.Serializer):
+class ErrorSerializer(serializers.Serializer[Any]):
     detail = serializers.CharField()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -17,7 +18,8 @@ def _ward_point() -> tuple[str, float, float]:
             "SELECT code, ST_X(ST_PointOnSurface(geom)), ST_Y(ST_PointOnSurface(geom)) "
             "FROM boundaries_adminunit WHERE level = 3 ORDER BY code LIMIT 1"
         )
-        return cursor.fetchone()
+        code, lng, lat = cursor.fetchone()
+        return str(code), float(lng), float(lat)
 
 
 def test_locate_answers_the_chain(client: Client, tay_ninh: object) -> None:
@@ -74,7 +76,7 @@ def test_list_refuses_a_bad_level(client: Client, level: str) -> None:
     assert "level" in response.json()["detail"]
 
 
-def _vertices(geometry: dict) -> int:
+def _vertices(geometry: dict[str, Any]) -> int:
     return sum(len(ring) for polygon in geometry["coordinates"] for ring in polygon)
 
 
@@ -114,7 +116,7 @@ def test_openapi_schema_and_docs_are_served_locally(client: Client) -> None:
     assert "cdn" not in html.lower()
 
 
-def _database_geojson(code: str, simplify: float) -> dict:
+def _database_geojson(code: str, simplify: float) -> dict[str, Any]:
     """The outline as PostGIS writes it (what the API answered before drf-gis serialised it)."""
     with connection.cursor() as cursor:
         cursor.execute(
@@ -122,7 +124,8 @@ def _database_geojson(code: str, simplify: float) -> dict:
             "ELSE geom END, 6) FROM boundaries_adminunit WHERE code = %s",
             [simplify, simplify, code],
         )
-        return json.loads(cursor.fetchone()[0])
+        outline: dict[str, Any] = json.loads(cursor.fetchone()[0])
+        return outline
 
 
 @pytest.mark.parametrize("simplify", [0, 0.005])

@@ -1,4 +1,4 @@
-"""Users, their staff roles and the audit log, for administrators (see accounts.admin_site).
+"""Users and their staff roles, for administrators (see accounts.admin_site).
 
 An administrator who is not a superuser manages accounts and roles but cannot raise anybody,
 themselves included, to superuser, cannot touch a superuser's account, and cannot change
@@ -13,10 +13,11 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.http import HttpRequest
 
-from .admin_base import AuditedAdminMixin, InlineMixin, ReadOnlyMixin
-from .admin_base import ModelAdmin as AuditedModelAdmin
-from .admin_site import request_is_administrator
-from .models import AuditEvent, StaffRole, User
+from agencies.models import StaffRole
+from audit.admin_base import AuditedAdminMixin
+from common.admin import InlineMixin, request_is_administrator
+
+from .models import User
 
 # Only a superuser grants these: they bypass every role check.
 SUPERUSER_ONLY_FIELDS = ["is_superuser", "groups", "user_permissions"]
@@ -76,24 +77,3 @@ class UserAdmin(AuditedAdminMixin, BaseUserAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return self.has_change_permission(request, obj) and not _is_self(request, obj)
-
-
-@admin.register(AuditEvent)
-class AuditEventAdmin(ReadOnlyMixin, AuditedModelAdmin):
-    """Read-only for everyone: the log is written by the code and never edited."""
-
-    list_display = ["created_at", "actor_label", "action", "object_type", "object_ref", "ip"]
-    list_filter = ["action", "created_at"]
-    search_fields = ["actor_label", "action", "object_ref", "ip"]
-    date_hierarchy = "created_at"
-    readonly_fields = [
-        "created_at",
-        "actor",
-        "actor_label",
-        "action",
-        "object_type",
-        "object_ref",
-        "ip",
-        "user_agent",
-        "details",
-    ]

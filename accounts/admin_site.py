@@ -1,7 +1,7 @@
 """The Django admin is the administrators' tool only; officers, leaders and operators work in /can-bo/.
 
 `User.is_staff` plays no part: /admin/ opens for active superusers and administrators of a
-provincial agency (accounts.selectors.is_administrator), and for nobody else. Sign-in goes
+provincial agency (agencies.selectors.is_administrator, asked through common.admin), and for nobody else. Sign-in goes
 through the site's own page (throttled and audited), not the admin's login form.
 """
 
@@ -17,16 +17,7 @@ from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
 
-
-def request_is_administrator(request: HttpRequest) -> bool:
-    """is_administrator for the request's user, asked once per request (the admin asks often)."""
-    from .selectors import is_administrator
-
-    cached = getattr(request, "_is_administrator", None)
-    if cached is None:
-        cached = is_administrator(request.user)
-        request._is_administrator = cached  # type: ignore[attr-defined]
-    return bool(cached)
+from common.admin import request_is_administrator
 
 
 class AdminSite(admin.AdminSite):

@@ -20,6 +20,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from agencies.selectors import is_staff_member
 from boundaries.models import AdminUnit
 from common.http import client_ip
 from common.phones import phone_display
@@ -36,7 +37,6 @@ from .forms import (
     add_service_errors,
 )
 from .models import SavedPlace, User
-from .selectors import is_staff_member
 
 SESSION_KEY = "account_otp"
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"

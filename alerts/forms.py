@@ -10,7 +10,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from incidents.models import Agency
+from agencies.models import Agency
 
 from .models import Alert, Category, Certainty, Severity, Status, Urgency
 from .services import AlertInput

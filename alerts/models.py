@@ -92,7 +92,7 @@ class Alert(models.Model):
     urgency = models.CharField("mức độ khẩn cấp", max_length=10, choices=Urgency.choices)
     certainty = models.CharField("mức độ chắc chắn", max_length=10, choices=Certainty.choices)
     agency = models.ForeignKey(
-        "incidents.Agency", verbose_name="cơ quan phát hành", on_delete=models.PROTECT, related_name="alerts"
+        "agencies.Agency", verbose_name="cơ quan phát hành", on_delete=models.PROTECT, related_name="alerts"
     )
     starts_at = models.DateTimeField("bắt đầu")
     ends_at = models.DateTimeField("kết thúc")

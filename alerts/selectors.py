@@ -12,11 +12,10 @@ from django.contrib.gis.geos import Polygon
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from accounts.models import Role
 from accounts.models import User as Account
-from accounts.selectors import agency_ids_for
+from agencies.models import Agency, Role
+from agencies.selectors import agency_ids_for
 from common.db import prepared_cursor
-from incidents.models import Agency
 
 from .models import Alert, AlertPiece, Status
 

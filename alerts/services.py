@@ -27,14 +27,13 @@ from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
-from accounts.models import Role
 from accounts.models import User as Account
-from accounts.selectors import agency_ids_for
+from agencies.models import Agency, Role
+from agencies.selectors import agency_ids_for
 from boundaries.models import AdminUnit
 from common.gis import CoordinateError, make_point, metres_to_degrees, parse_lat_lng, to_multipolygon
 from common.jobs import job_defer, jobs_defer
 from common.text import clean_text, strip_control
-from incidents.models import Agency
 from notifications.models import Notification, PushSubscription
 
 from .models import (
@@ -418,7 +417,7 @@ def area_preview(*, actor: User, area: Any, agency_code: str) -> AreaPreview:
     result = area_build(area, agency=agency)
     band = people_band(area_people_count(result.geom))
     west, south, east, north = result.geom.extent
-    from accounts.audit import audit_record
+    from audit.services import audit_record
 
     audit_record(
         actor,
@@ -512,7 +511,7 @@ def _record(alert: Alert, action: str, actor: User | None, note: str = "", **det
     AlertEvent.objects.create(alert=alert, action=action, actor=_account(actor), note=note, details=details)
     # The staff audit log (accounts), kept beside the alert's own history.
     try:
-        from accounts.audit import audit_record
+        from audit.services import audit_record
     except ImportError:  # pragma: no cover - the audit log is another app's
         return
     audit_record(actor, f"alert.{action}", obj=alert, details={"status": alert.status, **details})

@@ -23,9 +23,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.models import Role
 from accounts.models import User as Account
-from accounts.selectors import agency_ids_for
+from agencies.models import Role
+from agencies.selectors import agency_ids_for
 
 from . import selectors, services
 from .forms import AlertForm, StatusFilterForm, initial_from

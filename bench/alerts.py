@@ -25,8 +25,8 @@ USER_PREFIX = "bench_dan_"
 
 
 def _agency() -> int:
+    from agencies.models import Agency
     from boundaries.models import Level
-    from incidents.models import Agency
 
     agency, _ = Agency.objects.get_or_create(code=AGENCY, defaults={"name": "Cơ quan đo tải", "level": Level.PROVINCE})
     return agency.pk

@@ -68,8 +68,9 @@ def _prepare_routing() -> None:
     """Categories, and one fallback agency per province, so every point routes somewhere."""
     from django.db import connection, transaction
 
+    from agencies.models import Agency
     from boundaries.models import AdminUnit, Level
-    from incidents.models import Agency, Category
+    from incidents.models import Category
 
     # Every run starts from the same state: the reports, messages and jobs of
     # earlier runs would otherwise pile up in this benchmark-only database.

@@ -14,7 +14,8 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.html import format_html
 
-from accounts.admin_base import AdministratorsOnlyMixin, AuditedAdminMixin, ReadOnlyMixin
+from audit.admin_base import AuditedAdminMixin
+from common.admin import AdministratorsOnlyMixin, ReadOnlyMixin
 
 from .models import AdminUnit, AdminUnitVersion
 

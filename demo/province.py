@@ -22,11 +22,12 @@ from django.conf import settings
 from django.db import transaction
 from shapely.geometry import MultiPoint, MultiPolygon, Point, Polygon, mapping
 
+from agencies.models import Agency
 from boundaries.models import AdminUnit, Level
 from boundaries.services import boundaries_import
 from demo.alerts import demo_alerts_load
 from demo.reports import demo_reports_load
-from incidents.models import Agency, Category
+from incidents.models import Category
 
 SEED = 72
 GRID = 1e-6

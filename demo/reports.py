@@ -15,10 +15,11 @@ from django.db.models import CharField, Max, Value
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
-from accounts.models import Role, StaffRole, User
+from accounts.models import User
+from agencies.models import Agency, Role, StaffRole
 from incidents import services
 from incidents.deadlines import add_working_days
-from incidents.models import Agency, AnswerTemplate, Category, DailyCounter, Report, ReportEvent
+from incidents.models import AnswerTemplate, Category, DailyCounter, Report, ReportEvent
 from incidents.tokens import reporter_token
 from notifications.models import Notification
 

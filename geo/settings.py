@@ -80,6 +80,8 @@ INSTALLED_APPS = [
     "maps",
     "alerts",
     "notifications",
+    "audit",
+    "agencies",
     "accounts",
     "demo",
     "stats",
@@ -107,7 +109,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "accounts.middleware.AuditContextMiddleware",
+    "audit.middleware.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -173,6 +175,8 @@ LOGIN_REDIRECT_URL = "home"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    # Grants common.admin.ADMINISTER to administrators (agencies.selectors.is_administrator).
+    "agencies.backends.AdministratorBackend",
 ]
 CSRF_FAILURE_VIEW = "geo.views.csrf_failure"
 

@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import URLPattern, URLResolver, include, path
+from django.urls import URLPattern, URLResolver, include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
 from alerts import views as alert_views
@@ -25,6 +25,14 @@ urlpatterns = [
     path("healthz", views.health, name="health"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("captcha/", include("captcha.urls")),
+    # Models that changed app keep their old admin addresses (bookmarks, links in e-mails).
+    *(
+        re_path(rf"^admin/{old}/(?P<rest>.*)$", views.admin_moved, {"new": new})
+        for old, new in [
+            ("incidents/agency", "agencies/agency"),
+            ("accounts/auditevent", "audit/auditevent"),
+        ]
+    ),
     path("admin/", admin.site.urls),
     path("phan-anh/", include("incidents.urls")),
     path("", include("maps.urls")),

@@ -1,7 +1,8 @@
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import render
 from django.template import loader
+from django.urls import reverse
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -78,3 +79,12 @@ class StatusView(APIView):
             cursor.execute("SELECT now()")
             (now,) = cursor.fetchone()
         return Response({"status": "ok", "time": now})
+
+
+def admin_moved(request: HttpRequest, *, new: str, rest: str) -> HttpResponsePermanentRedirect:
+    """An admin address of a model that changed app (issue 13): the same page at its new address.
+
+    308 keeps the method and body, so a form posted to the old address still arrives."""
+    query = request.META.get("QUERY_STRING", "")
+    target = f"{reverse('admin:index')}{new}/{rest}" + (f"?{query}" if query else "")
+    return HttpResponsePermanentRedirect(target, preserve_request=True)

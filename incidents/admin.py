@@ -1,4 +1,4 @@
-"""Administrators manage categories, agencies (the routing rules) and answer templates here.
+"""Administrators manage categories and answer templates here (agencies: agencies/admin.py).
 
 The admin site opens for administrators only (accounts.admin_site); the checks below hold
 even so, so that a change there cannot widen what a role may do.
@@ -12,10 +12,11 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from accounts.admin_base import InlineMixin, ModelAdmin, ReadOnlyMixin
+from agencies.staff_access import request_staff_access
+from audit.admin_base import ModelAdmin
+from common.admin import InlineMixin, ReadOnlyMixin
 
-from .models import Agency, AnswerTemplate, Category, Report, ReportEvent
-from .staff_access import request_staff_access
+from .models import AnswerTemplate, Category, Report, ReportEvent
 
 
 class AnswerTemplateInline(InlineMixin, admin.StackedInline[AnswerTemplate, Category]):
@@ -29,29 +30,6 @@ class CategoryAdmin(ModelAdmin):
     list_editable = ["sort_order", "is_active"]
     search_fields = ["name", "code"]
     inlines = [AnswerTemplateInline]
-
-
-@admin.register(Agency)
-class AgencyAdmin(ModelAdmin):
-    list_display = ["name", "code", "level", "parent", "answer_requires_approval", "is_active"]
-    list_filter = ["level", "is_active", "categories"]
-    search_fields = ["name", "code"]
-    raw_id_fields = ["parent"]
-    autocomplete_fields = ["jurisdiction"]
-    filter_horizontal = ["categories"]
-    fieldsets = [
-        (None, {"fields": ["name", "code", "level", "parent", "email", "phone", "is_active"]}),
-        (
-            "Định tuyến",
-            {
-                "fields": ["jurisdiction", "categories", "answer_requires_approval"],
-                "description": (
-                    "Phản ánh được giao cho cơ quan cụ thể nhất: cơ quan chuyên ngành của chuyên mục trước, "
-                    "rồi địa bàn nhỏ nhất (phường/xã, rồi quận/huyện, rồi tỉnh)."
-                ),
-            },
-        ),
-    ]
 
 
 class ReportEventInline(admin.TabularInline[ReportEvent, Report]):
@@ -74,7 +52,7 @@ class ReportEventInline(admin.TabularInline[ReportEvent, Report]):
 class ReportAdmin(ReadOnlyMixin, ModelAdmin):
     """Read-only: every change to a report goes through the workflow, which checks and records it.
 
-    Anyone who is not an administrator sees only the reports incidents.staff_access gives them; any
+    Anyone who is not an administrator sees only the reports agencies.staff_access gives them; any
     other report is not found (404), as an unknown one would be.
     """
 
@@ -86,7 +64,7 @@ class ReportAdmin(ReadOnlyMixin, ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Report]:
         reports = super().get_queryset(request)
-        return reports & request_staff_access(request).reports()
+        return request_staff_access(request).visible(reports)
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return self.has_view_permission(request)

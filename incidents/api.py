@@ -24,8 +24,10 @@ from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
 from accounts import services as accounts
-from accounts.models import Role, User
-from accounts.selectors import agency_ids_for, is_staff_member
+from accounts.models import User
+from agencies.models import Agency, Role
+from agencies.selectors import agency_ids_for, is_staff_member
+from agencies.staff_access import report_staff_visible
 from common.api import INVALID, validation_response
 from common.gis import CoordinateError, parse_bbox, parse_lat_lng
 from common.http import client_ip
@@ -35,7 +37,7 @@ from common.parsers import JSONParser
 
 from . import selectors, services
 from .geocoding import geocode
-from .models import Agency, Category, Channel, Report, ReportKind, ReportStatus
+from .models import Category, Channel, Report, ReportKind, ReportStatus
 from .serializers import (
     CategorySerializer,
     ReportCreatedSerializer,
@@ -45,7 +47,6 @@ from .serializers import (
     report_created_data,
     report_feature,
 )
-from .staff_access import report_staff_visible
 from .throttles import (
     caller_scope,
     captcha_check,

@@ -19,8 +19,8 @@ from django.forms.renderers import DjangoTemplates
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Role
-from accounts.selectors import agency_ids_for
+from agencies.models import Role
+from agencies.selectors import agency_ids_for
 from boundaries.models import Level
 from boundaries.selectors import unit_list, unit_point
 from common.inputs import DAY_MAX, DAY_MIN

@@ -1,4 +1,4 @@
-"""Reference data for reports: categories (chuyên mục) and the agencies that handle them."""
+"""Reports and their reference data: categories (chuyên mục); the agencies that handle them are in agencies/."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from django.core.validators import MinValueValidator
 from django.db.models import Q
 from django.utils import timezone
 
-from boundaries.models import AdminUnit, Level
+from agencies.models import Agency
+from boundaries.models import AdminUnit
 
 
 class Category(models.Model):
@@ -31,39 +32,6 @@ class Category(models.Model):
     class Meta:
         ordering = ["sort_order", "name"]
         verbose_name_plural = "categories"
-
-    def __str__(self) -> str:
-        return self.name
-
-
-class Agency(models.Model):
-    """An agency (cơ quan / đơn vị xử lý) with a jurisdiction of admin units.
-
-    Routing picks the most specific agency whose jurisdiction covers the pin's
-    units and whose categories (if any) include the report's category.
-    """
-
-    code = models.SlugField(max_length=50, unique=True)
-    name = models.CharField(max_length=200)
-    level = models.PositiveSmallIntegerField(choices=Level.choices)
-    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
-    jurisdiction = models.ManyToManyField(AdminUnit, related_name="agencies", blank=True)
-    categories = models.ManyToManyField(
-        Category, related_name="agencies", blank=True, help_text="Empty: every category."
-    )
-    email = models.EmailField(blank=True)
-    phone = models.CharField(max_length=30, blank=True)
-    answer_requires_approval = models.BooleanField(
-        default=True, help_text="An officer's answer goes public only after a leader approves it."
-    )
-    is_active = models.BooleanField(default=True)
-
-    class Meta:
-        ordering = ["level", "name"]
-        verbose_name_plural = "agencies"
-        constraints = [
-            models.CheckConstraint(condition=Q(level__gte=1, level__lte=3), name="agency_level_1_3"),
-        ]
 
     def __str__(self) -> str:
         return self.name

@@ -18,12 +18,12 @@ from django.db.models import Func, Prefetch, Q, QuerySet, TextField, Value
 from django.db.models.functions import Concat, Lower
 
 from accounts.models import User
+from agencies.staff_access import report_staff_visible
 from boundaries.models import AdminUnit
 from common.gis import metres_to_degrees
 from common.phones import PhoneError, phone_normalize
 
 from .models import OPEN_STATUSES, Answer, Attachment, Category, Report, ReportEvent
-from .staff_access import report_staff_visible
 from .tokens import reporter_token_valid
 
 

@@ -25,10 +25,11 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts import services as accounts
-from accounts.audit import audit_record
-from accounts.models import Role
 from accounts.models import User as Account
-from accounts.selectors import agency_ids_for, is_administrator
+from agencies.models import Role
+from agencies.selectors import agency_ids_for, is_administrator
+from agencies.staff_access import report_staff_may_act, report_staff_visible
+from audit.services import audit_record
 from boundaries.models import AdminUnit
 from boundaries.selectors import COVERING_UNIT_SQL, Location, UnitRef, locate, locate_many, location_of
 from common.db import prepared_cursor
@@ -57,7 +58,6 @@ from .models import (
     ReportSupport,
 )
 from .selectors import category_by_code
-from .staff_access import report_staff_may_act, report_staff_visible
 from .tokens import reporter_token, reporter_token_valid
 
 User = Account | AnonymousUser

@@ -12,7 +12,9 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from .models import Agency, RejectionReason, Report, ReportStatus
+from agencies.models import Agency
+
+from .models import RejectionReason, Report, ReportStatus
 from .selectors import category_list
 
 OPEN = "open"

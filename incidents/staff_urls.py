@@ -1,7 +1,7 @@
 from django.urls import path
 from django.views.generic import RedirectView
 
-from accounts import audit_views
+from audit import views as audit_views
 
 from . import staff_views as views
 

@@ -3,7 +3,7 @@
 Every action is a small POST view that calls one function of incidents.services (which checks
 who may do it), then redirects back with a message (303). A service's PermissionDenied becomes
 a 403 page, its ValidationError the page again with the message on the form sent (400).
-Reports the user may not see (incidents.staff_access) are answered with 404, like unknown codes.
+Reports the user may not see (agencies.staff_access) are answered with 404, like unknown codes.
 """
 
 from __future__ import annotations
@@ -26,12 +26,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.selectors import is_staff_member
+from agencies.selectors import is_staff_member
+from agencies.staff_access import StaffAccess, request_staff_access
 from common.phones import phone_display
 
 from . import selectors, services
 from .models import OPEN_STATUSES, AnswerTemplate, Attachment, Report, ReportStatus
-from .staff_access import StaffAccess, request_staff_access
 from .staff_forms import (
     ALL,
     AnswerForm,
@@ -54,7 +54,7 @@ View = TypeVar("View", bound=Callable[..., HttpResponse])
 
 
 def _approvals(access: StaffAccess) -> QuerySet[Report]:
-    return access.reports_led().filter(status=ReportStatus.AWAITING_APPROVAL)
+    return access.led(Report.objects.all()).filter(status=ReportStatus.AWAITING_APPROVAL)
 
 
 def forbidden(request: HttpRequest, message: str = "") -> HttpResponse:
@@ -105,7 +105,7 @@ def report_list(request: HttpRequest) -> HttpResponse:
     if tab:
         base, status = _approvals(access), ""
     else:
-        base, status = access.reports(), ("" if values["status"] == ALL else values["status"])
+        base, status = access.visible(Report.objects.all()), ("" if values["status"] == ALL else values["status"])
     filters = selectors.ReportFilters(q=values["q"], category=values["category"], status=status)
     reports = selectors.report_search(filters, base=base).prefetch_related(None)
     if values["overdue"]:

@@ -17,8 +17,8 @@ from django.views.decorators.http import require_http_methods
 
 from accounts import services as accounts
 from accounts.forms import CodeForm
-from accounts.models import Role
-from accounts.selectors import agency_ids_for, is_staff_member
+from agencies.models import Role
+from agencies.selectors import agency_ids_for, is_staff_member
 from common.http import client_ip
 
 from . import selectors, services

@@ -1,6 +1,6 @@
 """Officers' heatmap: read-only aggregations of the reports a staff member sees.
 
-The reports are those of incidents.staff_access (the worklist's, the statistics' and the export's);
+The reports are those of agencies.staff_access (the worklist's, the statistics' and the export's);
 the wards are those of the jurisdiction of the agencies they handle reports for, plus any ward where
 one of those reports lies. Everything is aggregated in the database.
 """
@@ -21,11 +21,12 @@ from django.db.models import Count, Func, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
-from accounts.selectors import is_staff_member
+from agencies.models import Agency
+from agencies.selectors import is_staff_member
+from agencies.staff_access import StaffAccess, staff_access_for
 from boundaries.models import AdminUnit, Level
-from incidents.models import OPEN_STATUSES, Agency, Report
+from incidents.models import OPEN_STATUSES, Report
 from incidents.selectors import ReportFilters, reports_filtered, status_values
-from incidents.staff_access import StaffAccess, staff_access_for
 
 from . import grid
 
@@ -50,7 +51,7 @@ class Scope:
         return self.access.everything
 
     def reports(self) -> QuerySet[Report]:
-        return self.access.reports()
+        return self.access.visible(Report.objects.all())
 
     def wards(self) -> QuerySet[AdminUnit]:
         wards = AdminUnit.objects.current().filter(level=Level.WARD)

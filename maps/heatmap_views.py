@@ -1,6 +1,6 @@
 """The officers' heatmap: its page (/can-bo/ban-do-nhiet/), a ward's report list, and the data API
 (/api/v1/stats/heatmap, /api/v1/stats/choropleth). Staff only; each user sees the reports
-incidents.staff_access gives them, like the worklist."""
+agencies.staff_access gives them, like the worklist."""
 
 from __future__ import annotations
 

@@ -7,6 +7,7 @@ import logging
 import re
 
 from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.core.validators import validate_email
@@ -14,7 +15,6 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
-from accounts.models import User as Account
 from common.jobs import job_defer
 
 from . import webpush
@@ -194,7 +194,7 @@ def _client_key(address: str | None) -> str:
 
 
 def push_subscription_save(
-    *, endpoint: str, p256dh: str, auth: str, user: Account | None, client_address: str | None
+    *, endpoint: str, p256dh: str, auth: str, user: AbstractBaseUser | None, client_address: str | None
 ) -> PushSubscription:
     """Store a browser's subscription (or refresh the keys of a known endpoint).
 
@@ -211,7 +211,7 @@ def push_subscription_save(
         raise ValidationError(errors)
     client = "" if user is not None else _client_key(client_address)
     owned = (
-        PushSubscription.objects.filter(user=user)
+        PushSubscription.objects.filter(user_id=user.pk)
         if user is not None
         else PushSubscription.objects.filter(user=None, client=client)
     )

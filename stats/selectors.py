@@ -9,7 +9,7 @@ Definitions (the page and the README say the same):
 - overdue open: still open and past its deadline.
 
 The public sees only public reports (the rule of the public list, incidents.selectors.reports_public); staff
-see the reports incidents.staff_access gives them, hidden ones included (administrators: everything).
+see the reports agencies.staff_access gives them, hidden ones included (administrators: everything).
 """
 
 from __future__ import annotations
@@ -26,11 +26,12 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from accounts.selectors import is_staff_member
+from agencies.models import Agency
+from agencies.selectors import is_staff_member
+from agencies.staff_access import NO_ACCESS, StaffAccess, staff_access_for
 from boundaries.models import AdminUnit, Level
-from incidents.models import OPEN_STATUSES, Agency, Answer, Category, Channel, Report, ReportKind, ReportStatus
+from incidents.models import OPEN_STATUSES, Answer, Category, Channel, Report, ReportKind, ReportStatus
 from incidents.selectors import ReportFilters, reports_filtered, reports_public
-from incidents.staff_access import NO_ACCESS, StaffAccess, staff_access_for
 
 # The longest period one request may ask for, by month (keeps the month series bounded).
 MAX_MONTHS = 240
@@ -164,7 +165,7 @@ PUBLIC_SCOPE = StatsScope(public=True)
 
 
 def stats_scope_for(user: User | AnonymousUser, *, public: bool = False) -> StatsScope:
-    """Staff get the full numbers of the reports they see (incidents.staff_access) unless they ask for public ones."""
+    """Staff get the full numbers of the reports they see (agencies.staff_access) unless they ask for public ones."""
     if not is_staff_member(user):
         return PUBLIC_SCOPE
     if public:
@@ -191,7 +192,7 @@ def _agency_tree(code: str) -> list[int]:
 
 def stats_reports(scope: StatsScope, filters: StatsFilters) -> QuerySet[Report]:
     """The reports the numbers count, filtered; plain columns only, so the database can use its indexes."""
-    reports = reports_public() if scope.public else scope.access.reports()
+    reports = reports_public() if scope.public else scope.access.visible(Report.objects.all())
     reports = reports_filtered(
         reports,
         ReportFilters(

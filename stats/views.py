@@ -18,9 +18,10 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from agencies.models import Agency
 from boundaries.models import AdminUnit, Level
 from incidents.forms import RENDERER, district_choices, ward_choices
-from incidents.models import Agency, Category
+from incidents.models import Category
 from incidents.selectors import category_list
 
 from . import selectors as stats

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from accounts.models import StaffRole, User
+from accounts.models import User
+from agencies.models import Agency, StaffRole
 from incidents import services
-from incidents.models import Agency, Report
+from incidents.models import Report
 from tests.conftest import point_in
 
 PASSWORD = "Mật-khẩu-dài-123"

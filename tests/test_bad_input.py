@@ -16,7 +16,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.urls.resolvers import RoutePattern
 
-from accounts.models import Role
+from agencies.models import Role
 from incidents.models import Report
 from tests.factories import report_make, staff_make
 

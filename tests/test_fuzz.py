@@ -23,7 +23,7 @@ from schemathesis.checks import not_a_server_error
 from werkzeug.test import Client as WsgiClient
 
 import geo.wsgi
-from accounts.models import Role
+from agencies.models import Role
 from tests.factories import report_make, staff_make
 
 EXAMPLES = 6

@@ -10,7 +10,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.test import Client
 
-from accounts.models import Role
+from agencies.models import Role
 from alerts import services as alert_services
 from tests.alerts.conftest import WARD, alert_input, staff
 from tests.conftest import point_in

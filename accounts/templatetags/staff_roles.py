@@ -6,7 +6,7 @@ from django import template
 from django.contrib.auth.models import AnonymousUser
 
 from accounts.models import User
-from accounts.selectors import is_administrator
+from agencies.selectors import is_administrator
 
 register = template.Library()
 

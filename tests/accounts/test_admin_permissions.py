@@ -6,9 +6,11 @@ import pytest
 from django.contrib.admin.sites import site
 from django.test import Client, RequestFactory
 
-from accounts.models import AuditEvent, Role, StaffRole, User
+from accounts.models import User
+from agencies.models import Agency, Role, StaffRole
+from audit.models import AuditEvent
 from incidents.admin import ReportAdmin
-from incidents.models import Agency, Category, Report
+from incidents.models import Category, Report
 from tests.factories import PASSWORD, report_make, staff_make
 
 pytestmark = pytest.mark.django_db
@@ -49,7 +51,7 @@ def test_administrators_manage_categories_agencies_boundaries_and_users(administ
     agency = Agency.objects.get(code="ubnd-d25450")
     for url in (
         "/admin/incidents/category/add/",
-        f"/admin/incidents/agency/{agency.pk}/change/",
+        f"/admin/agencies/agency/{agency.pk}/change/",
         "/admin/boundaries/adminunit/",
         "/admin/accounts/user/add/",
     ):
@@ -124,11 +126,11 @@ def test_the_audit_log_is_read_only_even_for_superusers(administrator: User) -> 
     event = AuditEvent.objects.create(action="login", actor_label="x")
     for user in (administrator, root):
         client = as_user(user)
-        assert client.get("/admin/accounts/auditevent/").status_code == 200
-        assert client.get(f"/admin/accounts/auditevent/{event.pk}/change/").status_code == 200  # a read-only view
-        assert client.get("/admin/accounts/auditevent/add/").status_code == 403
-        assert client.post(f"/admin/accounts/auditevent/{event.pk}/delete/", {"post": "yes"}).status_code == 403
-        assert client.post(f"/admin/accounts/auditevent/{event.pk}/change/", {"action": "x"}).status_code == 403
+        assert client.get("/admin/audit/auditevent/").status_code == 200
+        assert client.get(f"/admin/audit/auditevent/{event.pk}/change/").status_code == 200  # a read-only view
+        assert client.get("/admin/audit/auditevent/add/").status_code == 403
+        assert client.post(f"/admin/audit/auditevent/{event.pk}/delete/", {"post": "yes"}).status_code == 403
+        assert client.post(f"/admin/audit/auditevent/{event.pk}/change/", {"action": "x"}).status_code == 403
     assert AuditEvent.objects.filter(pk=event.pk, action="login").exists()
 
 
@@ -182,3 +184,24 @@ def test_boundary_outlines_are_shown_not_edited_in_the_admin(administrator: User
     assert response.status_code == 302, response.content
     unit.refresh_from_db()
     assert bytes(unit.geom.wkb) == bytes(before)
+
+
+def test_models_that_changed_app_keep_their_old_admin_addresses(administrator: User) -> None:
+    """Agency (incidents -> agencies) and AuditEvent (accounts -> audit): old addresses lead to the new ones,
+    keeping the method (308) and the query, and the page there still follows our roles."""
+    agency = Agency.objects.get(code="ubnd-d25450")
+    client = as_user(administrator)
+    for old, new in (
+        (
+            f"/admin/incidents/agency/{agency.pk}/change/?_changelist_filters=level%3D3",
+            f"/admin/agencies/agency/{agency.pk}/change/?_changelist_filters=level%3D3",
+        ),
+        ("/admin/accounts/auditevent/", "/admin/audit/auditevent/"),
+    ):
+        response = client.get(old)
+        assert (response.status_code, response["Location"]) == (308, new)
+        assert client.get(new).status_code == 200
+    assert client.post("/admin/incidents/agency/add/", {}).status_code == 308
+    officer = as_user(staff_make("canbo", "ubnd-d25450", Role.OFFICER))
+    assert officer.get("/admin/agencies/agency/", follow=True).status_code == 403
+    assert officer.get("/admin/incidents/agency/", follow=True).status_code == 403

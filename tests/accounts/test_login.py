@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from accounts.models import Role, StaffRole, User
-from incidents.models import Agency
+from accounts.models import User
+from agencies.models import Agency, Role, StaffRole
 
 pytestmark = pytest.mark.django_db
 

@@ -19,7 +19,8 @@ import pytest
 from django.test import Client
 from django.urls import NoReverseMatch, reverse
 
-from accounts.models import Role, User
+from accounts.models import User
+from agencies.models import Role
 from incidents import services
 from incidents.models import Report
 from tests.conftest import point_in
@@ -67,12 +68,12 @@ MATRIX = [
                                                                  (302, 403, 403, 403, 403, 403, 200, 200)),
     Endpoint("admin category add", "get", "/admin/incidents/category/add/",
                                                                  (302, 403, 403, 403, 403, 403, 200, 200)),
-    Endpoint("admin agencies", "get", "/admin/incidents/agency/",
+    Endpoint("admin agencies", "get", "/admin/agencies/agency/",
                                                                  (302, 403, 403, 403, 403, 403, 200, 200)),
     Endpoint("admin users", "get", "/admin/accounts/user/",      (302, 403, 403, 403, 403, 403, 200, 200)),
     Endpoint("admin boundaries", "get", "/admin/boundaries/adminunit/",
                                                                  (302, 403, 403, 403, 403, 403, 200, 200)),
-    Endpoint("admin audit log", "get", "/admin/accounts/auditevent/",
+    Endpoint("admin audit log", "get", "/admin/audit/auditevent/",
                                                                  (302, 403, 403, 403, 403, 403, 200, 200)),
     Endpoint("api hidden report", "get", "/api/v1/reports/{code}/",
                                                                  (404, 404, 200, 404, 200, 404, 200, 200)),

@@ -11,7 +11,8 @@ from django.core.cache import cache
 from django.test import Client
 from pytest_django.fixtures import Settings as SettingsWrapper
 
-from accounts.models import Role, User
+from accounts.models import User
+from agencies.models import Role
 from incidents.models import Report
 from tests.conftest import captcha_fields, point_in
 from tests.factories import staff_make

@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from accounts.models import Role, StaffRole, User
+from accounts.models import User
+from agencies.models import Agency, Role, StaffRole
 from alerts import services
 from alerts.models import Alert
-from incidents.models import Agency
 from tests.factories import PASSWORD
 
 DISTRICT = "D703"

@@ -10,10 +10,11 @@ from django.test import Client
 from django.utils import timezone
 from pytest_django.fixtures import Settings as SettingsWrapper
 
-from accounts.models import AuditEvent, Role, SavedPlace, StaffRole, User
+from accounts.models import SavedPlace, User
+from agencies.models import Agency, Role, StaffRole
 from alerts.models import Alert, Status
+from audit.models import AuditEvent
 from boundaries.models import AdminUnit
-from incidents.models import Agency
 from notifications import webpush
 from notifications.models import PushSubscription
 from tests.conftest import point_in

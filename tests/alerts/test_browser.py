@@ -10,7 +10,8 @@ from django.conf import settings
 from django.test import Client
 from playwright.sync_api import Browser, Page, ViewportSize
 
-from accounts.models import Role, User
+from accounts.models import User
+from agencies.models import Role
 from alerts import services
 from alerts.models import Alert, Status
 from boundaries.models import AdminUnit

@@ -9,10 +9,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 from procrastinate.contrib.django.models import ProcrastinateJob
 
-from accounts.models import AuditEvent, Role, User
+from accounts.models import User
+from agencies.models import Role
 from alerts import services
 from alerts.models import Alert, AlertEvent, AlertPiece, Status
 from alerts.selectors import alerts_active_at
+from audit.models import AuditEvent
 from tests.conftest import point_in
 
 from .conftest import OTHER_DISTRICT, WARD, alert_input, published, staff

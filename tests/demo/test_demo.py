@@ -12,10 +12,11 @@ from django.contrib.gis.db.models.functions import PointOnSurface
 from django.core.management import call_command
 from django.db import connection
 
+from agencies.models import Agency
 from boundaries.models import AdminUnit, AdminUnitPiece, AdminUnitVersion, Level
 from boundaries.selectors import locate
 from demo.province import PROVINCE_CODE
-from incidents.models import Agency, Category
+from incidents.models import Category
 
 UNITS = AdminUnit._meta.db_table
 

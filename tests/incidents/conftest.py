@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from accounts.models import Role, User
+from accounts.models import User
+from agencies.models import Role
 from tests.factories import staff_make
 
 WARD = "D25450"

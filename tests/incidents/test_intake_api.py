@@ -13,7 +13,7 @@ from django.test import Client
 from django.utils import timezone
 from PIL import Image
 
-from accounts.models import Role
+from agencies.models import Role
 from incidents.deadlines import add_working_days
 from incidents.models import Attachment, Category, Report, ReportEvent
 from notifications.models import Notification

@@ -16,7 +16,8 @@ from django.test import Client
 from django.utils import timezone
 from PIL import Image
 
-from accounts.models import Role, User
+from accounts.models import User
+from agencies.models import Role
 from incidents import services
 from incidents.models import Attachment, Report
 from tests.conftest import point_in

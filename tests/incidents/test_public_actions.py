@@ -15,7 +15,8 @@ from django.core.exceptions import ValidationError
 from django.test import Client
 from pytest_django.fixtures import Settings as SettingsWrapper
 
-from accounts.models import OneTimeCode, Role, User
+from accounts.models import OneTimeCode, User
+from agencies.models import Role
 from incidents import services
 from incidents.models import Report, ReportEvent, ReportStatus, ReportSupport
 from notifications.models import Notification

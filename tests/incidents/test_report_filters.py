@@ -13,7 +13,7 @@ import pytest
 from django.test import Client
 from rest_framework.test import APIClient
 
-from accounts.models import Role
+from agencies.models import Role
 from incidents import selectors
 from incidents.models import Report
 from tests.factories import report_make, staff_make

@@ -7,7 +7,7 @@ import re
 import pytest
 from django.test import Client
 
-from accounts.models import Role
+from agencies.models import Role
 from incidents import services
 from incidents.models import Report, ReportStatus
 from notifications.models import Notification

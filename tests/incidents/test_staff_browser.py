@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from accounts.models import Role, StaffRole, User
+from accounts.models import User
+from agencies.models import Agency, Role, StaffRole
 from incidents import services
-from incidents.models import Agency, AnswerTemplate, Category, Report, ReportStatus
+from incidents.models import AnswerTemplate, Category, Report, ReportStatus
 from tests.browser import DESKTOP, PHONE, chromium, sign_in
 from tests.conftest import point_in
 

@@ -12,9 +12,10 @@ from django.test import Client
 from django.utils import timezone
 from pytest_django.fixtures import Settings as SettingsWrapper
 
-from accounts.models import Role, StaffRole, User
+from accounts.models import User
+from agencies.models import Agency, Role, StaffRole
 from incidents import services
-from incidents.models import Agency, AnswerTemplate, Attachment, Report, ReportStatus
+from incidents.models import AnswerTemplate, Attachment, Report, ReportStatus
 from tests.conftest import point_in
 
 pytestmark = pytest.mark.django_db

@@ -11,9 +11,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import Client
 from django.utils import timezone
 
-from accounts.models import Role, User
+from accounts.models import User
+from agencies.models import Agency, Role
 from incidents import services
-from incidents.models import Agency, Report, ReportStatus
+from incidents.models import Report, ReportStatus
 from notifications.models import Notification
 from tests.accounts.conftest import last_code
 from tests.factories import report_make, staff_make

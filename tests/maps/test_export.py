@@ -13,7 +13,8 @@ from django.conf import settings
 from django.test import Client
 from pytest_django.live_server_helper import LiveServer
 
-from accounts.models import Role, User
+from accounts.models import User
+from agencies.models import Role
 from incidents.models import Category, Report
 from tests.factories import report_make, staff_make
 

@@ -15,7 +15,8 @@ from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from accounts.models import Role, User
+from accounts.models import User
+from agencies.models import Role
 from incidents.models import Report, ReportStatus
 from tests.factories import report_make, staff_make
 

@@ -22,11 +22,12 @@ from django.utils import timezone
 from PIL import Image
 from pytest_django.fixtures import Settings as SettingsWrapper
 
-from accounts.models import Role, User
+from accounts.models import User
+from agencies.models import Agency, Role
+from agencies.staff_access import StaffAccess
 from boundaries.models import AdminUnit
 from incidents import services
-from incidents.models import OPEN_STATUSES, Agency, Answer, Report, ReportStatus
-from incidents.staff_access import StaffAccess
+from incidents.models import OPEN_STATUSES, Answer, Report, ReportStatus
 from stats import selectors as stats
 from stats.chart import chart_font
 from tests.factories import PASSWORD, report_make, staff_make

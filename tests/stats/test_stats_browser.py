@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Page
 
-from accounts.models import Role
+from agencies.models import Role
 from boundaries.models import AdminUnit, Level
 from incidents import services
 from incidents.models import Report

@@ -1,4 +1,4 @@
-"""Makes the current request known to the audit log (see accounts.audit)."""
+"""Makes the current request known to the audit log (see audit.services)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
-from .audit import request_context
+from .services import request_context
 
 
 class AuditContextMiddleware:

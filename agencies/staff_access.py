@@ -10,6 +10,10 @@ none of them, while a report handed over from another district is theirs to answ
 operator, or an "admin" role held below the province, handles no report and sees none as staff.
 A report out of sight answers exactly like an unknown code.
 
+The rule is about agencies, so it lives with them and knows no report model: it filters any
+queryset of things an agency handles (an `agency` foreign key), and judges any object with an
+`agency_id`. The report pages, API, heatmap and statistics hand it their report queryset.
+
 Acting. Starting, answering, rejecting, reassigning, merging, redacting and hiding take the officer
 or leader role for the report's agency (or one above it); approving and returning an answer take the
 leader role. Acting is therefore always a part of seeing.
@@ -19,15 +23,24 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Protocol, TypeVar
 
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 
-from accounts.models import Role, User
-from accounts.selectors import agency_ids_for, is_administrator
+from .models import Role
+from .selectors import agency_ids_for, is_administrator
 
-from .models import Report
+M = TypeVar("M", bound=Model)
+
+
+class Handled(Protocol):
+    """Anything an agency handles: a report, in practice."""
+
+    @property
+    def agency_id(self) -> int | None: ...
 
 
 @dataclass(frozen=True)
@@ -47,18 +60,18 @@ class StaffAccess:
     def is_leader(self) -> bool:
         return self.everything or bool(self.leader_ids)
 
-    def reports(self) -> QuerySet[Report]:
-        """Every report the user sees."""
-        return _reports_of(self.agency_ids, everything=self.everything)
+    def visible(self, queryset: QuerySet[M]) -> QuerySet[M]:
+        """The rows of `queryset` (reports) the user sees."""
+        return _handled_by(queryset, self.agency_ids, everything=self.everything)
 
-    def reports_led(self) -> QuerySet[Report]:
-        """The reports whose answers the user approves or returns."""
-        return _reports_of(self.leader_ids, everything=self.everything)
+    def led(self, queryset: QuerySet[M]) -> QuerySet[M]:
+        """The rows of `queryset` (reports) whose answers the user approves or returns."""
+        return _handled_by(queryset, self.leader_ids, everything=self.everything)
 
-    def sees(self, report: Report) -> bool:
+    def sees(self, report: Handled) -> bool:
         return self.everything or (report.agency_id is not None and report.agency_id in self.agency_ids)
 
-    def may_act(self, report: Report, roles: Iterable[str]) -> bool:
+    def may_act(self, report: Handled, roles: Iterable[str]) -> bool:
         """Whether the user may act on the report in one of `roles` (officer, leader) for its agency."""
         if self.everything:
             return True
@@ -66,24 +79,24 @@ class StaffAccess:
         empty: frozenset[int] = frozenset()
         return report.agency_id is not None and any(report.agency_id in by_role.get(role, empty) for role in roles)
 
-    def leads(self, report: Report) -> bool:
+    def leads(self, report: Handled) -> bool:
         return self.may_act(report, [Role.LEADER])
 
 
-def _reports_of(agency_ids: frozenset[int], *, everything: bool) -> QuerySet[Report]:
+def _handled_by(queryset: QuerySet[M], agency_ids: frozenset[int], *, everything: bool) -> QuerySet[M]:
     if everything:
-        return Report.objects.all()
+        return queryset.all()
     if not agency_ids:
         # Matches nothing yet still compiles to SQL (an empty IN list does not), for the raw
         # aggregates that embed the query.
-        return Report.objects.filter(pk__isnull=True)
-    return Report.objects.filter(agency_id__in=sorted(agency_ids))
+        return queryset.filter(pk__isnull=True)
+    return queryset.filter(agency_id__in=sorted(agency_ids))
 
 
 NO_ACCESS = StaffAccess()
 
 
-def staff_access_for(user: User | AnonymousUser) -> StaffAccess:
+def staff_access_for(user: AbstractBaseUser | AnonymousUser) -> StaffAccess:
     if not user.is_authenticated:
         return NO_ACCESS
     if is_administrator(user):
@@ -103,13 +116,9 @@ def request_staff_access(request: HttpRequest) -> StaffAccess:
     return cached
 
 
-def reports_visible_to_staff(*, user: User | AnonymousUser) -> QuerySet[Report]:
-    return staff_access_for(user).reports()
-
-
-def report_staff_visible(*, user: User | AnonymousUser, report: Report) -> bool:
+def report_staff_visible(*, user: AbstractBaseUser | AnonymousUser, report: Handled) -> bool:
     return staff_access_for(user).sees(report)
 
 
-def report_staff_may_act(*, user: User | AnonymousUser, report: Report, roles: Iterable[str]) -> bool:
+def report_staff_may_act(*, user: AbstractBaseUser | AnonymousUser, report: Handled, roles: Iterable[str]) -> bool:
     return staff_access_for(user).may_act(report, roles)

@@ -1,4 +1,4 @@
-"""What every ModelAdmin of ours shares: administrators only, and every change in the audit log.
+"""What every ModelAdmin of ours shares: administrators only (common.admin), and every change in the audit log.
 
 Django's own LogEntry has no address and is written by the admin only; ours records the
 admin's additions, changes and deletions in the same log as the staff's workflow actions.
@@ -12,8 +12,9 @@ from django.contrib import admin
 from django.db import models
 from django.http import HttpRequest
 
-from .admin_site import request_is_administrator
-from .audit import audit_record
+from common.admin import AdministratorsOnlyMixin
+
+from .services import audit_record
 
 
 def _changes(message: Any) -> Any:
@@ -45,45 +46,5 @@ class AuditedAdminMixin:
         return entries
 
 
-class AdministratorsOnlyMixin:
-    """Every permission follows our roles, not Django's per-model permissions: administrators
-    (and superusers) may, nobody else. Subclasses narrow it further (read-only models)."""
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return request_is_administrator(request)
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return request_is_administrator(request)
-
-    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
-        return request_is_administrator(request)
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return request_is_administrator(request)
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return request_is_administrator(request)
-
-
-class ReadOnlyMixin:
-    """Records the code writes and nobody edits (the audit log, a report's history): view only.
-
-    Put it before AdministratorsOnlyMixin, which still decides who may view.
-    """
-
-    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
 class ModelAdmin(AuditedAdminMixin, AdministratorsOnlyMixin, admin.ModelAdmin):
-    pass
-
-
-class InlineMixin(AdministratorsOnlyMixin):
     pass

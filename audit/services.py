@@ -2,7 +2,7 @@
 
 Service functions call `audit_record` inside their own transaction, so an action
 and its record commit (or roll back) together. They need not be handed the
-request: `accounts.middleware.AuditContextMiddleware` keeps the current request
+request: `audit.middleware.AuditContextMiddleware` keeps the current request
 in a context variable, from which the address and browser are read.
 """
 
@@ -14,13 +14,14 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
 from django.db import models
 from django.http import HttpRequest
 
 from common.http import client_ip
 
-from .models import AuditEvent, User
+from .models import AuditEvent
 
 _current_request: ContextVar[HttpRequest | None] = ContextVar("audit_request", default=None)
 
@@ -60,7 +61,7 @@ def object_ref(obj: models.Model) -> str:
 
 
 def audit_record(
-    actor: User | AnonymousUser | None,
+    actor: AbstractBaseUser | AnonymousUser | None,
     action: str,
     *,
     obj: models.Model | None = None,
@@ -72,13 +73,13 @@ def audit_record(
     """Store one audit event. `request` defaults to the current one (see the middleware);
     secrets under keys such as password, otp or token in `details` are replaced."""
     request = request if request is not None else current_request()
-    account = actor if isinstance(actor, User) and actor.pk is not None else None
+    account = actor if isinstance(actor, AbstractBaseUser) and actor.pk is not None else None
     user_agent = ""
     if request is not None:
         ip = ip or client_ip(request)
         user_agent = request.META.get("HTTP_USER_AGENT", "")[:300]
     return AuditEvent.objects.create(
-        actor=account,
+        actor_id=account.pk if account else None,
         actor_label=(actor_label or (account.get_username() if account else ""))[:254],
         action=action[:60],
         object_type=obj._meta.label_lower if obj is not None else "",

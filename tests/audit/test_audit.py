@@ -13,10 +13,12 @@ from django.core.files.base import ContentFile
 from django.test import Client
 from pytest_django.fixtures import Settings as SettingsWrapper
 
-from accounts.audit import audit_record
-from accounts.models import AuditEvent, Role, StaffRole, User
+from accounts.models import User
+from agencies.models import Agency, Role, StaffRole
+from audit.models import AuditEvent
+from audit.services import audit_record
 from incidents import services
-from incidents.models import Agency, Attachment, Category, Report
+from incidents.models import Attachment, Category, Report
 from tests.conftest import captcha_fields, point_in
 from tests.factories import PASSWORD, report_make, staff_make
 

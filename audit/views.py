@@ -13,7 +13,9 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from .selectors import audit_event_search, is_administrator
+from common.admin import request_is_administrator
+
+from .selectors import audit_event_search
 
 PAGE_SIZE = 50
 # The actions the code records, for the filter's choices (a prefix selects a group).
@@ -61,7 +63,7 @@ class AuditFilterForm(forms.Form):
 def audit_log(request: HttpRequest) -> HttpResponse:
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path(), login_url="login")
-    if not is_administrator(request.user):
+    if not request_is_administrator(request):
         return render(
             request,
             "incidents/staff/forbidden.html",

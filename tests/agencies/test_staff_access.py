@@ -1,4 +1,4 @@
-"""One definition of what a staff member may see (incidents.staff_access), asked by every surface.
+"""One definition of what a staff member may see (agencies.staff_access), asked by every surface.
 
 Reports are made inside and outside an officer's jurisdiction, handled and not handled by their
 agency; for each kind of staff member the heatmap's ward lists, the worklist, the report API, the
@@ -15,9 +15,10 @@ import re
 import pytest
 from django.test import Client
 
-from accounts.models import Role, User
+from accounts.models import User
+from agencies.models import Agency, Role
 from incidents import services
-from incidents.models import Agency, Report
+from incidents.models import Report
 from tests.factories import report_make, staff_make
 
 # The whole demo province in view.
@@ -147,7 +148,7 @@ def test_every_surface_shows_the_same_reports(world: dict[str, Report], who: str
 @pytest.mark.django_db
 def test_acting_is_a_part_of_seeing(world: dict[str, Report]) -> None:
     """Whoever may act on a report (start, answer, approve) may see it, on every role."""
-    from incidents.staff_access import report_staff_may_act, report_staff_visible
+    from agencies.staff_access import report_staff_may_act, report_staff_visible
 
     for who, (agency, role, _keys) in CASES.items():
         user = staff_make(f"nguoi_{who}", agency, role)

@@ -46,5 +46,5 @@ class AuditedAdminMixin:
         return entries
 
 
-class ModelAdmin(AuditedAdminMixin, AdministratorsOnlyMixin, admin.ModelAdmin):
+class ModelAdmin(AuditedAdminMixin, AdministratorsOnlyMixin, admin.ModelAdmin[Any]):
     pass

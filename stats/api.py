@@ -13,12 +13,14 @@ from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from boundaries.models import AdminUnit
+from common.api import error_body
 from incidents.models import Report
 
 from . import selectors as stats
@@ -108,10 +110,10 @@ class StatsRequestError(Exception):
         self.errors = errors
 
 
-def error_response(errors: dict[str, str], status: int = 400) -> Response:
+def error_response(errors: dict[str, str]) -> Response:
+    """A 400 in the API's one error shape (common.api.error_body)."""
     return Response(
-        {"detail": next(iter(errors.values())), "errors": {name: [message] for name, message in errors.items()}},
-        status=status,
+        error_body(next(iter(errors.values())), {name: [message] for name, message in errors.items()}), status=400
     )
 
 
@@ -156,7 +158,8 @@ class _StatsView(APIView):
             return error_response(exc.errors)
         scope = stats.stats_scope_for(request.user, public=public)
         if self.staff_only and not scope.is_staff:
-            return Response({"detail": _("Chỉ cán bộ xử lý phản ánh mới xem được số liệu này.")}, status=403)
+            # Raised, so the API's one handler answers it in the one error shape.
+            raise PermissionDenied(_("Chỉ cán bộ xử lý phản ánh mới xem được số liệu này."))
         return self.stats_data(request, scope, filters)
 
 

@@ -24,10 +24,10 @@ from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
 from accounts.models import User as Account
-from common.gis import CoordinateError, parse_lat_lng
+from common.api import validation_response
+from common.gis import CoordinateError, parse_bbox, parse_lat_lng
 from common.http import client_ip
 from common.inputs import InputError, parse_moment
-from incidents.api import validation_response
 from notifications import webpush
 from notifications.services import PushLimitReached, push_subscription_delete, push_subscription_save
 
@@ -181,20 +181,6 @@ def _parse_at(raw: str | None) -> datetime | None:
         raise ValidationError({"at": [str(exc)]}) from None
 
 
-def _parse_bbox(raw: str | None) -> tuple[float, float, float, float] | None:
-    if not raw:
-        return None
-    try:
-        west, south, east, north = (float(part) for part in raw.split(","))
-        parse_lat_lng(south, west)
-        parse_lat_lng(north, east)
-    except (ValueError, CoordinateError):
-        raise ValidationError({"bbox": ["bbox phải là tây,nam,đông,bắc (4 số, độ WGS 84)."]}) from None
-    if west >= east or south >= north:
-        raise ValidationError({"bbox": ["bbox phải là tây,nam,đông,bắc với tây < đông và nam < bắc."]})
-    return west, south, east, north
-
-
 AT_PARAM = OpenApiParameter("at", OpenApiTypes.DATETIME, description="The moment (ISO 8601); default: now.")
 
 
@@ -262,9 +248,12 @@ class AlertCollectionView(APIView):
         },
     )
     def get(self, request: Request) -> Response:
+        raw_bbox = request.query_params.get("bbox")
         try:
-            bbox = _parse_bbox(request.query_params.get("bbox"))
+            bbox = parse_bbox(raw_bbox) if raw_bbox else None
             at = _parse_at(request.query_params.get("at"))
+        except CoordinateError as exc:
+            return validation_response(ValidationError({"bbox": [str(exc)]}))
         except ValidationError as exc:
             return validation_response(exc)
         features = [_feature(alert) for alert in selectors.alerts_in_bbox(bbox, at)[:500]]

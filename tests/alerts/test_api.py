@@ -15,6 +15,7 @@ from agencies.models import Agency, Role, StaffRole
 from alerts.models import Alert, Status
 from audit.models import AuditEvent
 from boundaries.models import AdminUnit
+from common.gis import CoordinateError, parse_bbox
 from notifications import webpush
 from notifications.models import PushSubscription
 from tests.conftest import point_in
@@ -72,6 +73,17 @@ def test_bbox_geojson(client: Client, officer: User, leader: User) -> None:
     assert client.get("/api/v1/alerts/", {"bbox": near, "at": past}).json()["features"] == []
     assert client.get("/api/v1/alerts/", {"bbox": "1,2,3"}).status_code == 400
     assert client.get("/api/v1/alerts/", {"at": "hôm qua"}).status_code == 400
+
+
+@pytest.mark.parametrize("bbox", ["1,2,3", "nan,11,107,12", "-181,11,107,12", "107,11,106,12", "tây,11,107,12"])
+def test_a_bad_bbox_is_refused_as_every_map_api_refuses_it(client: Client, db: None, bbox: str) -> None:
+    # One bbox parser (common.gis.parse_bbox, as the boundaries and map APIs), in the one error shape.
+    response = client.get("/api/v1/alerts/", {"bbox": bbox})
+    assert response.status_code == 400
+    with pytest.raises(CoordinateError) as refused:
+        parse_bbox(bbox)
+    expected = str(refused.value)
+    assert response.json() == {"detail": expected, "errors": {"bbox": [expected]}}
 
 
 def test_staff_create_submit_approve_over_the_api(client: Client, officer: User, leader: User) -> None:

@@ -1,5 +1,5 @@
-"""Warnings API: alerts in force at a point or in a box, CAP 1.2 documents and feed, staff operations,
-and Web Push subscriptions. Views parse input and call alerts.selectors / alerts.services."""
+"""Warnings API: alerts in force at a point or in a box, CAP 1.2 documents and feed, staff operations.
+Views parse input and call alerts.selectors / alerts.services. (Web Push subscriptions: notifications.api.)"""
 
 from __future__ import annotations
 
@@ -24,19 +24,12 @@ from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
 from accounts.models import User as Account
-from common.api import validation_response
+from common.api import ErrorBodySerializer, validation_response
 from common.gis import CoordinateError, parse_bbox, parse_lat_lng
-from common.http import client_ip
 from common.inputs import InputError, parse_moment
-from notifications import webpush
-from notifications.services import PushLimitReached, push_subscription_delete, push_subscription_save
 
 from . import cap, selectors, services
 from .models import Alert, Category, Certainty, Severity, Urgency
-
-ErrorSerializer = inline_serializer(
-    "AlertError", {"detail": serializers.CharField(), "errors": serializers.DictField(required=False)}
-)
 
 
 def _page_url(alert: Alert) -> str:
@@ -194,7 +187,7 @@ class ActiveView(APIView):
             OpenApiParameter("lng", OpenApiTypes.DOUBLE, required=True, description="Longitude, WGS 84"),
             AT_PARAM,
         ],
-        responses={200: ActiveAlertSerializer(many=True), 400: ErrorSerializer},
+        responses={200: ActiveAlertSerializer(many=True), 400: ErrorBodySerializer},
     )
     def get(self, request: Request) -> Response:
         try:
@@ -244,7 +237,7 @@ class AlertCollectionView(APIView):
                 "AlertFeatureCollection",
                 {"type": serializers.CharField(), "features": serializers.ListField(child=serializers.DictField())},
             ),
-            400: ErrorSerializer,
+            400: ErrorBodySerializer,
         },
     )
     def get(self, request: Request) -> Response:
@@ -262,7 +255,7 @@ class AlertCollectionView(APIView):
     @extend_schema(
         summary="Create a draft alert (staff)",
         request=AlertInputSerializer,
-        responses={201: AlertSerializer, 400: ErrorSerializer, 403: ErrorSerializer},
+        responses={201: AlertSerializer, 400: ErrorBodySerializer, 403: ErrorBodySerializer},
     )
     def post(self, request: Request) -> Response:
         def create() -> Alert:
@@ -284,7 +277,7 @@ class AlertDetailView(APIView):
     @extend_schema(
         summary="Edit a draft alert (staff)",
         request=AlertInputSerializer,
-        responses={200: AlertSerializer, 400: ErrorSerializer, 403: ErrorSerializer},
+        responses={200: AlertSerializer, 400: ErrorBodySerializer, 403: ErrorBodySerializer},
     )
     def put(self, request: Request, pk: int) -> Response:
         return _run(
@@ -297,7 +290,7 @@ class SubmitView(APIView):
     @extend_schema(
         summary="Submit a draft for approval",
         request=None,
-        responses={200: AlertSerializer, 400: ErrorSerializer, 403: ErrorSerializer},
+        responses={200: AlertSerializer, 400: ErrorBodySerializer, 403: ErrorBodySerializer},
     )
     def post(self, request: Request, pk: int) -> Response:
         return _run(request, lambda: services.alert_submit(alert=_staff_alert(request, pk), actor=request.user))
@@ -307,7 +300,7 @@ class ApproveView(APIView):
     @extend_schema(
         summary="Approve and publish (Duyệt; leaders)",
         request=None,
-        responses={200: AlertSerializer, 400: ErrorSerializer, 403: ErrorSerializer},
+        responses={200: AlertSerializer, 400: ErrorBodySerializer, 403: ErrorBodySerializer},
     )
     def post(self, request: Request, pk: int) -> Response:
         return _run(request, lambda: services.alert_approve(alert=_staff_alert(request, pk), actor=request.user))
@@ -317,7 +310,7 @@ class CancelView(APIView):
     @extend_schema(
         summary="Cancel (Hủy cảnh báo; leaders for published alerts)",
         request=inline_serializer("AlertCancelInput", {"reason": serializers.CharField(required=False)}),
-        responses={200: AlertSerializer, 400: ErrorSerializer, 403: ErrorSerializer},
+        responses={200: AlertSerializer, 400: ErrorBodySerializer, 403: ErrorBodySerializer},
     )
     def post(self, request: Request, pk: int) -> Response:
         reason = str(request.data.get("reason", "")) if hasattr(request.data, "get") else ""
@@ -330,7 +323,7 @@ class UpdateView(APIView):
     @extend_schema(
         summary="Publish a new version of a published alert (CAP Update; leaders)",
         request=AlertInputSerializer,
-        responses={201: AlertSerializer, 400: ErrorSerializer, 403: ErrorSerializer},
+        responses={201: AlertSerializer, 400: ErrorBodySerializer, 403: ErrorBodySerializer},
     )
     def post(self, request: Request, pk: int) -> Response:
         return _run(
@@ -380,9 +373,9 @@ class PreviewView(APIView):
                     "people_band": PeopleBandSerializer,
                 },
             ),
-            400: ErrorSerializer,
-            403: ErrorSerializer,
-            429: ErrorSerializer,
+            400: ErrorBodySerializer,
+            403: ErrorBodySerializer,
+            429: ErrorBodySerializer,
         },
     )
     def post(self, request: Request) -> Response:
@@ -457,71 +450,3 @@ class FeedView(APIView):
             page_url=lambda alert: request.build_absolute_uri(_page_url(alert)),
         )
         return HttpResponse(body, content_type=cap.ATOM_CONTENT_TYPE)
-
-
-# --- Web Push subscriptions ---------------------------------------------------------------
-
-
-class PushKeysSerializer(serializers.Serializer):
-    p256dh = serializers.CharField(max_length=200, help_text="The browser's P-256 public key (base64url, 65 bytes).")
-    auth = serializers.CharField(max_length=100, help_text="The browser's auth secret (base64url, 16 bytes).")
-
-
-class PushSubscriptionSerializer(serializers.Serializer):
-    endpoint = serializers.CharField(
-        max_length=webpush.ENDPOINT_MAX_LENGTH, help_text="The push service URL: https, on a public host."
-    )
-    keys = PushKeysSerializer()
-
-
-class PushSubscriptionView(APIView):
-    """A browser's Web Push subscription (PushSubscription.toJSON()); signed-in browsers are tied to the account."""
-
-    @extend_schema(
-        summary="Subscribe a browser to alerts by Web Push",
-        description="At most PUSH_MAX_PER_USER browsers per account and PUSH_MAX_PER_ADDRESS per address "
-        "without an account (429 beyond).",
-        request=PushSubscriptionSerializer,
-        responses={
-            201: inline_serializer("PushSubscribed", {"id": serializers.IntegerField()}),
-            400: ErrorSerializer,
-            429: ErrorSerializer,
-        },
-    )
-    def post(self, request: Request) -> Response:
-        serializer = PushSubscriptionSerializer(data=request.data)
-        if not serializer.is_valid():
-            return Response({"detail": "Đăng ký nhận thông báo không hợp lệ.", "errors": serializer.errors}, status=400)
-        data = serializer.validated_data
-        try:
-            subscription = push_subscription_save(
-                endpoint=data["endpoint"],
-                p256dh=data["keys"]["p256dh"],
-                auth=data["keys"]["auth"],
-                user=request.user if isinstance(request.user, Account) else None,
-                client_address=client_ip(request),
-            )
-        except ValidationError as exc:
-            return validation_response(exc)
-        except PushLimitReached as exc:
-            return Response({"detail": str(exc)}, status=429)
-        return Response({"id": subscription.pk}, status=201)
-
-    @extend_schema(
-        summary="Unsubscribe a browser",
-        request=inline_serializer("PushUnsubscribe", {"endpoint": serializers.CharField()}),
-        responses={204: None},
-    )
-    def delete(self, request: Request) -> Response:
-        endpoint = str(request.data.get("endpoint", "")) if hasattr(request.data, "get") else ""
-        push_subscription_delete(endpoint=endpoint)
-        return Response(status=204)
-
-
-class PushKeyView(APIView):
-    @extend_schema(
-        summary="The VAPID public key browsers subscribe with",
-        responses=inline_serializer("PushKey", {"public_key": serializers.CharField()}),
-    )
-    def get(self, request: Request) -> Response:
-        return Response({"public_key": settings.VAPID_PUBLIC_KEY})

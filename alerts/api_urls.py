@@ -14,8 +14,3 @@ urlpatterns = [
     path("<int:pk>/cancel", api.CancelView.as_view(), name="alert-cancel"),
     path("<int:pk>/update", api.UpdateView.as_view(), name="alert-update"),
 ]
-
-push_urlpatterns = [
-    path("subscriptions", api.PushSubscriptionView.as_view(), name="push-subscriptions"),
-    path("key", api.PushKeyView.as_view(), name="push-key"),
-]

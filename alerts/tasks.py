@@ -16,7 +16,7 @@ RETRY = procrastinate.RetryStrategy(max_attempts=5, exponential_wait=2)
 
 @app.task(name="alerts.deliver_alert", queue=QUEUE, retry=RETRY)
 def deliver_alert(alert_id: int, kind: str) -> None:
-    from .services import alert_deliver
+    from .delivery import alert_deliver
 
     result = alert_deliver(alert_id=alert_id, kind=kind)
     logger.info(
@@ -31,7 +31,7 @@ def deliver_alert(alert_id: int, kind: str) -> None:
 
 @app.task(name="alerts.deliver_alert_batch", queue=QUEUE, retry=RETRY, pass_context=True)
 def deliver_alert_batch(context: procrastinate.JobContext, alert_id: int, kind: str, delivery_ids: list[int]) -> None:
-    from .services import alert_deliver_batch
+    from .delivery import alert_deliver_batch
 
     last_attempt = RETRY.max_attempts is not None and context.job.attempts >= RETRY.max_attempts
     alert_deliver_batch(alert_id=alert_id, kind=kind, delivery_ids=delivery_ids, last_attempt=last_attempt)

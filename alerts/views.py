@@ -13,7 +13,6 @@ from typing import Any, TypeVar
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
-from django.contrib.staticfiles import finders
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -27,7 +26,7 @@ from accounts.models import User as Account
 from agencies.models import Role
 from agencies.selectors import agency_ids_for
 
-from . import selectors, services
+from . import area, selectors, services
 from .forms import AlertForm, StatusFilterForm, initial_from
 from .models import Alert, AlertEvent, Status
 
@@ -78,20 +77,6 @@ def alert_page(request: HttpRequest, pk: int) -> HttpResponse:
         "alerts/public_detail.html",
         {"alert": alert, "newer": newer, "area_geojson": selectors.area_geojson(alert), "map_text": _map_text()},
     )
-
-
-@require_GET
-def push_service_worker(request: HttpRequest) -> HttpResponse:
-    """The service worker, from the root so that its scope is the whole site."""
-    path = finders.find("js/push-sw.js")
-    if not path:
-        raise Http404
-    with open(path, "rb") as handle:  # noqa: PTH123
-        body = handle.read()
-    response = HttpResponse(body, content_type="application/javascript; charset=utf-8")
-    response["Service-Worker-Allowed"] = "/"
-    response["Cache-Control"] = "no-cache"
-    return response
 
 
 # --- Staff ------------------------------------------------------------------------------------
@@ -277,14 +262,14 @@ def staff_detail(request: HttpRequest, pk: int) -> HttpResponse:
     for event in events:
         if event.action == AlertEvent.Action.DELIVERED:
             # Like every count of people on these pages: a band, never the exact number.
-            event.people_band = services.people_band(int(event.details.get("people") or 0))  # type: ignore[attr-defined]
+            event.people_band = area.people_band(int(event.details.get("people") or 0))  # type: ignore[attr-defined]
     return render(
         request,
         "alerts/staff_detail.html",
         {
             "alert": alert,
             "area_geojson": selectors.area_geojson(alert),
-            "people": services.people_band(services.area_people_count(alert.area)),
+            "people": area.people_band(area.area_people_count(alert.area)),
             "can_edit": writer and (open_ or live),
             "can_submit": writer and alert.status == Status.DRAFT,
             "can_approve": open_ and services.can_approve(user, alert),

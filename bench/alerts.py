@@ -224,8 +224,8 @@ def _fanout(agency_id: int, district_id: int) -> float:
     from django.db import connection
     from django.utils import timezone
 
+    from alerts.delivery import alert_deliver
     from alerts.models import Alert, DeliveryKind
-    from alerts.services import alert_deliver
     from boundaries.models import AdminUnit
 
     now = timezone.now()

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -15,6 +16,16 @@ INVALID = "Dữ liệu không hợp lệ."
 def error_body(detail: str, errors: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The one error shape of the API: a message for a person, and the messages by field."""
     return {"detail": detail, "errors": dict(errors or {})}
+
+
+class ErrorBodySerializer(serializers.Serializer):
+    """The one error shape in the API schema (what `error_body` writes)."""
+
+    detail = serializers.CharField(help_text="A message for a person.")
+    # A field named like Serializer.errors: only ever described in the schema, never validated with.
+    errors = serializers.DictField(  # type: ignore[assignment]
+        child=serializers.ListField(child=serializers.CharField()), required=False, help_text="Messages by field."
+    )
 
 
 def validation_response(exc: ValidationError) -> Response:

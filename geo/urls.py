@@ -2,8 +2,7 @@ from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
-from alerts import views as alert_views
-from alerts.api_urls import push_urlpatterns
+from notifications import views as notification_views
 
 from . import views
 from .csp import docs_policy, with_policy
@@ -17,7 +16,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("accounts.api_urls")),
     path("", include("stats.api_urls")),
     path("alerts/", include("alerts.api_urls")),
-    path("push/", include(push_urlpatterns)),
+    path("push/", include("notifications.api_urls")),
 ]
 
 urlpatterns = [
@@ -42,7 +41,7 @@ urlpatterns = [
     path("tai-khoan/", include("accounts.urls")),
     path("canh-bao/", include("alerts.urls")),
     # Root scope: a service worker controls only the paths under its own URL.
-    path("push-sw.js", alert_views.push_service_worker, name="push-sw"),
+    path("push-sw.js", notification_views.push_service_worker, name="push-sw"),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves its start-up script as a file, not inline (our CSP runs no inline script).

@@ -5,8 +5,11 @@ from __future__ import annotations
 import ipaddress
 import logging
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
@@ -176,6 +179,88 @@ def notification_deliver_many(*, notification_ids: list[int], last_attempt: bool
             first_error = first_error or exc
     if first_error is not None:
         raise first_error
+
+
+# The columns a bulk insert writes (the model's defaults do not apply to raw INSERT ... SELECT).
+_OUTBOX_COLUMNS = (
+    "channel, recipient, subject, body, status, attempts, last_error, dedupe_key, created_at, push_subscription_id"
+)
+
+
+def _people_outbox_sql() -> str:
+    """Each person's message on every channel they chose: SMS, e-mail and each browser subscription,
+    each with its dedupe key, so that writing the same people again adds nothing."""
+    users = get_user_model()._meta.db_table
+    pushes = PushSubscription._meta.db_table
+    return f"""
+    WITH d AS (SELECT unnest(%(users)s::bigint[]) AS user_id)
+    INSERT INTO {Notification._meta.db_table} ({_OUTBOX_COLUMNS})
+    SELECT 'sms', u.phone, '', %(sms)s, 'queued', 0, '', %(key)s || 'sms:' || u.id, now(), NULL::bigint
+    FROM d JOIN {users} u ON u.id = d.user_id
+    WHERE u.notify_by_sms AND u.phone IS NOT NULL AND u.phone <> ''
+    UNION ALL
+    SELECT 'email', u.email, %(subject)s, %(email)s, 'queued', 0, '', %(key)s || 'email:' || u.id, now(), NULL
+    FROM d JOIN {users} u ON u.id = d.user_id
+    WHERE u.notify_by_email AND u.email <> ''
+    UNION ALL
+    SELECT 'webpush', 'push:' || s.id, %(subject)s, %(push)s, 'queued', 0, '', %(key)s || 'push:' || s.id, now(), s.id
+    FROM d JOIN {pushes} s ON s.user_id = d.user_id
+    ON CONFLICT (dedupe_key) DO NOTHING
+    """  # noqa: S608 (table names from model metadata)
+
+
+def _anonymous_push_sql() -> str:
+    pushes = PushSubscription._meta.db_table
+    return f"""
+    INSERT INTO {Notification._meta.db_table} ({_OUTBOX_COLUMNS})
+    SELECT 'webpush', 'push:' || s.id, %(subject)s, %(push)s, 'queued', 0, '', %(key)s || 'push:' || s.id, now(), s.id
+    FROM {pushes} s WHERE s.user_id IS NULL
+    ON CONFLICT (dedupe_key) DO NOTHING
+    RETURNING id
+    """  # noqa: S608
+
+
+@dataclass(frozen=True)
+class PeopleEnqueued:
+    written: int  # rows new in the outbox
+    pending: list[int]  # the people's messages not sent yet (new or left by an earlier try), in order
+
+
+def notification_enqueue_to_people(
+    *, user_ids: Sequence[int], dedupe_prefix: str, subject: str, sms: str, email: str, push: str
+) -> PeopleEnqueued:
+    """One message to each person on every channel they chose (an SMS, an e-mail, a Web Push to each of
+    their browsers), written to the outbox in one statement; for fan-outs too large for `notification_enqueue`.
+
+    Dedupe keys are `dedupe_prefix` + "sms:<user>", "email:<user>", "push:<subscription>", so writing the
+    same people again adds nothing. No job is deferred: the caller sends `pending` (notification_deliver_many).
+    """
+    ids = list(user_ids)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            _people_outbox_sql(),
+            {"users": ids, "key": dedupe_prefix, "subject": subject, "sms": sms, "email": email, "push": push},
+        )
+        written = cursor.rowcount
+    pushes = PushSubscription.objects.filter(user_id__in=ids).values_list("id", flat=True)
+    keys = [f"{dedupe_prefix}{channel}:{user}" for user in ids for channel in ("sms", "email")]
+    keys += [f"{dedupe_prefix}push:{push}" for push in pushes]
+    pending = list(
+        Notification.objects.filter(dedupe_key__in=keys)
+        .exclude(status=Notification.Status.SENT)
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
+    return PeopleEnqueued(written=max(written, 0), pending=pending)
+
+
+def notification_enqueue_to_anonymous_browsers(*, dedupe_prefix: str, subject: str, push: str) -> list[int]:
+    """A Web Push to every browser subscribed without an account (they get every message of this kind),
+    in the caller's transaction; the ids written now (dedupe key `dedupe_prefix` + "push:<subscription>").
+    No job is deferred: the caller defers "notifications.deliver_notifications" with the ids."""
+    with connection.cursor() as cursor:
+        cursor.execute(_anonymous_push_sql(), {"key": dedupe_prefix, "subject": subject, "push": push})
+        return [row[0] for row in cursor.fetchall()]
 
 
 class PushLimitReached(Exception):

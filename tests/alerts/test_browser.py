@@ -12,7 +12,7 @@ from playwright.sync_api import Browser, Page, ViewportSize
 
 from accounts.models import User
 from agencies.models import Role
-from alerts import services
+from alerts import area
 from alerts.models import Alert, Status
 from boundaries.models import AdminUnit
 from tests.browser import DESKTOP, PHONE, chromium
@@ -43,7 +43,7 @@ def test_officer_creates_from_a_unit_and_a_leader_approves(demo_site: str, outpu
     officer = staff("canbo_canhbao", "ubnd-d703", Role.OFFICER)
     leader = staff("lanhdao_canhbao", "ubnd-d703", Role.LEADER)
     ward = AdminUnit.objects.get(code=WARD)
-    expected = services.area_people_count(ward.geom)
+    expected = area.area_people_count(ward.geom)
     assert expected >= 1  # the demo's citizen in Phường 1
 
     with chromium() as browser:
@@ -65,7 +65,7 @@ def test_officer_creates_from_a_unit_and_a_leader_approves(demo_site: str, outpu
         page.get_by_role("button", name="Xem trước vùng và số người nhận").click()
         page.wait_for_selector("#preview-result.pin-status-ok")
         # A band in words, never the exact count.
-        band = services.people_band(expected).label
+        band = area.people_band(expected).label
         assert page.get_attribute("#preview-result", "data-people") == band
         assert page.inner_text("#preview-result").startswith(band)
         page.screenshot(path=str(output_dir / "alert-editor-desktop.png"), full_page=True)

@@ -16,16 +16,16 @@ from procrastinate.contrib.django.models import ProcrastinateJob
 from pytest_django.fixtures import Settings as SettingsWrapper
 
 from accounts.models import SavedPlace, User
-from alerts import services
+from alerts import delivery, services
 from alerts.models import Alert, AlertDelivery, DeliveryKind
 from boundaries.models import AdminUnit
 from notifications import webpush
 from notifications.models import Notification, PushSubscription
 from notifications.services import notification_deliver, notification_deliver_many
+from tests.notifications.push_server import BrowserKeys, FakePushService
 from tests.servers import FakeSmsGateway, SmtpServer, database_url, wait_until
 
 from .conftest import OTHER_DISTRICT, WARD, published
-from .push_server import BrowserKeys, FakePushService
 
 
 @pytest.fixture
@@ -106,11 +106,11 @@ def test_worker_tells_the_people_inside_once(
     }
 
     # A retried job (here: run again, directly and through the worker) tells nobody twice.
-    again = services.alert_deliver(alert_id=alert.pk, kind=DeliveryKind.ALERT)
+    again = delivery.alert_deliver(alert_id=alert.pk, kind=DeliveryKind.ALERT)
     assert (again.people, again.notifications, again.jobs) == (0, 0, 0)
     batch = ProcrastinateJob.objects.filter(task_name="alerts.deliver_alert_batch").first()
     assert batch is not None
-    assert services.alert_deliver_batch(**batch.args) == 0
+    assert delivery.alert_deliver_batch(**batch.args) == 0
     from alerts.tasks import deliver_alert
 
     deliver_alert.defer(alert_id=alert.pk, kind=DeliveryKind.ALERT)
@@ -145,11 +145,11 @@ def test_web_push_reaches_the_browser_and_drops_gone_subscriptions(
             endpoint=f"{push.url}/push/anonymous", p256dh=keys.p256dh, auth=keys.auth_b64
         )
         alert = published(officer, leader)
-        result = services.alert_deliver(alert_id=alert.pk, kind=DeliveryKind.ALERT)
+        result = delivery.alert_deliver(alert_id=alert.pk, kind=DeliveryKind.ALERT)
         assert (result.people, result.notifications) == (2, 1)
         # What the worker would run next: the batch of people, and the anonymous browser's message.
         for job in ProcrastinateJob.objects.filter(task_name="alerts.deliver_alert_batch"):
-            services.alert_deliver_batch(**job.args)
+            delivery.alert_deliver_batch(**job.args)
         for job in ProcrastinateJob.objects.filter(task_name="notifications.deliver_notifications"):
             notification_deliver_many(**job.args)
         pushes = Notification.objects.filter(channel="webpush")

@@ -1,4 +1,4 @@
-"""Warning pages without a browser: English rendering, access rules, the service worker."""
+"""Warning pages without a browser: English rendering, access rules."""
 
 from __future__ import annotations
 
@@ -72,14 +72,6 @@ def test_staff_form_shows_errors_and_keeps_nothing(client: Client, officer: User
     assert "Thời gian kết thúc phải sau thời gian bắt đầu." in text
     assert "Cần ít nhất một vùng" in text
     assert "<script>alert(1)</script>" not in response.content.decode()
-
-
-def test_service_worker_is_served_from_the_root(client: Client) -> None:
-    response = client.get("/push-sw.js")
-    assert response.status_code == 200
-    assert response["Content-Type"].startswith("application/javascript")
-    assert response["Service-Worker-Allowed"] == "/"
-    assert b"showNotification" in response.content
 
 
 def test_loading_the_demo_messages_nobody(db: None) -> None:

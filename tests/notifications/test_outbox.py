@@ -199,3 +199,45 @@ def test_failure_on_the_last_attempt_marks_failed(sms_gateway: FakeSmsGateway) -
     notification.refresh_from_db()
     assert notification.status == Notification.Status.FAILED
     assert notification.attempts == 1
+
+
+@pytest.mark.django_db
+def test_a_fan_out_writes_each_chosen_channel_once_and_queues_no_job() -> None:
+    # The bulk outbox insert of large fan-outs (alerts.delivery calls it): one row per chosen channel and
+    # browser, under dedupe keys, so a retried batch writes nothing twice; sending is the caller's.
+    from django.contrib.auth import get_user_model
+
+    from notifications.models import PushSubscription
+    from notifications.services import notification_enqueue_to_anonymous_browsers, notification_enqueue_to_people
+
+    users = get_user_model().objects
+    both = users.create_user(username="fan_a", password="x", phone="+84911000001", email="a@example.vn")
+    sms_only = users.create_user(username="fan_b", password="x", phone="+84911000002", notify_by_email=False)
+    nothing = users.create_user(username="fan_c", password="x", email="c@example.vn", notify_by_email=False)
+    browser = PushSubscription.objects.create(endpoint="https://push.example.org/1", p256dh="k", auth="a", user=nothing)
+    anonymous = PushSubscription.objects.create(endpoint="https://push.example.org/2", p256dh="k", auth="a")
+    jobs = ProcrastinateJob.objects.count()
+    message = {"subject": "[Cảnh báo] Lũ", "sms": "Lũ sắp về", "email": "Lũ sắp về.", "push": '{"title": "Lũ"}'}
+
+    people = [both.pk, sms_only.pk, nothing.pk]
+    first = notification_enqueue_to_people(user_ids=people, dedupe_prefix="alert:1:alert:", **message)
+    written = Notification.objects.filter(dedupe_key__startswith="alert:1:alert:")
+    assert first.written == 4
+    assert sorted(first.pending) == sorted(written.values_list("id", flat=True))
+    assert {(n.channel, n.recipient, n.dedupe_key) for n in written} == {
+        ("sms", "+84911000001", f"alert:1:alert:sms:{both.pk}"),
+        ("email", "a@example.vn", f"alert:1:alert:email:{both.pk}"),
+        ("sms", "+84911000002", f"alert:1:alert:sms:{sms_only.pk}"),
+        ("webpush", f"push:{browser.pk}", f"alert:1:alert:push:{browser.pk}"),
+    }
+    assert written.get(channel="webpush").push_subscription_id == browser.pk
+    assert written.get(channel="email").subject == "[Cảnh báo] Lũ"
+
+    written.filter(channel="email").update(status=Notification.Status.SENT)
+    again = notification_enqueue_to_people(user_ids=people, dedupe_prefix="alert:1:alert:", **message)
+    assert again.written == 0 and len(again.pending) == 3 and written.count() == 4
+
+    [new] = notification_enqueue_to_anonymous_browsers(dedupe_prefix="alert:1:alert:", subject="S", push="{}")
+    assert Notification.objects.get(pk=new).push_subscription_id == anonymous.pk
+    assert notification_enqueue_to_anonymous_browsers(dedupe_prefix="alert:1:alert:", subject="S", push="{}") == []
+    assert ProcrastinateJob.objects.count() == jobs

@@ -13,7 +13,8 @@ import requests
 from pytest_django.fixtures import Settings as SettingsWrapper
 
 from notifications import webpush
-from tests.alerts.push_server import BrowserKeys
+
+from .push_server import BrowserKeys
 
 PUBLIC = "93.184.215.14"
 

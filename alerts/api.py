@@ -9,12 +9,20 @@ from datetime import datetime
 from typing import Any, NoReturn
 
 from django.conf import settings
+from django.contrib.gis.db import models as gis_models
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from drf_spectacular.contrib.rest_framework_gis import build_geo_schema
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    inline_serializer,
+)
 from rest_framework import serializers
 from rest_framework.exceptions import Throttled
 from rest_framework.negotiation import BaseContentNegotiation
@@ -22,6 +30,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
+from rest_framework_gis.fields import GeometryField
 
 from accounts.models import User as Account
 from common.api import ErrorBodySerializer, validation_response
@@ -29,7 +38,7 @@ from common.gis import CoordinateError, parse_bbox, parse_lat_lng
 from common.inputs import InputError, parse_moment
 
 from . import cap, selectors, services
-from .models import Alert, Category, Certainty, Severity, Urgency
+from .models import Alert, AlertAreaPart, Category, Certainty, Severity, Urgency
 
 
 def _page_url(alert: Alert) -> str:
@@ -76,13 +85,33 @@ def _active_data(item: selectors.ActiveAlert) -> dict[str, Any]:
     }
 
 
+@extend_schema_field(
+    {"oneOf": [build_geo_schema(gis_models.PolygonField()), build_geo_schema(gis_models.MultiPolygonField())]}
+)
+class AreaGeometryField(GeometryField):
+    """A drawn part: drf-gis' field, described as the two geometry types alerts.area accepts."""
+
+
+@extend_schema_field(build_geo_schema(gis_models.MultiPolygonField()))
+class AlertAreaField(GeometryField):
+    """The union of the parts, as stored (Alert.area)."""
+
+
 class AreaPartSerializer(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=["polygon", "circle", "unit"])
-    geometry = serializers.JSONField(required=False, help_text="GeoJSON Polygon (kind=polygon).")
+    kind = serializers.ChoiceField(choices=AlertAreaPart.Kind.choices)
+    geometry = AreaGeometryField(
+        required=False, help_text="GeoJSON Polygon or MultiPolygon, WGS 84 longitude/latitude (kind=polygon)."
+    )
     lat = serializers.FloatField(required=False, help_text="Circle centre latitude (kind=circle).")
     lng = serializers.FloatField(required=False, help_text="Circle centre longitude (kind=circle).")
     radius_m = serializers.FloatField(required=False, help_text="Circle radius in metres (kind=circle).")
     code = serializers.CharField(required=False, help_text="Admin unit code (kind=unit).")
+
+
+@extend_schema_field(AreaPartSerializer(many=True))
+class AreaField(serializers.JSONField):
+    """The area parts as sent: alerts.area parses them (the geometry with drf-gis) and checks them, so that
+    a bad part is explained in Vietnamese, keyed "area", in the one error shape."""
 
 
 class AlertInputSerializer(serializers.Serializer):
@@ -95,8 +124,7 @@ class AlertInputSerializer(serializers.Serializer):
     certainty = serializers.ChoiceField(choices=Certainty.choices)
     starts_at = serializers.DateTimeField()
     ends_at = serializers.DateTimeField()
-    # Kept as raw JSON so the service's Vietnamese messages explain a bad part.
-    area = serializers.JSONField(help_text="List of area parts: see AreaPart.")
+    area = AreaField(help_text="The parts whose union is the warning area (at most 50).")
     area_description = serializers.CharField(required=False, allow_blank=True, default="")
     agency = serializers.CharField(required=False, allow_blank=True, default="", help_text="Issuing agency code.")
 
@@ -123,12 +151,9 @@ class AlertSerializer(serializers.Serializer):
         source="references_id", allow_null=True, help_text="The version this updates."
     )
     area_description = serializers.CharField()
-    area = serializers.SerializerMethodField()
+    area = AlertAreaField(read_only=True, help_text="The warning area, GeoJSON, WGS 84 longitude/latitude.")
     approved_at = serializers.DateTimeField()
     cap_url = serializers.SerializerMethodField()
-
-    def get_area(self, alert: Alert) -> dict[str, Any]:
-        return selectors.area_geojson(alert)
 
     def get_cap_url(self, alert: Alert) -> str | None:
         return _cap_url(alert) if alert.is_published else None
@@ -362,7 +387,7 @@ class PreviewView(APIView):
         "(under 10, 10–100, 100–1,000, …); previews are rate-limited per user (429 with Retry-After) "
         "and recorded in the audit log.",
         request=inline_serializer(
-            "AlertPreviewInput", {"area": serializers.JSONField(), "agency": serializers.CharField(required=False)}
+            "AlertPreviewInput", {"area": AreaField(), "agency": serializers.CharField(required=False)}
         ),
         responses={
             200: inline_serializer(

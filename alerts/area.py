@@ -11,12 +11,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.contrib.gis.gdal import GDALException
-from django.contrib.gis.geos import GEOSException, GEOSGeometry, MultiPolygon, Polygon
+from django.contrib.gis.geos import GEOSGeometry, MultiPolygon, Polygon
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
+from rest_framework_gis.fields import GeometryField
 
 from accounts.models import User as Account
 from agencies.models import Agency
@@ -46,6 +46,10 @@ class AreaResult:
     description: str
 
 
+# drf-gis parses the GeoJSON; it does not check type, SRID, size or validity, so the checks below do.
+GEOJSON = GeometryField()
+
+
 def _polygon_from_geojson(raw: Any, index: int) -> list[Polygon]:
     where = f"Vùng vẽ thứ {index}"
     if isinstance(raw, str):
@@ -57,11 +61,12 @@ def _polygon_from_geojson(raw: Any, index: int) -> list[Polygon]:
         raw = raw.get("geometry")
     if not isinstance(raw, dict) or raw.get("type") not in ("Polygon", "MultiPolygon"):
         raise ValidationError(f"{where}: cần một GeoJSON Polygon (hoặc MultiPolygon).")
-    coordinates = raw.get("coordinates")
     try:
-        geom = GEOSGeometry(json.dumps({"type": raw["type"], "coordinates": coordinates}), srid=4326)
-    except (GEOSException, GDALException, ValueError, TypeError):
+        # Type and coordinates only: a "crs" member would name another SRID, and GeoJSON is WGS 84.
+        geom = GEOJSON.to_internal_value({"type": raw["type"], "coordinates": raw.get("coordinates")})
+    except ValidationError:
         raise ValidationError(f"{where}: GeoJSON sai cấu trúc (mỗi vòng cần ít nhất 4 điểm, khép kín).") from None
+    geom.srid = 4326
     # Every ring of every polygon counts, before any of them is checked (validity costs per vertex).
     if geom.num_points > MAX_POLYGON_VERTICES:
         raise ValidationError(f"{where}: quá nhiều đỉnh (tối đa {MAX_POLYGON_VERTICES} cho cả vùng).")

@@ -276,6 +276,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Two choice sets are named "kind" (a report's, a warning area part's): each keeps one stable name.
+    "ENUM_NAME_OVERRIDES": {
+        "KindEnum": "incidents.models.ReportKind",
+        "AreaPartKindEnum": "alerts.models.AlertAreaPart.Kind",
+    },
 }
 
 # --- GIS -------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -90,6 +91,8 @@ def test_staff_create_submit_approve_over_the_api(client: Client, officer: User,
     assert created.status_code == 201, created.json()
     pk = created.json()["id"]
     assert created.json()["status"] == "draft"
+    area = created.json()["area"]
+    assert area["type"] == "MultiPolygon" and area == json.loads(Alert.objects.get(pk=pk).area.geojson)
     assert client.post(f"/api/v1/alerts/{pk}/submit").json()["status"] == "submitted"
     refused = client.post(f"/api/v1/alerts/{pk}/approve")
     assert refused.status_code == 403 and "lãnh đạo" in refused.json()["detail"]
@@ -198,6 +201,18 @@ def test_detail_hides_drafts_from_the_public(client: Client, officer: User, lead
     draft = client.post("/api/v1/alerts/", body(), content_type="application/json").json()
     client.logout()
     assert client.get(f"/api/v1/alerts/{draft['id']}/").status_code == 404
+
+
+def test_the_area_is_documented_as_geojson(client: Client, db: None) -> None:
+    # The parts of the input (drf-gis geometry for a drawn part) and the stored area of the output.
+    schemas = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()["components"]["schemas"]
+    parts = {"type": "array", "items": {"$ref": "#/components/schemas/AreaPart"}}
+    assert schemas["AlertInput"]["properties"]["area"].items() >= parts.items()
+    assert schemas["AlertPreviewInput"]["properties"]["area"].items() >= parts.items()
+    part = schemas["AreaPart"]["properties"]
+    assert schemas[part["kind"]["$ref"].rpartition("/")[2]]["enum"] == ["polygon", "circle", "unit"]
+    assert [kind["properties"]["type"]["enum"] for kind in part["geometry"]["oneOf"]] == [["Polygon"], ["MultiPolygon"]]
+    assert schemas["Alert"]["properties"]["area"]["properties"]["type"]["enum"] == ["MultiPolygon"]
 
 
 def test_every_endpoint_is_in_the_schema(client: Client, demo: None) -> None:

@@ -20,10 +20,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from common.api import validation_response
 from common.db import prepared_cursor
 from common.gis import CoordinateError, parse_bbox
 from incidents import selectors
-from incidents.api import FILTER_PARAMETERS, filters_from_params, validation_response
+from incidents.api import FILTER_PARAMETERS, filters_from_params
 from incidents.models import Report, ReportStatus
 
 from . import grid

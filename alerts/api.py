@@ -33,7 +33,7 @@ from rest_framework.views import APIView
 from rest_framework_gis.fields import GeometryField
 
 from accounts.models import User as Account
-from common.api import ErrorBodySerializer, validation_response
+from common.api import ErrorBodySerializer, error_body, validation_response
 from common.gis import CoordinateError, parse_bbox, parse_lat_lng
 from common.inputs import InputError, parse_moment
 
@@ -179,7 +179,7 @@ def _run(request: Request, call: Any, status: int = 200) -> Response:
     try:
         alert = call()
     except PermissionDenied as exc:
-        return Response({"detail": str(exc) or "Không có quyền."}, status=403)
+        return Response(error_body(str(exc) or "Không có quyền."), status=403)
     except ValidationError as exc:
         return validation_response(exc)
     return Response(AlertSerializer(alert).data, status=status)
@@ -219,7 +219,7 @@ class ActiveView(APIView):
             lng, lat = parse_lat_lng(request.query_params.get("lat"), request.query_params.get("lng"))
             at = _parse_at(request.query_params.get("at"))
         except CoordinateError as exc:
-            return Response({"detail": str(exc)}, status=400)
+            return Response(error_body(str(exc)), status=400)
         except ValidationError as exc:
             return validation_response(exc)
         return Response([_active_data(item) for item in selectors.alerts_active_at(lng, lat, at)])
@@ -411,7 +411,7 @@ class PreviewView(APIView):
                 agency_code=str(request.data.get("agency") or "") if hasattr(request.data, "get") else "",
             )
         except PermissionDenied as exc:
-            return Response({"detail": str(exc)}, status=403)
+            return Response(error_body(str(exc)), status=403)
         except ValidationError as exc:
             return validation_response(exc)
         band = preview.people

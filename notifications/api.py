@@ -10,7 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from common.api import ErrorBodySerializer, validation_response
+from common.api import ErrorBodySerializer, error_body, validation_response
 from common.http import client_ip
 
 from . import webpush
@@ -46,7 +46,7 @@ class PushSubscriptionView(APIView):
     def post(self, request: Request) -> Response:
         serializer = PushSubscriptionSerializer(data=request.data)
         if not serializer.is_valid():
-            return Response({"detail": "Đăng ký nhận thông báo không hợp lệ.", "errors": serializer.errors}, status=400)
+            return Response(error_body("Đăng ký nhận thông báo không hợp lệ.", serializer.errors), status=400)
         data = serializer.validated_data
         try:
             subscription = push_subscription_save(
@@ -59,7 +59,7 @@ class PushSubscriptionView(APIView):
         except ValidationError as exc:
             return validation_response(exc)
         except PushLimitReached as exc:
-            return Response({"detail": str(exc)}, status=429)
+            return Response(error_body(str(exc)), status=429)
         return Response({"id": subscription.pk}, status=201)
 
     @extend_schema(

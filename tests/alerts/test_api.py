@@ -54,6 +54,7 @@ def test_active_alerts_at_a_point(client: Client, officer: User, leader: User) -
     assert client.get("/api/v1/alerts/active", {"lat": str(lat), "lng": str(lng)}).json() == []
     bad = client.get("/api/v1/alerts/active", {"lat": "123", "lng": "106"})
     assert bad.status_code == 400 and "lat" in bad.json()["detail"]
+    assert bad.json().keys() == {"detail", "errors"}  # the one error shape
     assert client.get("/api/v1/alerts/active", {"lat": "abc", "lng": "106"}).status_code == 400
 
 
@@ -85,7 +86,8 @@ def test_a_bad_bbox_is_refused_as_every_map_api_refuses_it(client: Client, db: N
 
 
 def test_staff_create_submit_approve_over_the_api(client: Client, officer: User, leader: User) -> None:
-    assert client.post("/api/v1/alerts/", body(), content_type="application/json").status_code == 403
+    refused = client.post("/api/v1/alerts/", body(), content_type="application/json")
+    assert refused.status_code == 403 and refused.json().keys() == {"detail", "errors"}
     client.force_login(officer)
     created = client.post("/api/v1/alerts/", body(), content_type="application/json")
     assert created.status_code == 201, created.json()

@@ -95,7 +95,7 @@ def test_push_subscriptions_are_capped_per_address_and_per_account(
     assert post("https://push.example.org/1", **here).status_code == 201
     assert post("https://push.example.org/2", **here).status_code == 201
     refused = post("https://push.example.org/3", **here)
-    assert refused.status_code == 429 and refused.json()["detail"]
+    assert refused.status_code == 429 and refused.json()["detail"] and refused.json()["errors"] == {}
     # Refreshing a known browser is no new subscription; another address has its own count.
     assert post("https://push.example.org/2", **here).status_code == 201
     assert post("https://push.example.org/3", **there).status_code == 201

@@ -1,6 +1,7 @@
 """The warning area: parsing and checking the parts a staff member draws or picks (polygons,
 circles, administrative units), the vertex and size limits, their union, the jurisdiction check,
-and who lives inside (the people query that delivery runs too, and the banded count a preview shows).
+who lives inside (the people query that delivery runs too, and the banded count a preview shows), and
+the small pieces a published area is cut into for the point query.
 """
 
 from __future__ import annotations
@@ -9,8 +10,10 @@ import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.contrib.gis.geos import GEOSGeometry, MultiPolygon, Polygon
 from django.core.exceptions import ValidationError
 from django.db import connection
@@ -23,7 +26,7 @@ from agencies.models import Agency
 from boundaries.models import AdminUnit
 from common.gis import CoordinateError, make_point, metres_to_degrees, parse_lat_lng, to_multipolygon
 
-from .models import AlertAreaPart
+from .models import Alert, AlertAreaPart, AlertPiece
 
 Kind = AlertAreaPart.Kind
 
@@ -294,3 +297,24 @@ def people_band(count: int) -> PeopleBand:
             return PeopleBand(low=low, high=high)
         low = high
     return PeopleBand(low=low, high=None)
+
+
+# The subdivided pieces of a published area, each with the window it is in force in.
+_PIECES_SQL = f"""
+    INSERT INTO {AlertPiece._meta.db_table} (alert_id, geom, valid_from, valid_to)
+    SELECT a.id, s.geom, greatest(a.starts_at, a.approved_at), a.ends_at
+    FROM {Alert._meta.db_table} a
+    CROSS JOIN LATERAL ST_Subdivide(a.area, %(vertices)s) AS s(geom)
+    WHERE a.id = %(alert)s
+"""  # noqa: S608
+
+
+def area_pieces_publish(*, alert: Alert) -> None:
+    """Cut the published area into small pieces, each in force from approval to the end (the point query reads them)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_PIECES_SQL, {"alert": alert.pk, "vertices": settings.BOUNDARY_PIECE_MAX_VERTICES})
+
+
+def area_pieces_withdraw(*, alert: Alert, at: datetime) -> None:
+    """End the pieces still in force at `at` (the alert is superseded or cancelled)."""
+    AlertPiece.objects.filter(alert=alert, valid_to__gt=at).update(valid_to=at)

@@ -15,11 +15,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.gis.geos import MultiPolygon
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User as Account
@@ -28,12 +27,19 @@ from agencies.selectors import agency_ids_for
 from common.jobs import job_defer
 from common.text import clean_text, strip_control
 
-from .area import AreaResult, PeopleBand, area_build, area_people_count, people_band
+from .area import (
+    AreaResult,
+    PeopleBand,
+    area_build,
+    area_people_count,
+    area_pieces_publish,
+    area_pieces_withdraw,
+    people_band,
+)
 from .models import (
     Alert,
     AlertAreaPart,
     AlertEvent,
-    AlertPiece,
     Category,
     Certainty,
     DeliveryKind,
@@ -313,24 +319,6 @@ def alert_submit(*, alert: Alert, actor: User) -> Alert:
     return alert
 
 
-_PIECES_SQL = f"""
-    INSERT INTO {AlertPiece._meta.db_table} (alert_id, geom, valid_from, valid_to)
-    SELECT a.id, s.geom, greatest(a.starts_at, a.approved_at), a.ends_at
-    FROM {Alert._meta.db_table} a
-    CROSS JOIN LATERAL ST_Subdivide(a.area, %(vertices)s) AS s(geom)
-    WHERE a.id = %(alert)s
-"""  # noqa: S608
-
-
-def _pieces_publish(alert: Alert) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute(_PIECES_SQL, {"alert": alert.pk, "vertices": settings.BOUNDARY_PIECE_MAX_VERTICES})
-
-
-def _pieces_withdraw(alert: Alert, at: datetime) -> None:
-    AlertPiece.objects.filter(alert=alert, valid_to__gt=at).update(valid_to=at)
-
-
 def _defer_delivery(alert: Alert, kind: str) -> None:
     job_defer(task="alerts.deliver_alert", alert_id=alert.pk, kind=kind)
 
@@ -358,7 +346,7 @@ def alert_approve(*, alert: Alert, actor: User) -> Alert:
         old.status = Status.SUPERSEDED
         old.superseded_at = now
         old.save(update_fields=["status", "superseded_at", "updated_at"])
-        _pieces_withdraw(old, now)
+        area_pieces_withdraw(alert=old, at=now)
         _record(old, Action.SUPERSEDED, actor, by=alert.pk)
         kind = DeliveryKind.UPDATE
     if alert.submitted_at is None:
@@ -368,7 +356,7 @@ def alert_approve(*, alert: Alert, actor: User) -> Alert:
     alert.approved_by = _account(actor)
     alert.approved_at = now
     alert.save(update_fields=["status", "submitted_by", "submitted_at", "approved_by", "approved_at", "updated_at"])
-    _pieces_publish(alert)
+    area_pieces_publish(alert=alert)
     _record(alert, Action.APPROVED, actor)
     _defer_delivery(alert, kind)
     return alert
@@ -390,7 +378,7 @@ def alert_cancel(*, alert: Alert, actor: User, reason: str = "") -> Alert:
         alert.cancelled_at = now
         alert.cancel_reason = note
         alert.save(update_fields=["status", "cancelled_by", "cancelled_at", "cancel_reason", "updated_at"])
-        _pieces_withdraw(alert, now)
+        area_pieces_withdraw(alert=alert, at=now)
         _record(alert, Action.CANCELLED, actor, note=note)
         _defer_delivery(alert, DeliveryKind.CANCEL)
         return alert

@@ -85,11 +85,13 @@ def _active_data(item: selectors.ActiveAlert) -> dict[str, Any]:
     }
 
 
+# drf-gis' field, described with the geometry types it carries (drf-spectacular reads those from a model
+# field, which these are not bound to).
 @extend_schema_field(
     {"oneOf": [build_geo_schema(gis_models.PolygonField()), build_geo_schema(gis_models.MultiPolygonField())]}
 )
-class AreaGeometryField(GeometryField):
-    """A drawn part: drf-gis' field, described as the two geometry types alerts.area accepts."""
+class DrawnGeometryField(GeometryField):
+    """A drawn part: the two geometry types alerts.area accepts."""
 
 
 @extend_schema_field(build_geo_schema(gis_models.MultiPolygonField()))
@@ -99,7 +101,7 @@ class AlertAreaField(GeometryField):
 
 class AreaPartSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=AlertAreaPart.Kind.choices)
-    geometry = AreaGeometryField(
+    geometry = DrawnGeometryField(
         required=False, help_text="GeoJSON Polygon or MultiPolygon, WGS 84 longitude/latitude (kind=polygon)."
     )
     lat = serializers.FloatField(required=False, help_text="Circle centre latitude (kind=circle).")

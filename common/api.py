@@ -18,7 +18,7 @@ def error_body(detail: str, errors: Mapping[str, Any] | None = None) -> dict[str
     return {"detail": detail, "errors": dict(errors or {})}
 
 
-class ErrorBodySerializer(serializers.Serializer):
+class ErrorBodySerializer(serializers.Serializer[Any]):
     """The one error shape in the API schema (what `error_body` writes)."""
 
     detail = serializers.CharField(help_text="A message for a person.")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from datetime import date
 from typing import Any, NoReturn, cast
 
 from captcha.helpers import captcha_image_url
@@ -29,13 +28,13 @@ from agencies.models import Agency, Role
 from agencies.selectors import agency_ids_for, is_staff_member
 from agencies.staff_access import report_staff_visible
 from common.api import INVALID, validation_response
-from common.gis import CoordinateError, parse_bbox, parse_lat_lng
+from common.gis import CoordinateError, parse_lat_lng
 from common.http import client_ip
-from common.inputs import InputError, parse_day
 from common.pagination import LimitOffsetPagination
 from common.parsers import JSONParser
 
 from . import selectors, services
+from .filters import report_filters_parse
 from .geocoding import geocode
 from .models import Category, Channel, Report, ReportKind, ReportStatus
 from .serializers import (
@@ -66,55 +65,7 @@ class CategoryListView(APIView):
 
 
 def _filters(request: Request) -> selectors.ReportFilters:
-    return filters_from_params(request.query_params, sender_search=is_staff_member(request.user))
-
-
-SENDER_SEARCH_REFUSED = "Chỉ cán bộ xử lý phản ánh mới tìm được theo họ tên hoặc số điện thoại người gửi."
-
-
-def filters_from_params(params: Mapping[str, str], *, sender_search: bool = False) -> selectors.ReportFilters:
-    """The report filters of a query string; ValidationError (Vietnamese, by field) when one is malformed.
-
-    A sender's name and phone are search keys for staff only (`sender_search`): for anyone else they
-    would tell who sent which report, so they are refused (400), not quietly dropped.
-    """
-    if not sender_search:
-        refused = {name: [SENDER_SEARCH_REFUSED] for name in ("sender_name", "sender_phone") if params.get(name)}
-        if refused:
-            raise ValidationError(refused)
-
-    def day(name: str) -> date | None:
-        try:
-            return parse_day(params.get(name, ""), name)
-        except InputError as exc:
-            raise ValidationError({name: [str(exc)]}) from None
-
-    bbox = None
-    if params.get("bbox"):
-        try:
-            bbox = parse_bbox(params["bbox"])
-        except CoordinateError as exc:
-            raise ValidationError({"bbox": [str(exc)]}) from None
-    kind = params.get("kind", "")
-    if kind and kind not in ReportKind.values:
-        raise ValidationError({"kind": ["kind phải là feedback hoặc idea."]})
-    status = params.get("status", "")
-    if status and status != "open" and status not in ReportStatus.values:
-        raise ValidationError({"status": [f"status phải là open hoặc một trong: {', '.join(ReportStatus.values)}."]})
-    return selectors.ReportFilters(
-        q=params.get("q", "")[:200],
-        code=params.get("code", ""),
-        sender_name=params.get("sender_name", "")[:120],
-        sender_phone=params.get("sender_phone", "")[:30],
-        district=params.get("district", ""),
-        ward=params.get("ward", ""),
-        category=params.get("category", ""),
-        kind=kind,
-        status=status,
-        date_from=day("from"),
-        date_to=day("to"),
-        bbox=bbox,
-    )
+    return report_filters_parse(request.query_params, sender_search=is_staff_member(request.user))
 
 
 FILTER_PARAMETERS = [

@@ -14,7 +14,6 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
 from django.forms.renderers import DjangoTemplates
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
@@ -25,6 +24,7 @@ from boundaries.models import Level
 from boundaries.selectors import unit_list, unit_point
 from common.inputs import DAY_MAX, DAY_MIN
 
+from .filters import PAGE_NAMES, SENDER_NAMES, ReportFilters, report_filters_parse_valid
 from .models import ReportKind, ReportStatus
 from .selectors import category_list
 from .services import ReporterInput, ReportInput
@@ -115,22 +115,6 @@ def ward_choices(district: str = "", *, empty_label: Any = None) -> list[Any]:
     for unit in units:
         groups.setdefault(unit.parent.name if unit.parent else "", []).append((unit.code, unit.name))
     return [("", empty_label or _("— Tất cả phường, xã —"))] + list(groups.items())
-
-
-def _date_field(label: Any) -> forms.DateField:
-    """An optional date, typed as a date picker gives it or as ngày/tháng/năm."""
-    return forms.DateField(
-        label=label,
-        required=False,
-        input_formats=["%Y-%m-%d", "%d/%m/%Y"],
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        error_messages={"invalid": _("Ngày không hợp lệ; hãy nhập theo dạng ngày/tháng/năm, ví dụ 31/12/2024.")},
-        # A far date is a typing error, and one past DAY_MAX overflows the day's end in the query.
-        validators=[
-            MinValueValidator(DAY_MIN, _("Ngày phải từ %(limit_value)s trở đi.")),
-            MaxValueValidator(DAY_MAX, _("Ngày phải trước hoặc bằng %(limit_value)s.")),
-        ],
-    )
 
 
 def _text(attrs: dict[str, Any] | None = None) -> forms.TextInput:
@@ -403,8 +387,19 @@ STATUS_CHOICES = [("", _("— Mọi trạng thái —")), ("open", _("Chưa hoà
 ]
 
 
+# The public list's query names its period date_from/date_to (its links keep them); the API says from/to.
+PAGE_FIELDS = {"from": "date_from", "to": "date_to"}
+
+
+def _search_day(label: Any) -> forms.CharField:
+    """A day of the search form, typed as a date picker gives it or as ngày/tháng/năm (checked by incidents.filters)."""
+    attrs = {"type": "date", "min": DAY_MIN.isoformat(), "max": DAY_MAX.isoformat()}
+    return forms.CharField(label=label, required=False, widget=forms.DateInput(attrs=attrs, format="%Y-%m-%d"))
+
+
 class ReportSearchForm(forms.Form):
-    """The look-up form of the public list; every field is optional."""
+    """The look-up form of the public list; every field is optional. It renders; incidents.filters parses
+    (the one parser of the API, map, heatmap and statistics), and its refusals show on their fields."""
 
     default_renderer = RENDERER
 
@@ -417,24 +412,20 @@ class ReportSearchForm(forms.Form):
     district = forms.CharField(label=_("Quận, huyện"), required=False, widget=forms.Select)
     ward = forms.CharField(label=_("Phường, xã"), required=False, widget=forms.Select)
     category = forms.CharField(label=_("Chuyên mục"), required=False, widget=forms.Select)
-    kind = forms.ChoiceField(
+    kind = forms.CharField(
         label=_("Loại"),
         required=False,
-        choices=[
-            ("", _("— Phản ánh và hiến kế —")),
-            (ReportKind.FEEDBACK.value, _("Phản ánh, kiến nghị")),
-            (ReportKind.IDEA.value, _("Hiến kế")),
-        ],
-        error_messages={"invalid_choice": _("Loại không hợp lệ.")},
+        widget=forms.Select(
+            choices=[
+                ("", _("— Phản ánh và hiến kế —")),
+                (ReportKind.FEEDBACK.value, _("Phản ánh, kiến nghị")),
+                (ReportKind.IDEA.value, _("Hiến kế")),
+            ]
+        ),
     )
-    status = forms.ChoiceField(
-        label=_("Trạng thái"),
-        required=False,
-        choices=STATUS_CHOICES,
-        error_messages={"invalid_choice": _("Trạng thái không hợp lệ.")},
-    )
-    date_from = _date_field(_("Gửi từ ngày"))
-    date_to = _date_field(_("Đến ngày"))
+    status = forms.CharField(label=_("Trạng thái"), required=False, widget=forms.Select(choices=STATUS_CHOICES))
+    date_from = _search_day(_("Gửi từ ngày"))
+    date_to = _search_day(_("Đến ngày"))
     sender_name = forms.CharField(
         label=_("Họ tên người gửi"),
         required=False,
@@ -454,8 +445,9 @@ class ReportSearchForm(forms.Form):
 
     def __init__(self, *args: Any, sender_search: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        # A sender's name and phone are search keys for staff only (see incidents.api.filters_from_params).
+        # A sender's name and phone are search keys for staff only (see incidents.filters).
         self.sender_refused = False
+        self.sender_search = sender_search
         if not sender_search:
             for name in self.SENDER:
                 del self.fields[name]
@@ -467,13 +459,6 @@ class ReportSearchForm(forms.Form):
             (c.code, c.name) for c in category_list()
         ]
 
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        start, end = data.get("date_from"), data.get("date_to")
-        if start and end and start > end:
-            self.add_error("date_to", _("“Đến ngày” phải sau hoặc bằng “Gửi từ ngày”."))
-        return data
-
     @property
     def advanced_used(self) -> bool:
         return self.is_bound and any(str(self.data.get(name, "")).strip() for name in self.ADVANCED)
@@ -482,15 +467,18 @@ class ReportSearchForm(forms.Form):
     def has_districts(self) -> bool:
         return len(self.fields["district"].widget.choices) > 1
 
-    def filters(self) -> dict[str, Any]:
-        """The valid values only: a bad date is reported on its field and left out of the search."""
+    def filters(self) -> ReportFilters:
+        """The filters of the valid values: a bad one is reported on its field and left out of the search."""
         if not self.is_bound:
-            return {}
-        self.is_valid()
-        values = {name: value for name, value in self.cleaned_data.items() if value not in (None, "")}
-        if "date_to" in self.errors:
-            values.pop("date_to", None)
-        return values
+            return ReportFilters()
+        params = {name: self.data.get(PAGE_FIELDS.get(name, name), "") for name in PAGE_NAMES}
+        filters, errors = report_filters_parse_valid(
+            params, names=PAGE_NAMES if self.sender_search else PAGE_NAMES - SENDER_NAMES, sender_search=True
+        )
+        for name, messages in errors.items():
+            field = PAGE_FIELDS.get(name, name)
+            self.add_error(field if field in self.fields else None, messages)
+        return filters
 
 
 class ReportLookupForm(forms.Form):

@@ -23,6 +23,7 @@ from boundaries.models import AdminUnit
 from common.gis import metres_to_degrees
 from common.phones import PhoneError, phone_normalize
 
+from .filters import ReportFilters, overdue_q, status_values
 from .models import OPEN_STATUSES, Answer, Attachment, Category, Report, ReportEvent
 from .tokens import reporter_token_valid
 
@@ -75,28 +76,6 @@ def _with_public_parts(reports: QuerySet[Report]) -> QuerySet[Report]:
 def reports_public() -> QuerySet[Report]:
     """Reports anyone may see: public, not hidden by staff."""
     return Report.objects.filter(is_public=True)
-
-
-@dataclass
-class ReportFilters:
-    q: str = ""
-    code: str = ""
-    sender_name: str = ""
-    sender_phone: str = ""
-    province: str = ""
-    district: str = ""
-    ward: str = ""
-    category: str = ""
-    kind: str = ""
-    status: str = ""
-    date_from: date | None = None
-    date_to: date | None = None
-    bbox: tuple[float, float, float, float] | None = None
-
-
-def status_values(status: str) -> list[str]:
-    """The statuses a status filter means: "open" is every status still being handled, else the one named."""
-    return [str(value) for value in OPEN_STATUSES] if status == "open" else [status]
 
 
 def _day_start(day: date) -> datetime:
@@ -154,6 +133,8 @@ def reports_filtered(reports: QuerySet[Report], filters: ReportFilters) -> Query
         reports = reports.filter(created_at__lt=_day_start(filters.date_to + timedelta(days=1)))
     if filters.bbox:
         reports = reports.filter(location__coveredby=Polygon.from_bbox(filters.bbox))
+    if filters.overdue:
+        reports = reports.filter(overdue_q())
     return reports
 
 

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency
 
+from .filters import STATUS, WORKLIST_NAMES, ReportFilters, report_filters_parse_valid
 from .models import RejectionReason, Report, ReportStatus
 from .selectors import category_list
 
@@ -56,12 +57,14 @@ class WorklistFilterForm(forms.Form):
             (c.code, c.name) for c in category_list()
         ]
 
-    def values(self) -> dict[str, Any]:
-        values: dict[str, Any] = {"q": "", "status": OPEN, "category": "", "overdue": False}
-        if self.is_bound:
-            self.is_valid()
-            values.update({k: v for k, v in self.cleaned_data.items() if v not in (None, "")})
-        return values
+    def filters(self) -> ReportFilters:
+        """The filters (incidents.filters, the one parser); open reports unless another status is chosen."""
+        data = self.data if self.is_bound else {}
+        params = {name: str(data.get(name) or "") for name in WORKLIST_NAMES}
+        status = params[STATUS] or OPEN
+        params[STATUS] = "" if status == ALL else status
+        filters, _errors = report_filters_parse_valid(params, names=WORKLIST_NAMES, known_codes=True)
+        return filters
 
 
 class StaffActionForm(forms.Form):

@@ -17,7 +17,7 @@ from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -31,9 +31,9 @@ from agencies.staff_access import StaffAccess, request_staff_access
 from common.phones import phone_display
 
 from . import selectors, services
-from .models import OPEN_STATUSES, AnswerTemplate, Attachment, Report, ReportStatus
+from .filters import report_overdue
+from .models import AnswerTemplate, Attachment, Report, ReportStatus
 from .staff_forms import (
-    ALL,
     AnswerForm,
     ApproveForm,
     AttachmentHideForm,
@@ -87,7 +87,7 @@ def deadline_state(report: Report, today: date) -> tuple[str, int]:
     days = (report.deadline - today).days
     if not report.is_open:
         return ("closed", days)
-    if days < 0 or report.is_overdue:
+    if report_overdue(report, today):
         return ("overdue", -days)
     if days == 0:
         return ("today", 0)
@@ -100,16 +100,14 @@ def report_list(request: HttpRequest) -> HttpResponse:
     access = request_staff_access(request)
     tab = APPROVAL_TAB if request.GET.get("tab") == APPROVAL_TAB and access.is_leader else ""
     form = WorklistFilterForm(request.GET or None)
-    values = form.values()
+    filters = form.filters()
     today = timezone.localdate()
+    filtered = bool(filters.q or filters.category or filters.overdue)
     if tab:
-        base, status = _approvals(access), ""
+        base, filters.status = _approvals(access), ""
     else:
-        base, status = access.visible(Report.objects.all()), ("" if values["status"] == ALL else values["status"])
-    filters = selectors.ReportFilters(q=values["q"], category=values["category"], status=status)
+        base = access.visible(Report.objects.all())
     reports = selectors.report_search(filters, base=base).prefetch_related(None)
-    if values["overdue"]:
-        reports = reports.filter(Q(is_overdue=True) | Q(status__in=OPEN_STATUSES, deadline__lt=today))
     reports = reports.order_by("deadline", "created_at", "id")
     page = Paginator(reports, PAGE_SIZE).get_page(request.GET.get("page"))
     for report in page:
@@ -125,7 +123,7 @@ def report_list(request: HttpRequest) -> HttpResponse:
             "show_approvals": access.is_leader,
             "approval_count": _approvals(access).count() if access.is_leader else 0,
             "no_agency": not access.everything and not access.agency_ids,
-            "filtered": bool(values["q"] or values["category"] or values["overdue"]),
+            "filtered": filtered,
         },
     )
 

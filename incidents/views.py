@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import fields as dataclass_fields
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -233,9 +232,7 @@ def _back_to_report(report: Report, token: str | None) -> HttpResponseRedirect:
 
 def report_list(request: HttpRequest) -> HttpResponse:
     form = ReportSearchForm(request.GET or None, sender_search=is_staff_member(request.user))
-    values = form.filters()
-    names = {f.name for f in dataclass_fields(selectors.ReportFilters)}
-    filters = selectors.ReportFilters(**{name: value for name, value in values.items() if name in names})
+    filters = form.filters()
     page = Paginator(selectors.report_search(filters), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
@@ -244,7 +241,7 @@ def report_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "form": form,
             "filters": filters,
-            "searched": bool(values),
+            "searched": filters != selectors.ReportFilters(),
             "sender_notice": SENDER_SEARCH_IGNORED if form.sender_refused else "",
         },
     )

@@ -18,14 +18,14 @@ from django.contrib.gis.db.models.functions import AsGeoJSON
 from django.contrib.gis.geos import Polygon
 from django.db import connection
 from django.db.models import Count, Func, Q, QuerySet
-from django.utils import timezone
 
 from accounts.models import User
 from agencies.models import Agency
 from agencies.selectors import is_staff_member
 from agencies.staff_access import StaffAccess, staff_access_for
 from boundaries.models import AdminUnit, Level
-from incidents.models import OPEN_STATUSES, Report
+from incidents.filters import overdue_q
+from incidents.models import Report
 from incidents.selectors import ReportFilters, reports_filtered, status_values
 
 from . import grid
@@ -83,12 +83,6 @@ class HeatFilters:
     date_from: date | None = None
     date_to: date | None = None
     overdue: bool = False
-
-
-def overdue_q(today: date | None = None) -> Q:
-    """Overdue as the worklist counts it: marked so, or still open past its deadline."""
-    day = today or timezone.localdate()
-    return Q(is_overdue=True) | Q(status__in=OPEN_STATUSES, deadline__lt=day)
 
 
 def filtered_reports(scope: Scope, filters: HeatFilters) -> QuerySet[Report]:

@@ -4,7 +4,6 @@ agencies.staff_access gives them, like the worklist."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -21,7 +20,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from incidents.models import Category, ReportStatus
+from incidents.filters import HEATMAP_NAMES, FilterError, overdue_q, report_filters_parse
+from incidents.models import ReportStatus
 from incidents.selectors import category_list
 from incidents.staff_views import staff_required
 
@@ -39,36 +39,19 @@ class HeatmapRequestError(ValueError):
 
 
 def parse_filters(params: Any) -> heatmap.HeatFilters:
-    """The heatmap's filters from query parameters, or HeatmapRequestError naming the field."""
-
-    def day(name: str) -> date | None:
-        raw = params.get(name, "")
-        if not raw:
-            return None
-        try:
-            return date.fromisoformat(raw)
-        except ValueError:
-            raise HeatmapRequestError(name, f"{name} phải có dạng YYYY-MM-DD.") from None
-
-    category = params.get("category", "")
-    if category and not Category.objects.filter(code=category).exists():
-        raise HeatmapRequestError("category", f"Không có chuyên mục mã {category[:50]}.")
-    status = params.get("status", "")
-    if status and status != "open" and status not in ReportStatus.values:
-        raise HeatmapRequestError("status", f"status phải là open hoặc một trong: {', '.join(ReportStatus.values)}.")
-    overdue = params.get("overdue", "").lower()
-    if overdue not in ("", "0", "1", "true", "false", "on"):
-        raise HeatmapRequestError("overdue", "overdue phải là true hoặc false.")
-    filters = heatmap.HeatFilters(
-        category=category,
-        status=status,
-        date_from=day("from"),
-        date_to=day("to"),
-        overdue=overdue in ("1", "true", "on"),
+    """The heatmap's filters from query parameters (incidents.filters), or HeatmapRequestError naming the field."""
+    try:
+        parsed = report_filters_parse(params, names=HEATMAP_NAMES, known_codes=True)
+    except FilterError as exc:
+        name = next(iter(exc.errors))
+        raise HeatmapRequestError(name, exc.errors[name][0]) from None
+    return heatmap.HeatFilters(
+        category=parsed.category,
+        status=parsed.status,
+        date_from=parsed.date_from,
+        date_to=parsed.date_to,
+        overdue=parsed.overdue,
     )
-    if filters.date_from and filters.date_to and filters.date_from > filters.date_to:
-        raise HeatmapRequestError("from", "Ngày bắt đầu phải trước hoặc bằng ngày kết thúc.")
-    return filters
 
 
 class IsStaffMember(BasePermission):
@@ -190,7 +173,7 @@ def ward_reports(request: HttpRequest, code: str) -> HttpResponse:
     overdue_ids = set(
         heatmap.filtered_reports(scope, filters)
         .filter(pk__in=[r.pk for r in reports])
-        .filter(heatmap.overdue_q())
+        .filter(overdue_q())
         .values_list("pk", flat=True)
     )
     return JsonResponse(

@@ -24,7 +24,8 @@ from common.api import validation_response
 from common.db import prepared_cursor
 from common.gis import CoordinateError, parse_bbox
 from incidents import selectors
-from incidents.api import FILTER_PARAMETERS, filters_from_params
+from incidents.api import FILTER_PARAMETERS
+from incidents.filters import report_filters_parse
 from incidents.models import Report, ReportStatus
 
 from . import grid
@@ -270,7 +271,7 @@ def clusters_response(params: Mapping[str, str]) -> HttpResponse:
     WSGI short path (geo.wsgi) both answer through it.
     """
     bbox, zoom = parse_view(params.get("bbox"), params.get("zoom"))
-    filters = filters_from_params(params)
+    filters = report_filters_parse(params)
     # Only the map's filters: the map never searches by sender or free text.
     filters.q = filters.code = filters.sender_name = filters.sender_phone = ""
     filters.bbox = bbox

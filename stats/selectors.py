@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from django.conf import settings
@@ -30,6 +30,7 @@ from agencies.models import Agency
 from agencies.selectors import is_staff_member
 from agencies.staff_access import NO_ACCESS, StaffAccess, staff_access_for
 from boundaries.models import AdminUnit, Level
+from incidents.filters import STATS_NAMES, FilterError, overdue_sql, report_filters_parse
 from incidents.models import OPEN_STATUSES, Answer, Category, Channel, Report, ReportKind, ReportStatus
 from incidents.selectors import ReportFilters, reports_filtered, reports_public
 
@@ -79,67 +80,20 @@ class StatsFilters:
 FILTER_NAMES = ("from", "to", "province", "district", "ward", "category", "agency")
 
 
-def _parse_day(raw: str, name: str, errors: dict[str, str]) -> date | None:
-    raw = raw.strip()
-    if not raw:
-        return None
-    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
-        try:
-            return datetime.strptime(raw, fmt).date()  # noqa: DTZ007 (a calendar day, no time)
-        except ValueError:
-            continue
-    errors[name] = _("Ngày không hợp lệ; hãy nhập theo dạng năm-tháng-ngày (2025-01-31) hoặc ngày/tháng/năm.")
-    return None
-
-
 def stats_filters_parse(params: Mapping[str, Any]) -> StatsFilters:
-    """Validate the query parameters; raise StatsFilterError with every problem found."""
-    errors: dict[str, str] = {}
-
-    def text(name: str) -> str:
-        return str(params.get(name) or "").strip()[:60]
-
-    date_from = _parse_day(text("from"), "from", errors)
-    date_to = _parse_day(text("to"), "to", errors)
-    if date_from and date_to and date_from > date_to:
-        errors["to"] = _("“Đến ngày” phải sau hoặc bằng “Từ ngày”.")
-    for day, name in ((date_from, "from"), (date_to, "to")):
-        if day and not date(2000, 1, 1) <= day <= date(2100, 12, 31):
-            errors[name] = _("Ngày phải nằm trong khoảng năm 2000 đến 2100.")
-
-    units: dict[str, AdminUnit] = {}
-    codes = {name: text(name) for name in ("province", "district", "ward")}
-    wanted = [code for code in codes.values() if code]
-    if wanted:
-        units = {u.code: u for u in AdminUnit.objects.filter(code__in=wanted).only("code", "level", "parent_id")}
-    levels = {"province": Level.PROVINCE, "district": Level.DISTRICT, "ward": Level.WARD}
-    labels = {"province": _("tỉnh, thành phố"), "district": _("quận, huyện"), "ward": _("phường, xã")}
-    for name, code in codes.items():
-        if code and (code not in units or units[code].level != levels[name]):
-            errors[name] = _("Không có %(kind)s mã “%(code)s”.") % {"kind": labels[name], "code": code}
-    # A ward outside the chosen district (or a district outside the province) can match nothing: say so.
-    ward, district, province = (units.get(codes[n]) for n in ("ward", "district", "province"))
-    if ward and district and "ward" not in errors and "district" not in errors and ward.parent_id != district.pk:
-        errors["ward"] = _("Phường, xã đã chọn không thuộc quận, huyện đã chọn.")
-    if district and province and "district" not in errors and district.parent_id != province.pk:
-        errors["district"] = _("Quận, huyện đã chọn không thuộc tỉnh, thành phố đã chọn.")
-
-    category = text("category")
-    if category and not Category.objects.filter(code=category).exists():
-        errors["category"] = _("Không có chuyên mục mã “%(code)s”.") % {"code": category}
-    agency = text("agency")
-    if agency and not Agency.objects.filter(code=agency).exists():
-        errors["agency"] = _("Không có cơ quan mã “%(code)s”.") % {"code": agency}
-    if errors:
-        raise StatsFilterError(errors)
+    """Validate the query parameters (incidents.filters, the one parser); raise StatsFilterError with every problem."""
+    try:
+        parsed = report_filters_parse(params, names=STATS_NAMES, known_codes=True)
+    except FilterError as exc:
+        raise StatsFilterError({name: messages[0] for name, messages in exc.errors.items()}) from None
     return StatsFilters(
-        date_from=date_from,
-        date_to=date_to,
-        province=codes["province"],
-        district=codes["district"],
-        ward=codes["ward"],
-        category=category,
-        agency=agency,
+        date_from=parsed.date_from,
+        date_to=parsed.date_to,
+        province=parsed.province,
+        district=parsed.district,
+        ward=parsed.ward,
+        category=parsed.category,
+        agency=parsed.agency,
     )
 
 
@@ -239,6 +193,7 @@ def _facts(reports: QuerySet[Report], *, today: date) -> tuple[str, list[Any]]:
     """
     inner, inner_params = reports.values(*FACT_COLUMNS).query.sql_with_params()
     open_statuses = ", ".join(["%s"] * len(OPEN_STATUSES))
+    overdue, overdue_params = overdue_sql("r", today)
     # NOT MATERIALIZED: a query reading the facts twice (the overview) then scans the reports twice,
     # each scan able to use the filters' indexes, instead of first copying every row to a temporary store.
     sql = f"""
@@ -248,11 +203,12 @@ def _facts(reports: QuerySet[Report], *, today: date) -> tuple[str, list[Any]]:
                    EXTRACT(EPOCH FROM r.first_answered_at - r.created_at) / 3600.0 AS answer_hours,
                    CASE WHEN r.first_answered_at IS NULL THEN NULL
                         ELSE (r.first_answered_at AT TIME ZONE %s)::date <= r.deadline END AS on_time,
-                   (r.status IN ({open_statuses}) AND (r.is_overdue OR r.deadline < %s)) AS overdue_open
+                   (r.status IN ({open_statuses}) AND {overdue}) AS overdue_open
             FROM ({inner}) r
         )
     """  # noqa: S608 (fixed SQL, values as parameters)
-    return sql, [settings.TIME_ZONE, settings.TIME_ZONE, *[str(s) for s in OPEN_STATUSES], today, *inner_params]
+    statuses = [str(s) for s in OPEN_STATUSES]
+    return sql, [settings.TIME_ZONE, settings.TIME_ZONE, *statuses, *overdue_params, *inner_params]
 
 
 def _measure_sql() -> tuple[str, list[Any]]:

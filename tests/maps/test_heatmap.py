@@ -175,7 +175,7 @@ def test_citizens_and_anonymous_are_refused(reports: dict[str, list[Report]]) ->
         ({**VIEW, "status": "nope"}, "status"),
         ({**VIEW, "category": "khong-co"}, "category"),
         ({**VIEW, "from": "hôm qua"}, "from"),
-        ({**VIEW, "from": "2024-05-02", "to": "2024-05-01"}, "from"),
+        ({**VIEW, "from": "2024-05-02", "to": "2024-05-01"}, "to"),
         ({**VIEW, "overdue": "có"}, "overdue"),
     ],
 )

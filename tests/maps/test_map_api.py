@@ -147,8 +147,8 @@ def test_a_lone_report_in_its_cell_comes_as_a_report(reports: list[Report]) -> N
         ({"bbox": BBOX_PARAM, "zoom": "23"}, "từ 0 đến 22"),
         ({"bbox": BBOX_PARAM, "zoom": "-1"}, "từ 0 đến 22"),
         ({"bbox": "-180,-85,180,85", "zoom": "10"}, "quá lớn"),
-        ({"bbox": BBOX_PARAM, "zoom": "9", "status": "nope"}, "status"),
-        ({"bbox": BBOX_PARAM, "zoom": "9", "from": "hôm qua"}, "YYYY-MM-DD"),
+        ({"bbox": BBOX_PARAM, "zoom": "9", "status": "nope"}, "Trạng thái không hợp lệ"),
+        ({"bbox": BBOX_PARAM, "zoom": "9", "from": "hôm qua"}, "Ngày không hợp lệ"),
     ],
 )
 def test_bad_requests_are_refused_with_a_message(demo: None, params: dict[str, str], message: str) -> None:

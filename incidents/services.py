@@ -30,9 +30,6 @@ from agencies.models import Role
 from agencies.selectors import agency_ids_for, is_administrator
 from agencies.staff_access import report_staff_may_act, report_staff_visible
 from audit.services import audit_record
-from boundaries.models import AdminUnit
-from boundaries.selectors import COVERING_UNIT_SQL, Location, UnitRef, locate, locate_many, location_of
-from common.db import prepared_cursor
 from common.gis import CoordinateError, make_point, parse_lat_lng
 from common.phones import PhoneError, phone_normalize
 from common.text import clean_text
@@ -57,13 +54,21 @@ from .models import (
     ReportStatus,
     ReportSupport,
 )
+from .routing import (  # noqa: F401 (routing re-exported: callers import it from services)
+    OUTSIDE_MESSAGE,
+    Routing,
+    agency_for,
+    report_route,
+    reports_relocate,
+    route_report,
+    units_cache,
+)
 from .selectors import category_by_code
 from .tokens import reporter_token, reporter_token_valid
 
 User = Account | AnonymousUser
 Action = ReportEvent.Action
 
-OUTSIDE_MESSAGE = "Vị trí nằm ngoài địa bàn tiếp nhận. Hãy đặt ghim trong phạm vi tỉnh."
 # Control characters (except tab and newlines) never belong in a report's text.
 ID_NUMBER = re.compile(r"^(\d{9}|\d{12})$")
 # Clocks on phones drift: a time this far in the future is still accepted.
@@ -95,12 +100,6 @@ class ReportInput:
     reporter: ReporterInput = field(default_factory=ReporterInput)
     # None: not stated; the report's content is published (names never are unless chosen).
     is_public: bool | None = None
-
-
-@dataclass(frozen=True)
-class Routing:
-    location: Location
-    agency: Agency | None
 
 
 class IdempotencyConflict(Exception):
@@ -156,89 +155,6 @@ def _clean_reporter(reporter: ReporterInput, user: User | None, errors: dict[str
             field_label="Tên tổ chức",
         )
     return out
-
-
-_AGENCY_COLUMNS = [
-    "id",
-    "code",
-    "name",
-    "level",
-    "parent_id",
-    "email",
-    "phone",
-    "answer_requires_approval",
-    "is_active",
-]
-
-
-def _agency_pick(chain: str) -> str:
-    """SQL choosing the most specific agency for a chain of units given as `chain` (columns id, level).
-
-    One that handles the category over one that handles everything, then the
-    finest jurisdiction, then the code, so the choice is deterministic.
-    """
-    return f"""
-        SELECT {", ".join("a." + column for column in _AGENCY_COLUMNS)} FROM {Agency._meta.db_table} a
-        JOIN {Agency.jurisdiction.through._meta.db_table} j ON j.agency_id = a.id
-        JOIN {chain} ON u.id = j.adminunit_id
-        CROSS JOIN LATERAL (
-            SELECT count(*) > 0 AS specialised, bool_or(c.category_id = %(category)s) AS handles
-            FROM {Agency.categories.through._meta.db_table} c WHERE c.agency_id = a.id
-        ) rules
-        WHERE a.is_active AND (NOT rules.specialised OR rules.handles)
-        ORDER BY rules.specialised DESC, u.level DESC, a.code
-        LIMIT 1
-    """  # noqa: S608 (table names from model metadata)
-
-
-_AGENCY_SQL = _agency_pick("unnest(%(units)s::bigint[], %(levels)s::smallint[]) AS u(id, level)")
-_UNITS = AdminUnit._meta.db_table
-# Intake's routing in one round trip: the unit under the pin, its chain, and the agency.
-_ROUTE_SQL = f"""
-    WITH hit AS ({COVERING_UNIT_SQL}),
-    chain AS (
-        SELECT u.id, u.level FROM hit JOIN {_UNITS} u ON u.id = hit.unit_id
-        UNION ALL
-        SELECT p.id, p.level FROM hit JOIN {_UNITS} u ON u.id = hit.unit_id JOIN {_UNITS} p ON p.id = u.parent_id
-        UNION ALL
-        SELECT g.id, g.level FROM hit JOIN {_UNITS} u ON u.id = hit.unit_id JOIN {_UNITS} p ON p.id = u.parent_id
-            JOIN {_UNITS} g ON g.id = p.parent_id
-    )
-    SELECT hit.unit_id, agency.* FROM hit LEFT JOIN LATERAL ({_agency_pick("chain u")}) agency ON true
-"""  # noqa: S608
-
-
-def report_route(*, lng: float, lat: float, category: Category) -> Routing:
-    """Which units contain the pin and which agency handles it (see _agency_pick)."""
-    with prepared_cursor() as cursor:
-        cursor.execute(_ROUTE_SQL, {"lng": float(lng), "lat": float(lat), "category": category.pk}, prepare=True)
-        row = cursor.fetchone()
-    location = location_of(row[0]) if row is not None else None
-    if row is None or location is None:
-        # No unit covers the pin: within the tolerance the nearest one takes it.
-        location = locate(lng, lat)
-        if location is None:
-            raise ValidationError({"location": [OUTSIDE_MESSAGE]})
-        return Routing(location=location, agency=agency_for(location=location, category=category))
-    agency = Agency(**dict(zip(_AGENCY_COLUMNS, row[1:], strict=True))) if row[1] is not None else None
-    return Routing(location=location, agency=agency)
-
-
-def agency_for(*, location: Location, category: Category) -> Agency | None:
-    # One plain query: routing runs on every intake, and the ORM form of this
-    # (M2M joins, Exists, a filtered Max) costs more to compile than to run.
-    with prepared_cursor() as cursor:
-        cursor.execute(
-            _AGENCY_SQL,
-            {
-                "category": category.pk,
-                "units": [unit.id for unit in location.chain],
-                "levels": [unit.level for unit in location.chain],
-            },
-            prepare=True,
-        )
-        row = cursor.fetchone()
-    return Agency(**dict(zip(_AGENCY_COLUMNS, row, strict=True))) if row else None
 
 
 def _next_code(day: Any) -> str:
@@ -389,7 +305,7 @@ def report_create(
                 created_at=now,
                 **reporter,
             )
-            _cache_units(report, location)
+            units_cache(report, location)
             report.code = code
             report.save()
             events = [
@@ -433,18 +349,6 @@ def report_create(
     return report
 
 
-def _cache_units(report: Report, location: Location) -> None:
-    """Attach the located units to the new report, so answering with it needs no more queries."""
-
-    def unit(ref: UnitRef | None) -> AdminUnit | None:
-        if ref is None:
-            return None
-        return AdminUnit(id=ref.id, code=ref.code, name=ref.name, kind=ref.kind, level=ref.level)
-
-    report.ward, report.district = unit(location.ward), unit(location.district)
-    report.province = unit(location.province) or unit(location.chain[-1])  # type: ignore[assignment]
-
-
 def _route_messages(point: tuple[float, float], category: Category) -> Routing:
     try:
         return report_route(lng=point[0], lat=point[1], category=category)
@@ -476,54 +380,6 @@ def _store_attachment(report: Report, item: attachment_files.ProcessedFile) -> A
         attachment.thumbnail.save("thumb.jpg", ContentFile(item.thumbnail), save=False)
     attachment.save()
     return attachment
-
-
-def route_report(*, report: Report) -> None:
-    """Re-locate a stored report (after a boundary change) and re-assign it if it is still open."""
-    routing = report_route(lng=report.location.x, lat=report.location.y, category=report.category)
-    _apply_location(report, routing.location)
-    update = ["ward", "district", "province"]
-    if report.is_open and routing.agency is not None and routing.agency.pk != report.agency_id:
-        report.agency = routing.agency
-        update.append("agency")
-    report.save(update_fields=[*update, "updated_at"])
-
-
-def _apply_location(report: Report, location: Location) -> None:
-    report.ward_id = location.ward.id if location.ward else None
-    report.district_id = location.district.id if location.district else None
-    report.province_id = location.province.id if location.province else location.chain[-1].id
-
-
-def reports_relocate(*, batch_size: int = 50_000) -> int:
-    """Re-locate every stored report against the boundaries in force (the batch lookup path).
-
-    Only the units change; agencies stay, as officers already work on them.
-    Returns how many reports changed units.
-    """
-    changed = 0
-    last_id = 0
-    while True:
-        rows = list(
-            Report.objects.filter(pk__gt=last_id)
-            .order_by("pk")
-            .values_list("pk", "location", "ward_id", "district_id", "province_id")[:batch_size]
-        )
-        if not rows:
-            return changed
-        last_id = rows[-1][0]
-        located = locate_many([(row[1].x, row[1].y) for row in rows])
-        updates = []
-        for row, location in zip(rows, located, strict=True):
-            if location is None:
-                continue
-            report = Report(pk=row[0])
-            _apply_location(report, location)
-            if (report.ward_id, report.district_id, report.province_id) != row[2:]:
-                updates.append(report)
-        with transaction.atomic():
-            Report.objects.bulk_update(updates, ["ward", "district", "province"], batch_size=1000)
-        changed += len(updates)
 
 
 # --- Workflow -------------------------------------------------------------------

@@ -131,7 +131,7 @@ def demo_reports_load(*, count: int = 300) -> int:
                     confidential=rng.random() < 0.15,
                 ),
             ),
-            channel=rng.choice(["web", "app", "app", "hotline"]),
+            sender=services.sender_for(channel=rng.choice(["web", "app", "app", "hotline"])),
         )
         age = timedelta(days=rng.uniform(0.2, 90))
         _advance(report, age, rng, admin)

@@ -215,13 +215,15 @@ class ReportCollectionView(APIView):
                     _captcha(values)
                 report = services.report_create(
                     data=report_input,
-                    user=request.user,
-                    files=files,
                     # A hotline operator enters what a caller says on the phone.
-                    channel=Channel.HOTLINE if _is_operator(request) else Channel.APP,
+                    sender=services.sender_for(
+                        user=request.user,
+                        channel=Channel.HOTLINE if _is_operator(request) else Channel.APP,
+                        ip_address=client_ip(request),
+                    ),
+                    files=files,
                     idempotency_key=key,
                     idempotency_scope=scope,
-                    ip_address=client_ip(request),
                 )
                 intake_count(request)
         except ValidationError as exc:

@@ -6,7 +6,7 @@ import logging
 
 from procrastinate.contrib.django import app
 
-from .services import reports_flag_overdue
+from .services.overdue import reports_flag_overdue
 
 logger = logging.getLogger(__name__)
 

@@ -115,11 +115,13 @@ def report_new(request: HttpRequest) -> HttpResponse:
             try:
                 report = services.report_create(
                     data=form.to_input(),
-                    user=request.user,
-                    files=request.FILES.getlist("attachments"),
                     # A hotline operator enters what a caller says on the phone.
-                    channel=Channel.HOTLINE if _is_operator(request) else Channel.WEB,
-                    ip_address=client_ip(request),
+                    sender=services.sender_for(
+                        user=request.user,
+                        channel=Channel.HOTLINE if _is_operator(request) else Channel.WEB,
+                        ip_address=client_ip(request),
+                    ),
+                    files=request.FILES.getlist("attachments"),
                 )
             except ValidationError as exc:
                 form.add_service_errors(exc)

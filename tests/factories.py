@@ -33,7 +33,7 @@ def report_make(
         lat=lat,
         reporter=services.ReporterInput(**{"name": "Nguyễn Văn An", "phone": "0912345678", **reporter}),
     )
-    return services.report_create(data=data, channel=channel)
+    return services.report_create(data=data, sender=services.sender_for(channel=channel))
 
 
 def staff_make(username: str, agency_code: str, role: str) -> User:

@@ -279,7 +279,7 @@ def _report_by(user: User, title: str) -> Report:
         lat=lat,
         reporter=incident_services.ReporterInput(),
     )
-    return incident_services.report_create(data=data, user=user, channel="app")
+    return incident_services.report_create(data=data, sender=incident_services.sender_for(user=user, channel="app"))
 
 
 def test_my_reports_are_mine_only_with_status_and_published_answers(client: Client, citizen: User, demo: None) -> None:

@@ -164,8 +164,7 @@ def test_only_operators_enter_hotline_reports(officer: User) -> None:
                 data=services.ReportInput(
                     kind="feedback", category="cay-xanh", title="T", description="D", lng=106.1, lat=11.3
                 ),
-                user=who,
-                channel="hotline",
+                sender=services.sender_for(user=who, channel="hotline"),
             )
     assert not Report.objects.exists()
 

@@ -8,7 +8,7 @@ from django.db import connection
 
 from boundaries.selectors import locate
 from incidents.models import Category
-from incidents.services import agency_for, report_route
+from incidents.routing import agency_for, report_route
 
 pytestmark = pytest.mark.django_db
 

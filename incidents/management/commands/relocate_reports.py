@@ -2,7 +2,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from incidents.services import reports_relocate
+from incidents.routing import reports_relocate
 
 
 class Command(BaseCommand):

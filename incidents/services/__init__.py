@@ -1,0 +1,85 @@
+"""Writes for reports, one module per concern:
+
+- intake: a new report from any channel (report_create, its Sender and input);
+- workflow: the processing steps of staff, the reporter's rating and reopening, following, look-up;
+- moderation: redacting and hiding;
+- messages: what each event tells the reporter, the followers and the agency;
+- overdue: the scheduled overdue flag.
+
+Routing is incidents.routing. Callers import from here (`from incidents import services`); the names
+below are the package's surface.
+"""
+
+from __future__ import annotations
+
+from ..routing import OUTSIDE_MESSAGE, Routing, agency_for, report_route, reports_relocate, route_report
+from ..tokens import reporter_token, reporter_token_valid
+from .intake import (
+    IDEMPOTENCY_KEY_MAX,
+    SCREEN_CHANNELS,
+    WEB,
+    CleanReport,
+    IdempotencyConflict,
+    ReporterInput,
+    ReportInput,
+    Sender,
+    report_clean,
+    report_create,
+    report_replay,
+    sender_for,
+)
+from .moderation import attachment_hide, report_redact, report_set_public
+from .overdue import reports_flag_overdue
+from .workflow import (
+    report_answer,
+    report_approve_answer,
+    report_can_reopen,
+    report_lookup,
+    report_merge,
+    report_rate,
+    report_reassign,
+    report_reject,
+    report_reopen,
+    report_return_answer,
+    report_start,
+    report_support,
+)
+
+__all__ = [
+    "IDEMPOTENCY_KEY_MAX",
+    "OUTSIDE_MESSAGE",
+    "SCREEN_CHANNELS",
+    "WEB",
+    "CleanReport",
+    "IdempotencyConflict",
+    "ReportInput",
+    "ReporterInput",
+    "Routing",
+    "Sender",
+    "agency_for",
+    "attachment_hide",
+    "report_answer",
+    "report_approve_answer",
+    "report_can_reopen",
+    "report_clean",
+    "report_create",
+    "report_lookup",
+    "report_merge",
+    "report_reassign",
+    "report_redact",
+    "report_reject",
+    "report_rate",
+    "report_reopen",
+    "report_replay",
+    "report_return_answer",
+    "report_route",
+    "report_set_public",
+    "report_start",
+    "report_support",
+    "reporter_token",
+    "reporter_token_valid",
+    "reports_flag_overdue",
+    "reports_relocate",
+    "route_report",
+    "sender_for",
+]

@@ -11,7 +11,6 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
-from rest_framework.generics import ListAPIView
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -20,12 +19,11 @@ from rest_framework.views import APIView
 from common.api import validation_response
 from common.http import client_ip
 
-from . import selectors, services
+from . import services
 from .models import OneTimeCode, SavedPlace, User
 from .serializers import (
     DetailSerializer,
     MeSerializer,
-    MyReportSerializer,
     OtpSentSerializer,
     SavedPlaceOutSerializer,
     SavedPlaceSerializer,
@@ -376,18 +374,3 @@ class PlaceDetailView(SignedInAPIView):
         if not services.place_delete(_me(request), place_id):
             return Response({"detail": _("Không tìm thấy nơi đã lưu này.")}, status=404)
         return Response(status=204)
-
-
-class MyReportListView(ListAPIView):
-    """My reports with their status and published answers, newest first."""
-
-    authentication_classes = [TokenAuthentication, SessionAuthentication]
-    permission_classes = [IsAuthenticated]
-    serializer_class = MyReportSerializer
-
-    def get_queryset(self) -> Any:
-        return selectors.my_reports(cast(User, self.request.user))
-
-    @extend_schema(tags=TAG, summary="My reports with their status and answers")
-    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().get(request, *args, **kwargs)

@@ -13,5 +13,4 @@ urlpatterns = [
     path("me/email/confirm/", api.EmailConfirmView.as_view(), name="api-me-email-confirm"),
     path("me/places/", api.PlaceListView.as_view(), name="api-me-places"),
     path("me/places/<int:place_id>/", api.PlaceDetailView.as_view(), name="api-me-place"),
-    path("me/reports/", api.MyReportListView.as_view(), name="api-me-reports"),
 ]

@@ -53,6 +53,5 @@ urlpatterns = [
     path("ho-so/", views.profile, name="profile"),
     path("ho-so/noi-da-luu/", views.place_add, name="place-add"),
     path("ho-so/noi-da-luu/<int:place_id>/xoa/", views.place_delete, name="place-delete"),
-    path("phan-anh-cua-toi/", views.my_reports, name="my-reports"),
     path("mxh/", include(social_patterns)),
 ]

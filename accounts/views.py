@@ -12,7 +12,6 @@ from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse
@@ -25,7 +24,7 @@ from boundaries.models import AdminUnit
 from common.http import client_ip
 from common.phones import phone_display
 
-from . import selectors, services
+from . import services
 from .forms import (
     CodeForm,
     IdentifierForm,
@@ -429,10 +428,3 @@ def place_delete(request: HttpRequest, place_id: int) -> HttpResponse:
     else:
         messages.success(request, _("Đã xoá nơi đã lưu."))
     return redirect(reverse("profile") + "#places")
-
-
-@login_required
-def my_reports(request: HttpRequest) -> HttpResponse:
-    user = cast(User, request.user)  # login_required
-    page = Paginator(selectors.my_reports(user), 20).get_page(request.GET.get("trang"))
-    return render(request, "accounts/my_reports.html", {"page": page, "reports": page.object_list})

@@ -38,6 +38,7 @@ urlpatterns = [
     path("thong-ke/", include("stats.urls")),
     path("can-bo/", include("incidents.staff_urls")),
     path("can-bo/", include("maps.staff_urls")),
+    path("tai-khoan/", include("incidents.account_urls")),
     path("tai-khoan/", include("accounts.urls")),
     path("canh-bao/", include("alerts.urls")),
     # Root scope: a service worker controls only the paths under its own URL.

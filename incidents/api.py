@@ -15,8 +15,11 @@ from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
 from rest_framework import serializers
+from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.exceptions import Throttled
+from rest_framework.generics import ListAPIView
 from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import SimpleRateThrottle
@@ -27,6 +30,8 @@ from accounts.models import User
 from agencies.models import Agency, Role
 from agencies.selectors import agency_ids_for, is_staff_member
 from agencies.staff_access import report_staff_visible
+from boundaries.geocoding import geocode
+from boundaries.places import places_search
 from common.api import INVALID, validation_response
 from common.gis import CoordinateError, parse_lat_lng
 from common.http import client_ip
@@ -35,10 +40,10 @@ from common.parsers import JSONParser
 
 from . import selectors, services
 from .filters import report_filters_parse
-from .geocoding import geocode
 from .models import Category, Channel, Report, ReportKind, ReportStatus
 from .serializers import (
     CategorySerializer,
+    MyReportSerializer,
     ReportCreatedSerializer,
     ReportInputSerializer,
     ReportPrivateSerializer,
@@ -327,7 +332,7 @@ class PlaceSearchView(APIView):
         query = request.query_params.get("q", "").strip()[:100]
         if len(query) < 2:
             return Response({"detail": "Hãy nhập ít nhất 2 ký tự."}, status=400)
-        places = [{**place.__dict__, "source": "boundary"} for place in selectors.places_search(query)]
+        places = [{**place.__dict__, "source": "boundary"} for place in places_search(query)]
         # Street addresses come from the configured geocoder, after our own unit names, and only
         # when asked (the search box asks on Enter): geocoders forbid a query per keystroke.
         if request.query_params.get("geocode") == "1" and len(query) >= 3:
@@ -745,3 +750,18 @@ class ReportLookupView(APIView):
         # The reporter's view (public history only), with a fresh token to act as the reporter.
         result = {"report": found, "reporter_token": services.reporter_token(report)}
         return Response(self.OutputSerializer(result, context={"staff": False}).data)
+
+
+class MyReportListView(ListAPIView):
+    """My reports with their status and published answers, newest first."""
+
+    authentication_classes = [TokenAuthentication, SessionAuthentication]
+    permission_classes = [IsAuthenticated]
+    serializer_class = MyReportSerializer
+
+    def get_queryset(self) -> Any:
+        return selectors.my_reports(cast(User, self.request.user))
+
+    @extend_schema(tags=["accounts"], summary="My reports with their status and answers")
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)

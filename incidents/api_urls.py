@@ -7,6 +7,7 @@ urlpatterns = [
     path("categories/", api.CategoryListView.as_view(), name="categories"),
     path("places/", api.PlaceSearchView.as_view(), name="places"),
     path("reports/", api.ReportCollectionView.as_view(), name="reports"),
+    path("me/reports/", api.MyReportListView.as_view(), name="api-me-reports"),
     path("reports/nearby", api.NearbyView.as_view(), name="reports-nearby"),
     path("reports/lookup", api.ReportLookupView.as_view(), name="reports-lookup"),
     path("reports/<str:code>/", api.ReportDetailView.as_view(), name="report-detail"),

@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Role
 from agencies.selectors import agency_ids_for
+from boundaries.choices import district_choices, ward_choices
 from boundaries.models import Level
 from boundaries.selectors import unit_list, unit_point
 from common.inputs import DAY_MAX, DAY_MIN
@@ -29,8 +30,6 @@ from .models import ReportKind, ReportStatus
 from .selectors import category_list
 from .services import ReporterInput, ReportInput
 
-# Beyond this many wards the page lists only the wards of the chosen district (a whole country has ~10,000).
-WARD_OPTIONS_MAX = 1500
 ACCEPTED_FILES = (
     "image/jpeg,image/png,image/webp,image/gif,image/heic,video/*,audio/*,"
     ".pdf,.doc,.docx,.xls,.xlsx,.ppt,.pptx,.odt,.ods,.amr,.3gp"
@@ -97,24 +96,6 @@ class CaptchaInput(CaptchaTextInput):
     template_name = "incidents/captcha_widget.html"
     # One answer box: a plain label for it, not a fieldset around the hidden key and the box.
     use_fieldset = False
-
-
-def district_choices(empty_label: Any = None) -> list[tuple[str, Any]]:
-    units = unit_list(level=Level.DISTRICT).order_by("parent__name", "name")
-    return [("", empty_label or _("— Tất cả quận, huyện —"))] + [(u.code, u.name) for u in units]
-
-
-def ward_choices(district: str = "", *, empty_label: Any = None) -> list[Any]:
-    """Wards grouped under their district (or province, where there are no districts)."""
-    units = unit_list(level=Level.WARD).order_by("parent__name", "name")
-    if district and units.count() > WARD_OPTIONS_MAX:
-        units = units.filter(parent__code=district)
-    elif units.count() > WARD_OPTIONS_MAX:
-        units = units.none()
-    groups: dict[str, list[tuple[str, str]]] = {}
-    for unit in units:
-        groups.setdefault(unit.parent.name if unit.parent else "", []).append((unit.code, unit.name))
-    return [("", empty_label or _("— Tất cả phường, xã —"))] + list(groups.items())
 
 
 def _text(attrs: dict[str, Any] | None = None) -> forms.TextInput:

@@ -10,32 +10,21 @@ from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
-from django.contrib.gis.db.models import PointField
 from django.contrib.gis.db.models.functions import Distance
 from django.contrib.gis.geos import Point, Polygon
 from django.contrib.gis.measure import D
-from django.db.models import Func, Prefetch, Q, QuerySet, TextField, Value
-from django.db.models.functions import Concat, Lower
+from django.db.models import Prefetch, Q, QuerySet, TextField, Value
+from django.db.models.functions import Concat
 
 from accounts.models import User
 from agencies.staff_access import report_staff_visible
-from boundaries.models import AdminUnit
+from boundaries.places import Unaccent, folded
 from common.gis import metres_to_degrees
 from common.phones import PhoneError, phone_normalize
 
 from .filters import ReportFilters, overdue_q, status_values
 from .models import OPEN_STATUSES, Answer, Attachment, Category, Report, ReportEvent
 from .tokens import reporter_token_valid
-
-
-class Unaccent(Func):
-    # The IMMUTABLE wrapper from migration 0003, so the trigram indexes apply.
-    function = "f_unaccent"
-    output_field = TextField()
-
-
-def _folded(expression: object) -> Unaccent:
-    return Unaccent(Lower(expression))
 
 
 def category_list() -> QuerySet[Category]:
@@ -100,14 +89,14 @@ def reports_filtered(reports: QuerySet[Report], filters: ReportFilters) -> Query
     if filters.q:
         words = filters.q.strip()
         reports = reports.annotate(
-            folded=_folded(Concat("title", Value(" "), "description", Value(" "), "address", output_field=TextField()))
+            folded=folded(Concat("title", Value(" "), "description", Value(" "), "address", output_field=TextField()))
         ).filter(Q(folded__contains=Unaccent(Value(words.lower()))) | Q(code=words))
     if filters.code:
         reports = reports.filter(code=filters.code.strip())
     if filters.sender_name or filters.sender_phone:
         reports = reports.filter(confidential=False)
         if filters.sender_name:
-            reports = reports.annotate(sender=_folded("reporter_name")).filter(
+            reports = reports.annotate(sender=folded("reporter_name")).filter(
                 sender=Unaccent(Value(" ".join(filters.sender_name.split()).lower()))
             )
         if filters.sender_phone:
@@ -200,51 +189,26 @@ def reports_nearby_open(*, lng: float, lat: float, category: Category, limit: in
     )
 
 
-@dataclass(frozen=True)
-class Place:
-    code: str
-    name: str
-    kind: str
-    level: int
-    parent: str
-    lat: float
-    lng: float
+def my_reports(user: User) -> QuerySet[Report]:
+    """The citizen's reports, newest first, with their published answers.
 
-
-def places_search(query: str, *, limit: int = 10) -> list[Place]:
-    """Wards and districts by name from our own boundaries, offline and diacritics-insensitive.
-
-    Every word must appear, so "phuong 8 soc trang" finds Phường 8 of a unit in Sóc Trăng.
+    Reports sent without signing in count as theirs too when they came from the phone number the
+    account has proven it holds.
     """
-    words = [word for word in query.lower().split() if word]
-    if not words:
-        return []
-    units = (
-        AdminUnit.objects.current()
-        .select_related("parent", "parent__parent")
-        .annotate(
-            folded=_folded(
-                Concat("name", Value(" "), "parent__name", Value(" "), "parent__parent__name", output_field=TextField())
+    mine = Q(user=user)
+    if user.phone and user.phone_verified_at is not None:
+        mine |= Q(user__isnull=True, reporter_phone=user.phone)
+    return (
+        Report.objects.filter(mine)
+        .select_related("category", "agency", "ward", "district")
+        .prefetch_related(
+            Prefetch(
+                "answers",
+                queryset=Answer.objects.filter(published_at__isnull=False)
+                .select_related("agency")
+                .order_by("published_at", "id"),
+                to_attr="published_answers",
             )
         )
+        .order_by("-created_at", "-id")
     )
-    for word in words:
-        units = units.filter(folded__contains=Unaccent(Value(word)))
-    units = units.annotate(
-        centre=Func("geom", function="ST_PointOnSurface", output_field=PointField(srid=4326)),
-    ).order_by("-level", "name")[:limit]
-    places = []
-    for unit in units:
-        parent = unit.parent
-        places.append(
-            Place(
-                code=unit.code,
-                name=unit.name,
-                kind=unit.kind,
-                level=unit.level,
-                parent=", ".join(p.name for p in (parent, parent.parent if parent else None) if p is not None),
-                lat=unit.centre.y,  # type: ignore[attr-defined]
-                lng=unit.centre.x,  # type: ignore[attr-defined]
-            )
-        )
-    return places

@@ -306,3 +306,46 @@ def report_created_data(report: Report, attachments: list[Attachment]) -> dict[s
 def report_feature(report: Report, data: dict[str, Any]) -> dict[str, Any]:
     properties = {key: value for key, value in data.items() if key != "location"}
     return {"type": "Feature", "id": report.code, "geometry": data["location"], "properties": properties}
+
+
+class MyAnswerSerializer(serializers.Serializer):
+    body = serializers.CharField()
+    agency = serializers.CharField(allow_null=True)
+    published_at = serializers.DateTimeField()
+
+
+class MyReportSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    title = serializers.CharField()
+    kind = serializers.CharField()
+    category = serializers.CharField()
+    status = serializers.CharField()
+    status_display = serializers.CharField()
+    agency = serializers.CharField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    deadline = serializers.DateField()
+    url = serializers.CharField(help_text="The report's page.")
+    answers = MyAnswerSerializer(many=True)
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        report = instance
+        return {
+            "code": report.code,
+            "title": report.title,
+            "kind": report.kind,
+            "category": report.category.name,
+            "status": report.status,
+            "status_display": report.get_status_display(),
+            "agency": report.agency.name if report.agency else None,
+            "created_at": serializers.DateTimeField().to_representation(report.created_at),
+            "deadline": serializers.DateField().to_representation(report.deadline),
+            "url": reverse("report-detail-page", args=[report.code]),
+            "answers": [
+                {
+                    "body": answer.body,
+                    "agency": answer.agency.name if answer.agency else None,
+                    "published_at": serializers.DateTimeField().to_representation(answer.published_at),
+                }
+                for answer in report.published_answers
+            ],
+        }

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import cast
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -16,6 +18,7 @@ from django.views.decorators.http import require_http_methods
 
 from accounts import services as accounts
 from accounts.forms import CodeForm
+from accounts.models import User
 from agencies.models import Role
 from agencies.selectors import agency_ids_for, is_staff_member
 from common.http import client_ip
@@ -340,3 +343,10 @@ def report_lookup_code(request: HttpRequest) -> HttpResponse:
         {"form": form, "code": pending["code"], "ttl": settings.OTP_TTL_SECONDS},
         status=status,
     )
+
+
+@login_required
+def my_reports(request: HttpRequest) -> HttpResponse:
+    user = cast(User, request.user)  # login_required
+    page = Paginator(selectors.my_reports(user), 20).get_page(request.GET.get("trang"))
+    return render(request, "accounts/my_reports.html", {"page": page, "reports": page.object_list})

@@ -19,8 +19,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from agencies.models import Agency
+from boundaries.choices import district_choices, ward_choices
 from boundaries.models import AdminUnit, Level
-from incidents.forms import RENDERER, district_choices, ward_choices
+from incidents.forms import RENDERER
 from incidents.models import Category
 from incidents.selectors import category_list
 

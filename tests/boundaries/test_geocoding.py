@@ -8,8 +8,8 @@ from collections.abc import Iterator
 import pytest
 from pytest_django.fixtures import Settings as SettingsWrapper
 
-from incidents import geocoding
-from incidents.geocoding import GeocodedPlace, geocode
+from boundaries import geocoding
+from boundaries.geocoding import GeocodedPlace, geocode
 from tests.geocoder_server import GeocoderServer, Place
 
 TAY_NINH_STREET = Place(
@@ -93,7 +93,7 @@ def test_server_failures_give_an_empty_list_and_a_warning(
 ) -> None:
     geocoder.status = status
     geocoder.body = body
-    with caplog.at_level(logging.WARNING, logger="incidents.geocoding"):
+    with caplog.at_level(logging.WARNING, logger="boundaries.geocoding"):
         assert geocode("tây ninh") == []
     assert any("Geocoder" in record.getMessage() for record in caplog.records)
 
@@ -103,7 +103,7 @@ def test_a_slow_server_times_out_to_an_empty_list(
 ) -> None:
     monkeypatch.setattr(geocoding, "TIMEOUT_S", 0.3)
     geocoder.delay_s = 1.5
-    with caplog.at_level(logging.WARNING, logger="incidents.geocoding"):
+    with caplog.at_level(logging.WARNING, logger="boundaries.geocoding"):
         assert geocode("tây ninh") == []
     assert any("Geocoder" in record.getMessage() for record in caplog.records)
 
@@ -111,6 +111,6 @@ def test_a_slow_server_times_out_to_an_empty_list(
 def test_an_unreachable_server_gives_an_empty_list(settings: SettingsWrapper, caplog: pytest.LogCaptureFixture) -> None:
     # Nothing listens on port 9 (discard).
     settings.GEOCODER_URL = "http://127.0.0.1:9"
-    with caplog.at_level(logging.WARNING, logger="incidents.geocoding"):
+    with caplog.at_level(logging.WARNING, logger="boundaries.geocoding"):
         assert geocode("tây ninh") == []
     assert caplog.records

@@ -1,0 +1,71 @@
+"""Place search from our own boundaries: wards and districts by name, diacritics and case ignored."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib.gis.db.models import PointField
+from django.db.models import Func, TextField, Value
+from django.db.models.functions import Concat, Lower
+
+from .models import AdminUnit
+
+
+class Unaccent(Func):
+    # The IMMUTABLE wrapper from incidents migration 0003, so the trigram indexes apply.
+    function = "f_unaccent"
+    output_field = TextField()
+
+
+def folded(expression: object) -> Unaccent:
+    return Unaccent(Lower(expression))
+
+
+@dataclass(frozen=True)
+class Place:
+    code: str
+    name: str
+    kind: str
+    level: int
+    parent: str
+    lat: float
+    lng: float
+
+
+def places_search(query: str, *, limit: int = 10) -> list[Place]:
+    """Wards and districts by name from our own boundaries, offline and diacritics-insensitive.
+
+    Every word must appear, so "phuong 8 soc trang" finds Phường 8 of a unit in Sóc Trăng.
+    """
+    words = [word for word in query.lower().split() if word]
+    if not words:
+        return []
+    units = (
+        AdminUnit.objects.current()
+        .select_related("parent", "parent__parent")
+        .annotate(
+            folded=folded(
+                Concat("name", Value(" "), "parent__name", Value(" "), "parent__parent__name", output_field=TextField())
+            )
+        )
+    )
+    for word in words:
+        units = units.filter(folded__contains=Unaccent(Value(word)))
+    units = units.annotate(
+        centre=Func("geom", function="ST_PointOnSurface", output_field=PointField(srid=4326)),
+    ).order_by("-level", "name")[:limit]
+    places = []
+    for unit in units:
+        parent = unit.parent
+        places.append(
+            Place(
+                code=unit.code,
+                name=unit.name,
+                kind=unit.kind,
+                level=unit.level,
+                parent=", ".join(p.name for p in (parent, parent.parent if parent else None) if p is not None),
+                lat=unit.centre.y,  # type: ignore[attr-defined]
+                lng=unit.centre.x,  # type: ignore[attr-defined]
+            )
+        )
+    return places

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -164,12 +164,10 @@ def report_filters_parse(
             return parse_day(raw, name, DAY_FORMATS)
         except InputError:
             pass
-        try:
-            parse_day(raw, name)
-        except InputError:
-            refuse(name, _("Ngày không hợp lệ; hãy nhập theo dạng năm-tháng-ngày (2025-01-31) hoặc ngày/tháng/năm."))
-        else:
+        if any(_is_day(raw, fmt) for fmt in DAY_FORMATS):
             refuse(name, _("Ngày phải nằm trong khoảng năm 2000 đến 2100."))  # common.inputs.DAY_MIN, DAY_MAX
+        else:
+            refuse(name, _("Ngày không hợp lệ; hãy nhập theo dạng năm-tháng-ngày (2025-01-31) hoặc ngày/tháng/năm."))
         return None
 
     date_from, date_to = day(FROM), day(TO)
@@ -216,6 +214,14 @@ def report_filters_parse(
         bbox=bbox,
         overdue=overdue in TRUE_VALUES,
     )
+
+
+def _is_day(raw: str, fmt: str) -> bool:
+    try:
+        datetime.strptime(raw, fmt)  # noqa: DTZ007 (a calendar day, no time)
+    except ValueError:
+        return False
+    return True
 
 
 def report_filters_parse_valid(

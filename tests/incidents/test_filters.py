@@ -96,6 +96,13 @@ def test_the_statistics_api_answers_the_parsers_refusal(demo: None) -> None:
         assert response.json()["errors"][name] == caught.value.errors[name]
 
 
+def test_a_far_date_and_a_malformed_one_are_told_apart() -> None:
+    for raw, words in (("1800-01-01", "khoảng năm 2000 đến 2100"), ("31/02/2025", "Ngày không hợp lệ")):
+        with pytest.raises(FilterError) as caught:
+            report_filters_parse({"from": raw})
+        assert words in caught.value.errors["from"][0]
+
+
 def test_every_problem_is_named_at_once() -> None:
     with pytest.raises(FilterError) as caught:
         report_filters_parse({"from": "x", "kind": "y", "status": "z"})

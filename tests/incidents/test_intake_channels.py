@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import PermissionDenied
 
-from accounts.models import Role
+from agencies.models import Role
 from incidents import services
 from incidents.models import ConsentChannel, Report
 from notifications.models import Notification

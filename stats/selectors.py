@@ -592,10 +592,12 @@ def stats_export_rows(reports: QuerySet[Report], *, today: date) -> Iterator[tup
     kinds = dict(ReportKind.choices)
     channels = dict(Channel.choices)
     units, categories, agencies = AdminUnit._meta.db_table, Category._meta.db_table, Agency._meta.db_table
+    # qua_han is "overdue", the one definition (incidents.filters), not "answered late".
+    overdue, overdue_params = overdue_sql("f", today)
     select = f"""
         SELECT f.id, f.code, to_char(f.created_at AT TIME ZONE %s, 'YYYY-MM-DD HH24:MI'), f.deadline,
                to_char(f.answered_at AT TIME ZONE %s, 'YYYY-MM-DD HH24:MI'), round(f.answer_hours::numeric, 1),
-               f.on_time, f.overdue_open OR f.on_time IS FALSE, f.status, f.kind, f.channel,
+               f.on_time, {overdue}, f.status, f.kind, f.channel,
                c.name, p.name, d.name, w.name, ag.name, f.is_public
         FROM facts f
         JOIN {categories} c ON c.id = f.category_id
@@ -608,7 +610,7 @@ def stats_export_rows(reports: QuerySet[Report], *, today: date) -> Iterator[tup
     last = 0
     while True:
         facts, params = _facts(reports.filter(pk__gt=last).order_by("pk")[:EXPORT_CHUNK], today=today)
-        chunk = _fetch(facts + select, [*params, settings.TIME_ZONE, settings.TIME_ZONE])
+        chunk = _fetch(facts + select, [*params, settings.TIME_ZONE, settings.TIME_ZONE, *overdue_params])
         if not chunk:
             return
         for _pk, code, created, deadline, answered, hours, on_time, late, status, kind, channel, *rest in chunk:

@@ -27,6 +27,7 @@ from agencies.models import Agency, Role
 from agencies.staff_access import StaffAccess
 from boundaries.models import AdminUnit
 from incidents import services
+from incidents.filters import report_overdue
 from incidents.models import OPEN_STATUSES, Answer, Report, ReportStatus
 from stats import selectors as stats
 from stats.chart import chart_font
@@ -510,6 +511,15 @@ def test_the_csv_export_has_one_row_per_report_and_no_personal_data(
     on_time, late = world.reports[0], world.reports[1]
     assert by_code[on_time.code]["dung_han"] == "có" and by_code[late.code]["dung_han"] == "không"
     assert by_code[world.hidden.code]["cong_khai"] == "không"
+    # "qua_han" is overdue by the one definition: an answer on time then a late completion (after a
+    # reopening) is overdue too, and an open report past its deadline is.
+    Report.objects.filter(pk=on_time.pk).update(is_overdue=True)
+    _body, rows = _csv(client, "/api/v1/stats/export.csv")
+    by_code = {row[0]: dict(zip(stats.EXPORT_HEADER, row, strict=True)) for row in rows[1:]}
+    today = timezone.localdate()
+    for report in Report.objects.filter(pk__in=[r.pk for r in world.reports]):
+        assert by_code[report.code]["qua_han"] == ("có" if report_overdue(report, today) else "không"), report.code
+    assert by_code[on_time.code]["qua_han"] == "có"
     assert on_time.ward is not None and by_code[on_time.code]["phuong_xa"] == on_time.ward.name
     assert by_code[on_time.code]["chuyen_muc"] == on_time.category.name
 

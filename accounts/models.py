@@ -8,6 +8,8 @@ from django.contrib.gis.db import models as gis_models
 from django.db import models
 from django.db.models import Q
 
+from common.gis import SRID
+
 
 class User(AbstractUser):
     """A citizen or staff account. Citizens sign in with their phone (E.164) or e-mail."""
@@ -48,7 +50,7 @@ class SavedPlace(models.Model):
         blank=True,
         related_name="+",
     )
-    location = gis_models.PointField("vị trí", srid=4326, null=True, blank=True)
+    location = gis_models.PointField("vị trí", srid=SRID, null=True, blank=True)
     created_at = models.DateTimeField("tạo lúc", auto_now_add=True)
 
     class Meta:

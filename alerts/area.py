@@ -24,7 +24,7 @@ from rest_framework_gis.fields import GeometryField
 from accounts.models import User as Account
 from agencies.models import Agency
 from boundaries.models import AdminUnit
-from common.gis import CoordinateError, make_point, metres_to_degrees, parse_lat_lng, to_multipolygon
+from common.gis import SRID, CoordinateError, make_point, metres_to_degrees, parse_lat_lng, to_multipolygon
 
 from .models import Alert, AlertAreaPart, AlertPiece
 
@@ -69,7 +69,7 @@ def _polygon_from_geojson(raw: Any, index: int) -> list[Polygon]:
         geom = GEOJSON.to_internal_value({"type": raw["type"], "coordinates": raw.get("coordinates")})
     except ValidationError:
         raise ValidationError(f"{where}: GeoJSON sai cấu trúc (mỗi vòng cần ít nhất 4 điểm, khép kín).") from None
-    geom.srid = 4326
+    geom.srid = SRID
     # Every ring of every polygon counts, before any of them is checked (validity costs per vertex).
     if geom.num_points > MAX_POLYGON_VERTICES:
         raise ValidationError(f"{where}: quá nhiều đỉnh (tối đa {MAX_POLYGON_VERTICES} cho cả vùng).")
@@ -152,7 +152,7 @@ _UNION_SQL = f"""
     FROM (
         SELECT ST_GeomFromEWKB(b) AS g FROM unnest(%(polygons)s::bytea[]) AS b
         UNION ALL
-        SELECT ST_Buffer(ST_SetSRID(ST_MakePoint(c.lng, c.lat), 4326)::geography, c.r, 'quad_segs=16')::geometry
+        SELECT ST_Buffer(ST_SetSRID(ST_MakePoint(c.lng, c.lat), {SRID})::geography, c.r, 'quad_segs=16')::geometry
         FROM unnest(%(lngs)s::float8[], %(lats)s::float8[], %(radii)s::float8[]) AS c(lng, lat, r)
         UNION ALL
         SELECT geom FROM {AdminUnit._meta.db_table} WHERE id = ANY(%(units)s::bigint[])
@@ -179,7 +179,7 @@ def area_union(parts: Sequence[AlertAreaPart]) -> MultiPolygon:
     if raw is None:
         raise ValidationError("Vùng cảnh báo trống.")
     geom = to_multipolygon(GEOSGeometry(memoryview(bytes(raw))))
-    geom.srid = 4326
+    geom.srid = SRID
     if geom.empty:
         raise ValidationError("Vùng cảnh báo trống.")
     return geom

@@ -14,6 +14,8 @@ from django.contrib.postgres.indexes import GistIndex
 from django.db.models import F, Q
 from django.utils import timezone
 
+from common.gis import SRID
+
 
 class Category(models.TextChoices):
     WEATHER = "weather", "Thời tiết"
@@ -96,7 +98,7 @@ class Alert(models.Model):
     )
     starts_at = models.DateTimeField("bắt đầu")
     ends_at = models.DateTimeField("kết thúc")
-    area = models.MultiPolygonField("vùng cảnh báo", srid=4326)
+    area = models.MultiPolygonField("vùng cảnh báo", srid=SRID)
     area_description = models.CharField("mô tả vùng", max_length=300)
     status = models.CharField("trạng thái", max_length=10, choices=Status.choices, default=Status.DRAFT)
     references = models.ForeignKey(
@@ -186,8 +188,8 @@ class AlertAreaPart(models.Model):
     alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="parts")
     position = models.PositiveSmallIntegerField(default=0)
     kind = models.CharField(max_length=10, choices=Kind.choices)
-    polygon = models.PolygonField(srid=4326, null=True, blank=True, spatial_index=False)
-    center = models.PointField(srid=4326, null=True, blank=True, spatial_index=False)
+    polygon = models.PolygonField(srid=SRID, null=True, blank=True, spatial_index=False)
+    center = models.PointField(srid=SRID, null=True, blank=True, spatial_index=False)
     radius_m = models.FloatField(null=True, blank=True)
     unit = models.ForeignKey("boundaries.AdminUnit", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
 
@@ -212,7 +214,7 @@ class AlertPiece(models.Model):
     """
 
     alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="pieces")
-    geom = models.PolygonField(srid=4326)
+    geom = models.PolygonField(srid=SRID)
     valid_from = models.DateTimeField()
     valid_to = models.DateTimeField()
 

@@ -16,6 +16,7 @@ from accounts.models import User as Account
 from agencies.models import Agency, Role
 from agencies.selectors import agency_ids_for
 from common.db import prepared_cursor
+from common.gis import SRID
 
 from .models import Alert, AlertPiece, Status
 
@@ -28,7 +29,7 @@ _ACTIVE_SQL = f"""
     FROM {AlertPiece._meta.db_table} p
     JOIN {Alert._meta.db_table} a ON a.id = p.alert_id
     JOIN {Agency._meta.db_table} ag ON ag.id = a.agency_id
-    WHERE ST_Covers(p.geom, ST_SetSRID(ST_MakePoint(%(lng)s::float8, %(lat)s::float8), 4326))
+    WHERE ST_Covers(p.geom, ST_SetSRID(ST_MakePoint(%(lng)s::float8, %(lat)s::float8), {SRID}))
       AND p.valid_from <= %(at)s::timestamptz AND p.valid_to > %(at)s::timestamptz
     ORDER BY a.id
 """  # noqa: S608 (table names from model metadata)
@@ -70,7 +71,7 @@ def alerts_in_bbox(bbox: tuple[float, float, float, float] | None, at: datetime 
     alerts = Alert.objects.filter(published_at(moment)).select_related("agency")
     if bbox is not None:
         box = Polygon.from_bbox(bbox)
-        box.srid = 4326
+        box.srid = SRID
         alerts = alerts.filter(area__intersects=box)
     return alerts.annotate(geojson=AsGeoJSON("area", precision=6)).defer("area").order_by("-approved_at")
 

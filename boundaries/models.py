@@ -7,7 +7,9 @@ from django.contrib.postgres.indexes import GistIndex
 from django.db.models import Q
 from django.utils import timezone
 
-GEOM_HELP = "WGS 84 longitude/latitude (EPSG:4326)."
+from common.gis import SRID
+
+GEOM_HELP = f"WGS 84 longitude/latitude (EPSG:{SRID})."
 
 
 class Level(models.IntegerChoices):
@@ -35,7 +37,7 @@ class AdminUnit(models.Model):
     kind = models.CharField(max_length=50, blank=True, help_text="Tỉnh, Thành phố, Quận, Huyện, Xã…")
     level = models.PositiveSmallIntegerField(choices=Level.choices, db_index=True)
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
-    geom = models.MultiPolygonField(srid=4326, help_text=GEOM_HELP)
+    geom = models.MultiPolygonField(srid=SRID, help_text=GEOM_HELP)
     valid_from = models.DateField(default=timezone.localdate)
     valid_to = models.DateField(null=True, blank=True, help_text="Empty while the unit is in force.")
     updated_at = models.DateTimeField(auto_now=True)
@@ -64,7 +66,7 @@ class AdminUnitVersion(models.Model):
     kind = models.CharField(max_length=50, blank=True)
     level = models.PositiveSmallIntegerField(choices=Level.choices)
     parent_code = models.CharField(max_length=20, blank=True)
-    geom = models.MultiPolygonField(srid=4326, help_text=GEOM_HELP)
+    geom = models.MultiPolygonField(srid=SRID, help_text=GEOM_HELP)
     valid_from = models.DateField()
     valid_to = models.DateField()
 
@@ -83,7 +85,7 @@ class AdminUnitPiece(models.Model):
     unit = models.ForeignKey(AdminUnit, on_delete=models.CASCADE, related_name="pieces")
     level = models.PositiveSmallIntegerField()
     code = models.CharField(max_length=20)
-    geom = models.PolygonField(srid=4326, help_text=GEOM_HELP)
+    geom = models.PolygonField(srid=SRID, help_text=GEOM_HELP)
 
     class Meta:
         indexes = [

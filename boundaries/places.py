@@ -8,6 +8,8 @@ from django.contrib.gis.db.models import PointField
 from django.db.models import Func, TextField, Value
 from django.db.models.functions import Concat, Lower
 
+from common.gis import SRID
+
 from .models import AdminUnit
 
 
@@ -52,7 +54,7 @@ def places_search(query: str, *, limit: int = 10) -> list[Place]:
     for word in words:
         units = units.filter(folded__contains=Unaccent(Value(word)))
     units = units.annotate(
-        centre=Func("geom", function="ST_PointOnSurface", output_field=PointField(srid=4326)),
+        centre=Func("geom", function="ST_PointOnSurface", output_field=PointField(srid=SRID)),
     ).order_by("-level", "name")[:limit]
     places = []
     for unit in units:

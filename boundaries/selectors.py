@@ -15,7 +15,7 @@ from django.db import connection, transaction
 from django.db.models import Func, JSONField, QuerySet, Value
 
 from common.db import prepared_cursor
-from common.gis import Bbox
+from common.gis import SRID, Bbox
 
 from .models import AdminUnit, AdminUnitPiece, Level
 
@@ -60,7 +60,7 @@ _UNITS = AdminUnit._meta.db_table
 LARGE_BATCH = 1000
 
 _POINTS = "unnest(%(idx)s::integer[], %(lng)s::float8[], %(lat)s::float8[]) AS pt(idx, lng, lat)"
-_POINT_GEOM = "ST_SetSRID(ST_MakePoint(pt.lng, pt.lat), 4326)"
+_POINT_GEOM = f"ST_SetSRID(ST_MakePoint(pt.lng, pt.lat), {SRID})"
 # Each point goes to the finest unit whose piece covers it (covers: border
 # points count); on a shared border the lowest code wins, so the answer is
 # deterministic. Pieces exist only for units in force. The lookups answer unit
@@ -74,7 +74,7 @@ _COVERS_SQL = f"""
 # The same for one point: scalar parameters plan and run faster than arrays.
 _COVERS_ONE_SQL = f"""
     SELECT unit_id FROM {_PIECES}
-    WHERE ST_Covers(geom, ST_SetSRID(ST_MakePoint(%(lng)s::float8, %(lat)s::float8), 4326))
+    WHERE ST_Covers(geom, ST_SetSRID(ST_MakePoint(%(lng)s::float8, %(lat)s::float8), {SRID}))
     ORDER BY level DESC, code
     LIMIT 1
 """  # noqa: S608
@@ -223,7 +223,7 @@ def locate_many(points: Sequence[tuple[float, float]], *, tolerance_m: float | N
             copy.set_types(["int4", "float8", "float8"])
             for idx, (lng, lat) in enumerate(points):
                 copy.write_row((idx, float(lng), float(lat)))
-        cursor.execute("CREATE INDEX ON locate_points USING gist ((ST_SetSRID(ST_MakePoint(lng, lat), 4326)))")
+        cursor.execute(f"CREATE INDEX ON locate_points USING gist ((ST_SetSRID(ST_MakePoint(lng, lat), {SRID})))")
         cursor.execute(_WARD_PASS_SQL)
         hits.update(cursor.fetchall())
         rest = [i for i in range(len(points)) if i not in hits]
@@ -255,7 +255,7 @@ def unit_list(
 
 class _SimplifyPreserveTopology(Func):
     function = "ST_SimplifyPreserveTopology"
-    output_field = GeometryField(srid=4326)
+    output_field = GeometryField(srid=SRID)
 
 
 class _Multi(Func):
@@ -269,7 +269,7 @@ def with_outline(units: QuerySet[AdminUnit], *, simplify: float = 0.0, precision
     rounding each coordinate in Python took twice as long for the map's district layer.
     """
     geom = (
-        _Multi(_SimplifyPreserveTopology("geom", Value(simplify)), output_field=GeometryField(srid=4326))
+        _Multi(_SimplifyPreserveTopology("geom", Value(simplify)), output_field=GeometryField(srid=SRID))
         if simplify > 0
         else "geom"
     )
@@ -279,7 +279,7 @@ def with_outline(units: QuerySet[AdminUnit], *, simplify: float = 0.0, precision
 
 class _PointOnSurface(Func):
     function = "ST_PointOnSurface"
-    output_field = PointField(srid=4326)
+    output_field = PointField(srid=SRID)
 
 
 def unit_point(code: str, *, level: int | None = None) -> tuple[float, float] | None:

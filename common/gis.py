@@ -7,6 +7,10 @@ import math
 from django.conf import settings
 from django.contrib.gis.geos import GEOSGeometry, MultiPolygon, Point, Polygon
 
+# The one spatial reference of stored geometry (WGS 84 longitude/latitude, settings.GEO_SRID):
+# models, SQL and parsed input name it, never the number.
+SRID: int = settings.GEO_SRID
+
 
 class CoordinateError(ValueError):
     """A coordinate a person gave cannot be a place on Earth."""
@@ -64,7 +68,7 @@ def metres_to_degrees(metres: float, lat: float) -> float:
 
 
 def make_point(lng: float, lat: float) -> Point:
-    return Point(lng, lat, srid=settings.GEO_SRID)
+    return Point(lng, lat, srid=SRID)
 
 
 def to_multipolygon(geom: GEOSGeometry) -> MultiPolygon:

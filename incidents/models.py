@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from agencies.models import Agency
 from boundaries.models import AdminUnit
+from common.gis import SRID
 
 
 class Category(models.Model):
@@ -92,7 +93,7 @@ class Report(models.Model):
     category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="reports")
     title = models.CharField(max_length=200)
     description = models.TextField(max_length=5000)
-    location = models.PointField(srid=4326, help_text="The pin, WGS 84 longitude/latitude (EPSG:4326).")
+    location = models.PointField(srid=SRID, help_text=f"The pin, WGS 84 longitude/latitude (EPSG:{SRID}).")
     address = models.CharField(max_length=300, blank=True, help_text="Số nhà, đường, khu phố.")
     occurred_at = models.DateTimeField(null=True, blank=True)
     channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.WEB)

@@ -19,7 +19,7 @@ from django.db.models.functions import Concat
 from accounts.models import User
 from agencies.staff_access import report_staff_visible
 from boundaries.places import Unaccent, folded
-from common.gis import metres_to_degrees
+from common.gis import SRID, metres_to_degrees
 from common.phones import PhoneError, phone_normalize
 
 from .filters import ReportFilters, overdue_q, status_values
@@ -172,7 +172,7 @@ def report_public_events(report: Report) -> QuerySet[ReportEvent]:
 
 def reports_nearby_open(*, lng: float, lat: float, category: Category, limit: int = 5) -> list[Report]:
     """Open public reports of the category near the pin, nearest first: likely duplicates."""
-    point = Point(lng, lat, srid=4326)
+    point = Point(lng, lat, srid=SRID)
     radius = category.duplicate_radius_m
     return list(
         _with_public_parts(

@@ -24,6 +24,7 @@ from agencies.models import Agency
 from agencies.selectors import is_staff_member
 from agencies.staff_access import StaffAccess, staff_access_for
 from boundaries.models import AdminUnit, Level
+from common.gis import SRID
 from incidents.filters import overdue_q
 from incidents.models import Report
 from incidents.selectors import ReportFilters, reports_filtered, status_values
@@ -170,7 +171,7 @@ def heat_cells(
 
 class _SimplifyPreserveTopology(Func):
     function = "ST_SimplifyPreserveTopology"
-    output_field = GeometryField(srid=4326)
+    output_field = GeometryField(srid=SRID)
 
 
 def ward_choropleth(

@@ -6,6 +6,7 @@ import functools
 from typing import Any
 
 from common.db import prepared_cursor
+from common.gis import SRID
 from incidents.selectors import reports_public
 
 from . import grid
@@ -34,7 +35,7 @@ def _public_points_sql() -> tuple[str, tuple[Any, ...]]:
 
 IN_TILE_SQL = (
     "pts AS (SELECT r.id, r.code, r.status, r.category__code, ST_Transform(r.location, 3857) AS g "
-    "FROM ({reports}) r, box WHERE r.location && box.geom4326), "
+    "FROM ({reports}) r, box WHERE r.location && box.geom_stored), "
     # && compares boxes; keep the points truly inside this tile (its lower/left edges), so none is in two.
     "inside AS (SELECT pts.* FROM pts, box WHERE ST_X(pts.g) >= ST_XMin(box.geom3857) "
     "AND ST_X(pts.g) < ST_XMax(box.geom3857) AND ST_Y(pts.g) >= ST_YMin(box.geom3857) "
@@ -44,7 +45,7 @@ IN_TILE_SQL = (
 
 # Below CLUSTER_BELOW_ZOOM a tile's cells are the pre-aggregated grid's level z + 3 (maps.grid):
 # 8 x 8 cells per tile, read by primary key, whatever the number of reports.
-GRID_TILE_SQL = """
+GRID_TILE_SQL = f"""
 WITH box AS (SELECT ST_TileEnvelope(%s, %s, %s) AS geom3857),
 cells AS (
     SELECT sum(n)::int AS count, sum(sum_lng) / sum(n) AS lng, sum(sum_lat) / sum(n) AS lat
@@ -53,13 +54,13 @@ cells AS (
     GROUP BY gx, gy
 ),
 mvt AS (
-    SELECT ST_AsMVTGeom(ST_Transform(ST_SetSRID(ST_MakePoint(cells.lng, cells.lat), 4326), 3857),
+    SELECT ST_AsMVTGeom(ST_Transform(ST_SetSRID(ST_MakePoint(cells.lng, cells.lat), {SRID}), 3857),
                         box.geom3857, %s, 0, true) AS geom,
            'cluster' AS kind, cells.count
     FROM cells, box
 )
 SELECT ST_AsMVT(mvt.*, %s, %s, 'geom') FROM mvt WHERE geom IS NOT NULL
-"""
+"""  # noqa: S608 (only the SRID constant is formatted in)
 
 
 def _grid_tile_params(z: int, x: int, y: int) -> tuple[Any, ...]:
@@ -99,8 +100,8 @@ def _live_tile_sql(z: int, x: int, y: int) -> tuple[str, tuple[Any, ...]]:
     """A tile of the reports themselves (from CLUSTER_BELOW_ZOOM on)."""
     public_sql, public_params = _public_points_sql()
     envelope = (
-        "WITH bounds AS (SELECT ST_TileEnvelope(%s, %s, %s) AS geom3857), "
-        "box AS (SELECT geom3857, ST_Transform(geom3857, 4326) AS geom4326 FROM bounds), "
+        "WITH bounds AS (SELECT ST_TileEnvelope(%s, %s, %s) AS geom3857), "  # noqa: S608 (the SRID constant)
+        f"box AS (SELECT geom3857, ST_Transform(geom3857, {SRID}) AS geom_stored FROM bounds), "
     )
     in_tile = IN_TILE_SQL.format(reports=public_sql)
     features = (

@@ -188,3 +188,15 @@ def test_the_checker_sees_an_upward_import() -> None:
     assert _allowed("incidents", "common")
     assert _allowed("geo", "maps")
     assert not _allowed("maps", "geo")
+
+
+def test_the_srid_is_written_once() -> None:
+    # settings.GEO_SRID, named common.gis.SRID everywhere else (models, SQL, parsed input). The
+    # benchmarks' naive baselines are left as a plain service would write them.
+    found = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for path in MODULES.values()
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if "4326" in line and path != ROOT / "geo" / "settings.py" and path.parts[len(ROOT.parts)] != "bench"
+    ]
+    assert found == []

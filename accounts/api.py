@@ -16,7 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from common.api import validation_response
+from common.api import error_body, validation_response
 from common.http import client_ip
 
 from . import services
@@ -40,11 +40,11 @@ def _serializer_errors(serializer: serializers.Serializer) -> Response:
     errors = serializer.errors
     first = next(iter(errors.values()))
     message = first[0] if isinstance(first, list) else str(first)
-    return Response({"detail": str(message), "errors": errors}, status=400)
+    return Response(error_body(str(message), errors), status=400)
 
 
 def _throttled(exc: services.ThrottledError) -> Response:
-    return Response({"detail": str(exc)}, status=429, headers={"Retry-After": str(exc.retry_after)})
+    return Response(error_body(str(exc)), status=429, headers={"Retry-After": str(exc.retry_after)})
 
 
 def _sent_body() -> dict[str, Any]:
@@ -180,7 +180,7 @@ class VerifyView(AnonymousAPIView):
         except ValidationError as exc:
             return validation_response(exc)
         except services.OtpError as exc:
-            return Response({"detail": str(exc), "errors": {"code": [str(exc)]}}, status=400)
+            return Response(error_body(str(exc), {"code": [str(exc)]}), status=400)
         return _signed_in(request, user)
 
 
@@ -229,15 +229,15 @@ class LoginView(AnonymousAPIView):
             except ValidationError as exc:
                 return validation_response(exc)
             except services.OtpError as exc:
-                return Response({"detail": str(exc), "errors": {"code": [str(exc)]}}, status=400)
+                return Response(error_body(str(exc), {"code": [str(exc)]}), status=400)
             if not user.is_active:
-                return Response({"detail": WRONG_LOGIN}, status=400)
+                return Response(error_body(WRONG_LOGIN), status=400)
         else:
             identifier = values.get("phone") or values.get("email") or values.get("username") or ""
             # django-axes watches the plain Django request; a lockout turns this answer into a 429.
             user = services.login_with_password(request._request, identifier=identifier, password=values["password"])
             if user is None:
-                return Response({"detail": WRONG_LOGIN}, status=400)
+                return Response(error_body(WRONG_LOGIN), status=400)
         return _signed_in(request, user)
 
 
@@ -279,7 +279,7 @@ class PasswordResetView(AnonymousAPIView):
         except ValidationError as exc:
             return validation_response(exc)
         except services.OtpError as exc:
-            return Response({"detail": str(exc), "errors": {"code": [str(exc)]}}, status=400)
+            return Response(error_body(str(exc), {"code": [str(exc)]}), status=400)
         return Response({"detail": _("Đã đặt mật khẩu mới. Hãy đăng nhập lại.")})
 
 
@@ -334,7 +334,7 @@ class EmailConfirmView(SignedInAPIView):
         except ValidationError as exc:
             return validation_response(exc)
         except services.OtpError as exc:
-            return Response({"detail": str(exc), "errors": {"code": [str(exc)]}}, status=400)
+            return Response(error_body(str(exc), {"code": [str(exc)]}), status=400)
         return Response(MeSerializer(user).data)
 
 
@@ -372,5 +372,5 @@ class PlaceDetailView(SignedInAPIView):
     @extend_schema(tags=TAG, summary="Forget a saved place", responses={204: None, 404: DetailSerializer})
     def delete(self, request: Request, place_id: int) -> Response:
         if not services.place_delete(_me(request), place_id):
-            return Response({"detail": _("Không tìm thấy nơi đã lưu này.")}, status=404)
+            return Response(error_body(_("Không tìm thấy nơi đã lưu này.")), status=404)
         return Response(status=204)

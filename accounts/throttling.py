@@ -10,6 +10,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
+from common.api import error_body
+
 
 def cool_off_seconds() -> int:
     return int(round(float(settings.AXES_COOLOFF_TIME) * 3600))
@@ -28,7 +30,7 @@ def lockout_response(request: HttpRequest, original_response: Any = None, creden
     retry_after = str(cool_off_seconds())
     response: HttpResponse
     if request.path.startswith("/api/") or request.headers.get("X-Requested-With") == "XMLHttpRequest":
-        response = JsonResponse({"detail": lockout_message()}, status=429)
+        response = JsonResponse(error_body(lockout_message()), status=429)
     else:
         response = render(request, "accounts/locked_out.html", {"message": lockout_message()}, status=429)
     response["Retry-After"] = retry_after

@@ -8,6 +8,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from common.api import error_body
 from common.gis import Bbox, CoordinateError, parse_bbox, parse_lat_lng
 from common.pagination import LimitOffsetPagination
 
@@ -33,10 +34,10 @@ class LocateView(APIView):
         try:
             lng, lat = parse_lat_lng(request.query_params.get("lat"), request.query_params.get("lng"))
         except CoordinateError as exc:
-            return Response({"detail": str(exc)}, status=400)
+            return Response(error_body(str(exc)), status=400)
         location = selectors.locate(lng, lat)
         if location is None:
-            return Response({"detail": OUTSIDE_MESSAGE}, status=404)
+            return Response(error_body(OUTSIDE_MESSAGE), status=404)
         return Response(self.OutputSerializer(location).data)
 
 
@@ -98,7 +99,7 @@ class UnitListView(APIView):
             simplify = _simplify_param(request)
             bbox = _bbox_param(request)
         except CoordinateError as exc:
-            return Response({"detail": str(exc)}, status=400)
+            return Response(error_body(str(exc)), status=400)
         units = selectors.unit_list(level=level, parent_code=request.query_params.get("parent") or None, bbox=bbox)
         with_geometry = request.query_params.get("geometry", "").lower() in {"1", "true", "yes"}
         if with_geometry:
@@ -128,8 +129,8 @@ class UnitDetailView(APIView):
         try:
             simplify = _simplify_param(request)
         except CoordinateError as exc:
-            return Response({"detail": str(exc)}, status=400)
+            return Response(error_body(str(exc)), status=400)
         unit = selectors.with_outline(AdminUnit.objects.filter(code=code), simplify=simplify).first()
         if unit is None:
-            return Response({"detail": f"Không có đơn vị hành chính mã {code}."}, status=404)
+            return Response(error_body(f"Không có đơn vị hành chính mã {code}."), status=404)
         return Response(self.OutputSerializer(unit).data)

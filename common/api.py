@@ -33,7 +33,7 @@ def validation_response(exc: ValidationError) -> Response:
     if hasattr(exc, "error_dict"):
         errors = exc.message_dict
         return Response(error_body(next(iter(errors.values()))[0], errors), status=400)
-    return Response({"detail": " ".join(exc.messages)}, status=400)
+    return Response(error_body(" ".join(exc.messages)), status=400)
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:

@@ -32,7 +32,7 @@ from agencies.selectors import agency_ids_for, is_staff_member
 from agencies.staff_access import report_staff_visible
 from boundaries.geocoding import geocode
 from boundaries.places import places_search
-from common.api import INVALID, validation_response
+from common.api import error_body, validation_response
 from common.gis import CoordinateError, parse_lat_lng
 from common.http import client_ip
 from common.pagination import LimitOffsetPagination
@@ -184,7 +184,7 @@ class ReportCollectionView(APIView):
             errors = serializer.errors
             first = next(iter(errors.values()))
             message = first[0] if isinstance(first, list) else next(iter(first.values()))[0]
-            return Response({"detail": str(message), "errors": errors}, status=400)
+            return Response(error_body(str(message), errors), status=400)
         values = serializer.validated_data
         report_input = services.ReportInput(
             kind=values["kind"],
@@ -234,9 +234,9 @@ class ReportCollectionView(APIView):
         except ValidationError as exc:
             return device_cookie_set(request, validation_response(exc))
         except PermissionDenied as exc:
-            return Response({"detail": str(exc)}, status=403)
+            return Response(error_body(str(exc)), status=403)
         except services.IdempotencyConflict as exc:
-            return Response({"detail": str(exc)}, status=409)
+            return Response(error_body(str(exc)), status=409)
         attachments = list(report.attachments.all()) if files else []
         response = Response(
             report_created_data(report, attachments), status=201, headers=intake_limit(request).headers()
@@ -299,10 +299,10 @@ class NearbyView(APIView):
         try:
             lng, lat = parse_lat_lng(request.query_params.get("lat"), request.query_params.get("lng"))
         except CoordinateError as exc:
-            return Response({"detail": str(exc)}, status=400)
+            return Response(error_body(str(exc)), status=400)
         category = Category.objects.filter(code=request.query_params.get("category", ""), is_active=True).first()
         if category is None:
-            return Response({"detail": "Chuyên mục không tồn tại."}, status=400)
+            return Response(error_body("Chuyên mục không tồn tại."), status=400)
         nearby = selectors.reports_nearby_open(lng=lng, lat=lat, category=category)
         return Response(ReportPublicSerializer(nearby, many=True).data)
 
@@ -331,7 +331,7 @@ class PlaceSearchView(APIView):
     def get(self, request: Request) -> Response:
         query = request.query_params.get("q", "").strip()[:100]
         if len(query) < 2:
-            return Response({"detail": "Hãy nhập ít nhất 2 ký tự."}, status=400)
+            return Response(error_body("Hãy nhập ít nhất 2 ký tự."), status=400)
         places = [{**place.__dict__, "source": "boundary"} for place in places_search(query)]
         # Street addresses come from the configured geocoder, after our own unit names, and only
         # when asked (the search box asks on Enter): geocoders forbid a query per keystroke.
@@ -396,11 +396,10 @@ class _StaffActionView(APIView):
 
     def handle_exception(self, exc: Exception) -> Response:
         if isinstance(exc, PermissionDenied):
-            return Response({"detail": str(exc)}, status=403)
+            return Response(error_body(str(exc)), status=403)
         if isinstance(exc, ValidationError):
             return validation_response(exc)
-        if isinstance(exc, serializers.ValidationError):
-            return Response({"detail": INVALID, "errors": exc.detail}, status=400)
+        # A serializer's refusal goes to the API's one handler (common.api.exception_handler).
         return super().handle_exception(exc)
 
 
@@ -571,7 +570,7 @@ def _code_sent_response() -> Response:
 
 
 def _code_throttled(exc: accounts.ThrottledError) -> Response:
-    return Response({"detail": str(exc)}, status=429, headers={"Retry-After": str(exc.retry_after)})
+    return Response(error_body(str(exc)), status=429, headers={"Retry-After": str(exc.retry_after)})
 
 
 REPORTER_ACTION_RESPONSES = {200: ReportPrivateSerializer, 403: OpenApiTypes.OBJECT, **PUBLIC_ERRORS}
@@ -597,7 +596,7 @@ class _ReporterActionView(APIView):
         if isinstance(exc, PermissionDenied):
             if not self.report_public:
                 return super().handle_exception(Http404())
-            return Response({"detail": str(exc)}, status=403)
+            return Response(error_body(str(exc)), status=403)
         if isinstance(exc, ValidationError):
             return validation_response(exc)
         return super().handle_exception(exc)

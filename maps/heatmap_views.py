@@ -20,6 +20,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from common.api import error_body
 from incidents.filters import HEATMAP_NAMES, FilterError, overdue_q, report_filters_parse
 from incidents.models import ReportStatus
 from incidents.selectors import category_list
@@ -88,7 +89,7 @@ def _parse(request: Request) -> tuple[tuple[float, float, float, float], int, he
 
 
 def _error(exc: HeatmapRequestError) -> Response:
-    return Response({"detail": str(exc), "errors": {exc.field: [str(exc)]}}, status=400)
+    return Response(error_body(str(exc), {exc.field: [str(exc)]}), status=400)
 
 
 class HeatmapView(APIView):
@@ -166,10 +167,10 @@ def ward_reports(request: HttpRequest, code: str) -> HttpResponse:
     try:
         filters = parse_filters(request.GET)
     except HeatmapRequestError as exc:
-        return JsonResponse({"detail": str(exc), "errors": {exc.field: [str(exc)]}}, status=400)
+        return JsonResponse(error_body(str(exc), {exc.field: [str(exc)]}), status=400)
     ward, reports = heatmap.ward_reports(scope, filters, code)
     if ward is None:
-        return JsonResponse({"detail": _("Không có phường, xã này trong địa bàn của bạn.")}, status=404)
+        return JsonResponse(error_body(_("Không có phường, xã này trong địa bàn của bạn.")), status=404)
     overdue_ids = set(
         heatmap.filtered_reports(scope, filters)
         .filter(pk__in=[r.pk for r in reports])

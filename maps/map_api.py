@@ -20,7 +20,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from common.api import validation_response
+from common.api import error_body, validation_response
 from common.db import prepared_cursor
 from common.gis import CoordinateError, parse_bbox
 from incidents import selectors
@@ -259,7 +259,7 @@ class ReportClusterView(APIView):
         try:
             return clusters_response(request.query_params)
         except MapRequestError as exc:
-            return Response({"detail": str(exc)}, status=400)
+            return Response(error_body(str(exc)), status=400)
         except (ValidationError, CoordinateError) as exc:
             return validation_response(exc if isinstance(exc, ValidationError) else ValidationError(str(exc)))
 

@@ -50,7 +50,7 @@ def test_the_answer_is_the_same_with_or_without_an_account(client: Client, citiz
     again_known = post(client, "auth/otp/", {"phone": "912345678", "purpose": purpose})
     again_unknown = post(client, "auth/otp/", {"phone": "987000111", "purpose": purpose})
     assert again_known.status_code == again_unknown.status_code == 429
-    assert again_known.json().keys() == again_unknown.json().keys() == {"detail"}
+    assert again_known.json().keys() == again_unknown.json().keys() == {"detail", "errors"}
     assert "Hãy thử lại sau" in again_known.json()["detail"]
     assert 55 <= int(again_known["Retry-After"]) <= 60 and 55 <= int(again_unknown["Retry-After"]) <= 60
 
@@ -129,7 +129,10 @@ def test_sign_in_with_a_password(client: Client, citizen: User, body: dict[str, 
 @pytest.mark.parametrize("phone", ["0912345678", "0987000111"])
 def test_a_wrong_password_says_nothing_about_the_account(client: Client, citizen: User, phone: str) -> None:
     response = post(client, "auth/login/", {"phone": phone, "password": "sai-mat-khau"})
-    assert response.status_code == 400 and response.json() == {"detail": "Thông tin đăng nhập không đúng."}
+    assert response.status_code == 400 and response.json() == {
+        "detail": "Thông tin đăng nhập không đúng.",
+        "errors": {},
+    }
 
 
 def test_sign_in_with_a_code(client: Client, citizen: User) -> None:

@@ -125,7 +125,7 @@ ORDER = "bbox phải có tây < đông và nam < bắc."
 def test_a_bad_bbox_is_refused_with_a_message(client: Client, bbox: str, message: str) -> None:
     response = client.get(URL, {"level": "3", "geometry": "true", "bbox": bbox})
     assert response.status_code == 400
-    assert response.json() == {"detail": message}
+    assert response.json() == {"detail": message, "errors": {}}
 
 
 def test_the_box_is_matched_by_an_index_capable_predicate(tay_ninh: object) -> None:

@@ -88,7 +88,10 @@ def test_each_staff_action_calls_its_service_and_answers_the_staff_view(
         "errors": {"agency": ["Cơ quan không tồn tại."]},
     }
     same = _post(client, report, "reassign", {"agency": WARD_AGENCY})
-    assert same.status_code == 400 and same.json() == {"detail": "Hãy chọn một cơ quan khác, đang hoạt động."}
+    assert same.status_code == 400 and same.json() == {
+        "detail": "Hãy chọn một cơ quan khác, đang hoạt động.",
+        "errors": {},
+    }
     moved = _post(client, report, "reassign", {"agency": "so-tnmt", "note": ""})
     # The answer is the staff view even though the report has left the actor's agency.
     assert moved.status_code == 200 and moved.json()["agency"]["code"] == "so-tnmt"

@@ -48,7 +48,7 @@ class StaffRoleInline(InlineMixin, admin.TabularInline[StaffRole, User]):
 
 
 @admin.register(User)
-class UserAdmin(AuditedAdminMixin, BaseUserAdmin):
+class UserAdmin(AuditedAdminMixin, BaseUserAdmin[User]):
     fieldsets = [*BaseUserAdmin.fieldsets, ("Liên hệ", {"fields": ["phone"]})]  # type: ignore[misc]
     list_display = ["username", "first_name", "last_name", "phone", "email", "is_active", "is_superuser"]
     search_fields = ["username", "first_name", "last_name", "phone", "email"]

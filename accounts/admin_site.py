@@ -40,7 +40,8 @@ class AdminSite(admin.AdminSite):
                 return redirect_to_login(request.get_full_path())
             if not self.has_permission(request):
                 raise PermissionDenied
-            return inner(request, *args, **kwargs)
+            response: HttpResponse = inner(request, *args, **kwargs)
+            return response
 
         return guarded if cacheable else never_cache(guarded)
 

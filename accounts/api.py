@@ -36,7 +36,7 @@ THROTTLED = OpenApiResponse(DetailSerializer, description="Too many codes asked 
 WRONG_LOGIN = "Thông tin đăng nhập không đúng."
 
 
-def _serializer_errors(serializer: serializers.Serializer) -> Response:
+def _serializer_errors(serializer: serializers.Serializer[Any]) -> Response:
     errors = serializer.errors
     first = next(iter(errors.values()))
     message = first[0] if isinstance(first, list) else str(first)
@@ -87,7 +87,7 @@ class SignedInAPIView(APIView):
 
 class OtpRequestView(AnonymousAPIView):
     @extend_schema_serializer(component_name="OtpRequest")
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(serializers.Serializer[Any]):
         phone = serializers.CharField(required=False, allow_blank=True, max_length=30, help_text="Any common form.")
         email = serializers.CharField(required=False, allow_blank=True, max_length=254)
         purpose = serializers.ChoiceField(
@@ -121,7 +121,7 @@ class OtpRequestView(AnonymousAPIView):
 
 class RegisterView(AnonymousAPIView):
     @extend_schema_serializer(component_name="Register")
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(serializers.Serializer[Any]):
         full_name = serializers.CharField(max_length=150, allow_blank=True)
         phone = serializers.CharField(max_length=30, allow_blank=True)
         email = serializers.CharField(max_length=254, required=False, allow_blank=True, default="")
@@ -157,7 +157,7 @@ class RegisterView(AnonymousAPIView):
 
 class VerifyView(AnonymousAPIView):
     @extend_schema_serializer(component_name="Verify")
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(serializers.Serializer[Any]):
         phone = serializers.CharField(required=False, allow_blank=True, max_length=30)
         email = serializers.CharField(required=False, allow_blank=True, max_length=254)
         code = serializers.CharField(max_length=12)
@@ -186,7 +186,7 @@ class VerifyView(AnonymousAPIView):
 
 class LoginView(AnonymousAPIView):
     @extend_schema_serializer(component_name="Login")
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(serializers.Serializer[Any]):
         """One identifier (phone, email or username) with either a password or a one-time code."""
 
         phone = serializers.CharField(required=False, allow_blank=True, max_length=30)
@@ -251,7 +251,7 @@ class LogoutView(SignedInAPIView):
 
 class PasswordResetView(AnonymousAPIView):
     @extend_schema_serializer(component_name="PasswordReset")
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(serializers.Serializer[Any]):
         phone = serializers.CharField(required=False, allow_blank=True, max_length=30)
         email = serializers.CharField(required=False, allow_blank=True, max_length=254)
         code = serializers.CharField(max_length=12)
@@ -314,7 +314,7 @@ class MeView(SignedInAPIView):
 
 class EmailConfirmView(SignedInAPIView):
     @extend_schema_serializer(component_name="EmailConfirm")
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(serializers.Serializer[Any]):
         email = serializers.CharField(max_length=254)
         code = serializers.CharField(max_length=12)
 

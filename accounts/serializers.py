@@ -11,17 +11,17 @@ from common.phones import phone_display
 from .models import SavedPlace, User
 
 
-class DetailSerializer(serializers.Serializer):
+class DetailSerializer(serializers.Serializer[Any]):
     detail = serializers.CharField(help_text="A message for the person, in their language.")
 
 
-class OtpSentSerializer(serializers.Serializer):
+class OtpSentSerializer(serializers.Serializer[Any]):
     detail = serializers.CharField()
     expires_in = serializers.IntegerField(help_text="Seconds the code stays valid.")
     resend_in = serializers.IntegerField(help_text="Seconds before another code may be asked for.")
 
 
-class MeSerializer(serializers.Serializer):
+class MeSerializer(serializers.Serializer[Any]):
     username = serializers.CharField(read_only=True)
     full_name = serializers.CharField(max_length=150, required=False)
     phone = serializers.CharField(read_only=True, allow_null=True, help_text="E.164.")
@@ -55,17 +55,17 @@ class MeSerializer(serializers.Serializer):
         return self.context.get("email_pending")
 
 
-class SignedInSerializer(serializers.Serializer):
+class SignedInSerializer(serializers.Serializer[Any]):
     token = serializers.CharField(help_text="Send as `Authorization: Token <token>`.")
     user = MeSerializer()
 
 
-class SavedWardSerializer(serializers.Serializer):
+class SavedWardSerializer(serializers.Serializer[Any]):
     code = serializers.CharField()
     name = serializers.CharField()
 
 
-class SavedPlaceSerializer(serializers.Serializer):
+class SavedPlaceSerializer(serializers.Serializer[Any]):
     id = serializers.IntegerField(read_only=True)
     label = serializers.CharField(max_length=100, allow_blank=True)  # type: ignore[assignment]
     ward = serializers.CharField(required=False, allow_blank=True, write_only=True, help_text="Ward code.")
@@ -84,7 +84,7 @@ class SavedPlaceSerializer(serializers.Serializer):
         }
 
 
-class SavedPlaceOutSerializer(serializers.Serializer):
+class SavedPlaceOutSerializer(serializers.Serializer[Any]):
     """The stored form (for the schema): a ward or a point."""
 
     id = serializers.IntegerField()

@@ -435,7 +435,8 @@ def token_sign_in(request: HttpRequest, user: User) -> str:
 
 def api_token(user: User) -> str:
     token, _created = Token.objects.get_or_create(user=user)
-    return token.key
+    key: str = token.key
+    return key
 
 
 def api_token_revoke(user: User) -> None:

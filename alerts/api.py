@@ -49,7 +49,7 @@ def _cap_url(alert: Alert) -> str:
     return reverse("alert-cap", args=[alert.pk])
 
 
-class ActiveAlertSerializer(serializers.Serializer):
+class ActiveAlertSerializer(serializers.Serializer[Any]):
     id = serializers.IntegerField()
     headline = serializers.CharField()
     category = serializers.ChoiceField(choices=Category.choices)
@@ -99,7 +99,7 @@ class AlertAreaField(GeometryField):
     """The union of the parts, as stored (Alert.area)."""
 
 
-class AreaPartSerializer(serializers.Serializer):
+class AreaPartSerializer(serializers.Serializer[Any]):
     kind = serializers.ChoiceField(choices=AlertAreaPart.Kind.choices)
     geometry = DrawnGeometryField(
         required=False, help_text="GeoJSON Polygon or MultiPolygon, WGS 84 longitude/latitude (kind=polygon)."
@@ -116,7 +116,7 @@ class AreaField(serializers.JSONField):
     a bad part is explained in Vietnamese, keyed "area", in the one error shape."""
 
 
-class AlertInputSerializer(serializers.Serializer):
+class AlertInputSerializer(serializers.Serializer[Any]):
     headline = serializers.CharField(allow_blank=True, help_text="Tiêu đề (CAP headline).")
     description = serializers.CharField(allow_blank=True)
     instruction = serializers.CharField(required=False, allow_blank=True, default="")
@@ -131,7 +131,7 @@ class AlertInputSerializer(serializers.Serializer):
     agency = serializers.CharField(required=False, allow_blank=True, default="", help_text="Issuing agency code.")
 
 
-class AlertSerializer(serializers.Serializer):
+class AlertSerializer(serializers.Serializer[Any]):
     id = serializers.IntegerField()
     identifier = serializers.CharField()
     headline = serializers.CharField()

@@ -203,7 +203,8 @@ def area_check_jurisdiction(geom: MultiPolygon, agency: Agency) -> None:
     """Refuse an area reaching outside the agency's jurisdiction (beyond a small tolerance)."""
     tolerance = metres_to_degrees(JURISDICTION_TOLERANCE_M, geom.centroid.y)
     with connection.cursor() as cursor:
-        cursor.execute(_JURISDICTION_SQL, {"agency": agency.pk, "area": geom.ewkb, "tolerance": tolerance})
+        # psycopg adapts the EWKB memoryview; django-stubs' cursor parameters do not list memoryview.
+        cursor.execute(_JURISDICTION_SQL, {"agency": agency.pk, "area": geom.ewkb, "tolerance": tolerance})  # type: ignore[dict-item]
         has, inside = cursor.fetchone()
     if not has:
         raise ValidationError(f"Cơ quan “{agency.name}” chưa được giao địa bàn nên chưa phát hành được cảnh báo.")
@@ -264,7 +265,7 @@ def area_people_count(geom: MultiPolygon) -> int:
     )
     sql = "WITH area AS (SELECT %(area)s::geometry AS geom), " + people_sql() + count_sql
     with connection.cursor() as cursor:
-        cursor.execute(sql, {"area": geom.ewkb, "share": WARD_SHARE})
+        cursor.execute(sql, {"area": geom.ewkb, "share": WARD_SHARE})  # type: ignore[dict-item]  # EWKB memoryview, as above
         (count,) = cursor.fetchone()
     return int(count)
 

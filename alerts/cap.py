@@ -215,7 +215,8 @@ def cap_document(alert: Alert, *, web_url: str = "") -> bytes:
     if web_url:
         _sub(info, "web", web_url)
     _area(info, alert)
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    document: bytes = etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    return document
 
 
 def atom_feed(
@@ -251,4 +252,5 @@ def atom_feed(
             f"Từ {timezone.localtime(alert.starts_at):%H:%M %d/%m/%Y} "
             f"đến {timezone.localtime(alert.ends_at):%H:%M %d/%m/%Y}."
         )
-    return etree.tostring(feed, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    document: bytes = etree.tostring(feed, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    return document

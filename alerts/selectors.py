@@ -124,4 +124,5 @@ def staff_alert(user: Account, pk: int) -> Alert | None:
 
 
 def area_geojson(alert: Alert) -> dict[str, Any]:
-    return json.loads(alert.area.geojson)
+    geojson: dict[str, Any] = json.loads(alert.area.geojson)
+    return geojson

@@ -39,7 +39,7 @@ from common.pagination import LimitOffsetPagination
 from common.parsers import JSONParser
 
 from . import selectors, services
-from .filters import report_filters_parse
+from .filters import ReportFilters, report_filters_parse
 from .models import Category, Channel, Report, ReportKind, ReportStatus
 from .serializers import (
     CategorySerializer,
@@ -69,7 +69,7 @@ class CategoryListView(APIView):
         return Response(CategorySerializer(selectors.category_list(), many=True).data)
 
 
-def _filters(request: Request) -> selectors.ReportFilters:
+def _filters(request: Request) -> ReportFilters:
     return report_filters_parse(request.query_params, sender_search=is_staff_member(request.user))
 
 
@@ -93,7 +93,7 @@ class CaptchaView(APIView):
     """How an anonymous app proves a person sends the report: the form's captcha, through the API."""
 
     @extend_schema_serializer(component_name="Captcha")
-    class OutputSerializer(serializers.Serializer):
+    class OutputSerializer(serializers.Serializer[Any]):
         captcha_key = serializers.CharField()
         image_url = serializers.URLField()
         expires_in = serializers.IntegerField()
@@ -309,7 +309,7 @@ class NearbyView(APIView):
 
 class PlaceSearchView(APIView):
     @extend_schema_serializer(component_name="Place")
-    class OutputSerializer(serializers.Serializer):
+    class OutputSerializer(serializers.Serializer[Any]):
         code = serializers.CharField()
         name = serializers.CharField()
         kind = serializers.CharField()
@@ -371,7 +371,7 @@ class _StaffActionView(APIView):
     # sees the report and only lacks the role), its ValidationError 400 by field, and input that does
     # not fit InputSerializer 400 with the serializer's errors.
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(serializers.Serializer[Any]):
         """Nothing to send (start, approve): the request has no body."""
 
     OutputSerializer = ReportPrivateSerializer
@@ -428,7 +428,7 @@ class StartView(_StaffActionView):
 
 class AnswerView(_StaffActionView):
     @extend_schema_serializer(component_name="AnswerInput")
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(serializers.Serializer[Any]):
         body = serializers.CharField()
 
     @extend_schema(summary="Answer (kết quả xử lý)", request=InputSerializer, responses=STAFF_ACTION_RESPONSES)
@@ -450,7 +450,7 @@ class ApproveView(_StaffActionView):
 
 class ReturnView(_StaffActionView):
     @extend_schema_serializer(component_name="ReturnInput")
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(serializers.Serializer[Any]):
         note = serializers.CharField()
 
     @extend_schema(summary="Send the answer back", request=InputSerializer, responses=STAFF_ACTION_RESPONSES)
@@ -463,7 +463,7 @@ class ReturnView(_StaffActionView):
 
 class RejectView(_StaffActionView):
     @extend_schema_serializer(component_name="RejectInput")
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(serializers.Serializer[Any]):
         reason = serializers.ChoiceField(choices=["spam", "duplicate", "out_of_scope"])
         note = serializers.CharField(required=False, allow_blank=True, default="")
 
@@ -477,7 +477,7 @@ class RejectView(_StaffActionView):
 
 class ReassignView(_StaffActionView):
     @extend_schema_serializer(component_name="ReassignInput")
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(serializers.Serializer[Any]):
         agency = serializers.CharField()
         note = serializers.CharField(required=False, allow_blank=True, default="")
 
@@ -491,7 +491,7 @@ class ReassignView(_StaffActionView):
 
 class MergeView(_StaffActionView):
     @extend_schema_serializer(component_name="MergeInput")
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(serializers.Serializer[Any]):
         into = serializers.CharField()
 
     @extend_schema(summary="Merge into a duplicate", request=InputSerializer, responses=STAFF_ACTION_RESPONSES)
@@ -504,7 +504,7 @@ class MergeView(_StaffActionView):
 
 class RedactView(_StaffActionView):
     @extend_schema_serializer(component_name="RedactInput")
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(serializers.Serializer[Any]):
         title = serializers.CharField()
         description = serializers.CharField()
         reason = serializers.CharField()
@@ -523,7 +523,7 @@ class RedactView(_StaffActionView):
 
 class VisibilityView(_StaffActionView):
     @extend_schema_serializer(component_name="VisibilityInput")
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(serializers.Serializer[Any]):
         public = serializers.BooleanField()
         reason = serializers.CharField()
 
@@ -546,7 +546,7 @@ class VisibilityView(_StaffActionView):
 PUBLIC_ERRORS = {400: OpenApiTypes.OBJECT, 404: OpenApiTypes.OBJECT, 429: OpenApiTypes.OBJECT}
 
 
-def _input(serializer_class: type[serializers.Serializer], data: Any) -> dict[str, Any]:
+def _input(serializer_class: type[serializers.Serializer[Any]], data: Any) -> dict[str, Any]:
     """The valid input, or a ValidationError by field, answered 400 like a service's own refusal."""
     serializer = serializer_class(data=data)
     if not serializer.is_valid():
@@ -582,7 +582,7 @@ class _ReporterActionView(APIView):
     # A refusal (PermissionDenied) is 403, except on a report the public does not see: 404, like an
     # unknown code. The answer is the report as this caller may see it.
 
-    InputSerializer: type[serializers.Serializer]
+    InputSerializer: type[serializers.Serializer[Any]]
     report_public = False
 
     def viewing(self, request: Request, code: str) -> tuple[selectors.ReportViewing, str]:
@@ -604,7 +604,7 @@ class _ReporterActionView(APIView):
 
 class RateView(_ReporterActionView):
     @extend_schema_serializer(component_name="RateInput")
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(serializers.Serializer[Any]):
         satisfied = serializers.BooleanField()
         token = serializers.CharField(required=False, default="")
 
@@ -620,7 +620,7 @@ class RateView(_ReporterActionView):
 
 class ReopenView(_ReporterActionView):
     @extend_schema_serializer(component_name="ReopenInput")
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(serializers.Serializer[Any]):
         reason = serializers.CharField()
         token = serializers.CharField(required=False, default="")
 
@@ -653,7 +653,7 @@ class SupportView(APIView):
     throttle_classes = [SupportThrottle]
 
     @extend_schema_serializer(component_name="SupportInput")
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(serializers.Serializer[Any]):
         name = serializers.CharField()
         phone = serializers.CharField(required=False, allow_blank=True, default="")
         email = serializers.CharField(required=False, allow_blank=True, default="")
@@ -709,13 +709,13 @@ def support_throttled_message(seconds: int) -> str:
 
 class ReportLookupView(APIView):
     @extend_schema_serializer(component_name="LookupInput")
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(serializers.Serializer[Any]):
         code = serializers.CharField(max_length=20)
         phone = serializers.CharField(max_length=30)
         otp = serializers.CharField(required=False, allow_blank=True, default="", max_length=20)
 
     @extend_schema_serializer(component_name="LookupResult")
-    class OutputSerializer(serializers.Serializer):
+    class OutputSerializer(serializers.Serializer[Any]):
         report = ReportPrivateSerializer()
         reporter_token = serializers.CharField()
 
@@ -751,7 +751,7 @@ class ReportLookupView(APIView):
         return Response(self.OutputSerializer(result, context={"staff": False}).data)
 
 
-class MyReportListView(ListAPIView):
+class MyReportListView(ListAPIView[Report]):
     """My reports with their status and published answers, newest first."""
 
     authentication_classes = [TokenAuthentication, SessionAuthentication]

@@ -20,12 +20,12 @@ class CategorySerializer(serializers.ModelSerializer[Category]):
         fields = ["code", "name", "description", "deadline_days", "duplicate_radius_m"]
 
 
-class UnitBriefSerializer(serializers.Serializer):
+class UnitBriefSerializer(serializers.Serializer[Any]):
     code = serializers.CharField()
     name = serializers.CharField()
 
 
-class ReporterInputSerializer(serializers.Serializer):
+class ReporterInputSerializer(serializers.Serializer[Any]):
     name = serializers.CharField(required=False, allow_blank=True, default="")
     phone = serializers.CharField(required=False, allow_blank=True, default="")
     email = serializers.CharField(required=False, allow_blank=True, default="")
@@ -55,7 +55,7 @@ class JSONObjectField(serializers.JSONField):
         return data
 
 
-class ReportInputSerializer(serializers.Serializer):
+class ReportInputSerializer(serializers.Serializer[Any]):
     kind = serializers.CharField(required=False, default="feedback", help_text="feedback | idea")
     category = serializers.CharField(help_text="A category code from /api/v1/categories/")
     title = serializers.CharField(allow_blank=True)
@@ -308,13 +308,13 @@ def report_feature(report: Report, data: dict[str, Any]) -> dict[str, Any]:
     return {"type": "Feature", "id": report.code, "geometry": data["location"], "properties": properties}
 
 
-class MyAnswerSerializer(serializers.Serializer):
+class MyAnswerSerializer(serializers.Serializer[Any]):
     body = serializers.CharField()
     agency = serializers.CharField(allow_null=True)
     published_at = serializers.DateTimeField()
 
 
-class MyReportSerializer(serializers.Serializer):
+class MyReportSerializer(serializers.Serializer[Any]):
     code = serializers.CharField()
     title = serializers.CharField()
     kind = serializers.CharField()

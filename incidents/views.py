@@ -24,6 +24,7 @@ from agencies.selectors import agency_ids_for, is_staff_member
 from common.http import client_ip
 
 from . import selectors, services
+from .filters import ReportFilters
 from .forms import ReportForm, ReportLookupForm, ReportSearchForm
 from .models import Attachment, Channel, Report
 from .throttles import device_cookie_set, intake_count, intake_limit
@@ -246,7 +247,7 @@ def report_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "form": form,
             "filters": filters,
-            "searched": filters != selectors.ReportFilters(),
+            "searched": filters != ReportFilters(),
             "sender_notice": SENDER_SEARCH_IGNORED if form.sender_refused else "",
         },
     )

@@ -25,9 +25,9 @@ from agencies.selectors import is_staff_member
 from agencies.staff_access import StaffAccess, staff_access_for
 from boundaries.models import AdminUnit, Level
 from common.gis import SRID
-from incidents.filters import overdue_q
+from incidents.filters import ReportFilters, overdue_q, status_values
 from incidents.models import Report
-from incidents.selectors import ReportFilters, reports_filtered, status_values
+from incidents.selectors import reports_filtered
 
 from . import grid
 

@@ -25,7 +25,7 @@ from common.db import prepared_cursor
 from common.gis import CoordinateError, parse_bbox
 from incidents import selectors
 from incidents.api import FILTER_PARAMETERS
-from incidents.filters import report_filters_parse
+from incidents.filters import ReportFilters, report_filters_parse, status_values
 from incidents.models import Report, ReportStatus
 
 from . import grid
@@ -177,24 +177,24 @@ def _feature_params() -> dict[str, Any]:
     return _feature_params_for(get_language(), get_script_prefix())
 
 
-def _grid_statuses(filters: selectors.ReportFilters) -> list[str] | None:
+def _grid_statuses(filters: ReportFilters) -> list[str] | None:
     """The statuses to read from the pre-aggregated grid, or None when the filters need the reports.
 
     The grid counts reports by cell, status and visibility only: any filter but the status and the
     view (whatever filters ReportFilters may gain) needs the reports themselves.
     """
-    if dataclasses.replace(filters, status="", bbox=None) != selectors.ReportFilters():
+    if dataclasses.replace(filters, status="", bbox=None) != ReportFilters():
         return None
-    return selectors.status_values(filters.status) if filters.status else []
+    return status_values(filters.status) if filters.status else []
 
 
-def _plain_reports(filters: selectors.ReportFilters) -> QuerySet[Report]:
+def _plain_reports(filters: ReportFilters) -> QuerySet[Report]:
     """The filtered reports as a bare subquery (no joins for display). Built only when the grid can't answer:
     compiling it costs more than a grid query."""
     return selectors.report_search(filters).select_related(None).prefetch_related(None)
 
 
-def report_clusters_json(filters: selectors.ReportFilters, zoom: int) -> str:
+def report_clusters_json(filters: ReportFilters, zoom: int) -> str:
     """The map's answer as GeoJSON text: clusters (count, centre, counts by status) below
     REPORTS_FROM_ZOOM, with a cell of one report given as that report; the reports themselves from it on.
 
@@ -234,7 +234,7 @@ def report_clusters_json(filters: selectors.ReportFilters, zoom: int) -> str:
     return f'{{"type": "FeatureCollection", "zoom": {zoom}, "truncated": {truncated}, "features": {features}}}'
 
 
-def report_clusters(filters: selectors.ReportFilters, zoom: int) -> dict[str, Any]:
+def report_clusters(filters: ReportFilters, zoom: int) -> dict[str, Any]:
     """report_clusters_json, parsed."""
     result: dict[str, Any] = json.loads(report_clusters_json(filters, zoom))
     return result

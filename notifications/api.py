@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from drf_spectacular.utils import extend_schema, inline_serializer
@@ -17,12 +19,12 @@ from . import webpush
 from .services import PushLimitReached, push_subscription_delete, push_subscription_save
 
 
-class PushKeysSerializer(serializers.Serializer):
+class PushKeysSerializer(serializers.Serializer[Any]):
     p256dh = serializers.CharField(max_length=200, help_text="The browser's P-256 public key (base64url, 65 bytes).")
     auth = serializers.CharField(max_length=100, help_text="The browser's auth secret (base64url, 16 bytes).")
 
 
-class PushSubscriptionSerializer(serializers.Serializer):
+class PushSubscriptionSerializer(serializers.Serializer[Any]):
     endpoint = serializers.CharField(
         max_length=webpush.ENDPOINT_MAX_LENGTH, help_text="The push service URL: https, on a public host."
     )

@@ -30,9 +30,9 @@ from agencies.models import Agency
 from agencies.selectors import is_staff_member
 from agencies.staff_access import NO_ACCESS, StaffAccess, staff_access_for
 from boundaries.models import AdminUnit, Level
-from incidents.filters import STATS_NAMES, FilterError, overdue_sql, report_filters_parse
+from incidents.filters import STATS_NAMES, FilterError, ReportFilters, overdue_sql, report_filters_parse
 from incidents.models import OPEN_STATUSES, Answer, Category, Channel, Report, ReportKind, ReportStatus
-from incidents.selectors import ReportFilters, reports_filtered, reports_public
+from incidents.selectors import reports_filtered, reports_public
 
 # The longest period one request may ask for, by month (keeps the month series bounded).
 MAX_MONTHS = 240

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from pytest_django.fixtures import Settings as SettingsWrapper
 
@@ -30,7 +31,7 @@ def test_phone_forms_are_one_target() -> None:
     [({"phone": "12345"}, "phone"), ({"phone": ""}, "phone"), ({"email": "khong-phai-email"}, "email")],
 )
 def test_bad_targets_are_refused_by_field(kwargs: dict[str, str], field: str) -> None:
-    with pytest.raises(services.ValidationError) as caught:
+    with pytest.raises(ValidationError) as caught:
         services.otp_target(**kwargs)
     assert field in caught.value.message_dict
 

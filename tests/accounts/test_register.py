@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.test import Client
 
 from accounts import services
@@ -84,7 +85,7 @@ def test_registering_again_before_confirming_replaces_the_details() -> None:
     ],
 )
 def test_bad_details_are_named_and_nothing_is_stored(overrides: dict[str, str], field: str, message: str) -> None:
-    with pytest.raises(services.ValidationError) as caught:
+    with pytest.raises(ValidationError) as caught:
         register(**overrides)
     errors = caught.value.message_dict
     assert field in errors

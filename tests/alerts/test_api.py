@@ -116,7 +116,7 @@ def test_staff_create_submit_approve_over_the_api(client: Client, officer: User,
     ],
 )
 def test_bad_staff_input_is_a_vietnamese_400(
-    client: Client, officer: User, overrides: dict, key: str, fragment: str
+    client: Client, officer: User, overrides: dict[str, Any], key: str, fragment: str
 ) -> None:
     client.force_login(officer)
     before = Alert.objects.count()
@@ -126,10 +126,11 @@ def test_bad_staff_input_is_a_vietnamese_400(
     assert Alert.objects.count() == before
 
 
-def _preview(client: Client, area: list[dict], agency: str = "ubnd-d703") -> dict:
+def _preview(client: Client, area: list[dict[str, Any]], agency: str = "ubnd-d703") -> dict[str, Any]:
     response = client.post("/api/v1/alerts/preview", {"area": area, "agency": agency}, content_type="application/json")
     assert response.status_code == 200, response.json()
-    return response.json()
+    preview: dict[str, Any] = response.json()
+    return preview
 
 
 def test_preview_counts_registered_people_in_coarse_bands(client: Client, officer: User) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -146,7 +147,7 @@ BOWTIE = {
         ({"severity": "Terrible"}, "severity", "không hợp lệ"),
     ],
 )
-def test_bad_input_is_refused_in_vietnamese(officer: User, overrides: dict, key: str, fragment: str) -> None:
+def test_bad_input_is_refused_in_vietnamese(officer: User, overrides: dict[str, Any], key: str, fragment: str) -> None:
     before = Alert.objects.count()
     with pytest.raises(ValidationError) as caught:
         services.alert_create(actor=officer, data=alert_input(**overrides))

@@ -4,6 +4,7 @@ wherever it is parsed, and "overdue" means one thing in Python, in a query and i
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -50,7 +51,7 @@ BAD_CODES = [
 ]
 
 
-def _one_shape(body: dict, name: str) -> None:
+def _one_shape(body: dict[str, Any], name: str) -> None:
     assert set(body) == {"detail", "errors"}, body
     assert isinstance(body["detail"], str) and body["detail"]
     assert name in body["errors"], body

@@ -25,9 +25,9 @@ pytestmark = pytest.mark.django_db
 WARD = "D25450"
 
 
-def _payload(**changes: object) -> dict:
+def _payload(**changes: object) -> dict[str, Any]:
     lng, lat = point_in(WARD)
-    payload: dict = {
+    payload: dict[str, Any] = {
         "kind": "feedback",
         "category": "cay-xanh",
         "title": "Cây đổ chắn ngang đường",
@@ -45,7 +45,7 @@ def _payload(**changes: object) -> dict:
     return payload
 
 
-def _post(client: Client, payload: dict, **headers: str) -> Any:
+def _post(client: Client, payload: dict[str, Any], **headers: str) -> Any:
     """Send a report as an anonymous app does: with a solved captcha."""
     payload = {**captcha_fields(client), **payload}
     return client.post("/api/v1/reports/", json.dumps(payload), content_type="application/json", headers=headers)
@@ -113,7 +113,7 @@ def test_lat_lng_are_accepted_instead_of_geojson(client: Client, demo: None) -> 
     ],
 )
 def test_bad_input_gets_a_clear_error_and_stores_nothing(
-    client: Client, demo: None, changes: dict, field: str, message: str
+    client: Client, demo: None, changes: dict[str, Any], field: str, message: str
 ) -> None:
     response = _post(client, _payload(**changes))
     assert response.status_code == 400, response.content
@@ -251,7 +251,8 @@ def test_nearby_open_reports_are_offered_before_filing(client: Client, demo: Non
 
     def nearby(dlat: float, category: str) -> list[dict[str, Any]]:
         params = {"lat": str(lat + dlat), "lng": str(lng), "category": category}
-        return client.get("/api/v1/reports/nearby", params).json()
+        found: list[dict[str, Any]] = client.get("/api/v1/reports/nearby", params).json()
+        return found
 
     assert [item["code"] for item in nearby(0.0005, "cay-xanh")] == [code]
     assert nearby(0.01, "cay-xanh") == []
@@ -334,7 +335,7 @@ def _flat_png(size: tuple[int, int]) -> io.BytesIO:
     return buffer
 
 
-def _multipart(client: Client, payload: dict, files: list[io.BytesIO]) -> dict[str, Any]:
+def _multipart(client: Client, payload: dict[str, Any], files: list[io.BytesIO]) -> dict[str, Any]:
     form: dict[str, Any] = {k: json.dumps(v) if isinstance(v, dict) else v for k, v in payload.items()}
     form["attachments"] = files
     return {**form, **captcha_fields(client)}
@@ -403,7 +404,9 @@ def test_the_api_hands_out_a_captcha_and_a_device_cookie(client: Client, demo: N
     ("answer", "message"),
     [({}, "Hãy nhập mã xác nhận"), ({"captcha_value": "sai"}, "Mã xác nhận không đúng")],
 )
-def test_an_anonymous_report_needs_the_captcha(client: Client, demo: None, answer: dict, message: str) -> None:
+def test_an_anonymous_report_needs_the_captcha(
+    client: Client, demo: None, answer: dict[str, Any], message: str
+) -> None:
     fields = captcha_fields(client)
     payload = {**_payload(), "captcha_key": fields["captcha_key"], **answer}
     response = client.post("/api/v1/reports/", json.dumps(payload), content_type="application/json")

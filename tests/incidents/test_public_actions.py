@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -56,7 +57,7 @@ def _hide(report: Report, leader: User) -> None:
 
 def _answers(client: Client, code: str) -> list[tuple[str, int, str]]:
     """Every public request about one report: (what, status, body with the code blanked)."""
-    requests = [
+    requests: list[tuple[str, Callable[[], Any]]] = [
         ("api detail", lambda: client.get(f"/api/v1/reports/{code}/")),
         (
             "api support",

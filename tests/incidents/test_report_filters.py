@@ -15,6 +15,7 @@ from rest_framework.test import APIClient
 
 from agencies.models import Role
 from incidents import selectors
+from incidents.filters import ReportFilters
 from incidents.models import Report
 from tests.factories import report_make, staff_make
 
@@ -64,13 +65,13 @@ def test_a_day_is_a_day_in_vietnam_time_in_every_filter(late_and_early: tuple[Re
 def test_filters_combine_on_any_base(late_and_early: tuple[Report, Report]) -> None:
     late, early = late_and_early
     base = Report.objects.filter(pk__in=[late.pk, early.pk])
-    filters = selectors.ReportFilters(province="D72", district="D703", ward="D25450", category="cay-xanh")
+    filters = ReportFilters(province="D72", district="D703", ward="D25450", category="cay-xanh")
     assert set(selectors.reports_filtered(base, filters)) == {late, early}
     for other in (
-        selectors.ReportFilters(province="D01"),
-        selectors.ReportFilters(category="giao-thong"),
-        selectors.ReportFilters(status="completed"),
-        selectors.ReportFilters(kind="idea"),
+        ReportFilters(province="D01"),
+        ReportFilters(category="giao-thong"),
+        ReportFilters(status="completed"),
+        ReportFilters(kind="idea"),
     ):
         assert not selectors.reports_filtered(base, other).exists(), other
-    assert set(selectors.reports_filtered(base, selectors.ReportFilters(status="open"))) == {late, early}
+    assert set(selectors.reports_filtered(base, ReportFilters(status="open"))) == {late, early}

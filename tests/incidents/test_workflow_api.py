@@ -33,7 +33,8 @@ ACTIONS: dict[str, tuple[set[str], str]] = {
 
 
 def _ref(schema: dict[str, Any], ref: str) -> dict[str, Any]:
-    return schema["components"]["schemas"][ref.rsplit("/", 1)[-1]]
+    found: dict[str, Any] = schema["components"]["schemas"][ref.rsplit("/", 1)[-1]]
+    return found
 
 
 def test_the_schema_has_one_operation_per_workflow_action_with_its_input_and_answer(client: Client) -> None:

@@ -143,6 +143,31 @@ def _resend(request: HttpRequest, target: services.Target, purpose: str) -> None
         _sent_message(request)
 
 
+def _send_code_page(
+    request: HttpRequest, *, purpose: str, template: str, then: str, next_url: str = ""
+) -> HttpResponse:
+    """A page asking where to send a one-time code (sign-in, password reset): the same steps for each."""
+    form = IdentifierForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                target = services.otp_target(**form.target_kwargs())
+                services.otp_request(target=target, purpose=purpose, ip=client_ip(request))
+            except ValidationError as exc:
+                form.add_error("identifier", " ".join(exc.messages))
+            except services.ThrottledError as exc:
+                form.add_error(None, str(exc))
+                status = 429
+            else:
+                _remember(request, target, purpose, next_url)
+                _sent_message(request)
+                return redirect(then)
+        if status == 200:
+            status = 400
+    return render(request, template, {"form": form, "next": next_url}, status=status)
+
+
 @require_http_methods(["GET", "POST"])
 def register(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
@@ -184,26 +209,14 @@ def register(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def login_with_code(request: HttpRequest) -> HttpResponse:
     """Step one of signing in with a code: where to send it."""
-    form = IdentifierForm(request.POST or None)
-    status = 200
     next_url = _safe_next(request, request.POST.get("next") or request.GET.get("next", ""))
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                target = services.otp_target(**form.target_kwargs())
-                services.otp_request(target=target, purpose=services.Purpose.LOGIN, ip=client_ip(request))
-            except ValidationError as exc:
-                form.add_error("identifier", " ".join(exc.messages))
-            except services.ThrottledError as exc:
-                form.add_error(None, str(exc))
-                status = 429
-            else:
-                _remember(request, target, services.Purpose.LOGIN, next_url)
-                _sent_message(request)
-                return redirect("otp-verify")
-        if status == 200:
-            status = 400
-    return render(request, "accounts/login_code.html", {"form": form, "next": next_url}, status=status)
+    return _send_code_page(
+        request,
+        purpose=services.Purpose.LOGIN,
+        template="accounts/login_code.html",
+        then="otp-verify",
+        next_url=next_url,
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -267,25 +280,9 @@ def _code_context(request: HttpRequest, target: services.Target, purpose: str, f
 
 @require_http_methods(["GET", "POST"])
 def password_forgot(request: HttpRequest) -> HttpResponse:
-    form = IdentifierForm(request.POST or None)
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                target = services.otp_target(**form.target_kwargs())
-                services.otp_request(target=target, purpose=services.Purpose.RESET, ip=client_ip(request))
-            except ValidationError as exc:
-                form.add_error("identifier", " ".join(exc.messages))
-            except services.ThrottledError as exc:
-                form.add_error(None, str(exc))
-                status = 429
-            else:
-                _remember(request, target, services.Purpose.RESET)
-                _sent_message(request)
-                return redirect("password-reset")
-        if status == 200:
-            status = 400
-    return render(request, "accounts/password_forgot.html", {"form": form}, status=status)
+    return _send_code_page(
+        request, purpose=services.Purpose.RESET, template="accounts/password_forgot.html", then="password-reset"
+    )
 
 
 @require_http_methods(["GET", "POST"])

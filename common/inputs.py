@@ -80,11 +80,6 @@ def parse_day(raw: str, name: str, formats: tuple[str, ...] = ("%Y-%m-%d",)) -> 
     raise InputError(f"{name} phải có dạng YYYY-MM-DD.")
 
 
-def in_day_range(moment: datetime) -> bool:
-    """Whether a moment lies within the dates a filter may name (its day in any time zone)."""
-    return DAY_MIN <= moment.date() <= DAY_MAX
-
-
 # Real time zones lie within UTC-12..UTC+14; PostgreSQL refuses offsets much beyond that.
 MAX_UTC_OFFSET = timedelta(hours=14)
 

@@ -72,6 +72,8 @@ class Channel(models.TextChoices):
     HOTLINE = "hotline", "Tổng đài 1022"
     EMAIL = "email", "Thư điện tử"
     ZALO = "zalo", "Zalo"
+    MESSENGER = "messenger", "Facebook Messenger"
+    OPEN311 = "open311", "Open311"
 
 
 class ConsentChannel(models.TextChoices):
@@ -82,6 +84,8 @@ class ConsentChannel(models.TextChoices):
     HOTLINE = "hotline", "Tổng đài viên ghi theo người gọi"
     EMAIL = "email", "Thư điện tử"
     ZALO = "zalo", "Zalo"
+    MESSENGER = "messenger", "Facebook Messenger"
+    OPEN311 = "open311", "Ứng dụng Open311"
     UNKNOWN = "unknown", "Không ghi nhận (phản ánh gửi trước khi có lựa chọn)"
 
 
@@ -120,6 +124,11 @@ class Report(models.Model):
     reporter_phone = models.CharField(max_length=20, blank=True, help_text="E.164")
     reporter_email = models.EmailField(blank=True)
     reporter_id_number = models.CharField(max_length=20, blank=True, help_text="CMND/CCCD")
+    # Where answers go back on the channel the report came by: "zalo:<user id>", "messenger:<page-scoped
+    # id>", an e-mail address or "+84…"; and the Message-ID of the e-mail that filed it, to reply in its
+    # thread. Personal data: never public.
+    reply_address = models.CharField(max_length=254, blank=True, db_default="")
+    reply_thread = models.CharField(max_length=998, blank=True, db_default="")
     is_organization = models.BooleanField(default=False)
     organization_name = models.CharField(max_length=200, blank=True)
     # Personal data is not public unless the reporter chose it (the decree on personal data wants an

@@ -14,6 +14,8 @@ class Notification(models.Model):
         EMAIL = "email", "E-mail"
         SMS = "sms", "SMS"
         WEBPUSH = "webpush", "Web Push"
+        ZALO = "zalo", "Zalo"
+        MESSENGER = "messenger", "Facebook Messenger"
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Đang chờ gửi"
@@ -32,6 +34,8 @@ class Notification(models.Model):
     # The same logical message to the same person (e.g. "report 42 answered, to
     # +84…") is sent at most once, however many times it is enqueued.
     dedupe_key = models.CharField("khóa chống trùng", max_length=200, null=True, unique=True)
+    # E-mail only: the Message-ID this message answers, so it lands in the same thread (In-Reply-To).
+    thread = models.CharField("luồng thư", max_length=998, blank=True, db_default="")
     # Web Push only: the browser subscription it goes to (the recipient reads "push:<id>").
     push_subscription = models.ForeignKey(
         "PushSubscription", null=True, blank=True, on_delete=models.SET_NULL, related_name="notifications"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -29,8 +29,25 @@ logger = logging.getLogger(__name__)
 E164 = re.compile(r"\+[1-9]\d{6,14}")
 
 
+# Senders of the channels that live above this floor (chat apps): channel -> send(notification).
+_channel_senders: dict[str, Callable[[Notification], None]] = {}
+
+
+def notification_channel_register(*, channel: str, send: Callable[[Notification], None]) -> None:
+    """Lets the outbox deliver messages of `channel` with `send` (called from the channel app's ready()).
+
+    `send` raises on failure; retries, deduplication and failure bookkeeping stay the outbox's.
+    """
+    if channel not in Notification.Channel.values:
+        raise ValueError(f"Kênh gửi không hỗ trợ: {channel!r}.")
+    _channel_senders[channel] = send
+
+
 def _check_recipient(channel: str, recipient: str) -> None:
-    if channel == Notification.Channel.SMS:
+    if channel in (Notification.Channel.ZALO, Notification.Channel.MESSENGER):
+        if not recipient.startswith(f"{channel}:") or len(recipient) <= len(channel) + 1:
+            raise ValueError(f"Tin {channel} gửi tới {channel}:<mã người dùng>: {recipient!r}.")
+    elif channel == Notification.Channel.SMS:
         if not E164.fullmatch(recipient):
             raise ValueError(f"Số điện thoại phải ở dạng E.164 (+84…): {recipient!r}.")
     elif channel == Notification.Channel.EMAIL:
@@ -52,6 +69,7 @@ def notification_enqueue(
     body: str,
     subject: str = "",
     dedupe_key: str | None = None,
+    thread: str = "",
 ) -> Notification:
     """Adds a message to the outbox and defers its delivery job, both in the caller's transaction.
 
@@ -61,7 +79,7 @@ def notification_enqueue(
     the outbox, the existing message is returned and nothing new is queued.
     """
     _check_recipient(channel, recipient)
-    fields = {"channel": channel, "recipient": recipient, "subject": subject, "body": body}
+    fields = {"channel": channel, "recipient": recipient, "subject": subject, "body": body, "thread": thread}
     # No savepoint: nothing here is meant to fail on its own, and intake
     # (the hot path) calls this once or twice per report.
     with transaction.atomic(savepoint=False):
@@ -91,6 +109,7 @@ def _insert_once(*, dedupe_key: str, **fields: str) -> Notification | None:
         "recipient",
         "subject",
         "body",
+        "thread",
         "status",
         "attempts",
         "last_error",
@@ -112,16 +131,21 @@ def _insert_once(*, dedupe_key: str, **fields: str) -> Notification | None:
 
 def _send(notification: Notification) -> None:
     if notification.channel == Notification.Channel.EMAIL:
+        # An answer to an e-mail lands in the thread of the message it answers.
+        headers = {"In-Reply-To": notification.thread, "References": notification.thread} if notification.thread else {}
         EmailMessage(
             subject=notification.subject,
             body=notification.body,
             from_email=settings.DEFAULT_FROM_EMAIL,
             to=[notification.recipient],
+            headers=headers,
         ).send(fail_silently=False)
     elif notification.channel == Notification.Channel.SMS:
         get_sms_backend().send(to=notification.recipient, text=notification.body, key=f"notification-{notification.pk}")
     elif notification.channel == Notification.Channel.WEBPUSH:
         webpush.push_send(notification)
+    elif (send := _channel_senders.get(notification.channel)) is not None:
+        send(notification)
     else:
         raise ValueError(f"Kênh gửi không hỗ trợ: {notification.channel!r}.")
 

@@ -63,6 +63,11 @@ def rows(model: Any) -> list[dict[str, Any]]:
     return list(model.objects.order_by("pk").values())
 
 
+def same_columns(after: list[dict[str, Any]], before: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows after, cut to the columns that existed before: later migrations may add columns."""
+    return [{column: row[column] for column in before[0]} for row in after] if before else after
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_database_of_the_old_layout_keeps_every_row_after_the_move(demo: None) -> None:
     # Written today, through the services.
@@ -110,9 +115,9 @@ def test_a_database_of_the_old_layout_keeps_every_row_after_the_move(demo: None)
 
     # Every row, column for column, through the new models.
     for model, (_, new_model) in MOVED.items():
-        assert rows(new_model) == before[model], model
         assert before[model]
-    assert rows(Report) == before_reports
+        assert same_columns(rows(new_model), before[model]) == before[model], model
+    assert same_columns(rows(Report), before_reports) == before_reports
     for name, target in (("jurisdiction", "adminunit"), ("categories", "category")):
         through = getattr(Agency, name).through
         assert sorted(through.objects.values_list("agency_id", f"{target}_id")) == before_links[name]

@@ -103,6 +103,10 @@ class Sender:
     # Where the reporter's choice about publication was made (Report.consent_channel).
     consent_channel: str = ConsentChannel.UNKNOWN
     ip_address: str | None = None
+    # Where the channel answers the reporter ("zalo:<user id>", "messenger:<id>", an e-mail address),
+    # and the e-mail Message-ID to answer in the same thread: Report.reply_address / reply_thread.
+    reply_address: str = ""
+    reply_thread: str = ""
 
 
 # Channels where the sender sees the new report's code on screen.
@@ -277,6 +281,8 @@ def _report_store(clean: CleanReport, *, sender: Sender, code: str, now: datetim
         consent_report_public=data.is_public,
         consent_at=now,
         consent_channel=sender.consent_channel,
+        reply_address=sender.reply_address,
+        reply_thread=sender.reply_thread,
         created_at=now,
         **clean.reporter,
     )

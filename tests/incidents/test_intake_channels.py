@@ -29,13 +29,25 @@ def _input(title: str) -> services.ReportInput:
 
 @pytest.mark.django_db
 def test_a_channel_files_through_the_one_intake_with_its_own_sender(demo: None) -> None:
-    chat = services.Sender(channel="zalo", sms_receipt=False, consent_channel=ConsentChannel.ZALO)
-    mail = services.Sender(channel="email", sms_receipt=True, consent_channel=ConsentChannel.EMAIL)
+    chat = services.Sender(
+        channel="zalo", sms_receipt=False, consent_channel=ConsentChannel.ZALO, reply_address="zalo:8412345"
+    )
+    mail = services.Sender(
+        channel="email",
+        sms_receipt=True,
+        consent_channel=ConsentChannel.EMAIL,
+        reply_address="cuong@example.vn",
+        reply_thread="<abc@mail.example.vn>",
+    )
     by_chat = services.report_create(data=_input("Qua Zalo"), sender=chat)
     by_mail = services.report_create(data=_input("Qua thư"), sender=mail)
 
     assert (by_chat.channel, by_chat.consent_channel, by_chat.user) == ("zalo", "zalo", None)
     assert (by_mail.channel, by_mail.consent_channel) == ("email", "email")
+    # Where answers go back, as the channel said: kept on the report.
+    assert (by_chat.reply_address, by_chat.reply_thread) == ("zalo:8412345", "")
+    by_mail.refresh_from_db()
+    assert (by_mail.reply_address, by_mail.reply_thread) == ("cuong@example.vn", "<abc@mail.example.vn>")
     assert by_chat.agency is not None and by_chat.status == "forwarded"  # routed like any report
     receipts = {
         code: set(

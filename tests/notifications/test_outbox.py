@@ -9,8 +9,9 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from procrastinate.contrib.django.models import ProcrastinateJob
 
+from notifications import services as notification_services
 from notifications.models import Notification
-from notifications.services import notification_deliver, notification_enqueue
+from notifications.services import notification_channel_register, notification_deliver, notification_enqueue
 from notifications.sms import SmsError
 from tests.servers import FakeSmsGateway, SmtpServer
 
@@ -157,6 +158,56 @@ def test_email_goes_through_django_smtp_backend(smtp_server: SmtpServer) -> None
     notification.refresh_from_db()
     assert notification.status == Notification.Status.SENT
     assert notification.sent_at is not None
+
+
+@pytest.mark.django_db
+def test_an_email_answer_lands_in_the_thread_it_answers(smtp_server: SmtpServer) -> None:
+    thread = "<CAF+abc123@mail.example.vn>"
+    notification = notification_enqueue(
+        channel="email", recipient="hong@example.vn", subject=SUBJECT, body=BODY, dedupe_key="answer-42", thread=thread
+    )
+
+    notification_deliver(notification_id=notification.pk)
+
+    [mail] = smtp_server.wait_for(1)
+    assert mail.message["In-Reply-To"] == thread
+    assert mail.message["References"] == thread
+
+
+@pytest.mark.django_db
+def test_a_registered_channel_is_delivered_by_its_sender_with_the_outbox_bookkeeping(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(notification_services, "_channel_senders", {})
+    with pytest.raises(ValueError, match="Kênh"):
+        notification_channel_register(channel="fax", send=lambda notification: None)
+    with pytest.raises(ValueError, match="zalo:"):
+        notification_enqueue(channel="zalo", recipient="+84912345678", body=SMS_TEXT)
+    notification = notification_enqueue(channel="zalo", recipient="zalo:8412345", body=SMS_TEXT)
+    # Not registered (the chat app is not installed): a failed attempt, kept for a retry.
+    with pytest.raises(ValueError, match="Kênh"):
+        notification_deliver(notification_id=notification.pk)
+    sent: list[tuple[str, str]] = []
+    failures = iter([RuntimeError("Zalo trả lỗi -216")])
+
+    def send(message: Notification) -> None:
+        if (failure := next(failures, None)) is not None:
+            raise failure
+        sent.append((message.recipient, message.body))
+
+    notification_channel_register(channel="zalo", send=send)
+    with pytest.raises(RuntimeError):
+        notification_deliver(notification_id=notification.pk)
+    notification.refresh_from_db()
+    assert (notification.status, notification.attempts) == (Notification.Status.QUEUED, 2)
+    assert "-216" in notification.last_error
+
+    notification_deliver(notification_id=notification.pk)
+    notification_deliver(notification_id=notification.pk)
+
+    assert sent == [("zalo:8412345", SMS_TEXT)]
+    notification.refresh_from_db()
+    assert notification.status == Notification.Status.SENT
 
 
 @pytest.mark.django_db

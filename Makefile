@@ -46,7 +46,7 @@ lint: setup
 
 # Tests run over plain HTTP on loopback: no HTTPS redirect.
 test: lint
-	HTTPS=0 $(VENV)/bin/pytest -n 2 --dist loadfile
+	HTTPS=0 $(VENV)/bin/pytest -n 2 --dist loadfile --durations=25
 
 bench: setup
 	@command -v wrk >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk

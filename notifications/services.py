@@ -21,6 +21,7 @@ from django.utils.crypto import salted_hmac
 from common.jobs import job_defer
 
 from . import webpush
+from .errors import Undeliverable
 from .models import Notification, PushSubscription
 from .sms import get_sms_backend
 
@@ -36,7 +37,8 @@ _channel_senders: dict[str, Callable[[Notification], None]] = {}
 def notification_channel_register(*, channel: str, send: Callable[[Notification], None]) -> None:
     """Lets the outbox deliver messages of `channel` with `send` (called from the channel app's ready()).
 
-    `send` raises on failure; retries, deduplication and failure bookkeeping stay the outbox's.
+    `send` raises on failure (``notifications.errors.Undeliverable`` when retrying cannot help); retries,
+    deduplication and failure bookkeeping stay the outbox's.
     """
     if channel not in Notification.Channel.values:
         raise ValueError(f"Kênh gửi không hỗ trợ: {channel!r}.")
@@ -156,6 +158,7 @@ def notification_deliver(*, notification_id: int, last_attempt: bool = False) ->
     The row stays locked while sending, so two runs of the same job cannot both
     send it. A failure is recorded (attempts, last_error) and then re-raised so
     that the job is retried; on the ``last_attempt`` the message is marked FAILED.
+    A sender's ``Undeliverable`` marks it FAILED at once: retrying cannot help.
     """
     error: Exception | None = None
     with transaction.atomic():
@@ -167,8 +170,8 @@ def notification_deliver(*, notification_id: int, last_attempt: bool = False) ->
             return
         try:
             _send(notification)
-        except webpush.SubscriptionGone as exc:
-            # The browser unsubscribed (its subscription is deleted by now): nothing to retry.
+        except Undeliverable as exc:
+            # The recipient cannot take it (a browser that unsubscribed, a chat reply window closed): no retry.
             Notification.objects.filter(pk=notification.pk).update(
                 status=Notification.Status.FAILED, last_error=str(exc)[:2000]
             )

@@ -29,6 +29,8 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import NewConnectionError
 from urllib3.util import connection as urllib3_connection
 
+from .errors import Undeliverable
+
 if TYPE_CHECKING:
     from .models import Notification
 
@@ -47,7 +49,7 @@ AUTH_BYTES = 16
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 
 
-class SubscriptionGone(Exception):
+class SubscriptionGone(Undeliverable):
     """The subscription was removed: the push service said it is gone, or it is unsafe or keeps failing."""
 
 

@@ -10,6 +10,7 @@ from django.db import IntegrityError, connection, transaction
 from procrastinate.contrib.django.models import ProcrastinateJob
 
 from notifications import services as notification_services
+from notifications.errors import Undeliverable
 from notifications.models import Notification
 from notifications.services import notification_channel_register, notification_deliver, notification_enqueue
 from notifications.sms import SmsError
@@ -208,6 +209,27 @@ def test_a_registered_channel_is_delivered_by_its_sender_with_the_outbox_bookkee
     assert sent == [("zalo:8412345", SMS_TEXT)]
     notification.refresh_from_db()
     assert notification.status == Notification.Status.SENT
+
+
+@pytest.mark.django_db
+def test_an_undeliverable_message_is_marked_failed_at_once_and_not_retried(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(notification_services, "_channel_senders", {})
+    calls: list[int] = []
+
+    def send(message: Notification) -> None:
+        calls.append(message.pk)
+        raise Undeliverable("Ngoài khung 24 giờ của Messenger")
+
+    notification_channel_register(channel="messenger", send=send)
+    notification = notification_enqueue(channel="messenger", recipient="messenger:2411", body=SMS_TEXT)
+
+    # Not raised: the job ends, so the worker does not run it again.
+    notification_deliver(notification_id=notification.pk)
+
+    notification.refresh_from_db()
+    assert notification.status == Notification.Status.FAILED
+    assert "24 giờ" in notification.last_error
+    assert calls == [notification.pk]
 
 
 @pytest.mark.django_db

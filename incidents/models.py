@@ -8,6 +8,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.gis.db import models
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db.models import Q
 from django.utils import timezone
@@ -36,6 +37,109 @@ class Category(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class QuestionType(models.TextChoices):
+    """The datatypes of an extra question: exactly Open311 GeoReport v2's attribute datatypes."""
+
+    STRING = "string", "Chuỗi ngắn"
+    NUMBER = "number", "Số"
+    DATETIME = "datetime", "Ngày giờ"
+    TEXT = "text", "Văn bản dài"
+    SINGLE = "singlevaluelist", "Chọn một"
+    MULTI = "multivaluelist", "Chọn nhiều"
+
+
+LIST_TYPES = (QuestionType.SINGLE, QuestionType.MULTI)
+
+
+class CategoryQuestion(models.Model):
+    """An extra question a category asks of every report (Open311: a service definition's attribute).
+
+    `variable` False is an explanation shown with the questions, not asked; its answers, when any, are
+    refused. Answers are stored on the report (Report.question_answers) keyed by `code`.
+    """
+
+    category = models.ForeignKey(
+        Category, on_delete=models.CASCADE, related_name="questions", verbose_name="chuyên mục"
+    )
+    # Looked up by (category, code): the unique constraint's index serves it.
+    code = models.SlugField(
+        "mã", db_index=False, max_length=50, help_text="Mã câu hỏi (mã thuộc tính Open311), duy nhất trong chuyên mục."
+    )
+    prompt = models.CharField("câu hỏi", max_length=300)
+    description = models.TextField("giải thích", blank=True)
+    datatype = models.CharField("kiểu trả lời", max_length=20, choices=QuestionType.choices)
+    required = models.BooleanField("bắt buộc", default=False)
+    variable = models.BooleanField(
+        "cần trả lời",
+        default=True,
+        help_text="Bỏ chọn: chỉ là lời giải thích hiện cùng các câu hỏi, không cần trả lời.",
+    )
+    order = models.PositiveSmallIntegerField("thứ tự", default=0)
+    values = models.JSONField(
+        "các lựa chọn",
+        default=list,
+        blank=True,
+        help_text='Chỉ cho kiểu chọn một / chọn nhiều: [{"key": "nho", "name": "Nhỏ"}, …]',
+    )
+    active = models.BooleanField("đang dùng", default=True)
+
+    class Meta:
+        ordering = ["order", "id"]
+        verbose_name = "câu hỏi thêm"
+        verbose_name_plural = "câu hỏi thêm"
+        constraints = [
+            models.UniqueConstraint(fields=["category", "code"], name="category_question_code_unique"),
+            # An informational text asks nothing, so nothing in it can be required.
+            models.CheckConstraint(
+                condition=Q(variable=True) | Q(required=False), name="category_question_informational_optional"
+            ),
+            models.CheckConstraint(condition=Q(datatype__in=QuestionType.values), name="category_question_datatype"),
+            # The list types and only they have choices (their shape is checked by clean()).
+            models.CheckConstraint(
+                condition=(Q(datatype__in=LIST_TYPES) & ~Q(values=[])) | (~Q(datatype__in=LIST_TYPES) & Q(values=[])),
+                name="category_question_values_for_lists",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.prompt
+
+    def clean(self) -> None:
+        super().clean()
+        if self.values is None:  # a form's empty JSON box: no choices
+            self.values = []
+        if problem := question_values_problem(self.datatype, self.values):
+            raise ValidationError({"values": problem})
+
+    def value_name(self, key: str) -> str:
+        """The name shown for one of the list's keys (the key itself when it is not among them)."""
+        for item in self.values or []:
+            if isinstance(item, dict) and item.get("key") == key:
+                return str(item.get("name", key))
+        return key
+
+
+def question_values_problem(datatype: str, values: Any) -> str:
+    """Why `values` does not fit a question of `datatype` ("" when it does): the list types need a
+    non-empty list of {"key", "name"} with distinct keys; the other types take no values."""
+    if datatype not in LIST_TYPES:
+        return "Chỉ câu hỏi chọn một hoặc chọn nhiều mới có các lựa chọn." if values else ""
+    if not isinstance(values, list) or not values:
+        return "Câu hỏi chọn một hoặc chọn nhiều cần ít nhất một lựa chọn."
+    keys = []
+    for item in values:
+        if (
+            not isinstance(item, dict)
+            or set(item) != {"key", "name"}
+            or not all(isinstance(item[k], str) and item[k].strip() for k in ("key", "name"))
+        ):
+            return 'Mỗi lựa chọn có đúng hai phần "key" và "name", đều là chữ, không để trống.'
+        keys.append(item["key"])
+    if len(set(keys)) != len(keys):
+        return "Các lựa chọn không được trùng “key”."
+    return ""
 
 
 class ReportKind(models.TextChoices):
@@ -115,6 +219,10 @@ class Report(models.Model):
     reopen_count = models.PositiveSmallIntegerField(default=0)
     satisfied = models.BooleanField(null=True, blank=True, help_text="The reporter's rating of the answer.")
     support_count = models.PositiveIntegerField(default=0)
+
+    # Answers to the category's extra questions ({code: value, or [values] for a multivaluelist}), as
+    # report_create cleaned them. Staff only: answers may describe the reporter or their home.
+    question_answers = models.JSONField(default=dict, db_default={}, blank=True)
 
     # The reporter. Phone, e-mail and ID number are never shown publicly.
     user = models.ForeignKey(

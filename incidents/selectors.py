@@ -7,13 +7,14 @@ import zoneinfo
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, TypedDict
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.gis.db.models.functions import Distance
 from django.contrib.gis.geos import Point, Polygon
 from django.contrib.gis.measure import D
-from django.db.models import Prefetch, Q, QuerySet, TextField, Value
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, TextField, Value
 from django.db.models.functions import Concat
 
 from accounts.models import User
@@ -23,8 +24,11 @@ from common.gis import SRID, metres_to_degrees
 from common.phones import PhoneError, phone_normalize
 
 from .filters import ReportFilters, overdue_q, status_values
-from .models import OPEN_STATUSES, Answer, Attachment, Category, Report, ReportEvent
+from .models import OPEN_STATUSES, Answer, Attachment, Category, CategoryQuestion, Report, ReportEvent
 from .tokens import reporter_token_valid
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 
 def category_list() -> QuerySet[Category]:
@@ -53,6 +57,28 @@ def category_by_code(code: str) -> Category | None:
         _categories.update((category.code, category) for category in category_list())
         _categories_since = time.monotonic()
     return _categories.get(code)
+
+
+def category_questions(*, category: Category) -> QuerySet[CategoryQuestion]:
+    """The category's active extra questions, informational texts (variable False) included, in the order
+    they are asked."""
+    return CategoryQuestion.objects.filter(category=category, active=True).order_by("order", "id")
+
+
+class QuestionsAnnotation(TypedDict):
+    has_questions: bool
+
+
+if TYPE_CHECKING:
+    # A category with `has_questions` (categories_with_questions), for type checkers only.
+    CategoryAsking = WithAnnotations[Category, QuestionsAnnotation]
+
+
+def categories_with_questions(*, categories: QuerySet[Category] | None = None) -> QuerySet[CategoryAsking]:
+    """`categories` (default: the active ones), each annotated with `has_questions`: whether it has an active
+    question (Open311's `metadata`), in the same query."""
+    base = category_list() if categories is None else categories
+    return base.annotate(has_questions=Exists(CategoryQuestion.objects.filter(category=OuterRef("pk"), active=True)))
 
 
 def _with_public_parts(reports: QuerySet[Report]) -> QuerySet[Report]:

@@ -1,6 +1,7 @@
 """Writes for reports, one module per concern:
 
 - intake: a new report from any channel (report_create, its Sender and input);
+- questions: the answers to a category's extra questions, cleaned at intake;
 - workflow: the processing steps of staff, the reporter's rating and reopening, following, look-up;
 - moderation: redacting and hiding;
 - messages: what each event tells the reporter, the followers and the agency;
@@ -30,6 +31,7 @@ from .intake import (
 )
 from .moderation import attachment_hide, report_redact, report_set_public
 from .overdue import reports_flag_overdue
+from .questions import question_answer_errors, question_answers_clean
 from .workflow import (
     report_answer,
     report_approve_answer,
@@ -57,6 +59,8 @@ __all__ = [
     "Routing",
     "Sender",
     "agency_for",
+    "question_answer_errors",
+    "question_answers_clean",
     "attachment_hide",
     "report_answer",
     "report_approve_answer",

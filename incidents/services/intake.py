@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -55,6 +55,7 @@ from ..routing import OUTSIDE_MESSAGE, Routing, report_route, units_cache
 from ..selectors import category_by_code
 from .base import Action, User, _account, _collect
 from .messages import _notify_agency, _notify_reporter
+from .questions import question_answers_clean
 
 ID_NUMBER = re.compile(r"^(\d{9}|\d{12})$")
 # Clocks on phones drift: a time this far in the future is still accepted.
@@ -86,6 +87,8 @@ class ReportInput:
     reporter: ReporterInput = field(default_factory=ReporterInput)
     # None: not stated; the report's content is published (names never are unless chosen).
     is_public: bool | None = None
+    # Answers to the category's extra questions: {question code: value, or [values] for a list}.
+    question_answers: Mapping[str, str | list[str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -157,6 +160,7 @@ class CleanReport:
     reporter: dict[str, Any]
     files: list[attachment_files.CheckedFile]
     routing: Routing
+    question_answers: dict[str, Any] = field(default_factory=dict)
 
 
 def report_create(
@@ -217,6 +221,7 @@ def report_clean(*, data: ReportInput, sender: Sender, files: Sequence[UploadedF
     if data.occurred_at is not None and data.occurred_at > timezone.now() + CLOCK_SKEW:
         errors["occurred_at"] = ["Thời gian xảy ra không thể ở tương lai."]
     reporter = _clean_reporter(data.reporter, sender.account, errors)
+    answers = _answers_clean(category, data.question_answers, errors) if category is not None else {}
     checked = _files_check(files, errors)
     routing = None
     if point is not None and category is not None:
@@ -233,7 +238,17 @@ def report_clean(*, data: ReportInput, sender: Sender, files: Sequence[UploadedF
         reporter=reporter,
         files=checked,
         routing=routing,
+        question_answers=answers,
     )
+
+
+def _answers_clean(category: Category, answers: Mapping[str, Any], errors: dict[str, list[str]]) -> dict[str, Any]:
+    """The answers to the category's extra questions; their refusals join `errors`, keyed by question."""
+    try:
+        return question_answers_clean(category=category, answers=answers)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+        return {}
 
 
 def _files_check(files: Sequence[UploadedFile], errors: dict[str, list[str]]) -> list[attachment_files.CheckedFile]:
@@ -283,6 +298,7 @@ def _report_store(clean: CleanReport, *, sender: Sender, code: str, now: datetim
         consent_channel=sender.consent_channel,
         reply_address=sender.reply_address,
         reply_thread=sender.reply_thread,
+        question_answers=clean.question_answers,
         created_at=now,
         **clean.reporter,
     )
@@ -381,8 +397,14 @@ def _next_code(day: Any) -> str:
 
 
 def _request_hash(data: ReportInput, files: Sequence[UploadedFile]) -> str:
+    request = {**data.__dict__, "reporter": data.reporter.__dict__, "files": [(f.name, f.size) for f in files]}
+    # Answers count only when given: a request without any hashes as it did before questions existed, so
+    # the keys stored then still match their retries.
+    answers = request.pop("question_answers")
+    if answers:
+        request["question_answers"] = dict(answers)
     payload = json.dumps(
-        {**data.__dict__, "reporter": data.reporter.__dict__, "files": [(f.name, f.size) for f in files]},
+        request,
         sort_keys=True,
         default=str,
     )

@@ -1,0 +1,180 @@
+"""A category's extra questions: the model's rules, the selectors, and report_create enforcing the answers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
+
+from incidents import selectors, services
+from incidents.models import Category, CategoryQuestion, Report
+from tests.conftest import point_in
+
+pytestmark = pytest.mark.django_db
+
+SIZES = [{"key": "nho", "name": "Nhỏ (dưới 30 cm)"}, {"key": "lon", "name": "Lớn (trên 1 m)"}]
+KINDS = [{"key": "la", "name": "Lá cây"}, {"key": "canh", "name": "Cành gãy"}, {"key": "goc", "name": "Gốc cây"}]
+
+
+@pytest.fixture
+def trees(demo: None) -> Category:
+    """The demo's tree category, asking one of each kind of question (and one text that asks nothing)."""
+    category = Category.objects.get(code="cay-xanh")
+    ask = CategoryQuestion.objects.create
+    ask(category=category, code="luu-y", prompt="Cây đổ đè người: gọi 114.", datatype="text", variable=False, order=0)
+    ask(
+        category=category,
+        code="kich-thuoc",
+        prompt="Cây lớn cỡ nào?",
+        datatype="singlevaluelist",
+        values=SIZES,
+        order=1,
+    )
+    ask(category=category, code="can-tro", prompt="Có chắn đường không?", datatype="string", required=True, order=2)
+    ask(category=category, code="vat-can", prompt="Vật cản", datatype="multivaluelist", values=KINDS, order=3)
+    ask(category=category, code="duong-kinh", prompt="Đường kính thân (cm)", datatype="number", order=4)
+    ask(category=category, code="luc-do", prompt="Đổ lúc nào?", datatype="datetime", order=5)
+    ask(category=category, code="cu", prompt="Câu hỏi cũ", datatype="string", required=True, active=False, order=6)
+    return category
+
+
+def _input(**answers: Any) -> services.ReportInput:
+    lng, lat = point_in("D25450")
+    return services.ReportInput(
+        kind="feedback",
+        category="cay-xanh",
+        title="Cây đổ chắn đường",
+        description="Cây lớn đổ sau mưa.",
+        lng=lng,
+        lat=lat,
+        reporter=services.ReporterInput(name="Nguyễn Văn An", phone="0912345678"),
+        question_answers=answers,
+    )
+
+
+def test_list_questions_need_distinct_named_choices_and_only_they_have_any(demo: None) -> None:
+    category = Category.objects.get(code="giao-thong")
+
+    def problem(datatype: str, values: Any) -> dict[str, list[str]]:
+        question = CategoryQuestion(category=category, code="q", prompt="?", datatype=datatype, values=values)
+        with pytest.raises(ValidationError) as caught:
+            question.full_clean()
+        return caught.value.message_dict
+
+    assert "values" in problem("singlevaluelist", [])
+    assert "values" in problem("multivaluelist", [{"key": "a", "name": "A"}, {"key": "a", "name": "B"}])
+    assert "values" in problem("singlevaluelist", [{"key": "a"}])
+    assert "values" in problem("number", [{"key": "a", "name": "A"}])
+    assert "datatype" in problem("boolean", [])
+    CategoryQuestion(category=category, code="q", prompt="?", datatype="multivaluelist", values=SIZES).full_clean()
+    # The database holds the same line where it can: no choices on a number, no required explanation.
+    for wrong in ({"datatype": "number", "values": SIZES}, {"datatype": "text", "variable": False, "required": True}):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            CategoryQuestion.objects.create(category=category, code="q", prompt="?", **wrong)
+
+
+def test_a_categorys_questions_in_order_and_which_categories_ask_any(trees: Category) -> None:
+    codes = [q.code for q in selectors.category_questions(category=trees)]
+    assert codes == ["luu-y", "kich-thuoc", "can-tro", "vat-can", "duong-kinh", "luc-do"]
+    with CaptureQueriesContext(connection) as queries:
+        asks = {c.code: c.has_questions for c in selectors.categories_with_questions()}
+    assert len(queries) == 1
+    assert asks["cay-xanh"] is True and asks["y-te"] is False
+
+
+def test_report_create_stores_cleaned_answers(trees: Category) -> None:
+    report = services.report_create(
+        data=_input(
+            **{
+                "kich-thuoc": "lon",
+                "can-tro": "  Chắn cả hai làn ",
+                "vat-can": ["canh", "goc", "canh"],
+                "duong-kinh": "45,5",
+                "luc-do": "2025-01-15T08:30:00+07:00",
+                "luu-y": "",
+            }
+        )
+    )
+    report.refresh_from_db()
+    assert report.question_answers == {
+        "kich-thuoc": "lon",
+        "can-tro": "Chắn cả hai làn",
+        "vat-can": ["canh", "goc"],
+        "duong-kinh": 45.5,
+        "luc-do": "2025-01-15T08:30:00+07:00",
+    }
+
+
+def test_report_create_refuses_wrong_answers_by_question_and_stores_nothing(trees: Category) -> None:
+    with pytest.raises(ValidationError) as caught:
+        services.report_create(
+            data=_input(
+                **{
+                    "kich-thuoc": ["nho", "lon"],
+                    "vat-can": ["canh", "than"],
+                    "duong-kinh": "1e3",
+                    "luc-do": "2025-01-15T08:30:00",
+                    "luu-y": "đã biết",
+                    "khong-co": "x",
+                    "cu": "câu hỏi đã bỏ",
+                }
+            )
+        )
+    assert services.question_answer_errors(caught.value) == {
+        "can-tro": "Câu hỏi này là bắt buộc.",
+        "kich-thuoc": "Chỉ được chọn một.",
+        "vat-can": "Lựa chọn này không có trong danh sách.",
+        "duong-kinh": "Hãy nhập một số, ví dụ 30 hoặc 2,5.",
+        "luc-do": "Hãy nhập ngày giờ theo ISO 8601 có múi giờ, ví dụ 2025-01-15T08:30:00+07:00.",
+        "luu-y": "Đây là lời giải thích, không cần trả lời.",
+        "khong-co": "Chuyên mục này không có câu hỏi này.",
+        "cu": "Chuyên mục này không có câu hỏi này.",
+    }
+    assert "question_answers.can-tro" in caught.value.message_dict  # the one error shape, keyed like reporter.*
+    assert not Report.objects.exists()
+
+
+def test_a_retry_replays_only_with_the_same_answers(trees: Category) -> None:
+    def send(answer: str) -> Report:
+        return services.report_create(
+            data=_input(**{"can-tro": answer}), idempotency_key="k1", idempotency_scope="device:1"
+        )
+
+    first = send("Có")
+    assert send("Có").pk == first.pk
+    with pytest.raises(services.IdempotencyConflict):
+        send("Không")
+    assert Report.objects.count() == 1
+
+
+def test_a_category_without_questions_takes_no_answers(demo: None) -> None:
+    lng, lat = point_in("D25450")
+    plain = services.report_create(
+        data=services.ReportInput(
+            kind="feedback",
+            category="y-te",
+            title="Trạm y tế đóng cửa",
+            description="Đóng cửa giờ hành chính.",
+            lng=lng,
+            lat=lat,
+            reporter=services.ReporterInput(name="An", phone="0912345678"),
+        )
+    )
+    assert plain.question_answers == {}
+    with pytest.raises(ValidationError) as caught:
+        services.report_create(
+            data=services.ReportInput(
+                kind="feedback",
+                category="y-te",
+                title="Trạm y tế",
+                description="Đóng cửa.",
+                lng=lng,
+                lat=lat,
+                reporter=services.ReporterInput(name="An", phone="0912345678"),
+                question_answers={"x": "1"},
+            )
+        )
+    assert services.question_answer_errors(caught.value) == {"x": "Chuyên mục này không có câu hỏi này."}

@@ -43,135 +43,55 @@
   var districtSelect = form.elements.district || null;
   var wardSelect = form.elements.ward;
   var categorySelect = form.elements.category;
-  var pinStatus = $("pin-status");
   var signedIn = data.signedIn === "1";
-
-  function setStatus(message, kind) {
-    pinStatus.textContent = message;
-    pinStatus.className = "pin-status" + (kind ? " pin-status-" + kind : "");
-  }
-
-  // --- Map and pin -------------------------------------------------------------------------------
-  var centre = data.center.split(",").map(Number);
-  var map = GeoMap.create("report-map", {
-    center: centre,
-    zoom: 10,
-    tileUrl: data.tileUrl,
-    attribution: data.attribution,
-    onTilesUnavailable: function () { $("map-note").hidden = false; }
-  });
-  var icon = L.icon({
-    iconUrl: data.icon,
-    iconRetinaUrl: data.icon2x,
-    shadowUrl: data.iconShadow,
-    iconSize: [25, 41],
-    iconAnchor: [12, 41],
-    shadowSize: [41, 41]
-  });
-  var marker = null;
-  var highlight = null;
   var locatedWard = "";
   var locatedDistrict = "";
-  var locateSeq = 0;
-  // The view the person asked for; map.js fits the whole province once its outline arrives, which must
-  // not undo a view chosen before that.
-  var chosenView = null;
-  function setView(apply) {
-    chosenView = apply;
-    apply();
-  }
 
-  function showPin(latlng) {
-    if (!marker) {
-      marker = L.marker(latlng, { draggable: true, icon: icon, alt: text.pinAlt || "", keyboard: true }).addTo(map);
-      marker.on("dragend", function () { pinMoved(marker.getLatLng()); });
-    } else {
-      marker.setLatLng(latlng);
+  // --- Map and pin (pin-picker.js) ---------------------------------------------------------------------
+  var picker = GeoMap.pinPicker("report-map", {
+    center: data.center.split(",").map(Number),
+    tileUrl: data.tileUrl,
+    attribution: data.attribution,
+    icon: data.icon,
+    icon2x: data.icon2x,
+    iconShadow: data.iconShadow,
+    onTilesUnavailable: function () { $("map-note").hidden = false; },
+    locateUrl: data.locateUrl,
+    text: text,
+    status: $("pin-status"),
+    buttons: { myLocation: $("my-location"), centre: $("pin-centre"), clear: $("pin-clear") },
+    onPin: function (latlng) {
+      latInput.value = latlng.lat.toFixed(6);
+      lngInput.value = latlng.lng.toFixed(6);
+      checkNearby();
+      // alert-pin.js lists the warnings in force at the pin.
+      document.dispatchEvent(new CustomEvent("report:pin", { detail: latlng }));
+    },
+    onLocated: function (location) {
+      if (location) {
+        syncSelects(location);
+      } else {
+        locatedWard = "";
+        locatedDistrict = "";
+      }
+    },
+    onClear: function () {
+      latInput.value = "";
+      lngInput.value = "";
+      locatedWard = "";
+      locatedDistrict = "";
+      hideNearby();
+      document.dispatchEvent(new CustomEvent("report:pin", { detail: null }));
     }
-    $("pin-clear").hidden = false;
-  }
-
-  function setPin(latlng) {
-    showPin(latlng);
-    pinMoved(latlng);
-  }
-
-  function pinMoved(latlng) {
-    latInput.value = latlng.lat.toFixed(6);
-    lngInput.value = latlng.lng.toFixed(6);
-    locate(latlng);
-    checkNearby();
-    // alert-pin.js lists the warnings in force at the pin.
-    document.dispatchEvent(new CustomEvent("report:pin", { detail: latlng }));
-  }
-
-  function clearPin(message) {
-    if (marker) { map.removeLayer(marker); marker = null; }
-    latInput.value = "";
-    lngInput.value = "";
-    locatedWard = "";
-    locatedDistrict = "";
-    $("pin-clear").hidden = true;
-    hideNearby();
-    document.dispatchEvent(new CustomEvent("report:pin", { detail: null }));
-    setStatus(message || text.pinCleared, "");
-  }
-
-  function placeName(location) {
-    var parts = [];
-    if (location.ward) parts.push(location.ward.name);
-    if (location.district) parts.push(location.district.name);
-    if (location.province && !location.district) parts.push(location.province.name);
-    return parts.join(", ");
-  }
-
-  function locate(latlng) {
-    var seq = ++locateSeq;
-    setStatus(text.locating, "busy");
-    getJSON(data.locateUrl + "?" + query({ lat: latlng.lat.toFixed(6), lng: latlng.lng.toFixed(6) }))
-      .then(function (res) {
-        if (seq !== locateSeq) return;
-        if (res.ok) {
-          var message = say(text.located, { place: placeName(res.body) });
-          if (res.body.distance_m > 0) message += " " + say(text.nearEdge, { metres: Math.round(res.body.distance_m) });
-          setStatus(message, "ok");
-          syncSelects(res.body);
-        } else if (res.status === 404) {
-          locatedWard = "";
-          locatedDistrict = "";
-          setStatus(text.outside, "error");
-        } else {
-          setStatus(res.body.detail || text.locateFailed, "error");
-        }
-      })
-      .catch(function () { if (seq === locateSeq) setStatus(text.locateFailed, "error"); });
-  }
-
-  map.on("click", function (e) { setPin(e.latlng); });
-  // Our boundaries are drawn as clickable shapes (they show their names); a click on one places the pin too.
-  map.on("layeradd", function (e) {
-    if (!(e.layer instanceof L.Path)) return;
-    e.layer.on("click", function (ev) { setPin(ev.latlng); });
-    var props = e.layer.feature && e.layer.feature.properties;
-    if (props && props.level === 1 && chosenView) setTimeout(chosenView, 0);
   });
-
-  $("pin-centre").addEventListener("click", function () {
-    setPin(map.getCenter());
-  });
-  $("pin-clear").addEventListener("click", function () { clearPin(); });
-
-  $("my-location").addEventListener("click", function () {
-    if (!navigator.geolocation) { setStatus(text.geoUnsupported, "error"); return; }
-    setStatus(text.geoLocating, "busy");
-    navigator.geolocation.getCurrentPosition(function (position) {
-      var latlng = L.latLng(position.coords.latitude, position.coords.longitude);
-      setView(function () { map.setView(latlng, Math.max(map.getZoom(), 16)); });
-      setPin(latlng);
-    }, function (error) {
-      setStatus(error.code === 1 ? text.geoDenied : text.geoFailed, "error");
-    }, { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
-  });
+  var map = picker.map;
+  var setStatus = picker.setStatus;
+  var setView = picker.setView;
+  var setPin = picker.setPin;
+  var showPin = picker.showPin;
+  var clearPin = picker.clearPin;
+  var locate = picker.locate;
+  var highlight = null;
 
   // --- District and ward ---------------------------------------------------------------------------
   function unitUrl(code) { return data.unitUrl.replace("CODE", encodeURIComponent(code)); }
@@ -212,14 +132,14 @@
   }
 
   function chooseDistrict(code, name) {
-    if (marker && code && code !== locatedDistrict) clearPin(say(text.unitChosen, { name: name }));
+    if (picker.hasPin() && code && code !== locatedDistrict) clearPin(say(text.unitChosen, { name: name }));
     else setStatus(say(text.unitChosen, { name: name }), "");
     fillWards(code, "");
     if (code) showUnit(code);
   }
 
   function chooseWard(code, name) {
-    if (marker && code !== locatedWard) clearPin(say(text.unitChosen, { name: name }));
+    if (picker.hasPin() && code !== locatedWard) clearPin(say(text.unitChosen, { name: name }));
     else setStatus(say(text.unitChosen, { name: name }), "");
     if (code) showUnit(code);
   }

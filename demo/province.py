@@ -26,6 +26,7 @@ from agencies.models import Agency
 from boundaries.models import AdminUnit, Level
 from boundaries.services import boundaries_import
 from demo.alerts import demo_alerts_load
+from demo.questions import demo_questions_load
 from demo.reports import demo_reports_load
 from incidents.models import Category
 
@@ -162,6 +163,7 @@ def demo_load(*, stdout: Writer | None = None, reports: int = 0) -> dict[str, in
                 f"unchanged {result.unchanged}, pieces {result.pieces}"
             )
     categories = _load_categories()
+    questions = demo_questions_load()
     agencies = _load_agencies(levels)
     made = demo_reports_load(count=reports) if reports else 0
     alerts = demo_alerts_load()
@@ -170,6 +172,7 @@ def demo_load(*, stdout: Writer | None = None, reports: int = 0) -> dict[str, in
         "districts": len(levels[Level.DISTRICT]),
         "wards": len(levels[Level.WARD]),
         "categories": len(categories),
+        "questions": questions,
         "agencies": len(agencies),
         "reports": made,
         "alerts": alerts,

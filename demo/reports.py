@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from agencies.models import Agency, Role, StaffRole
+from demo.questions import demo_answers
 from incidents import services
 from incidents.deadlines import add_working_days
 from incidents.models import AnswerTemplate, Category, DailyCounter, Report, ReportEvent
@@ -130,6 +131,8 @@ def demo_reports_load(*, count: int = 300) -> int:
                     email=f"nguoidan{index}@{DEMO_EMAIL_DOMAIN}",
                     confidential=rng.random() < 0.15,
                 ),
+                # Its own generator: the answers leave the rest of the demo as it was.
+                question_answers=demo_answers(category.code, random.Random(f"{SEED}-{index}")),
             ),
             sender=services.sender_for(channel=rng.choice(["web", "app", "app", "hotline"])),
         )

@@ -1,4 +1,4 @@
-"""Administrators manage categories and answer templates here (agencies: agencies/admin.py).
+"""Administrators manage categories, their extra questions and answer templates here (agencies: agencies/admin.py).
 
 The admin site opens for administrators only (accounts.admin_site); the checks below hold
 even so, so that a change there cannot widen what a role may do.
@@ -16,7 +16,7 @@ from agencies.staff_access import request_staff_access
 from audit.admin_base import ModelAdmin
 from common.admin import InlineMixin, ReadOnlyMixin
 
-from .models import AnswerTemplate, Category, Report, ReportEvent
+from .models import AnswerTemplate, Category, CategoryQuestion, Report, ReportEvent
 
 
 class AnswerTemplateInline(InlineMixin, admin.StackedInline[AnswerTemplate, Category]):
@@ -24,12 +24,21 @@ class AnswerTemplateInline(InlineMixin, admin.StackedInline[AnswerTemplate, Cate
     extra = 0
 
 
+class CategoryQuestionInline(InlineMixin, admin.StackedInline[CategoryQuestion, Category]):
+    """The category's extra questions (Open311's service definition); the choices' shape is checked by the
+    model's clean()."""
+
+    model = CategoryQuestion
+    extra = 0
+    fields = [("code", "order", "active"), "prompt", "description", ("datatype", "required", "variable"), "values"]
+
+
 @admin.register(Category)
 class CategoryAdmin(ModelAdmin):
     list_display = ["name", "code", "deadline_days", "duplicate_radius_m", "sort_order", "is_active"]
     list_editable = ["sort_order", "is_active"]
     search_fields = ["name", "code"]
-    inlines = [AnswerTemplateInline]
+    inlines = [CategoryQuestionInline, AnswerTemplateInline]
 
 
 class ReportEventInline(admin.TabularInline[ReportEvent, Report]):

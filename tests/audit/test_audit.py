@@ -244,6 +244,8 @@ def test_admin_changes_are_recorded_with_the_address(administrator: User) -> Non
             "is_active": "on",
             "answer_templates-TOTAL_FORMS": "0",
             "answer_templates-INITIAL_FORMS": "0",
+            "questions-TOTAL_FORMS": "0",
+            "questions-INITIAL_FORMS": "0",
         },
     )
     assert response.status_code == 302, response.content.decode()[:3000]

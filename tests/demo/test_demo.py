@@ -150,6 +150,10 @@ def test_demo_reports_have_a_history_and_message_nobody() -> None:
         assert report.code.startswith(f"{timezone.localdate(report.created_at):%Y%m%d}")
         assert report.ward is not None and report.agency is not None
     assert {r.status for r in reports} >= {"completed", "forwarded"}
+    # The categories' extra questions are answered, the required one (waste: what kind) always.
+    waste = [r for r in reports if r.category.code == "ve-sinh-moi-truong"]
+    assert waste and all(r.question_answers.get("loai-rac") for r in waste)
+    assert any(r.question_answers.get("kich-thuoc") for r in reports if r.category.code == "giao-thong")
     assert Notification.objects.count() == 0
     assert jobs() == jobs_before
     again = StringIO()

@@ -7,11 +7,14 @@ from typing import Any
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from agencies.models import Role
 from incidents import selectors, services
 from incidents.models import Category, CategoryQuestion, Report
 from tests.conftest import point_in
+from tests.factories import staff_make
 
 pytestmark = pytest.mark.django_db
 
@@ -178,3 +181,34 @@ def test_a_category_without_questions_takes_no_answers(demo: None) -> None:
             )
         )
     assert services.question_answer_errors(caught.value) == {"x": "Chuyên mục này không có câu hỏi này."}
+
+
+def test_administrators_edit_questions_on_their_category(demo: None) -> None:
+    client = Client()
+    client.force_login(staff_make("qt_tinh", "ubnd-d72", Role.ADMIN))
+    category = Category.objects.get(code="y-te")
+    url = f"/admin/incidents/category/{category.pk}/change/"
+    form = {
+        "code": "y-te",
+        "name": category.name,
+        "description": category.description,
+        "duplicate_radius_m": "250",
+        "sort_order": "1",
+        "is_active": "on",
+        "answer_templates-TOTAL_FORMS": "0",
+        "answer_templates-INITIAL_FORMS": "0",
+        "questions-TOTAL_FORMS": "1",
+        "questions-INITIAL_FORMS": "0",
+        "questions-0-code": "co-so",
+        "questions-0-order": "1",
+        "questions-0-active": "on",
+        "questions-0-prompt": "Cơ sở y tế nào?",
+        "questions-0-datatype": "singlevaluelist",
+        "questions-0-variable": "on",
+        "questions-0-values": '[{"key": "tram", "name": "Trạm y tế"}, {"key": "tram", "name": "Bệnh viện"}]',
+    }
+    refused = client.post(url, form)
+    assert refused.status_code == 200 and "Các lựa chọn không được trùng" in refused.content.decode()
+    form["questions-0-values"] = '[{"key": "tram", "name": "Trạm y tế"}, {"key": "benh-vien", "name": "Bệnh viện"}]'
+    assert client.post(url, form).status_code == 302
+    assert [q.code for q in selectors.category_questions(category=category)] == ["co-so"]

@@ -133,31 +133,19 @@
     legend.dataset.mode = kind;
   }
 
-  function showError(message) {
-    errorBox.textContent = message || "";
-    errorBox.hidden = !message;
-  }
+  function showError(message) { MapView.showError(errorBox, message); }
 
-  function currentBbox() {
-    var b = map.getBounds();
-    var clamp = function (v, limit) { return Math.max(-limit, Math.min(limit, v)); };
-    return [clamp(b.getWest(), 180), clamp(b.getSouth(), 85), clamp(b.getEast(), 180), clamp(b.getNorth(), 85)]
-      .map(function (v) { return v.toFixed(6); }).join(",");
-  }
-
-  var request = null;
+  var nextSignal = MapView.latest();
   function load() {
-    if (request) request.abort();
-    request = new AbortController();
+    var signal = nextSignal();
     var kind = mode();
-    var view = "?bbox=" + currentBbox() + "&zoom=" + map.getZoom() + (filterQuery() ? "&" + filterQuery() : "");
+    var view = "?bbox=" + MapView.bbox(map) + "&zoom=" + map.getZoom() + (filterQuery() ? "&" + filterQuery() : "");
     var url = (kind === "heat" ? d.heatmapUrl : d.choroplethUrl) + view;
     // The download is of what is on screen: the same view and filters.
     if (exportLink) exportLink.href = d.exportUrl + view;
     statusLine.textContent = text.loading;
     box.setAttribute("aria-busy", "true");
-    fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin", signal: request.signal })
-      .then(function (r) { return r.json().then(function (body) { return { ok: r.ok, body: body }; }); })
+    MapView.getAnswer(url, signal)
       .then(function (res) {
         box.removeAttribute("aria-busy");
         if (!res.ok) { showError(res.body.detail || text.failed); statusLine.textContent = ""; return; }
@@ -194,32 +182,20 @@
     wardSummary.textContent = text.loading;
     wardList.innerHTML = "";
     var url = d.wardUrl.replace("__code__", encodeURIComponent(p.code)) + (filterQuery() ? "?" + filterQuery() : "");
-    fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
-      .then(function (r) { return r.json().then(function (body) { return { ok: r.ok, body: body }; }); })
+    MapView.getAnswer(url)
       .then(function (res) {
         if (!res.ok) { wardSummary.textContent = res.body.detail || text.failed; return; }
         var reports = res.body.reports;
         wardSummary.textContent = reports.length ? wardLabel(p) : text.noReports;
         wardList.innerHTML = reports.map(function (r) {
-          return '<li><a href="' + escapeHtml(r.url) + '"><span class="rmap-list-code">' + escapeHtml(r.code) + "</span> " +
-            escapeHtml(r.title) + '</a><span class="rmap-list-meta"><span class="status status-' + escapeHtml(r.status) + '">' +
-            escapeHtml(r.status_label) + "</span> · " + escapeHtml(r.category) +
-            (r.overdue ? ' · <strong class="hmap-overdue">' + escapeHtml(text.overdueTag) + "</strong>" : "") + "</span></li>";
+          return MapView.reportItem(r, " · " + escapeHtml(r.category) +
+            (r.overdue ? ' · <strong class="hmap-overdue">' + escapeHtml(text.overdueTag) + "</strong>" : ""));
         }).join("");
         wardBox.scrollIntoView({ block: "nearest" });
       })
       .catch(function () { wardSummary.textContent = text.failed; });
   }
 
-  var timer = null;
-  function refresh() {
-    clearTimeout(timer);
-    timer = setTimeout(load, 150);
-  }
-  map.on("moveend", refresh);
-  form.addEventListener("change", refresh);
-  form.addEventListener("submit", function (e) { e.preventDefault(); refresh(); });
-  form.addEventListener("reset", function () { setTimeout(refresh, 0); });
-  refresh();
+  MapView.reloadOn(map, form, load);
   window.heatMap = map;
 })();

@@ -123,17 +123,7 @@
     return marker;
   }
 
-  function showError(message) {
-    errorBox.textContent = message || "";
-    errorBox.hidden = !message;
-  }
-
-  function currentBbox() {
-    var b = map.getBounds();
-    var clamp = function (v, limit) { return Math.max(-limit, Math.min(limit, v)); };
-    return [clamp(b.getWest(), 180), clamp(b.getSouth(), 85), clamp(b.getEast(), 180), clamp(b.getNorth(), 85)]
-      .map(function (v) { return v.toFixed(6); }).join(",");
-  }
+  function showError(message) { MapView.showError(errorBox, message); }
 
   function keepInUrl() {
     var c = map.getCenter();
@@ -145,16 +135,13 @@
     filterCount.textContent = n ? fmt(text.activeFilters, { count: n }) : "";
   }
 
-  var mapRequest = null;
-  var listRequest = null;
+  var mapSignal = MapView.latest();
+  var listSignal = MapView.latest();
 
   function loadMap() {
-    if (mapRequest) mapRequest.abort();
-    mapRequest = new AbortController();
-    var values = Object.assign({ bbox: currentBbox(), zoom: map.getZoom() }, filterValues());
+    var values = Object.assign({ bbox: MapView.bbox(map), zoom: map.getZoom() }, filterValues());
     box.setAttribute("aria-busy", "true");
-    fetch(d.clustersUrl + "?" + query(values), { headers: { Accept: "application/json" }, signal: mapRequest.signal })
-      .then(function (r) { return r.json().then(function (body) { return { ok: r.ok, body: body }; }); })
+    MapView.getAnswer(d.clustersUrl + "?" + query(values), mapSignal())
       .then(function (res) {
         box.removeAttribute("aria-busy");
         if (!res.ok) { showError(res.body.detail || text.failed); return; }
@@ -170,12 +157,9 @@
   }
 
   function loadList() {
-    if (listRequest) listRequest.abort();
-    listRequest = new AbortController();
-    var values = Object.assign({ bbox: currentBbox(), limit: 20 }, filterValues());
+    var values = Object.assign({ bbox: MapView.bbox(map), limit: 20 }, filterValues());
     statusLine.textContent = text.loading;
-    fetch(d.reportsUrl + "?" + query(values), { headers: { Accept: "application/json" }, signal: listRequest.signal })
-      .then(function (r) { return r.json().then(function (body) { return { ok: r.ok, body: body }; }); })
+    MapView.getAnswer(d.reportsUrl + "?" + query(values), listSignal())
       .then(function (res) {
         if (!res.ok) { statusLine.textContent = res.body.detail || text.failed; return; }
         var features = res.body.results.features;
@@ -185,25 +169,13 @@
           (features.length ? "" : text.none);
         list.innerHTML = features.map(function (f) {
           var p = f.properties;
-          return '<li><a href="' + escapeHtml(p.url) + '"><span class="rmap-list-code">' + escapeHtml(p.code) +
-            "</span> " + escapeHtml(p.title) + '</a><span class="rmap-list-meta"><span class="status status-' +
-            escapeHtml(p.status) + '">' + escapeHtml(p.status_label) + "</span> · " + escapeHtml(formatDate(p.created_at)) +
-            (p.category ? " · " + escapeHtml(p.category.name) : "") + "</span></li>";
+          return MapView.reportItem(p, " · " + escapeHtml(formatDate(p.created_at)) +
+            (p.category ? " · " + escapeHtml(p.category.name) : ""));
         }).join("");
       })
       .catch(function (err) { if (err.name !== "AbortError") statusLine.textContent = text.failed; });
   }
 
-  var timer = null;
-  function refresh() {
-    clearTimeout(timer);
-    timer = setTimeout(function () { keepInUrl(); loadMap(); loadList(); }, 150);
-  }
-
-  map.on("moveend", refresh);
-  form.addEventListener("change", refresh);
-  form.addEventListener("submit", function (e) { e.preventDefault(); refresh(); });
-  form.addEventListener("reset", function () { setTimeout(refresh, 0); });
-  refresh();
+  MapView.reloadOn(map, form, function () { keepInUrl(); loadMap(); loadList(); });
   window.reportMap = map;
 })();

@@ -1,0 +1,64 @@
+/* What the two filtered maps share (the public report map, report-map.js, and the officers'
+ * heatmap, heatmap.js): reading an API answer, the view's bbox, the error line, one list item per
+ * report, and reloading shortly after the map moves or the filter form changes. Loaded after map.js. */
+(function () {
+  "use strict";
+
+  var escapeHtml = GeoMap.escapeHtml;
+
+  window.MapView = {
+    /* GET url as JSON, answered as {ok, body}: a refusal's body is read too, since it carries a `detail`. */
+    getAnswer: function (url, signal) {
+      var init = { headers: { Accept: "application/json" }, credentials: "same-origin" };
+      if (signal) init.signal = signal;
+      return fetch(url, init).then(function (r) {
+        return r.json().then(function (body) { return { ok: r.ok, body: body }; });
+      });
+    },
+
+    /* A source of abort signals where each new one aborts the one before: only the latest answer counts. */
+    latest: function () {
+      var controller = null;
+      return function () {
+        if (controller) controller.abort();
+        controller = new AbortController();
+        return controller.signal;
+      };
+    },
+
+    /* The API's bbox (west,south,east,north) of what is on screen, kept within Web Mercator's latitudes. */
+    bbox: function (map) {
+      var b = map.getBounds();
+      var clamp = function (v, limit) { return Math.max(-limit, Math.min(limit, v)); };
+      return [clamp(b.getWest(), 180), clamp(b.getSouth(), 85), clamp(b.getEast(), 180), clamp(b.getNorth(), 85)]
+        .map(function (v) { return v.toFixed(6); }).join(",");
+    },
+
+    /* The error line: shown with a message, hidden without one. */
+    showError: function (element, message) {
+      element.textContent = message || "";
+      element.hidden = !message;
+    },
+
+    /* One report in a list under a map: code and title linked, then its status and `metaHtml` (already escaped). */
+    reportItem: function (report, metaHtml) {
+      return '<li><a href="' + escapeHtml(report.url) + '"><span class="rmap-list-code">' + escapeHtml(report.code) +
+        "</span> " + escapeHtml(report.title) + '</a><span class="rmap-list-meta"><span class="status status-' +
+        escapeHtml(report.status) + '">' + escapeHtml(report.status_label) + "</span>" + metaHtml + "</span></li>";
+    },
+
+    /* Calls `load` once now and again shortly after the map stops moving or the filter form changes. */
+    reloadOn: function (map, form, load) {
+      var timer = null;
+      function refresh() {
+        clearTimeout(timer);
+        timer = setTimeout(load, 150);
+      }
+      map.on("moveend", refresh);
+      form.addEventListener("change", refresh);
+      form.addEventListener("submit", function (e) { e.preventDefault(); refresh(); });
+      form.addEventListener("reset", function () { setTimeout(refresh, 0); });
+      refresh();
+    }
+  };
+})();

@@ -216,6 +216,42 @@ def report_filters_parse(
     )
 
 
+# Each parameter's field, in the order links write them.
+FIELDS = {
+    FROM: "date_from",
+    TO: "date_to",
+    PROVINCE: "province",
+    DISTRICT: "district",
+    WARD: "ward",
+    CATEGORY: "category",
+    AGENCY: "agency",
+    Q_: "q",
+    CODE: "code",
+    SENDER_NAME: "sender_name",
+    SENDER_PHONE: "sender_phone",
+    KIND: "kind",
+    STATUS: "status",
+    BBOX: "bbox",
+    OVERDUE: "overdue",
+}
+
+
+def report_filters_query(filters: ReportFilters) -> dict[str, str]:
+    """The filters as query parameters, for links that keep them (what `report_filters_parse` reads back)."""
+    query = {}
+    for name, field in FIELDS.items():
+        value = getattr(filters, field)
+        if isinstance(value, date):
+            value = value.isoformat()
+        elif isinstance(value, tuple):
+            value = ",".join(str(v) for v in value)
+        elif isinstance(value, bool):
+            value = "true" if value else ""
+        if value:
+            query[name] = value
+    return query
+
+
 def _is_day(raw: str, fmt: str) -> bool:
     try:
         datetime.strptime(raw, fmt)  # noqa: DTZ007 (a calendar day, no time)

@@ -24,6 +24,7 @@ from django.utils.html import escape, format_html, format_html_join
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from incidents.filters import ReportFilters
 from incidents.models import OPEN_STATUSES, Report, ReportStatus
 
 from . import heatmap
@@ -85,7 +86,7 @@ def _report_colour(report: Report, overdue: bool) -> str:
 def map_export_html(
     *,
     scope: heatmap.Scope,
-    filters: heatmap.HeatFilters,
+    filters: ReportFilters,
     bbox: tuple[float, float, float, float],
     zoom: int,
     now: datetime | None = None,
@@ -194,7 +195,7 @@ def map_export_html(
 
 
 def _summary_html(
-    title: str, filters: heatmap.HeatFilters, reports: list[Report], overdue_ids: set[int], truncated: bool
+    title: str, filters: ReportFilters, reports: list[Report], overdue_ids: set[int], truncated: bool
 ) -> str:
     """The heading, the filters in force and the reports as a table under the map (readable printed)."""
     shown = []

@@ -8,8 +8,7 @@ one of those reports lies. Everything is aggregated in the database.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
-from datetime import date
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
@@ -76,31 +75,14 @@ def scope_for(user: User | AnonymousUser) -> Scope | None:
     return Scope(access=access, unit_ids=frozenset(units.values_list("adminunit_id", flat=True)))
 
 
-@dataclass
-class HeatFilters:
-    category: str = ""
-    # "", "open" or one status.
-    status: str = ""
-    date_from: date | None = None
-    date_to: date | None = None
-    overdue: bool = False
+def filtered_reports(scope: Scope, filters: ReportFilters) -> QuerySet[Report]:
+    return reports_filtered(scope.reports(), filters)
 
 
-def filtered_reports(scope: Scope, filters: HeatFilters) -> QuerySet[Report]:
-    reports = reports_filtered(
-        scope.reports(),
-        ReportFilters(
-            category=filters.category, status=filters.status, date_from=filters.date_from, date_to=filters.date_to
-        ),
-    )
-    if filters.overdue:
-        reports = reports.filter(overdue_q())
-    return reports
-
-
-def _grid_statuses(scope: Scope, filters: HeatFilters) -> list[str] | None:
+def _grid_statuses(scope: Scope, filters: ReportFilters) -> list[str] | None:
     """Statuses to read from the pre-aggregated grid, or None when only the reports can answer."""
-    if not scope.everything or filters.category or filters.date_from or filters.date_to or filters.overdue:
+    # The grid counts by status only: any other filter needs the reports themselves.
+    if not scope.everything or replace(filters, status="") != ReportFilters():
         return None
     return status_values(filters.status) if filters.status else []
 
@@ -132,7 +114,7 @@ FROM shown
 """
 
 
-def heat_cells_json(scope: Scope, filters: HeatFilters, bbox: tuple[float, float, float, float], zoom: int) -> str:
+def heat_cells_json(scope: Scope, filters: ReportFilters, bbox: tuple[float, float, float, float], zoom: int) -> str:
     """Weighted cells [lat, lng, count] of the reports in view, densest first, as JSON text.
 
     An administrator's view without filters beyond the status reads the pre-aggregated grid (a few
@@ -162,7 +144,7 @@ def heat_cells_json(scope: Scope, filters: HeatFilters, bbox: tuple[float, float
 
 
 def heat_cells(
-    scope: Scope, filters: HeatFilters, bbox: tuple[float, float, float, float], zoom: int
+    scope: Scope, filters: ReportFilters, bbox: tuple[float, float, float, float], zoom: int
 ) -> dict[str, Any]:
     """heat_cells_json, parsed."""
     result: dict[str, Any] = json.loads(heat_cells_json(scope, filters, bbox, zoom))
@@ -175,7 +157,7 @@ class _SimplifyPreserveTopology(Func):
 
 
 def ward_choropleth(
-    scope: Scope, filters: HeatFilters, bbox: tuple[float, float, float, float] | None, simplify: float
+    scope: Scope, filters: ReportFilters, bbox: tuple[float, float, float, float] | None, simplify: float
 ) -> dict[str, Any]:
     """The wards in scope (and in view), simplified, with their report count, overdue count and rate."""
     wards = scope.wards()
@@ -223,7 +205,7 @@ def ward_choropleth(
     }
 
 
-def ward_reports(scope: Scope, filters: HeatFilters, ward_code: str) -> tuple[AdminUnit | None, list[Report]]:
+def ward_reports(scope: Scope, filters: ReportFilters, ward_code: str) -> tuple[AdminUnit | None, list[Report]]:
     """A ward in scope and its latest reports matching the filters (at most MAX_WARD_REPORTS)."""
     ward = scope.wards().filter(code=ward_code).defer("geom").first()
     if ward is None:

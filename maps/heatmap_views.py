@@ -21,7 +21,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from common.api import error_body
-from incidents.filters import HEATMAP_NAMES, FilterError, overdue_q, report_filters_parse
+from incidents.filters import HEATMAP_NAMES, FilterError, ReportFilters, overdue_q, report_filters_parse
 from incidents.models import ReportStatus
 from incidents.selectors import category_list
 from incidents.staff_views import staff_required
@@ -39,20 +39,13 @@ class HeatmapRequestError(ValueError):
         self.field = field
 
 
-def parse_filters(params: Any) -> heatmap.HeatFilters:
+def parse_filters(params: Any) -> ReportFilters:
     """The heatmap's filters from query parameters (incidents.filters), or HeatmapRequestError naming the field."""
     try:
-        parsed = report_filters_parse(params, names=HEATMAP_NAMES, known_codes=True)
+        return report_filters_parse(params, names=HEATMAP_NAMES, known_codes=True)
     except FilterError as exc:
         name = next(iter(exc.errors))
         raise HeatmapRequestError(name, exc.errors[name][0]) from None
-    return heatmap.HeatFilters(
-        category=parsed.category,
-        status=parsed.status,
-        date_from=parsed.date_from,
-        date_to=parsed.date_to,
-        overdue=parsed.overdue,
-    )
 
 
 class IsStaffMember(BasePermission):
@@ -80,7 +73,7 @@ FILTER_PARAMETERS = [
 ]
 
 
-def _parse(request: Request) -> tuple[tuple[float, float, float, float], int, heatmap.HeatFilters]:
+def _parse(request: Request) -> tuple[tuple[float, float, float, float], int, ReportFilters]:
     try:
         bbox, zoom = parse_view(request.query_params.get("bbox"), request.query_params.get("zoom"))
     except MapRequestError as exc:

@@ -21,10 +21,11 @@ from rest_framework.views import APIView
 
 from boundaries.models import AdminUnit
 from common.api import error_body
+from incidents.filters import ReportFilters
 from incidents.models import Report
 
 from . import selectors as stats
-from .selectors import StatsFilterError, StatsFilters, StatsScope
+from .selectors import StatsFilterError, StatsScope
 
 # --- Response types ------------------------------------------------------------------------------------
 
@@ -125,7 +126,7 @@ def scope_param(request: Any) -> bool:
     return value == "public"
 
 
-def filters_data(filters: StatsFilters) -> dict[str, Any]:
+def filters_data(filters: ReportFilters) -> dict[str, Any]:
     return {
         "from": filters.date_from,
         "to": filters.date_to,
@@ -147,7 +148,7 @@ class _StatsView(APIView):
 
     staff_only = False
 
-    def stats_data(self, request: Request, scope: StatsScope, filters: StatsFilters) -> Response:
+    def stats_data(self, request: Request, scope: StatsScope, filters: ReportFilters) -> Response:
         raise NotImplementedError
 
     def get(self, request: Request) -> Response:
@@ -163,7 +164,7 @@ class _StatsView(APIView):
         return self.stats_data(request, scope, filters)
 
 
-def _breakdown(scope: StatsScope, filters: StatsFilters, buckets: list[stats.Bucket]) -> dict[str, Any]:
+def _breakdown(scope: StatsScope, filters: ReportFilters, buckets: list[stats.Bucket]) -> dict[str, Any]:
     return {
         "scope": scope.label,
         "filters": filters_data(filters),
@@ -184,7 +185,7 @@ class StatsSummaryView(_StatsView):
     def get(self, request: Request) -> Response:
         return super().get(request)
 
-    def stats_data(self, request: Request, scope: StatsScope, filters: StatsFilters) -> Response:
+    def stats_data(self, request: Request, scope: StatsScope, filters: ReportFilters) -> Response:
         summary = stats.stats_summary(stats.stats_reports(scope, filters), today=timezone.localdate())
         data = {"scope": scope.label, "filters": filters_data(filters), **summary.as_dict()}
         return Response(StatsSummarySerializer(data).data)
@@ -193,10 +194,10 @@ class StatsSummaryView(_StatsView):
 class _StatsBreakdownView(_StatsView):
     # A breakdown answers {scope, filters, results}; each subclass names its operation and its buckets.
 
-    def buckets(self, reports: QuerySet[Report], filters: StatsFilters) -> list[stats.Bucket]:
+    def buckets(self, reports: QuerySet[Report], filters: ReportFilters) -> list[stats.Bucket]:
         raise NotImplementedError
 
-    def stats_data(self, request: Request, scope: StatsScope, filters: StatsFilters) -> Response:
+    def stats_data(self, request: Request, scope: StatsScope, filters: ReportFilters) -> Response:
         buckets = self.buckets(stats.stats_reports(scope, filters), filters)
         return Response(StatsBreakdownSerializer(_breakdown(scope, filters, buckets)).data)
 
@@ -211,7 +212,7 @@ class StatsByStatusView(_StatsBreakdownView):
     def get(self, request: Request) -> Response:
         return super().get(request)
 
-    def buckets(self, reports: QuerySet[Report], filters: StatsFilters) -> list[stats.Bucket]:
+    def buckets(self, reports: QuerySet[Report], filters: ReportFilters) -> list[stats.Bucket]:
         return stats.stats_by_status(reports, today=timezone.localdate())
 
 
@@ -225,7 +226,7 @@ class StatsByCategoryView(_StatsBreakdownView):
     def get(self, request: Request) -> Response:
         return super().get(request)
 
-    def buckets(self, reports: QuerySet[Report], filters: StatsFilters) -> list[stats.Bucket]:
+    def buckets(self, reports: QuerySet[Report], filters: ReportFilters) -> list[stats.Bucket]:
         return stats.stats_by_category(reports, today=timezone.localdate())
 
 
@@ -239,7 +240,7 @@ class StatsByMonthView(_StatsBreakdownView):
     def get(self, request: Request) -> Response:
         return super().get(request)
 
-    def buckets(self, reports: QuerySet[Report], filters: StatsFilters) -> list[stats.Bucket]:
+    def buckets(self, reports: QuerySet[Report], filters: ReportFilters) -> list[stats.Bucket]:
         return stats.stats_by_month(reports, filters=filters, today=timezone.localdate())
 
 
@@ -255,11 +256,11 @@ class StatsByAgencyView(_StatsBreakdownView):
     def get(self, request: Request) -> Response:
         return super().get(request)
 
-    def buckets(self, reports: QuerySet[Report], filters: StatsFilters) -> list[stats.Bucket]:
+    def buckets(self, reports: QuerySet[Report], filters: ReportFilters) -> list[stats.Bucket]:
         return stats.stats_by_agency(reports, today=timezone.localdate())
 
 
-def area_parent(level: str, raw_parent: str, filters: StatsFilters) -> AdminUnit | None:
+def area_parent(level: str, raw_parent: str, filters: ReportFilters) -> AdminUnit | None:
     """The unit whose children are listed: ?parent=, else the district (for wards) or province filter."""
     if level not in stats.AREA_LEVELS:
         raise StatsRequestError({"level": _("level phải là province, district hoặc ward.")})
@@ -289,7 +290,7 @@ class StatsByAreaView(_StatsView):
     def get(self, request: Request) -> Response:
         return super().get(request)
 
-    def stats_data(self, request: Request, scope: StatsScope, filters: StatsFilters) -> Response:
+    def stats_data(self, request: Request, scope: StatsScope, filters: ReportFilters) -> Response:
         level = request.query_params.get("level", "") or "district"
         try:
             parent = area_parent(level, request.query_params.get("parent", ""), filters)
@@ -354,7 +355,7 @@ class StatsExportView(_StatsView):
     def get(self, request: Request) -> Response:
         return super().get(request)
 
-    def stats_data(self, request: Request, scope: StatsScope, filters: StatsFilters) -> Any:
+    def stats_data(self, request: Request, scope: StatsScope, filters: ReportFilters) -> Any:
         rows = stats.stats_export_rows(stats.stats_reports(scope, filters), today=timezone.localdate())
         response = StreamingHttpResponse(csv_lines(rows), content_type="text/csv; charset=utf-8")
         name = f"thong-ke-phan-anh-{timezone.localdate():%Y%m%d}.csv"

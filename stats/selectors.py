@@ -51,50 +51,12 @@ class StatsFilterError(ValueError):
         self.errors = errors
 
 
-@dataclass(frozen=True)
-class StatsFilters:
-    """What the API, the page and the CSV export filter by; codes are validated by `stats_filters_parse`."""
-
-    date_from: date | None = None
-    date_to: date | None = None
-    province: str = ""
-    district: str = ""
-    ward: str = ""
-    category: str = ""
-    agency: str = ""
-
-    def query(self) -> dict[str, str]:
-        """The filters as query parameters (for links that keep them)."""
-        values = {
-            "from": self.date_from.isoformat() if self.date_from else "",
-            "to": self.date_to.isoformat() if self.date_to else "",
-            "province": self.province,
-            "district": self.district,
-            "ward": self.ward,
-            "category": self.category,
-            "agency": self.agency,
-        }
-        return {key: value for key, value in values.items() if value}
-
-
-FILTER_NAMES = ("from", "to", "province", "district", "ward", "category", "agency")
-
-
-def stats_filters_parse(params: Mapping[str, Any]) -> StatsFilters:
+def stats_filters_parse(params: Mapping[str, Any]) -> ReportFilters:
     """Validate the query parameters (incidents.filters, the one parser); raise StatsFilterError with every problem."""
     try:
-        parsed = report_filters_parse(params, names=STATS_NAMES, known_codes=True)
+        return report_filters_parse(params, names=STATS_NAMES, known_codes=True)
     except FilterError as exc:
         raise StatsFilterError({name: messages[0] for name, messages in exc.errors.items()}) from None
-    return StatsFilters(
-        date_from=parsed.date_from,
-        date_to=parsed.date_to,
-        province=parsed.province,
-        district=parsed.district,
-        ward=parsed.ward,
-        category=parsed.category,
-        agency=parsed.agency,
-    )
 
 
 @dataclass(frozen=True)
@@ -144,20 +106,11 @@ def _agency_tree(code: str) -> list[int]:
         return [row[0] for row in cursor.fetchall()]
 
 
-def stats_reports(scope: StatsScope, filters: StatsFilters) -> QuerySet[Report]:
+def stats_reports(scope: StatsScope, filters: ReportFilters) -> QuerySet[Report]:
     """The reports the numbers count, filtered; plain columns only, so the database can use its indexes."""
     reports = reports_public() if scope.public else scope.access.visible(Report.objects.all())
-    reports = reports_filtered(
-        reports,
-        ReportFilters(
-            date_from=filters.date_from,
-            date_to=filters.date_to,
-            province=filters.province,
-            district=filters.district,
-            ward=filters.ward,
-            category=filters.category,
-        ),
-    )
+    # reports_filtered leaves the agency to the statistics: an agency counts the agencies below it.
+    reports = reports_filtered(reports, filters)
     if filters.agency:
         reports = reports.filter(agency_id__in=_agency_tree(filters.agency))
     return reports.order_by()
@@ -397,7 +350,7 @@ def _month_start(day: date) -> date:
     return day.replace(day=1)
 
 
-def _month_buckets(grouped: Mapping[Any, Measures], *, filters: StatsFilters, today: date) -> list[Bucket]:
+def _month_buckets(grouped: Mapping[Any, Measures], *, filters: ReportFilters, today: date) -> list[Bucket]:
     # From the period's start (or the first report's month) to its end (or the later of this month and the
     # last report's), at most MAX_MONTHS.
     months = list(grouped)
@@ -436,7 +389,7 @@ def stats_by_area(
     return _area_buckets(_grouped(reports, AREA_COLUMNS[level], today=today), parent=parent)
 
 
-def stats_by_month(reports: QuerySet[Report], *, filters: StatsFilters, today: date) -> list[Bucket]:
+def stats_by_month(reports: QuerySet[Report], *, filters: ReportFilters, today: date) -> list[Bucket]:
     """Per month of sending (Vietnam time), oldest first, months without reports included as zeros.
 
     The months run from the period's start (or the first report) to its end (or this month).
@@ -469,7 +422,7 @@ class Overview:
 def stats_overview(
     reports: QuerySet[Report],
     *,
-    filters: StatsFilters,
+    filters: ReportFilters,
     level: str,
     parent: AdminUnit | None,
     today: date,

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET
 from agencies.models import Agency
 from boundaries.choices import district_choices, ward_choices
 from boundaries.models import AdminUnit, Level
+from incidents.filters import ReportFilters, report_filters_query
 from incidents.forms import RENDERER
 from incidents.models import Category
 from incidents.selectors import category_list
@@ -85,7 +86,7 @@ class StatsFilterForm(forms.Form):
         return len(self.fields["district"].widget.choices) > 1
 
 
-def filters_description(filters: stats.StatsFilters) -> str:
+def filters_description(filters: ReportFilters) -> str:
     """The filters in words, for the page and the image: "01/01/2025 – 31/03/2025 · Phường 1 · …"."""
     parts = []
     if filters.date_from or filters.date_to:
@@ -119,7 +120,7 @@ def stats_page(request: HttpRequest) -> HttpResponse:
         filters = stats.stats_filters_parse(request.GET)
     except stats.StatsFilterError as exc:
         errors.update(exc.errors)
-        filters = stats.StatsFilters()
+        filters = ReportFilters()
     context: dict[str, Any] = {"form": form, "scope": scope, "errors": []}
     if errors:
         for name, message in errors.items():
@@ -139,9 +140,9 @@ def stats_page(request: HttpRequest) -> HttpResponse:
         # One province served (the usual case): list all its districts, those without reports too.
         provinces = list(AdminUnit.objects.current().filter(level=Level.PROVINCE).defer("geom")[:2])
         parent = provinces[0] if len(provinces) == 1 else None
-    query = filters.query()
-    if scope.is_staff and scope.public:
-        query["scope"] = "public"
+    # The chart image is always of public numbers: its link keeps only the filters.
+    public_query = report_filters_query(filters)
+    query = {**public_query, "scope": "public"} if scope.is_staff and scope.public else public_query
     encoded = urlencode(query)
 
     def numbers() -> dict[str, Any]:
@@ -175,7 +176,7 @@ def stats_page(request: HttpRequest) -> HttpResponse:
                 name.replace("-", "_"): reverse(f"stats-{name}") + (f"?{encoded}" if encoded else "")
                 for name in ("by-status", "by-category", "by-month")
             },
-            "png_url": reverse("stats-chart-png") + (f"?{urlencode(filters.query())}" if filters.query() else ""),
+            "png_url": reverse("stats-chart-png") + (f"?{urlencode(public_query)}" if public_query else ""),
             "script_text": {key: str(value) for key, value in SCRIPT_TEXT.items()},
         }
     )

@@ -18,9 +18,11 @@ from incidents.filters import (
     CODE_NAMES,
     STATS_NAMES,
     FilterError,
+    ReportFilters,
     overdue_q,
     overdue_sql,
     report_filters_parse,
+    report_filters_query,
     report_overdue,
 )
 from incidents.models import Report, ReportStatus
@@ -129,6 +131,32 @@ def test_good_values_parse_and_unoffered_names_are_ignored() -> None:
     assert filters.agency == "" and filters.overdue is False  # overdue is not offered by the API either
     assert report_filters_parse({"overdue": "on"}, names=ALL_NAMES).overdue is True
     assert report_filters_parse({"sender_name": "An"}, sender_search=True).sender_name == "An"
+
+
+def test_the_query_of_filters_parses_back_to_them() -> None:
+    """Links that keep the filters (the statistics page's API, CSV and chart links) write them with
+    report_filters_query: every field of the vocabulary comes back as it was, empty ones are left out."""
+    filters = ReportFilters(
+        q="cây đổ",
+        code="250101000001",
+        sender_name="An",
+        sender_phone="0912345678",
+        province="D72",
+        district="D703",
+        ward="D25450",
+        category="cay-xanh",
+        agency="ubnd-tptn",
+        kind="idea",
+        status="open",
+        date_from=date(2025, 2, 1),
+        date_to=date(2025, 2, 28),
+        bbox=(105.5, 10.0, 107.0, 12.25),
+        overdue=True,
+    )
+    query = report_filters_query(filters)
+    assert report_filters_parse(query, names=ALL_NAMES, sender_search=True) == filters
+    assert list(report_filters_query(ReportFilters(category="y-te", date_to=date(2025, 3, 1)))) == ["to", "category"]
+    assert report_filters_query(ReportFilters()) == {}
 
 
 @pytest.mark.django_db

@@ -27,7 +27,7 @@ from agencies.models import Agency, Role
 from agencies.staff_access import StaffAccess
 from boundaries.models import AdminUnit
 from incidents import services
-from incidents.filters import report_overdue
+from incidents.filters import ReportFilters, report_overdue
 from incidents.models import OPEN_STATUSES, Answer, Report, ReportStatus
 from stats import selectors as stats
 from stats.chart import chart_font
@@ -332,7 +332,7 @@ def test_bad_area_parameters_get_a_400(demo: None, client: Client, query: str, f
 
 
 def _separately(
-    reports: Any, *, filters: stats.StatsFilters, level: str, parent: AdminUnit | None, with_agencies: bool
+    reports: Any, *, filters: ReportFilters, level: str, parent: AdminUnit | None, with_agencies: bool
 ) -> stats.Overview:
     """What the single-breakdown selectors give, one query each."""
     today = timezone.localdate()
@@ -371,27 +371,27 @@ def test_the_overview_gives_what_the_separate_selectors_give(world: World, case:
     public = stats.PUBLIC_SCOPE
     staff = stats.StatsScope(public=False, access=StaffAccess(everything=True), is_staff=True)
     one_agency = stats.StatsScope(public=False, access=StaffAccess(officer_ids=frozenset({agency_id})), is_staff=True)
-    cases: dict[str, tuple[stats.StatsScope, stats.StatsFilters, str, str]] = {
-        "public": (public, stats.StatsFilters(), "district", "D72"),
-        "public, no parent": (public, stats.StatsFilters(), "district", ""),
-        "staff, everything": (staff, stats.StatsFilters(), "district", "D72"),
-        "staff, one agency": (one_agency, stats.StatsFilters(), "district", "D72"),
-        "district filter, wards": (public, stats.StatsFilters(district="D703"), "ward", "D703"),
-        "wards of a district, no filter": (staff, stats.StatsFilters(), "ward", "D703"),
-        "provinces": (staff, stats.StatsFilters(), "province", ""),
+    cases: dict[str, tuple[stats.StatsScope, ReportFilters, str, str]] = {
+        "public": (public, ReportFilters(), "district", "D72"),
+        "public, no parent": (public, ReportFilters(), "district", ""),
+        "staff, everything": (staff, ReportFilters(), "district", "D72"),
+        "staff, one agency": (one_agency, ReportFilters(), "district", "D72"),
+        "district filter, wards": (public, ReportFilters(district="D703"), "ward", "D703"),
+        "wards of a district, no filter": (staff, ReportFilters(), "ward", "D703"),
+        "provinces": (staff, ReportFilters(), "province", ""),
         "period over three months": (
             staff,
-            stats.StatsFilters(date_from=today - timedelta(days=70), date_to=today),
+            ReportFilters(date_from=today - timedelta(days=70), date_to=today),
             "district",
             "D72",
         ),
         "period ending before today": (
             public,
-            stats.StatsFilters(date_from=today - timedelta(days=100), date_to=today - timedelta(days=20)),
+            ReportFilters(date_from=today - timedelta(days=100), date_to=today - timedelta(days=20)),
             "ward",
             "",
         ),
-        "nothing matches": (public, stats.StatsFilters(category="y-te"), "district", "D72"),
+        "nothing matches": (public, ReportFilters(category="y-te"), "district", "D72"),
     }
     scope, filters, level, parent_code = cases[case]
     parent = AdminUnit.objects.get(code=parent_code) if parent_code else None

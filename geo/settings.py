@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "accounts",
     "demo",
     "stats",
+    "channels.chat",
     # Social sign-in (Google, the national public-service portal); our own pages stay the entry points.
     "allauth",
     "allauth.account",
@@ -372,6 +373,18 @@ PROCRASTINATE_WORKER_DEFAULTS = {
     "update_heartbeat_interval": WORKER_HEARTBEAT_SECONDS,
     "stalled_worker_timeout": WORKER_STALLED_SECONDS,
 }
+# Zalo Official Account (channels.chat.zalo): off, and its webhook 404, unless the app id and the OA
+# secret key are set. ZALO_REFRESH_TOKEN is only the first refresh token: each refresh returns a new
+# one, kept in the database (chat.PlatformToken).
+ZALO_APP_ID = os.environ.get("ZALO_APP_ID", "")
+ZALO_OA_SECRET_KEY = os.environ.get("ZALO_OA_SECRET_KEY", "")
+ZALO_APP_SECRET = os.environ.get("ZALO_APP_SECRET", "")
+ZALO_REFRESH_TOKEN = os.environ.get("ZALO_REFRESH_TOKEN", "")
+ZALO_API_BASE = os.environ.get("ZALO_API_BASE", "https://openapi.zalo.me")
+ZALO_OAUTH_BASE = os.environ.get("ZALO_OAUTH_BASE", "https://oauth.zaloapp.com")
+# A chat conversation silent this long is closed with a message (what it collected stays): a day less
+# an hour, so the message still falls in Messenger's 24-hour answering window.
+CHAT_IDLE_HOURS = float(os.environ.get("CHAT_IDLE_HOURS", "23"))
 # Public address of the site, for links in messages.
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
 

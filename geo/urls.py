@@ -41,6 +41,7 @@ urlpatterns = [
     path("tai-khoan/", include("incidents.account_urls")),
     path("tai-khoan/", include("accounts.urls")),
     path("canh-bao/", include("alerts.urls")),
+    path("", include("channels.chat.urls")),
     # Root scope: a service worker controls only the paths under its own URL.
     path("push-sw.js", notification_views.push_service_worker, name="push-sw"),
     path("api/v1/", include(api_v1)),

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings as django_settings
 from django.db import connection
 from django.test import Client
 from pytest_django.fixtures import Settings as SettingsWrapper
@@ -16,6 +21,7 @@ from pytest_django.fixtures import Settings as SettingsWrapper
 from channels.chat import services
 from notifications.services import notification_deliver
 from tests.chat.zalo_server import APP_ID, OA_SECRET_KEY, FakeZalo
+from tests.servers import database_url
 
 OA_ID = "4318750012345678901"
 _msg_ids = iter(range(1, 1_000_000))
@@ -28,8 +34,9 @@ def zalo_server() -> Iterator[FakeZalo]:
 
 
 @pytest.fixture
-def zalo(zalo_server: FakeZalo, settings: SettingsWrapper) -> FakeZalo:
-    """The fake Zalo, reset, with the settings pointed at it."""
+def zalo(zalo_server: FakeZalo, settings: SettingsWrapper, tmp_path: Path) -> FakeZalo:
+    """The fake Zalo, reset, with the settings pointed at it (and files stored under tmp_path)."""
+    settings.MEDIA_ROOT = tmp_path
     state = zalo_server.state
     with state.lock:
         state.messages.clear()
@@ -118,3 +125,40 @@ def say(client: Client, payload: dict[str, Any]) -> None:
     response = post(client, payload)
     assert response.status_code == 200, response.content
     work()
+
+
+def run_worker(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """The real worker on the chat and notifications queues, exiting once they are empty."""
+    return subprocess.run(
+        [sys.executable, "manage.py", "procrastinate", "worker", "--queues", "chat,notifications", "--one-shot"],
+        cwd=django_settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=90,
+        check=False,
+    )
+
+
+def worker_env(zalo: FakeZalo) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("ZALO_", "GEOCODER_"))}
+    env.update(
+        DATABASE_URL=database_url(connection.settings_dict),
+        HTTPS="0",
+        MEDIA_ROOT=str(django_settings.MEDIA_ROOT),
+        WORKER_LOG_LEVEL="INFO",
+        **zalo.settings(),
+    )
+    return env
+
+
+def describe(result: subprocess.CompletedProcess[str]) -> str:
+    return f"exit {result.returncode}\n--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}"
+
+
+@pytest.fixture
+def delete_chat_jobs_after(transactional_db: None) -> Iterator[None]:
+    """The jobs a transactional test committed (the flush after it skips procrastinate's tables)."""
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM procrastinate_jobs WHERE queue_name IN ('chat', 'notifications')")

@@ -1,0 +1,102 @@
+"""The Zalo sender of the outbox: the OA send API with the access token from the database, refreshed
+with the stored refresh token (each refresh returns a new one, stored), and a failed send retried by
+the worker."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.conf import settings as django_settings
+from django.db import connection
+from django.utils import timezone
+
+from channels.chat.models import PlatformToken
+from channels.chat.zalo import ZaloError, token_refresh
+from notifications.models import Notification
+from notifications.services import notification_deliver, notification_enqueue
+from tests.chat.conftest import describe, run_worker, worker_env
+from tests.chat.zalo_server import FIRST_REFRESH, FakeZalo
+
+
+def stored() -> tuple[str, str]:
+    row = PlatformToken.objects.get(platform="zalo")
+    return row.access_token, row.refresh_token
+
+
+@pytest.mark.django_db
+def test_the_refresh_token_rotates_and_each_new_one_is_stored(zalo: FakeZalo) -> None:
+    first = notification_enqueue(channel="zalo", recipient="zalo:9001", body="Tin thứ nhất")
+    notification_deliver(notification_id=first.pk)
+
+    # No token yet: the configured refresh token got the first pair, and the new refresh token is kept.
+    assert stored() == ("access-1", "refresh-1")
+    assert zalo.texts_to("9001") == ["Tin thứ nhất"]
+
+    # Zalo revokes the access token (-216 in a 200 answer): refreshed with the stored refresh token
+    # (the configured one is spent: the fake refuses it now) and the message sent again.
+    zalo.expire_access_token()
+    second = notification_enqueue(channel="zalo", recipient="zalo:9001", body="Tin thứ hai")
+    notification_deliver(notification_id=second.pk)
+    assert stored() == ("access-2", "refresh-2")
+    assert zalo.texts_to("9001") == ["Tin thứ nhất", "Tin thứ hai"]
+
+    # Near its expiry, a token is refreshed before use.
+    PlatformToken.objects.filter(platform="zalo").update(expires_at=timezone.now() + timedelta(minutes=1))
+    third = notification_enqueue(channel="zalo", recipient="zalo:9001", body="Tin thứ ba")
+    notification_deliver(notification_id=third.pk)
+    assert stored() == ("access-3", "refresh-3")
+    assert all(n.status == Notification.Status.SENT for n in Notification.objects.all())
+    assert django_settings.ZALO_REFRESH_TOKEN == FIRST_REFRESH
+
+
+@pytest.mark.django_db
+def test_a_worker_that_finds_the_token_already_refreshed_does_not_spend_the_refresh_token(zalo: FakeZalo) -> None:
+    assert token_refresh(stale="") == "access-1"
+    # A second worker saw the old token fail meanwhile: under the row lock it finds a newer one and uses it.
+    assert token_refresh(stale="expired-before") == "access-1"
+    assert zalo.state.refreshes == 1
+    assert stored() == ("access-1", "refresh-1")
+
+
+@pytest.mark.django_db
+def test_a_refused_refresh_leaves_the_message_queued_with_the_reason(zalo: FakeZalo) -> None:
+    PlatformToken.objects.create(platform="zalo", refresh_token="revoked-by-zalo")
+    message = notification_enqueue(channel="zalo", recipient="zalo:9002", body="Xin chào")
+
+    with pytest.raises(ZaloError, match="refresh refused"):
+        notification_deliver(notification_id=message.pk)
+
+    message.refresh_from_db()
+    assert (message.status, message.attempts) == (Notification.Status.QUEUED, 1)
+    assert "-14014" in message.last_error
+    assert stored() == ("", "revoked-by-zalo")
+    assert zalo.messages == []
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("delete_chat_jobs_after")
+def test_a_failed_send_is_retried_by_the_worker(zalo: FakeZalo) -> None:
+    zalo.fail_next(1)
+    message = notification_enqueue(channel="zalo", recipient="zalo:9003", body="Phản ánh đã được tiếp nhận")
+    env = worker_env(zalo)
+
+    first = run_worker(env)
+
+    assert first.returncode == 0, describe(first)
+    message.refresh_from_db()
+    assert (message.status, message.attempts) == (Notification.Status.QUEUED, 1), describe(first)
+    assert "503" in message.last_error
+    assert zalo.messages == []
+    # The retry is scheduled a few seconds ahead; bring it forward instead of waiting.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE procrastinate_jobs SET scheduled_at = now() WHERE queue_name = 'notifications' AND status = 'todo'"
+        )
+
+    second = run_worker(env)
+
+    assert second.returncode == 0, describe(second)
+    message.refresh_from_db()
+    assert message.status == Notification.Status.SENT, describe(second)
+    assert zalo.texts_to("9003") == ["Phản ánh đã được tiếp nhận"]

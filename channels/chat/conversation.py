@@ -25,8 +25,16 @@ from django.utils import timezone
 
 from common.phones import PhoneError, phone_normalize
 from common.text import clean_text
-from incidents.models import Channel, ConsentChannel
-from incidents.services import ReporterInput, ReportInput, Sender, report_create
+from incidents.models import LIST_TYPES, CategoryQuestion, Channel, ConsentChannel, QuestionType
+from incidents.selectors import category_by_code, category_questions
+from incidents.services import (
+    ReporterInput,
+    ReportInput,
+    Sender,
+    question_answer_errors,
+    question_answers_clean,
+    report_create,
+)
 from notifications.services import notification_enqueue
 
 from . import media
@@ -117,7 +125,17 @@ ANSWER_MAX = 1500
 FINISH = "#KT"
 CANCEL = "#HUY"
 COMMAND = re.compile(r"#\s*([0-9A-Za-z]+)")
-REPORT_STAGES = (Stage.NAME, Stage.PHONE, Stage.ADDRESS, Stage.COLLECT, Stage.CATEGORY, Stage.CONSENT)
+REPORT_STAGES = (
+    Stage.NAME,
+    Stage.PHONE,
+    Stage.ADDRESS,
+    Stage.COLLECT,
+    Stage.CATEGORY,
+    Stage.QUESTIONS,
+    Stage.CONSENT,
+)
+SKIP = "0"
+DAY = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})(?:\s+(\d{1,2})[:h](\d{2}))?")
 
 
 def _folded(text: str) -> str:
@@ -218,6 +236,8 @@ def _step(conversation: Conversation, message: InboundMessage, command: str | No
             _collect(conversation, message, reply)
     elif stage == Stage.CATEGORY:
         _take_category(conversation, message, reply)
+    elif stage == Stage.QUESTIONS:
+        _take_answer(conversation, message, reply)
     elif stage == Stage.CONSENT:
         _take_consent(conversation, message, reply)
 
@@ -231,6 +251,7 @@ def _prompt(conversation: Conversation) -> str:
         Stage.ADDRESS: ASK_ADDRESS,
         Stage.COLLECT: ASK_CONTENT,
         Stage.CATEGORY: _category_question(),
+        Stage.QUESTIONS: _question_prompt(conversation),
         Stage.CONSENT: ASK_CONSENT,
     }.get(Stage(conversation.stage), MENU)
 
@@ -342,8 +363,102 @@ def _take_category(conversation: Conversation, message: InboundMessage, reply: _
         reply(_category_question())
         return
     conversation.category = categories[int(text) - 1].code
-    conversation.stage = Stage.CONSENT
-    reply(ASK_CONSENT)
+    conversation.answers = {}
+    _ask_next_question(conversation, reply, after="")
+
+
+# --- The category's extra questions (incidents.CategoryQuestion), asked one by one ---------------------
+
+
+def _questions(conversation: Conversation) -> list[CategoryQuestion]:
+    category = category_by_code(conversation.category)
+    return list(category_questions(category=category)) if category is not None else []
+
+
+def _ask_next_question(conversation: Conversation, reply: _Replies, *, after: str) -> None:
+    """Ask the question after `after` ("" for the first), or go on to the publication choice."""
+    questions = [question for question in _questions(conversation) if question.variable]
+    codes = [question.code for question in questions]
+    index = codes.index(after) + 1 if after in codes else 0
+    if index >= len(questions):
+        conversation.question = ""
+        conversation.stage = Stage.CONSENT
+        reply(ASK_CONSENT)
+        return
+    conversation.question = questions[index].code
+    conversation.stage = Stage.QUESTIONS
+    reply(_question_prompt(conversation, first=index == 0))
+
+
+def _question_prompt(conversation: Conversation, *, first: bool = False) -> str:
+    questions = _questions(conversation)
+    question = next((q for q in questions if q.code == conversation.question), None)
+    if question is None:
+        return ASK_CONSENT
+    lines = [q.prompt for q in questions if not q.variable] if first else []
+    lines.append(question.prompt + (f" ({question.description})" if question.description else ""))
+    if question.datatype in LIST_TYPES:
+        lines += [f"{number}. {value['name']}" for number, value in enumerate(question.values, 1)]
+        lines.append(
+            "Trả lời bằng số" + (", có thể chọn nhiều, ví dụ 1,3." if question.datatype == QuestionType.MULTI else ".")
+        )
+    elif question.datatype == QuestionType.DATETIME:
+        lines.append("Trả lời theo dạng ngày/tháng/năm giờ:phút, ví dụ 15/01/2025 08:30.")
+    if not question.required:
+        lines.append(f"Gửi {SKIP} để bỏ qua.")
+    return "\n".join(lines)
+
+
+def _answer_value(question: CategoryQuestion, text: str) -> str | list[str] | None:
+    """What the person typed as report_create takes it; None when it cannot be read."""
+    if question.datatype in LIST_TYPES:
+        numbers = [part.strip() for part in re.split(r"[,;\s]+", text) if part.strip()]
+        if not numbers or not all(n.isdigit() and 1 <= int(n) <= len(question.values) for n in numbers):
+            return None
+        keys = [str(question.values[int(n) - 1]["key"]) for n in numbers]
+        return keys if question.datatype == QuestionType.MULTI else (keys[0] if len(keys) == 1 else None)
+    if question.datatype == QuestionType.DATETIME:
+        matched = DAY.fullmatch(text)
+        if matched is None:
+            return None
+        day, month, year, hour, minute = matched.groups()
+        try:
+            moment = datetime(
+                int(year),
+                int(month),
+                int(day),
+                int(hour or 0),
+                int(minute or 0),
+                tzinfo=timezone.get_current_timezone(),
+            )
+        except ValueError:
+            return None
+        return moment.isoformat()
+    return text
+
+
+def _take_answer(conversation: Conversation, message: InboundMessage, reply: _Replies) -> None:
+    question = next((q for q in _questions(conversation) if q.code == conversation.question), None)
+    if question is None:  # the question was removed meanwhile
+        _ask_next_question(conversation, reply, after=conversation.question)
+        return
+    text = message.text.strip() if message.kind == "text" else ""
+    if text == SKIP and not question.required:
+        _ask_next_question(conversation, reply, after=question.code)
+        return
+    value = _answer_value(question, text)
+    category = category_by_code(conversation.category)
+    error = "Câu trả lời chưa đúng." if value is None else None
+    if value is not None and category is not None:
+        try:
+            question_answers_clean(category=category, answers={**conversation.answers, question.code: value})
+        except ValidationError as exc:
+            error = question_answer_errors(exc).get(question.code)
+    if error is not None:
+        reply(f"{error}\n{_question_prompt(conversation)}")
+        return
+    conversation.answers = {**conversation.answers, question.code: value}
+    _ask_next_question(conversation, reply, after=question.code)
 
 
 def _take_consent(conversation: Conversation, message: InboundMessage, reply: _Replies) -> None:
@@ -390,6 +505,7 @@ def _file(conversation: Conversation, *, public: bool, reply: _Replies) -> None:
         # The name is never published; the content only when the person said yes just now.
         reporter=ReporterInput(name=conversation.name, phone=conversation.phone, confidential=True),
         is_public=public,
+        question_answers=conversation.answers,
     )
     sender = Sender(
         channel=channel,

@@ -42,6 +42,7 @@ class Stage(models.TextChoices):
     ADDRESS = "address", _("Hỏi địa chỉ")
     COLLECT = "collect", _("Nhận nội dung")
     CATEGORY = "category", _("Hỏi lĩnh vực")
+    QUESTIONS = "questions", _("Hỏi câu hỏi thêm của lĩnh vực")
     CONSENT = "consent", _("Hỏi đồng ý công khai")
     CLOSED = "closed", _("Đã đóng")
 
@@ -68,6 +69,9 @@ class Conversation(models.Model):
     lat = models.FloatField(null=True, blank=True)
     lng = models.FloatField(null=True, blank=True)
     category = models.CharField(_("lĩnh vực"), max_length=50, blank=True)
+    # The category's extra questions: the one being asked, and the answers so far ({code: value}).
+    question = models.CharField(max_length=50, blank=True)
+    answers = models.JSONField(default=dict, blank=True)
     report_code = models.CharField(_("mã phản ánh"), max_length=32, blank=True)
     started_at = models.DateTimeField(_("bắt đầu"), default=timezone.now)
     last_activity_at = models.DateTimeField(_("hoạt động cuối"), default=timezone.now)

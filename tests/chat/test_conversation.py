@@ -31,6 +31,11 @@ def png() -> bytes:
     return buffer.getvalue()
 
 
+def category_number(code: str) -> str:
+    """What a person answers to pick this category from the numbered list."""
+    return str([category.code for category in chat_categories()].index(code) + 1)
+
+
 def last(zalo: FakeZalo, user: str) -> str:
     return zalo.texts_to(user)[-1]
 
@@ -65,10 +70,9 @@ def test_a_whole_conversation_files_one_report_and_only_its_reporter_looks_it_up
     assert "vị trí" in last(zalo, user)
     say(client, text(user, "#kt"))
     assert "lĩnh vực" in last(zalo, user)
-    number = [c.code for c in chat_categories()].index("cay-xanh") + 1
     say(client, text(user, "99"))
     assert "lĩnh vực" in last(zalo, user)
-    say(client, text(user, str(number)))
+    say(client, text(user, category_number("cay-xanh")))
     assert "công khai" in last(zalo, user)
     say(client, text(user, "2"))
 
@@ -123,7 +127,7 @@ def test_without_a_shared_location_the_address_routes_and_one_matching_nothing_i
     assert "#KT" in last(zalo, user)
     say(client, text(user, "Đèn đường hỏng cả tuần nay"))
     say(client, text(user, "#KT"))
-    say(client, text(user, "1"))
+    say(client, text(user, category_number("chieu-sang")))
     say(client, text(user, "1"))
 
     [report] = Report.objects.all()
@@ -131,8 +135,31 @@ def test_without_a_shared_location_the_address_routes_and_one_matching_nothing_i
     assert report.is_public is True and report.consent_report_public is True
 
 
-def test_cancel_abandons_the_draft_and_the_next_message_starts_again(client: Client, zalo: FakeZalo) -> None:
-    user = "8004"
+def test_the_categorys_extra_questions_are_asked_and_their_answers_filed(client: Client, zalo: FakeZalo) -> None:
+    user = "8006"
+    start_report(client, zalo, user)
+    say(client, text(user, "Rác đổ trộm ven kênh"))
+    say(client, text(user, "#KT"))
+    say(client, text(user, category_number("ve-sinh-moi-truong")))
+    asked = last(zalo, user)
+    assert "Đó là loại rác gì?" in asked and "3. Rác nguy hại" in asked and "bỏ qua" not in asked
+    say(client, text(user, "0"))  # required: no skipping
+    assert "chưa đúng" in last(zalo, user)
+    say(client, text(user, "1, 3"))
+    assert "Khoảng bao nhiêu rác?" in last(zalo, user) and "Gửi 0 để bỏ qua" in last(zalo, user)
+    say(client, text(user, "0"))
+    assert "công khai" in last(zalo, user)
+    say(client, text(user, "2"))
+
+    [report] = Report.objects.all()
+    assert report.category.code == "ve-sinh-moi-truong"
+    assert report.question_answers == {"loai-rac": ["sinh-hoat", "nguy-hai"]}
+
+
+def test_a_draft_cancelled_or_left_idle_for_a_day_is_closed_and_keeps_what_it_collected(
+    client: Client, zalo: FakeZalo
+) -> None:
+    user, idle = "8004", "8005"
     start_report(client, zalo, user)
     say(client, text(user, "Nội dung chưa xong"))
     say(client, text(user, "#HUY"))
@@ -144,24 +171,22 @@ def test_cancel_abandons_the_draft_and_the_next_message_starts_again(client: Cli
     say(client, text(user, "xin chào"))
     assert "1. Phản ánh kiến nghị" in last(zalo, user)
     assert Conversation.objects.filter(user_id=user).count() == 2
-    assert not Report.objects.exists()
+    say(client, text(user, "#HUY"))
+    assert last(zalo, user) == "Bạn không có phản ánh nào đang soạn."
 
-
-def test_a_conversation_idle_for_a_day_is_closed_with_a_message_and_keeps_what_it_collected(
-    client: Client, zalo: FakeZalo
-) -> None:
-    user = "8005"
-    start_report(client, zalo, user)
-    say(client, text(user, "Rác tồn đọng ở chợ"))
-    conversation = Conversation.objects.get(user_id=user)
-
+    start_report(client, zalo, idle)
+    say(client, text(idle, "Rác tồn đọng ở chợ"))
+    conversation = Conversation.objects.get(user_id=idle)
     assert services.conversations_close_idle() == 0
-    assert services.conversations_close_idle(now=timezone.now() + timedelta(hours=25)) == 1
+    # A day later: the draft is closed with a message; the conversation only at the menu, quietly.
+    assert services.conversations_close_idle(now=timezone.now() + timedelta(hours=25)) == 2
     work()
 
     conversation.refresh_from_db()
     assert (conversation.stage, conversation.closed_reason) == (Stage.CLOSED, ClosedReason.IDLE)
-    assert "không có tin nhắn mới" in last(zalo, user)
+    assert "không có tin nhắn mới" in last(zalo, idle)
+    assert "không có tin nhắn mới" not in last(zalo, user)
     assert [item.text for item in ConversationItem.objects.filter(conversation=conversation)] == ["Rác tồn đọng ở chợ"]
     assert (conversation.name, conversation.phone, conversation.address) == ("Nguyễn Thị Hồng", "+84912345678", ADDRESS)
     assert services.conversations_close_idle(now=timezone.now() + timedelta(hours=50)) == 0
+    assert not Report.objects.exists()

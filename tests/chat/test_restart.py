@@ -10,7 +10,7 @@ from django.test import Client
 from channels.chat.models import ChatEvent, Conversation, Stage
 from incidents.models import Report
 from tests.chat.conftest import describe, follow, image, post, run_worker, text, worker_env
-from tests.chat.test_conversation import ADDRESS, png
+from tests.chat.test_conversation import ADDRESS, category_number, png
 from tests.chat.zalo_server import FakeZalo
 
 
@@ -38,11 +38,13 @@ def test_a_conversation_carries_on_across_restarts_of_the_web_server_and_the_wor
         text(user, "Ổ gà lớn trước cổng trường"),
         image(user, photo),
         text(user, "#KT"),
-        text(user, "1"),
-        text(user, "2"),
+        text(user, category_number("giao-thong")),
+        text(user, "2"),  # the road's damage: medium
+        text(user, "0"),  # whether it blocks traffic: skipped
+        text(user, "2"),  # not published
     ):
         assert post(Client(), payload).status_code == 200
-    assert ChatEvent.objects.filter(processed_at__isnull=True).count() == 7
+    assert ChatEvent.objects.filter(processed_at__isnull=True).count() == 9
 
     second = run_worker(env)
 
@@ -54,6 +56,9 @@ def test_a_conversation_carries_on_across_restarts_of_the_web_server_and_the_wor
         "Ổ gà lớn trước cổng trường",
     )
     assert report.attachments.count() == 1
+    assert report.question_answers == {"kich-thuoc": "vua"}
     assert report.code in zalo.texts_to(user)[-1]
+    # The informational text of the category came with its first question.
+    assert any("113" in sent and "hư hỏng" in sent for sent in zalo.texts_to(user))
     assert not ChatEvent.objects.filter(processed_at__isnull=True).exists()
     assert Conversation.objects.get(user_id=user).stage == Stage.CLOSED

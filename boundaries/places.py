@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 
 from django.contrib.gis.db.models import PointField
@@ -10,7 +11,7 @@ from django.db.models.functions import Concat, Lower
 
 from common.gis import SRID
 
-from .models import AdminUnit
+from .models import AdminUnit, Level
 
 
 class Unaccent(Func):
@@ -71,3 +72,24 @@ def places_search(query: str, *, limit: int = 10) -> list[Place]:
             )
         )
     return places
+
+
+def text_fold(text: str) -> str:
+    """Lower case without diacritics, in Python (as f_unaccent folds in the database)."""
+    decomposed = unicodedata.normalize("NFD", text.lower().replace("đ", "d"))
+    return " ".join("".join(ch for ch in decomposed if not unicodedata.combining(ch)).split())
+
+
+def address_wards(address: str) -> list[Place]:
+    """The wards a free-text address names, written most specific first ("12 Lê Lợi, Phường 1, Thành phố
+    Tây Ninh"): the longest comma-separated tail that names any ward decides. Where one of those wards is
+    named exactly by a part of the address, only it; [] when no ward is named.
+    """
+    parts = [part.strip() for part in address.split(",") if part.strip()]
+    folded_parts = {text_fold(part) for part in parts}
+    for start in range(len(parts)):
+        wards = [place for place in places_search(" ".join(parts[start:]), limit=20) if place.level == Level.WARD]
+        if wards:
+            exact = [place for place in wards if text_fold(place.name) in folded_parts]
+            return exact or wards
+    return []

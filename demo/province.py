@@ -27,6 +27,7 @@ from boundaries.models import AdminUnit, Level
 from boundaries.services import boundaries_import
 from demo.alerts import demo_alerts_load
 from demo.questions import demo_questions_load
+from demo.open311 import demo_open311_load
 from demo.reports import demo_reports_load
 from incidents.models import Category
 
@@ -167,6 +168,7 @@ def demo_load(*, stdout: Writer | None = None, reports: int = 0) -> dict[str, in
     agencies = _load_agencies(levels)
     made = demo_reports_load(count=reports) if reports else 0
     alerts = demo_alerts_load()
+    open311_clients = demo_open311_load()
     return {
         "provinces": len(levels[Level.PROVINCE]),
         "districts": len(levels[Level.DISTRICT]),
@@ -176,6 +178,7 @@ def demo_load(*, stdout: Writer | None = None, reports: int = 0) -> dict[str, in
         "agencies": len(agencies),
         "reports": made,
         "alerts": alerts,
+        "open311 clients": open311_clients,
     }
 
 

@@ -1,16 +1,15 @@
 from collections.abc import Callable
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import render
 from django.urls import Resolver404, resolve
 from django.utils import translation
 
-from common.api import error_body
 from common.inputs import is_storable, unstorable_message
 
-from .views import is_api_path
+from .views import machine_error
 
 
 class LanguageMiddleware:
@@ -37,8 +36,8 @@ class LanguageMiddleware:
 def _refusal(request: HttpRequest, status: int, detail: str, field: str) -> HttpResponse:
     # Runs before the session, authentication and language middlewares: the page is the standalone
     # Vietnamese error page, which needs none of them.
-    if is_api_path(request.path_info):
-        return JsonResponse(error_body(detail, {field: [detail]}), status=status)
+    if (answer := machine_error(request.path_info, status, detail, {field: [detail]})) is not None:
+        return answer
     return render(request, "400.html", {"status": status, "message": detail}, status=status)
 
 

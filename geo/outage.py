@@ -18,6 +18,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
+from channels.open311.formats import is_open311_path, path_error_response
+
 logger = logging.getLogger(__name__)
 
 # Django's wrapped errors, and psycopg's own from common.db.prepared_cursor (which bypasses Django's
@@ -46,11 +48,11 @@ def database_unavailable_response(path: str) -> HttpResponse:
     """The 503 answer: JSON `{"detail": ...}` for the API, a short page for people."""
     retry_after = str(settings.DATABASE_RETRY_AFTER)
     response: HttpResponse
-    if path.startswith(JSON_PREFIXES):
-        response = JsonResponse(
-            {"detail": _("Hệ thống tạm thời không truy cập được cơ sở dữ liệu. Hãy thử lại sau ít giây.")},
-            status=503,
-        )
+    message = _("Hệ thống tạm thời không truy cập được cơ sở dữ liệu. Hãy thử lại sau ít giây.")
+    if is_open311_path(path):
+        response = path_error_response(path, 503, message)
+    elif path.startswith(JSON_PREFIXES):
+        response = JsonResponse({"detail": message}, status=503)
     else:
         # No request context: the context processors would query the database.
         response = HttpResponse(render_to_string("503.html"), status=503)

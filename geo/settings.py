@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "demo",
     "stats",
     "channels.chat",
+    "channels.open311",
     # Social sign-in (Google, the national public-service portal); our own pages stay the entry points.
     "allauth",
     "allauth.account",
@@ -304,6 +305,12 @@ REPORT_REOPEN_DAYS = int(os.environ.get("REPORT_REOPEN_DAYS", "7"))
 REPORTER_TOKEN_DAYS = int(os.environ.get("REPORTER_TOKEN_DAYS", "30"))
 # "I have this problem too": requests per hour from one address (anonymous) or one account.
 SUPPORT_RATE = os.environ.get("SUPPORT_RATE", "10/hour")
+# Open311 GeoReport v2 (/open311/v2/): the one jurisdiction this deployment serves (a client's other
+# jurisdiction_id is refused; none is fine), requests per API key, and what discovery tells clients.
+OPEN311_JURISDICTION_ID = os.environ.get("OPEN311_JURISDICTION_ID", "tayninh.gov.vn")
+OPEN311_KEY_RATE = os.environ.get("OPEN311_KEY_RATE", "600/hour")
+OPEN311_CONTACT = os.environ.get("OPEN311_CONTACT", "Quản trị hệ thống phản ánh hiện trường: 1022@tayninh.gov.vn")
+OPEN311_ENDPOINT_TYPE = os.environ.get("OPEN311_ENDPOINT_TYPE", "production")
 # Attachments: each file at most this size, at most this many per report.
 ATTACHMENT_MAX_BYTES = int(os.environ.get("ATTACHMENT_MAX_MB", "25")) * 1024 * 1024
 ATTACHMENT_MAX_COUNT = int(os.environ.get("ATTACHMENT_MAX_COUNT", "10"))

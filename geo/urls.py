@@ -45,6 +45,7 @@ urlpatterns = [
     # Root scope: a service worker controls only the paths under its own URL.
     path("push-sw.js", notification_views.push_service_worker, name="push-sw"),
     path("api/v1/", include(api_v1)),
+    path("open311/v2/", include("channels.open311.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves its start-up script as a file, not inline (our CSP runs no inline script).
     path(

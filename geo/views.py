@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from boundaries.models import AdminUnit, Level
+from channels.open311.formats import is_open311_path, path_error_response
 from common.api import error_body
 
 API_PREFIX = "/api/"
@@ -19,8 +20,16 @@ def is_api_path(path: str) -> bool:
     return path.startswith(API_PREFIX)
 
 
-def _api_error(status: int, detail: str) -> JsonResponse:
-    return JsonResponse(error_body(detail), status=status)
+def machine_error(
+    path: str, status: int, detail: str, errors: dict[str, list[str]] | None = None
+) -> HttpResponse | None:
+    """A refusal for a program rather than a person, in the shape its path speaks: the API's one error
+    body under /api/, the GeoReport v2 error list under /open311/ (never a page there); None elsewhere."""
+    if is_open311_path(path):
+        return path_error_response(path, status, detail)
+    if is_api_path(path):
+        return JsonResponse(error_body(detail, errors), status=status)
+    return None
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -44,26 +53,27 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
 
 
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    if is_api_path(request.path_info):
-        return _api_error(400, "Yêu cầu không hợp lệ.")
+    if (answer := machine_error(request.path_info, 400, "Yêu cầu không hợp lệ.")) is not None:
+        return answer
     return render(request, "400.html", {"status": 400}, status=400)
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    if is_api_path(request.path_info):
-        return _api_error(403, "Bạn không có quyền làm việc này.")
+    if (answer := machine_error(request.path_info, 403, "Bạn không có quyền làm việc này.")) is not None:
+        return answer
     return render(request, "403.html", status=403)
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    if is_api_path(request.path_info):
-        return _api_error(404, "Không tìm thấy.")
+    if (answer := machine_error(request.path_info, 404, "Không tìm thấy.")) is not None:
+        return answer
     return render(request, "404.html", status=404)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
-    if is_api_path(request.path_info):
-        return _api_error(500, "Hệ thống đang gặp sự cố; hãy thử lại sau ít phút.")
+    detail = "Hệ thống đang gặp sự cố; hãy thử lại sau ít phút."
+    if (answer := machine_error(request.path_info, 500, detail)) is not None:
+        return answer
     return HttpResponse(loader.get_template("500.html").render(), status=500)
 
 

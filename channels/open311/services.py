@@ -18,14 +18,11 @@ from django.utils import timezone
 from rest_framework.throttling import SimpleRateThrottle
 
 from incidents import services as intake
-from incidents.models import Category, ConsentChannel, Report
+from incidents.models import Category, Channel, ConsentChannel, Report
 
 from .models import ApiClient, Open311Request
 
 KEY_PREFIX_LENGTH = 12
-# TODO(open311): Channel.OPEN311 / ConsentChannel.OPEN311 from incidents.models once the lead lands them.
-CHANNEL = "open311"
-CONSENT_CHANNEL = getattr(ConsentChannel, "OPEN311", ConsentChannel.APP)
 TITLE_MAX = 120
 MEDIA_URL_MAX = 1000
 
@@ -219,11 +216,13 @@ def service_request_create(
         ),
     )
     sender = intake.Sender(
-        channel=CHANNEL,
+        channel=Channel.OPEN311,
         # The client's app showed the new request's id to its user: the receipt goes by e-mail only.
         sms_receipt=False,
-        consent_channel=CONSENT_CHANNEL,
+        consent_channel=ConsentChannel.OPEN311,
         ip_address=ip_address,
+        # The client answers for its users (its key); GeoReport v2 makes every contact field optional.
+        phone_required=False,
     )
     if errors:
         raise ValidationError(errors)

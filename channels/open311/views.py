@@ -49,7 +49,7 @@ def _jurisdiction_check(value: str) -> None:
     """One jurisdiction per deployment (settings.OPEN311_JURISDICTION_ID): absent is fine, another is not."""
     value = value.strip()
     if value and value != settings.OPEN311_JURISDICTION_ID:
-        raise Open311Error(404, f"jurisdiction_id not found: {value[:100]!r} is not served here.")
+        raise Open311Error(404, f"Không phục vụ jurisdiction_id {value[:100]!r} (jurisdiction_id not found).")
 
 
 def open311_view(*methods: str) -> Callable[[View], View]:
@@ -61,12 +61,12 @@ def open311_view(*methods: str) -> Callable[[View], View]:
         @wraps(view)
         def wrapped(request: HttpRequest, *args: Any, fmt: str, **kwargs: Any) -> HttpResponse:
             if fmt not in FORMATS:
-                unsupported = Open311Error(400, f"Format .{fmt[:20]} is not supported: use .xml or .json.")
+                unsupported = Open311Error(400, f"Không hỗ trợ định dạng .{fmt[:20]}: dùng .xml hoặc .json.")
                 return error_render("xml", unsupported)
             try:
                 if request.method not in methods:
                     allow = {"Allow": ", ".join(methods)}
-                    raise Open311Error(405, f"Method {request.method} is not allowed here.", headers=allow)
+                    raise Open311Error(405, f"Không dùng được phương thức {request.method} ở đây.", headers=allow)
                 params = request.POST if request.method == "POST" else request.GET
                 _jurisdiction_check(params.get("jurisdiction_id", ""))
                 return view(request, *args, fmt=fmt, **kwargs)
@@ -97,7 +97,7 @@ def discovery(request: HttpRequest, *, fmt: str) -> HttpResponse:
     document = {
         "changeset": selectors.CHANGESET,
         "contact": contact,
-        "key_service": f"API keys are issued by the administrators: {contact}",
+        "key_service": f"Khóa API (api_key) do quản trị hệ thống cấp; liên hệ: {contact}",
         "endpoints": [
             {
                 "specification": selectors.SPECIFICATION,
@@ -120,7 +120,7 @@ def service_list(request: HttpRequest, *, fmt: str) -> HttpResponse:
 def service_definition(request: HttpRequest, code: str, *, fmt: str) -> HttpResponse:
     category = selectors.service_get(code)
     if category is None:
-        raise Open311Error(404, f"service_code not found: {code[:60]!r}.")
+        raise Open311Error(404, f"Không có service_code {code[:60]!r}.")
     return render(fmt, "service_definition", selectors.service_definition(category))
 
 
@@ -147,7 +147,7 @@ def requests(request: HttpRequest, *, fmt: str) -> HttpResponse:
 def request_detail(request: HttpRequest, code: str, *, fmt: str) -> HttpResponse:
     report = selectors.request_get(code)
     if report is None:
-        raise Open311Error(404, f"service_request_id not found: {code[:60]!r}.")
+        raise Open311Error(404, f"Không có service_request_id {code[:60]!r}.")
     return render(fmt, "service_requests", [_public(report, request)])
 
 
@@ -155,7 +155,9 @@ def request_detail(request: HttpRequest, code: str, *, fmt: str) -> HttpResponse
 def token_detail(request: HttpRequest, token: str, *, fmt: str) -> HttpResponse:
     # Every service is realtime: a request is filed (and numbered) while its POST waits, so no token is
     # ever issued and none can be found.
-    raise Open311Error(404, f"token not found: {token[:60]!r}. This server answers every request at once.")
+    raise Open311Error(
+        404, f"Không có token {token[:60]!r}: máy chủ trả service_request_id ngay khi nhận yêu cầu, không cấp token."
+    )
 
 
 def _attributes(form: QueryDict) -> dict[str, str | list[str]]:
@@ -184,29 +186,28 @@ def _idempotency_key(request: HttpRequest) -> str:
 def _client(request: HttpRequest) -> ApiClient:
     key = request.POST.get("api_key", "").strip()
     if not key:
-        raise Open311Error(403, "api_key is required to create a request.")
+        raise Open311Error(403, "Cần api_key để gửi yêu cầu.")
     client = services.api_client_for_key(key)
     if client is None:
-        raise Open311Error(403, "Invalid or revoked api_key: can't proceed with create_request.")
+        raise Open311Error(403, "api_key không hợp lệ hoặc đã bị thu hồi.")
     wait = services.api_client_throttle(client=client, request=request)
     if wait is not None:
-        raise Open311Error(
-            429, f"Too many requests with this api_key: try again in {wait} s.", headers={"Retry-After": str(wait)}
-        )
+        message = f"api_key này đã gửi quá nhiều yêu cầu; hãy thử lại sau {wait} giây."
+        raise Open311Error(429, message, headers={"Retry-After": str(wait)})
     return client
 
 
 def _request_create(request: HttpRequest, fmt: str) -> HttpResponse:
     if request.content_type != FORM:
-        raise Open311Error(400, f"POST requests as {FORM} (charset=utf-8), as the specification says.")
+        raise Open311Error(400, f"Gửi yêu cầu dạng {FORM} (charset=utf-8), như đặc tả quy định.")
     form = request.POST
     client = _client(request)
     service_code = form.get("service_code", "").strip()
     if not service_code:
-        raise Open311Error(400, "service_code is required.")
+        raise Open311Error(400, "Thiếu service_code.")
     category = selectors.service_get(service_code)
     if category is None:
-        raise Open311Error(404, f"service_code not found: {service_code[:60]!r}.")
+        raise Open311Error(404, f"Không có service_code {service_code[:60]!r}.")
     try:
         point = selectors.request_location(
             lat=form.get("lat", ""),
@@ -230,7 +231,7 @@ def _request_create(request: HttpRequest, fmt: str) -> HttpResponse:
     except ValidationError as exc:
         raise _invalid(exc) from None
     except IdempotencyConflict:
-        raise Open311Error(409, "Idempotency-Key was used before for a different request.") from None
+        raise Open311Error(409, "Idempotency-Key này đã được dùng cho một yêu cầu khác.") from None
     report = outcome.report
     body = [
         {

@@ -110,6 +110,10 @@ class Sender:
     # and the e-mail Message-ID to answer in the same thread: Report.reply_address / reply_thread.
     reply_address: str = ""
     reply_thread: str = ""
+    # Whether a reporter who is not signed in must leave a phone number. Not where the channel itself
+    # answers for its senders (an Open311 client, known by its API key, whose users may give only an
+    # e-mail address or nothing, as GeoReport v2 allows).
+    phone_required: bool = True
 
 
 # Channels where the sender sees the new report's code on screen.
@@ -220,7 +224,7 @@ def report_clean(*, data: ReportInput, sender: Sender, files: Sequence[UploadedF
     point = _collect(errors, "location", parse_lat_lng, data.lat, data.lng)
     if data.occurred_at is not None and data.occurred_at > timezone.now() + CLOCK_SKEW:
         errors["occurred_at"] = ["Thời gian xảy ra không thể ở tương lai."]
-    reporter = _clean_reporter(data.reporter, sender.account, errors)
+    reporter = _clean_reporter(data.reporter, sender.account, errors, phone_required=sender.phone_required)
     answers = _answers_clean(category, data.question_answers, errors) if category is not None else {}
     checked = _files_check(files, errors)
     routing = None
@@ -337,7 +341,9 @@ def _messages_enqueue(report: Report, sender: Sender) -> None:
     _notify_agency(report)
 
 
-def _clean_reporter(reporter: ReporterInput, user: Account | None, errors: dict[str, list[str]]) -> dict[str, Any]:
+def _clean_reporter(
+    reporter: ReporterInput, user: Account | None, errors: dict[str, list[str]], *, phone_required: bool = True
+) -> dict[str, Any]:
     signed_in = user is not None and user.is_authenticated
     name = reporter.name or (user.get_full_name() if signed_in else "")  # type: ignore[union-attr]
     phone_raw = reporter.phone or (getattr(user, "phone", "") if signed_in else "")
@@ -355,7 +361,7 @@ def _clean_reporter(reporter: ReporterInput, user: Account | None, errors: dict[
     }
     if phone_raw:
         out["reporter_phone"] = _collect(errors, "reporter.phone", phone_normalize, phone_raw) or ""
-    elif not signed_in:
+    elif not signed_in and phone_required:
         errors.setdefault("reporter.phone", []).append("Người gửi không đăng nhập phải để lại số điện thoại.")
     if email:
         email = email.strip()

@@ -26,8 +26,8 @@ from agencies.models import Agency
 from boundaries.models import AdminUnit, Level
 from boundaries.services import boundaries_import
 from demo.alerts import demo_alerts_load
-from demo.questions import demo_questions_load
 from demo.open311 import demo_open311_load
+from demo.questions import demo_questions_load
 from demo.reports import demo_reports_load
 from incidents.models import Category
 

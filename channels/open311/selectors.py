@@ -23,7 +23,7 @@ from boundaries.places import address_wards, text_fold
 from boundaries.selectors import unit_point
 from common.gis import CoordinateError, parse_lat_lng
 from incidents.models import OPEN_STATUSES, Answer, Attachment, Category, Report, ReportStatus
-from incidents.selectors import category_list, reports_public
+from incidents.selectors import categories_with_questions, category_list, category_questions, reports_public
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 # When this API's documents last changed (discovery's changeset: clients refresh cached services after it).
@@ -63,12 +63,13 @@ def service_list() -> list[dict[str, Any]]:
             "service_code": category.code,
             "service_name": category.name,
             "description": category.description or None,
-            "metadata": False,
+            # Extra questions to answer: the client reads the service definition.
+            "metadata": category.has_questions,
             "type": "realtime",
             "keywords": _keywords(category),
             "group": groups.get(category.pk),
         }
-        for category in category_list()
+        for category in categories_with_questions()
     ]
 
 
@@ -77,8 +78,28 @@ def service_get(code: str) -> Category | None:
 
 
 def service_definition(category: Category) -> dict[str, Any]:
-    """GET services/{code}: the category's questions as the specification's attributes."""
-    return {"service_code": category.code, "attributes": []}
+    """GET services/{code}: the category's active questions as the specification's attributes.
+
+    `order` is the question's place, counted from 1: the specification wants positive numbers no two
+    attributes share, which the questions' own sort keys need not be. The question is the attribute's
+    `description`; its explanation helps the user answer (`datatype_description`).
+    """
+    return {
+        "service_code": category.code,
+        "attributes": [
+            {
+                "variable": question.variable,
+                "code": question.code,
+                "datatype": question.datatype,
+                "required": question.required,
+                "datatype_description": question.description or None,
+                "order": position,
+                "description": question.prompt,
+                "values": [{"key": item["key"], "name": item["name"]} for item in question.values or []],
+            }
+            for position, question in enumerate(category_questions(category=category), start=1)
+        ],
+    }
 
 
 # --- requests ------------------------------------------------------------------------------------------

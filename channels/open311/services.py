@@ -210,6 +210,7 @@ def service_request_create(
         lng=data.point[0],
         lat=data.point[1],
         address=data.address_string,
+        question_answers=data.attributes,
         # A name is asked by our intake; without one the report is the client's user's, unnamed.
         reporter=intake.ReporterInput(
             name=name or f"Người dùng {client.name}", phone=data.phone.strip(), email=data.email.strip()

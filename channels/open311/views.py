@@ -21,7 +21,7 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.views.decorators.csrf import csrf_exempt
 
 from common.http import client_ip
-from incidents.services import IdempotencyConflict
+from incidents.services import IdempotencyConflict, question_answer_errors
 
 from . import selectors, services
 from .formats import FORMATS, Open311Error, error_render, render, w3c
@@ -81,7 +81,12 @@ def open311_view(*methods: str) -> Callable[[View], View]:
 def _invalid(exc: ValidationError, status: int = 400) -> Open311Error:
     """A ValidationError keyed by field, one error per message, named by the specification's fields."""
     errors: list[tuple[int, str]] = []
+    answers = question_answer_errors(exc)
+    for code, message in answers.items():
+        errors.append((status, f"attribute[{code}]: {message}"))
     for name, messages in exc.message_dict.items():
+        if name.startswith("question_answers."):
+            continue  # told above, as the attribute the client sent
         for message in messages:
             errors.append((status, f"{SPEC_FIELDS.get(name, name)}: {message}"))
     return Open311Error(status, *errors)

@@ -69,6 +69,7 @@ def test_services_and_definitions_in_both_formats(site: Site, http: httpx.Client
     assert (tree["service_name"], tree["type"], tree["metadata"]) == ("Cây xanh", "realtime", False)
     assert "cay xanh" in tree["keywords"]  # a keyword without diacritics
     assert by_code["giao-thong"]["group"] == "Sở Giao thông Vận tải"  # the department that handles it
+    assert by_code["giao-thong"]["metadata"] is True  # it asks extra questions
 
     root = get(http, "/services", "xml")
     assert root.tag == "services" and len(root.findall("service")) == len(root) == len(services)
@@ -85,8 +86,20 @@ def test_services_and_definitions_in_both_formats(site: Site, http: httpx.Client
         assert bool(definition["attributes"]) == service["metadata"]
         for attribute in definition["attributes"]:
             assert list(attribute) == ATTRIBUTE
-    xml = get(http, "/services/cay-xanh", "xml")
+    road = get(http, "/services/giao-thong", "json")["attributes"]
+    assert [(a["code"], a["variable"], a["order"]) for a in road] == [
+        ("khan-cap", False, 1),
+        ("kich-thuoc", True, 2),
+        ("can-tro", True, 3),
+    ]
+    assert road[1]["datatype"] == "singlevaluelist" and road[1]["values"][2] == {"key": "lon", "name": "Lớn, trên 1 m"}
+    xml = get(http, "/services/giao-thong", "xml")
     assert xml.tag == "service_definition" and children(xml) == ["service_code", "attributes"]
+    attributes = xml.find("attributes").findall("attribute")
+    assert [children(node) for node in attributes] == [ATTRIBUTE] * 3
+    values = attributes[1].find("values").findall("value")
+    assert [(v.findtext("key"), children(v)) for v in values] == [(k, ["key", "name"]) for k in ("nho", "vua", "lon")]
+    assert get(http, "/services/cay-xanh", "xml").find("attributes").findall("attribute") == []
 
 
 def test_requests_public_fields_in_both_formats(site: Site, http: httpx.Client) -> None:
@@ -219,13 +232,16 @@ def test_the_georeport_client_reads_us(site: Site, fmt: str) -> None:
     client = GeoReport(site.url, jurisdiction=JURISDICTION, output_format=fmt)
     services = client.get_service_list()
     assert "cay-xanh" in {service["service_code"] for service in services}
-    definition = client.get_service_definition("cay-xanh")
-    assert definition["service_code"] == "cay-xanh"
+    definition = client.get_service_definition("giao-thong")
+    assert definition["service_code"] == "giao-thong"
+    # In XML the client hands back xmltodict's parse: the list is under its item name, and a list of one
+    # element would be that element itself (a dict, not a list of one); three attributes stay a list.
+    attributes = definition["attributes"]["attribute"] if fmt == "xml" else definition["attributes"]
+    assert [attribute["code"] for attribute in attributes] == ["khan-cap", "kich-thuoc", "can-tro"]
     requests = client.get_service_requests(status="closed")
     code = site.reports["closed"].code
     if fmt == "xml":
-        # The client's quirk: it hands back xmltodict's parse, where a list of one element is that
-        # element itself (a dict, not a list of one).
+        # Its quirk again: one request comes back as a dict.
         assert isinstance(requests, dict)
         requests = [requests]
     assert [request["service_request_id"] for request in requests] == [code]
@@ -235,14 +251,14 @@ def test_the_georeport_client_reads_us(site: Site, fmt: str) -> None:
 
 
 # The specification's example POST ("Example Request" under POST Service Request), with only what names
-# our deployment changed: our key and jurisdiction, one of our services, a point in one of our wards, and a
-# Vietnamese phone number (our intake keeps phone numbers it can send an SMS to).
+# our deployment changed: our key and jurisdiction, one of our services and its attributes, a point in one
+# of our wards, and a Vietnamese phone number (our intake keeps phone numbers it can send an SMS to).
 SPEC_EXAMPLE = (
-    "api_key={key}&jurisdiction_id=tayninh.gov.vn&service_code=cay-xanh&lat={lat}&long={lng}"
+    "api_key={key}&jurisdiction_id=tayninh.gov.vn&service_code=giao-thong&lat={lat}&long={lng}"
     "&address_string=1234+5th+street&email=smit333%40sfgov.edu&device_id=tt222111&account_id=123456"
     "&first_name=john&last_name=smith&phone=0912000111&description=A+large+sinkhole+is+destroying+the+street"
     "&media_url=http%3A%2F%2Ffarm3.static.flickr.com%2F2002%2F2212426634_5ed477a060.jpg"
-    "&attribute[WHISPAWN]=123456&attribute[WHISDORN]=COISL001"
+    "&attribute[kich-thuoc]=lon&attribute[can-tro]=mot-phan"
 )
 FORM = {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}
 
@@ -270,7 +286,7 @@ def test_create_from_the_specifications_text(site: Site, http: httpx.Client) -> 
     assert Report.objects.filter(channel="open311", description=description).count() == 1
 
     [shown] = get(http, f"/requests/{code}", "json")
-    assert (shown["status"], shown["service_code"]) == ("open", "cay-xanh")
+    assert (shown["status"], shown["service_code"]) == ("open", "giao-thong")
     assert shown["description"] == "A large sinkhole is destroying the street"
     assert (round(shown["lat"], 5), round(shown["long"], 5)) == (round(lat, 5), round(lng, 5))
     assert shown["address"].startswith("1234 5th street, Phường 1,")
@@ -284,6 +300,7 @@ def test_create_from_the_specifications_text(site: Site, http: httpx.Client) -> 
     assert (report.reporter_name, report.reporter_email) == ("john smith", "smit333@sfgov.edu")
     assert report.reporter_phone == "+84912000111" and report.confidential
     assert report.ward is not None and report.ward.code == "D25450" and report.agency is not None  # by containment
+    assert report.question_answers == {"kich-thuoc": "lon", "can-tro": "mot-phan"}  # for staff, never in GET
     link = report.open311
     assert (link.client.key_prefix, link.device_id, link.account_id) == (DEMO_KEY[:12], "tt222111", "123456")
     assert link.media_url == "http://farm3.static.flickr.com/2002/2212426634_5ed477a060.jpg"
@@ -314,6 +331,17 @@ def test_create_locates_by_address_and_refuses_what_it_cannot_keep(site: Site, h
         refused = post(address_id="D25450", media_url=media_url, description=f"Ảnh {media_url}")
         assert check_error(refused, "json", 400)[0].startswith("media_url")
         assert not Report.objects.filter(description=f"Ảnh {media_url}").exists()
+    # Extra questions: a required one, a multivaluelist (attribute[CODE][] repeated), a value off the list.
+    waste = {"api_key": DEMO_KEY, "service_code": "ve-sinh-moi-truong", "address_id": "D25450"}
+    missing = http.post("/requests.xml", data={**waste, "description": "Rác không rõ loại"})
+    assert check_error(missing, "xml", 400)[0].startswith("attribute[loai-rac]:")
+    wrong = http.post("/requests.json", data={**waste, "attribute[loai-rac][]": ["sinh-hoat", "vang"]})
+    assert check_error(wrong, "json", 400)[0].startswith("attribute[loai-rac]:")
+    answered = {**waste, "description": "Rác xây dựng", "attribute[loai-rac][]": ["sinh-hoat", "xay-dung"]}
+    filed = http.post("/requests.json", data=answered)
+    assert filed.status_code == 201, filed.text
+    report = Report.objects.get(code=filed.json()[0]["service_request_id"])
+    assert report.question_answers == {"loai-rac": ["sinh-hoat", "xay-dung"]}
     # A client's own Idempotency-Key: the same key for another request is refused, not answered with the first.
     keyed = {"Idempotency-Key": "client-key-1"}
     assert post(address_id="D25450", headers=keyed).status_code == 201

@@ -368,6 +368,13 @@ SMS_GATEWAY_URL = os.environ.get("SMS_GATEWAY_URL", "")
 SMS_GATEWAY_TOKEN = os.environ.get("SMS_GATEWAY_TOKEN", "")
 SMS_SENDER = os.environ.get("SMS_SENDER", "PHANANH")
 SMS_TIMEOUT = float(os.environ.get("SMS_TIMEOUT", "10"))
+# Facebook Messenger (channels.chat): the app secret (signs the webhook's deliveries), the verify token
+# typed into the app's webhook settings, the page access token (Send API) and the Graph API base with
+# its version. The channel is off, and /webhooks/messenger answers 404, unless the three secrets are set.
+MESSENGER_APP_SECRET = os.environ.get("MESSENGER_APP_SECRET", "")
+MESSENGER_VERIFY_TOKEN = os.environ.get("MESSENGER_VERIFY_TOKEN", "")
+MESSENGER_PAGE_TOKEN = os.environ.get("MESSENGER_PAGE_TOKEN", "")
+MESSENGER_API_BASE = os.environ.get("MESSENGER_API_BASE", "https://graph.facebook.com/v25.0")
 # The worker (`manage.py worker`): a heartbeat every WORKER_HEARTBEAT_SECONDS; a worker silent for
 # WORKER_STALLED_SECONDS counts as dead, and common.tasks.retry_stalled_jobs (on WORKER_STALLED_CRON,
 # a cron line, a sixth field for seconds) hands the jobs it held to the living.

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 # The platform adapters of the conversation engine: each module has `register()`, which plugs the
 # platform's payload parser into the engine and its send into the outbox.
-ADAPTERS = ("channels.chat.zalo",)
+ADAPTERS = ("channels.chat.zalo", "channels.chat.messenger")
 
 
 class ChatConfig(AppConfig):

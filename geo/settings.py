@@ -314,6 +314,12 @@ OPEN311_ENDPOINT_TYPE = os.environ.get("OPEN311_ENDPOINT_TYPE", "production")
 # Attachments: each file at most this size, at most this many per report.
 ATTACHMENT_MAX_BYTES = int(os.environ.get("ATTACHMENT_MAX_MB", "25")) * 1024 * 1024
 ATTACHMENT_MAX_COUNT = int(os.environ.get("ATTACHMENT_MAX_COUNT", "10"))
+# Each kind's own limit, within ATTACHMENT_MAX_BYTES (the largest any file may be): a voice message of
+# several minutes or a scanned reply of a few pages fits in 10 MB.
+IMAGE_MAX_BYTES = int(os.environ.get("IMAGE_MAX_MB", "25")) * 1024 * 1024
+VIDEO_MAX_BYTES = int(os.environ.get("VIDEO_MAX_MB", "25")) * 1024 * 1024
+AUDIO_MAX_BYTES = int(os.environ.get("AUDIO_MAX_MB", "10")) * 1024 * 1024
+DOCUMENT_MAX_BYTES = int(os.environ.get("DOCUMENT_MAX_MB", "10")) * 1024 * 1024
 # Images larger than this many pixels are refused (decompression bombs).
 IMAGE_MAX_PIXELS = int(os.environ.get("IMAGE_MAX_PIXELS", "40000000"))
 # All the images of one report together: decoding costs CPU by the pixel (about 1 s for 40 million),

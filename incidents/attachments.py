@@ -40,6 +40,7 @@ __all__ = [
     "check_count",
     "check_total_pixels",
     "check_upload",
+    "kind_max_bytes",
     "process_checked",
     "process_upload",
 ]
@@ -77,10 +78,6 @@ class _FileType:
     pillow_formats: tuple[str, ...] = ()
 
 
-ACCEPTED_TYPES_TEXT = (
-    "chỉ nhận ảnh (JPEG, PNG, WebP, GIF), video (MP4, MOV, WebM, 3GP), "
-    "âm thanh (MP3, M4A, OGG, WAV, AMR, FLAC) và tài liệu (PDF, Word, Excel, PowerPoint, ODT, ODS)"
-)
 NAME_MAX_CHARS = 120
 UNNAMED = "tệp không tên"
 JPEG_QUALITY = 85
@@ -114,6 +111,51 @@ XLS = _FileType(AttachmentKind.DOCUMENT, "application/vnd.ms-excel", "xls")
 PPT = _FileType(AttachmentKind.DOCUMENT, "application/vnd.ms-powerpoint", "ppt")
 ODT = _FileType(AttachmentKind.DOCUMENT, "application/vnd.oasis.opendocument.text", "odt")
 ODS = _FileType(AttachmentKind.DOCUMENT, "application/vnd.oasis.opendocument.spreadsheet", "ods")
+
+# The one definition of what is accepted, as people name it: each group with its types. The refusal
+# message and the upload fields' `accept` attribute (ACCEPT_ATTRIBUTE) are made from it; the sniffing
+# below recognises exactly these (and WebM/FLAC/AWB/PPT variants listed with their group).
+ACCEPTED_GROUPS: tuple[tuple[str, tuple[tuple[str, tuple[_FileType, ...]], ...]], ...] = (
+    ("ảnh", (("JPEG", (JPEG,)), ("PNG", (PNG,)), ("WebP", (WEBP,)), ("GIF", (GIF,)))),
+    ("video", (("MP4", (MP4,)), ("MOV", (MOV,)), ("WebM", (WEBM,)), ("3GP", (THREE_GP, THREE_G2)))),
+    (
+        "âm thanh",
+        (
+            ("MP3", (MP3,)),
+            ("M4A", (M4A,)),
+            ("AAC", (AAC,)),
+            ("OGG", (OGG,)),
+            ("WAV", (WAV,)),
+            ("AMR", (AMR, AMR_WB)),
+            ("FLAC", (FLAC,)),
+        ),
+    ),
+    (
+        "tài liệu",
+        (
+            ("PDF", (PDF,)),
+            ("Word", (DOCX, DOC)),
+            ("Excel", (XLSX, XLS)),
+            ("PowerPoint", (PPTX, PPT)),
+            ("ODT", (ODT,)),
+            ("ODS", (ODS,)),
+        ),
+    ),
+)
+_GROUP_TEXTS = [f"{group} ({', '.join(name for name, _types in names)})" for group, names in ACCEPTED_GROUPS]
+ACCEPTED_TYPES_TEXT = "chỉ nhận " + ", ".join(_GROUP_TEXTS[:-1]) + " và " + _GROUP_TEXTS[-1]
+_ACCEPTED = tuple(kind for _group, names in ACCEPTED_GROUPS for _name, kinds in names for kind in kinds)
+# For <input type="file" accept>: content types and extensions (phones pick files by either); video/* and
+# audio/* let a phone offer its camera and recorder, and HEIC is taken to explain how to send JPEG.
+_ACCEPT_TYPES = [
+    ("video/*" if t.kind is AttachmentKind.VIDEO else "audio/*" if t.kind is AttachmentKind.AUDIO else t.content_type)
+    for t in (*_ACCEPTED, HEIC)
+]
+ACCEPT_ATTRIBUTE = ",".join(dict.fromkeys(_ACCEPT_TYPES + [f".{t.extension}" for t in _ACCEPTED]))
+# Stored files shown to the public with the report (unless staff hide them): the pictures of the place.
+# A voice message carries the reporter's voice and a document their name, address or ID number, so
+# audio and documents are seen by the reporter and the staff only.
+PUBLIC_KINDS = frozenset({AttachmentKind.IMAGE, AttachmentKind.VIDEO})
 
 # What `filetype` recognises reliably; the containers it gets wrong or misses are sniffed by hand below.
 _FROM_FILETYPE = {
@@ -194,6 +236,7 @@ def check_upload(upload: UploadedFile) -> CheckedFile:
     name = _display_name(upload.name)
     data = _read(upload, name)
     detected = _detect(data, name)
+    _check_kind_size(data, detected.kind, name)
     pixels = _image_pixels(data, detected, name) if detected.kind is AttachmentKind.IMAGE else 0
     return CheckedFile(detected=detected, content=data, original_name=name, pixels=pixels)
 
@@ -257,6 +300,30 @@ def _read(upload: UploadedFile, name: str) -> bytes:
     if not data:
         raise AttachmentError(f"Tệp “{name}” không có nội dung (0 byte).")
     return bytes(data)
+
+
+# The setting holding each kind's own size limit (geo/settings.py).
+_KIND_MAX_BYTES = {
+    AttachmentKind.IMAGE: ("IMAGE_MAX_BYTES", "ảnh"),
+    AttachmentKind.VIDEO: ("VIDEO_MAX_BYTES", "video"),
+    AttachmentKind.AUDIO: ("AUDIO_MAX_BYTES", "tệp âm thanh"),
+    AttachmentKind.DOCUMENT: ("DOCUMENT_MAX_BYTES", "tài liệu"),
+}
+
+
+def kind_max_bytes(kind: AttachmentKind) -> int:
+    """The largest file of this kind accepted: its own setting, never above settings.ATTACHMENT_MAX_BYTES."""
+    setting, _label = _KIND_MAX_BYTES[kind]
+    return min(int(getattr(settings, setting)), int(settings.ATTACHMENT_MAX_BYTES))
+
+
+def _check_kind_size(data: bytes, kind: AttachmentKind, name: str) -> None:
+    limit = kind_max_bytes(kind)
+    if len(data) > limit:
+        label = _KIND_MAX_BYTES[kind][1]
+        raise AttachmentError(
+            f"Tệp “{name}” quá lớn ({_format_size(len(data))}); mỗi {label} tối đa {_format_size(limit)}."
+        )
 
 
 def _format_count(count: int) -> str:

@@ -25,15 +25,12 @@ from boundaries.models import Level
 from boundaries.selectors import unit_list, unit_point
 from common.inputs import DAY_MAX, DAY_MIN
 
+from .attachments import ACCEPT_ATTRIBUTE
 from .filters import PAGE_NAMES, SENDER_NAMES, ReportFilters, report_filters_parse_valid
 from .models import ReportKind, ReportStatus
 from .selectors import category_list
 from .services import ReporterInput, ReportInput
 
-ACCEPTED_FILES = (
-    "image/jpeg,image/png,image/webp,image/gif,image/heic,video/*,audio/*,"
-    ".pdf,.doc,.docx,.xls,.xlsx,.ppt,.pptx,.odt,.ods,.amr,.3gp"
-)
 # Where each field-keyed error of services.report_create is shown.
 SERVICE_FIELDS = {
     "kind": "kind",
@@ -162,7 +159,7 @@ class ReportForm(forms.Form):
     attachments = MultipleFileField(
         label=_("Tệp đính kèm"),
         required=False,
-        widget=MultipleFileInput(attrs={"accept": ACCEPTED_FILES}),
+        widget=MultipleFileInput(attrs={"accept": ACCEPT_ATTRIBUTE}),
     )
     reporter_type = forms.ChoiceField(
         label=_("Gửi với tư cách"),

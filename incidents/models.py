@@ -405,6 +405,8 @@ class Attachment(models.Model):
         DOCUMENT = "document", "Tài liệu"
 
     report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="attachments")
+    # A file of the officer's answer (the official reply, an "after" photo) rather than of the report.
+    answer = models.ForeignKey(Answer, null=True, blank=True, on_delete=models.CASCADE, related_name="attachments")
     kind = models.CharField(max_length=10, choices=Kind.choices)
     file = models.FileField(upload_to=attachment_path, max_length=200)
     thumbnail = models.FileField(upload_to=attachment_path, max_length=200, blank=True)
@@ -413,12 +415,29 @@ class Attachment(models.Model):
     original_name = models.CharField(max_length=120, blank=True)
     width = models.PositiveIntegerField(null=True, blank=True)
     height = models.PositiveIntegerField(null=True, blank=True)
+    # Shown with the public report (a report's file when the report is; an answer's once it is
+    # published). Never by default: intake sets it for pictures only (attachments.PUBLIC_KINDS), staff
+    # choose it for each file of an answer. Others are served to the reporter and the staff only.
+    is_public = models.BooleanField(default=False)
     is_hidden = models.BooleanField(default=False)
     hidden_reason = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["id"]
+
+    @property
+    def shown_publicly(self) -> bool:
+        """Whether anyone who may see the report sees this file (else its reporter and the staff only)."""
+        if not self.is_public or self.is_hidden:
+            return False
+        return self.answer is None or self.answer.published_at is not None
+
+
+# The same rule as Attachment.shown_publicly, for queries.
+ATTACHMENT_SHOWN_PUBLICLY = Q(is_public=True, is_hidden=False) & (
+    Q(answer__isnull=True) | Q(answer__published_at__isnull=False)
+)
 
 
 class IdempotencyKey(models.Model):

@@ -24,7 +24,16 @@ from common.gis import SRID, metres_to_degrees
 from common.phones import PhoneError, phone_normalize
 
 from .filters import ReportFilters, overdue_q, status_values
-from .models import OPEN_STATUSES, Answer, Attachment, Category, CategoryQuestion, Report, ReportEvent
+from .models import (
+    ATTACHMENT_SHOWN_PUBLICLY,
+    OPEN_STATUSES,
+    Answer,
+    Attachment,
+    Category,
+    CategoryQuestion,
+    Report,
+    ReportEvent,
+)
 from .tokens import reporter_token_valid
 
 if TYPE_CHECKING:
@@ -83,7 +92,8 @@ def categories_with_questions(*, categories: QuerySet[Category] | None = None) -
 
 def _with_public_parts(reports: QuerySet[Report]) -> QuerySet[Report]:
     return reports.select_related("category", "ward", "district", "province", "agency").prefetch_related(
-        Prefetch("attachments", queryset=Attachment.objects.filter(is_hidden=False)),
+        # The report's own files shown to all; the answer's come with the answer.
+        Prefetch("attachments", queryset=Attachment.objects.filter(ATTACHMENT_SHOWN_PUBLICLY, answer__isnull=True)),
         Prefetch("answers", queryset=Answer.objects.filter(published_at__isnull=False).select_related("agency")),
     )
 

@@ -208,7 +208,7 @@ class ReportPublicSerializer(serializers.ModelSerializer[Report]):
         }
 
     def get_attachments(self, report: Report) -> list[dict[str, Any]]:
-        visible = [a for a in report.attachments.all() if not a.is_hidden]
+        visible = [a for a in report.attachments.all() if a.answer_id is None and a.shown_publicly]
         return list(AttachmentSerializer(visible, many=True).data)
 
     def get_url(self, report: Report) -> str:

@@ -175,7 +175,7 @@ def report_detail(request: HttpRequest, code: str) -> HttpResponse:
     report = viewing.report
     token = _reporter_token(request, viewing)
     answers = [answer for answer in report.answers.all() if answer.published_at is not None]
-    attachments = [a for a in report.attachments.all() if not a.is_hidden]
+    attachments = [a for a in report.attachments.all() if a.answer_id is None and a.shown_publicly]
     return render(
         request,
         "incidents/report_detail.html",
@@ -256,8 +256,9 @@ def report_list(request: HttpRequest) -> HttpResponse:
 def _attachment(request: HttpRequest, code: str, pk: int) -> Attachment:
     viewing = _viewing(request, code)
     attachment = Attachment.objects.filter(pk=pk, report=viewing.report).first()
-    # A file staff hid: only its reporter and the staff who handle the report.
-    if attachment is None or (attachment.is_hidden and not (viewing.reporter or viewing.staff)):
+    # A file staff hid, or one not public (a voice message, a document, an unpublished answer's file):
+    # only the report's sender and the staff who handle the report.
+    if attachment is None or (not attachment.shown_publicly and not (viewing.reporter or viewing.staff)):
         raise Http404("Không tìm thấy phản ánh.")
     return attachment
 

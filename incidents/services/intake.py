@@ -468,6 +468,7 @@ def _store_attachment(report: Report, item: attachment_files.ProcessedFile) -> A
         original_name=item.original_name,
         width=item.width,
         height=item.height,
+        is_public=item.kind in attachment_files.PUBLIC_KINDS,
     )
     attachment.file.save(f"file.{item.extension}", ContentFile(item.content), save=False)
     if item.thumbnail:

@@ -371,7 +371,9 @@ def test_attachments_are_stored_and_shown_with_players(client: Client, demo: Non
     assert page_.find("a", href=f"/phan-anh/{report.code}/tep/{image.pk}/")
     assert page_.find("img", src=f"/phan-anh/{report.code}/tep/{image.pk}/anh-nho/")
     assert page_.find("video", src=f"/phan-anh/{report.code}/tep/{video.pk}/")
-    assert page_.find("audio", src=f"/phan-anh/{report.code}/tep/{audio.pk}/")
+    # A voice recording is the sender's personal data: for them and the staff, not on the public page.
+    assert not page_.find("audio") and f"/tep/{audio.pk}/" not in html
+    assert Client().get(f"/phan-anh/{report.code}/tep/{audio.pk}/").status_code == 404
     assert Client().get(f"/phan-anh/{report.code}/tep/{image.pk}/anh-nho/").status_code == 200
     # A hidden attachment is neither shown nor served.
     Attachment.objects.filter(pk=image.pk).update(is_hidden=True)

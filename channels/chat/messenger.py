@@ -20,6 +20,7 @@ import hmac
 import json
 import logging
 import posixpath
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -37,7 +38,7 @@ from notifications.errors import Undeliverable
 from notifications.models import Notification
 from notifications.services import notification_channel_register, notification_enqueue
 
-from .conversation import ASK_CATEGORY, ASK_CONSENT, MENU
+from .conversation import ASK_CATEGORY, ASK_CONSENT, MENU, SKIP
 from .models import Conversation, Platform, Stage
 from .pin import pin_url
 from .services import InboundMessage, chat_event_receive, chat_platform_register
@@ -300,6 +301,8 @@ PIN_INSTEAD = "chọn vị trí trên bản đồ theo liên kết dưới đây
 _MENU_REPLIES = (QuickReply("Phản ánh kiến nghị", "1"), QuickReply("Tra cứu", "2"))
 _CONSENT_REPLIES = (QuickReply("Đồng ý công khai", "1"), QuickReply("Không công khai", "2"))
 _CATEGORY_QUESTION = ASK_CATEGORY.split("{choices}")[0]
+ANSWER_BY_NUMBER = "Trả lời bằng số."
+_NUMBERED = re.compile(r"(\d{1,2})\. \S.*")
 
 
 def messenger_send(notification: Notification) -> None:
@@ -328,10 +331,14 @@ def _dressed(body: str, *, psid: str) -> tuple[str, Sequence[QuickReply]]:
         return body, _MENU_REPLIES
     if body == ASK_CONSENT:
         return body, _CONSENT_REPLIES
-    if body.startswith(_CATEGORY_QUESTION):
-        # "1. Giao thông" lines: the number is the answer the engine reads.
-        choices = [line.split(". ", 1) for line in body.splitlines()[1:] if ". " in line]
-        return body, [QuickReply(f"{number}. {name}", number) for number, name in choices if number.isdigit()]
+    lines = body.splitlines()
+    if body.startswith(_CATEGORY_QUESTION) or ANSWER_BY_NUMBER in lines:
+        # The category's or a question's numbered choices ("1. Giao thông"): the number is what the
+        # engine reads. Offered only when they all fit, so that no choice looks missing.
+        replies = [QuickReply(line, match[1]) for line in lines if (match := _NUMBERED.fullmatch(line))]
+        if f"Gửi {SKIP} để bỏ qua." in lines:
+            replies.append(QuickReply("Bỏ qua", SKIP))
+        return body, replies if len(replies) <= QUICK_REPLIES_MAX else ()
     return body, ()
 
 

@@ -241,15 +241,25 @@ def test_a_failed_send_is_retryable_but_a_closed_window_is_not(graph: FakeGraph,
 
 @pytest.mark.django_db
 def test_the_engines_choices_go_as_quick_replies(graph: FakeGraph) -> None:
-    for body in (MENU, ASK_CONSENT, "Kết quả xử lý: đã sửa.\n1. Thay bóng đèn\n2. Sơn lại cột"):
+    question = "Có cản trở xe cộ đi lại không?\n1. Không\n2. Chắn một phần đường\nTrả lời bằng số.\nGửi 0 để bỏ qua."
+    many = "Phản ánh thuộc lĩnh vực nào? Trả lời bằng số:\n" + "\n".join(f"{n}. Lĩnh vực {n}" for n in range(1, 15))
+    answer = "Kết quả xử lý: đã sửa.\n1. Thay bóng đèn\n2. Sơn lại cột"
+    for body in (MENU, ASK_CONSENT, question, many, answer):
         notification = notification_enqueue(channel="messenger", recipient=f"messenger:{PSID}", body=body)
         notification_deliver(notification_id=notification.pk)
 
-    menu, consent, answer = graph.messages
-    assert [reply["title"] for reply in menu["message"]["quick_replies"]] == ["Phản ánh kiến nghị", "Tra cứu"]
-    assert [reply["payload"] for reply in consent["message"]["quick_replies"]] == ["1", "2"]
+    menu, consent, asked, categories, answered = (message["message"] for message in graph.messages)
+    assert [reply["title"] for reply in menu["quick_replies"]] == ["Phản ánh kiến nghị", "Tra cứu"]
+    assert [reply["payload"] for reply in consent["quick_replies"]] == ["1", "2"]
+    assert [(reply["title"], reply["payload"]) for reply in asked["quick_replies"]] == [
+        ("1. Không", "1"),
+        ("2. Chắn một phần đườ", "2"),  # Messenger shows at most 20 characters
+        ("Bỏ qua", "0"),
+    ]
+    # Fourteen choices do not fit in Messenger's thirteen: none rather than some.
+    assert "quick_replies" not in categories
     # An officer's numbered answer is only text.
-    assert "quick_replies" not in answer["message"]
+    assert "quick_replies" not in answered
 
 
 @pytest.mark.django_db

@@ -5,7 +5,6 @@ the report form's map widget, and the point enters the conversation as a locatio
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 
 from django.conf import settings
 from django.core import signing
@@ -40,19 +39,10 @@ SCRIPT_TEXT = {
 }
 
 
-@dataclass(frozen=True)
-class PinTarget:
-    """The conversation a pin link belongs to."""
-
-    platform: str
-    user_id: str
-    conversation_id: int
-
-
 def pin_url(*, conversation: Conversation) -> str:
     """The absolute link to the pin page of this conversation (valid CHAT_IDLE_HOURS, as long as the
-    conversation stays open)."""
-    token = signing.dumps([conversation.platform, conversation.user_id, conversation.pk], salt=_SALT, compress=True)
+    conversation stays open). The token names only the conversation: who the person is stays out of URLs."""
+    token = signing.dumps(conversation.pk, salt=_SALT)
     return settings.SITE_URL.rstrip("/") + reverse("chat:pin", args=[token])
 
 
@@ -60,25 +50,19 @@ class PinLinkExpired(Exception):
     pass
 
 
-def pin_target(token: str) -> PinTarget | None:
-    """The conversation a token names; None for a token we did not sign; PinLinkExpired for one too old."""
+def pin_conversation(token: str) -> Conversation | None:
+    """The open conversation a token names; None for a token we did not sign; PinLinkExpired for one
+    too old or whose conversation has ended."""
     try:
-        platform, user_id, conversation_id = signing.loads(
-            token, salt=_SALT, max_age=int(settings.CHAT_IDLE_HOURS * 3600)
-        )
+        conversation_id = signing.loads(token, salt=_SALT, max_age=int(settings.CHAT_IDLE_HOURS * 3600))
     except signing.SignatureExpired as exc:
         raise PinLinkExpired from exc
-    except (signing.BadSignature, ValueError, TypeError):
+    except signing.BadSignature:
         return None
-    return PinTarget(platform=str(platform), user_id=str(user_id), conversation_id=int(conversation_id))
-
-
-def _open(target: PinTarget) -> bool:
-    return (
-        Conversation.objects.filter(pk=target.conversation_id, platform=target.platform, user_id=target.user_id)
-        .exclude(stage=Stage.CLOSED)
-        .exists()
-    )
+    conversation = Conversation.objects.filter(pk=conversation_id).exclude(stage=Stage.CLOSED).first()
+    if conversation is None:
+        raise PinLinkExpired
+    return conversation
 
 
 def _coordinate(value: str | None, limit: float) -> float | None:
@@ -92,16 +76,12 @@ def _coordinate(value: str | None, limit: float) -> float | None:
 @require_http_methods(["GET", "POST"])
 def pin_page(request: HttpRequest, token: str) -> HttpResponse:
     try:
-        target = pin_target(token)
+        conversation = pin_conversation(token)
     except PinLinkExpired:
-        target = None
-        gone = True
-    else:
-        gone = target is not None and not _open(target)
-    if target is None or gone:
-        # A link from an ended conversation, or an old one: the bot sends a new one when asked again.
-        status = 410 if gone else 404
-        return render(request, "chat/pin_gone.html", {"expired": gone}, status=status)
+        # An old link, or one from an ended conversation: the bot sends a new one when it asks again.
+        return render(request, "chat/pin_gone.html", {"expired": True}, status=410)
+    if conversation is None:
+        return render(request, "chat/pin_gone.html", {"expired": False}, status=404)
     context = {"script_text": SCRIPT_TEXT, "sent": request.GET.get("sent") == "1", "error": ""}
     if request.method == "POST":
         lat = _coordinate(request.POST.get("lat"), 90)
@@ -115,10 +95,10 @@ def pin_page(request: HttpRequest, token: str) -> HttpResponse:
             # job: the same pin sent twice (a double tap, a resent form) is one message.
             key = hashlib.sha256(f"{token}|{lat:.6f}|{lng:.6f}".encode()).hexdigest()[:40]
             chat_event_receive(
-                platform=target.platform,
+                platform=conversation.platform,
                 event_id=f"pin:{key}",
                 payload={
-                    "sender": {"id": target.user_id},
+                    "sender": {"id": conversation.user_id},
                     "timestamp": int(timezone.now().timestamp() * 1000),
                     "pin": {"mid": f"pin:{key}", "lat": lat, "lng": lng},
                 },

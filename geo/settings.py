@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "stats",
     "channels.chat",
     "channels.open311",
+    "channels.mail",
     # Social sign-in (Google, the national public-service portal); our own pages stay the entry points.
     "allauth",
     "allauth.account",
@@ -311,6 +312,13 @@ OPEN311_JURISDICTION_ID = os.environ.get("OPEN311_JURISDICTION_ID", "tayninh.gov
 OPEN311_KEY_RATE = os.environ.get("OPEN311_KEY_RATE", "600/hour")
 OPEN311_CONTACT = os.environ.get("OPEN311_CONTACT", "Quản trị hệ thống phản ánh hiện trường: 1022@tayninh.gov.vn")
 OPEN311_ENDPOINT_TYPE = os.environ.get("OPEN311_ENDPOINT_TYPE", "production")
+# The e-mail channel (channels.mail): the intake mailbox the worker polls over IMAP every minute; off while
+# INTAKE_IMAP_HOST is unset. INTAKE_IMAP_SSL (on by default) speaks IMAP over TLS, port 993 unless set.
+INTAKE_IMAP_HOST = os.environ.get("INTAKE_IMAP_HOST", "")
+INTAKE_IMAP_SSL = env_bool("INTAKE_IMAP_SSL", True)
+INTAKE_IMAP_PORT = int(os.environ.get("INTAKE_IMAP_PORT") or (993 if INTAKE_IMAP_SSL else 143))
+INTAKE_IMAP_USER = os.environ.get("INTAKE_IMAP_USER", "")
+INTAKE_IMAP_PASSWORD = os.environ.get("INTAKE_IMAP_PASSWORD", "")
 # Attachments: each file at most this size, at most this many per report.
 ATTACHMENT_MAX_BYTES = int(os.environ.get("ATTACHMENT_MAX_MB", "25")) * 1024 * 1024
 ATTACHMENT_MAX_COUNT = int(os.environ.get("ATTACHMENT_MAX_COUNT", "10"))

@@ -114,6 +114,8 @@ class Sender:
     # answers for its senders (an Open311 client, known by its API key, whose users may give only an
     # e-mail address or nothing, as GeoReport v2 allows).
     phone_required: bool = True
+    # Said to the reporter at the end of the receipt (e.g. the e-mail channel's attachments it could not take).
+    receipt_note: str = ""
 
 
 # Channels where the sender sees the new report's code on screen.
@@ -337,7 +339,7 @@ def _report_store(clean: CleanReport, *, sender: Sender, code: str, now: datetim
 
 def _messages_enqueue(report: Report, sender: Sender) -> None:
     """The reporter's receipt and the agency's notice, in the intake's transaction (the outbox)."""
-    _notify_reporter(report, "received", sms=sender.sms_receipt)
+    _notify_reporter(report, "received", sms=sender.sms_receipt, note=sender.receipt_note)
     _notify_agency(report)
 
 

@@ -53,18 +53,29 @@ def _message(report: Report, event: str, *, for_reporter: bool = False) -> tuple
     return subject.format(**values), body.format(**values)
 
 
-def _notify_person(phone: str, email: str, subject: str, body: str, key: str) -> None:
+def _notify_person(phone: str, email: str, subject: str, body: str, key: str, *, thread: str = "") -> None:
     if phone:
         notification_enqueue(channel="sms", recipient=phone, body=body, dedupe_key=f"{key}:sms")
     if email:
-        notification_enqueue(channel="email", recipient=email, subject=subject, body=body, dedupe_key=f"{key}:email")
+        notification_enqueue(
+            channel="email", recipient=email, subject=subject, body=body, dedupe_key=f"{key}:email", thread=thread
+        )
 
 
-def _notify_reporter(report: Report, event: str, *, sms: bool = True) -> None:
-    """The reporter's message about `event`, by SMS (unless `sms` is False) and e-mail, to what they left."""
+def _notify_reporter(report: Report, event: str, *, sms: bool = True, note: str = "") -> None:
+    """The reporter's message about `event`, by SMS (unless `sms` is False) and e-mail, to what they left.
+
+    A report filed by e-mail is answered in the thread of the reporter's own message (Report.reply_thread),
+    under its subject, so mail clients show one conversation. `note` ends the e-mail (the channel's word).
+    """
     subject, body = _message(report, event, for_reporter=True)
     key = f"report:{report.code}:{event}:{report.reopen_count}"
-    _notify_person(report.reporter_phone if sms else "", report.reporter_email, subject, body, key)
+    _notify_person(report.reporter_phone if sms else "", "", subject, body, key)
+    if report.reporter_email:
+        thread = report.reply_thread if report.reporter_email == report.reply_address.lower() else ""
+        mail_subject = f"Re: {report.title}" if thread else subject
+        mail_body = f"{body}\n\n{note}" if note else body
+        _notify_person("", report.reporter_email, mail_subject, mail_body, key, thread=thread)
 
 
 def _notify_supporters(report: Report) -> None:

@@ -15,8 +15,10 @@ logger = logging.getLogger(__name__)
 RETRY = procrastinate.RetryStrategy(max_attempts=2, wait=10, linear_wait=10, retry_exceptions={MailboxUnavailable})
 
 
+# One poll at a time (`lock`: a job waits for the one running). Not a queueing lock: a retry goes back to the
+# queue, where the next minute's job may already wait.
 @app.periodic(cron="* * * * *")
-@app.task(name="mail_intake.poll_mailbox", queue="mail", queueing_lock="mail_intake.poll_mailbox", retry=RETRY)
+@app.task(name="mail_intake.poll_mailbox", queue="mail", lock="mail_intake.poll_mailbox", retry=RETRY)
 def poll_mailbox(timestamp: int) -> None:
     outcomes = mail_poll()
     if outcomes:

@@ -172,7 +172,7 @@ def conversation_handle(message: InboundMessage) -> None:
     reply = _Replies(message)
     conversation = conversation_open_for(platform=message.platform, user_id=message.user_id)
     command = _command(message)
-    if command is not None and command not in (FINISH, CANCEL):
+    if command is not None and command[1:].isdigit():
         _lookup(message, command, reply)
     elif command == CANCEL:
         if conversation is not None and conversation.stage in REPORT_STAGES:

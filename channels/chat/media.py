@@ -32,6 +32,7 @@ def media_fetch(*, url: str, name: str = "") -> Fetched:
     if urlsplit(url).scheme not in ("http", "https"):
         raise MediaError("địa chỉ tệp không hợp lệ.")
     limit = settings.ATTACHMENT_MAX_BYTES
+    too_large = f"tệp quá lớn (tối đa {limit / (1024 * 1024):g} MB)."
     name = name or unquote(urlsplit(url).path.rsplit("/", 1)[-1]) or "tep"
     chunks: list[bytes] = []
     size = 0
@@ -41,11 +42,11 @@ def media_fetch(*, url: str, name: str = "") -> Fetched:
                 raise MediaError(f"máy chủ trả lời {response.status_code}.")
             declared = response.headers.get("Content-Length")
             if declared and declared.isdigit() and int(declared) > limit:
-                raise MediaError(f"tệp lớn hơn {limit // (1024 * 1024)} MB.")
+                raise MediaError(too_large)
             for chunk in response.iter_bytes():
                 size += len(chunk)
                 if size > limit:
-                    raise MediaError(f"tệp lớn hơn {limit // (1024 * 1024)} MB.")
+                    raise MediaError(too_large)
                 chunks.append(chunk)
     except httpx.HTTPError as exc:
         raise MediaError("không tải được tệp, vui lòng gửi lại.") from exc

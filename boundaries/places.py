@@ -85,7 +85,8 @@ def address_wards(address: str) -> list[Place]:
     Tây Ninh"): the longest comma-separated tail that names any ward decides. Where one of those wards is
     named exactly by a part of the address, only it; [] when no ward is named.
     """
-    parts = [part.strip() for part in address.split(",") if part.strip()]
+    # Only the last few parts can name a ward (then district, province): the search stays a few queries.
+    parts = [part.strip() for part in address.split(",") if part.strip()][-6:]
     folded_parts = {text_fold(part) for part in parts}
     for start in range(len(parts)):
         wards = [place for place in places_search(" ".join(parts[start:]), limit=20) if place.level == Level.WARD]

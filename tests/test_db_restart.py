@@ -159,6 +159,11 @@ def test_the_service_rides_out_a_database_restart(
         page = httpx.get(f"{base}/phan-anh/209901010001/", timeout=30)
         assert page.status_code == 503 and page.headers["Retry-After"]
         assert "text/html" in page.headers["Content-Type"] and "tạm thời gián đoạn" in page.text
+        # Open311 clients get the GeoReport v2 error list in the format they asked for, never a page.
+        open311 = httpx.get(f"{base}/open311/v2/services.xml", timeout=30)
+        assert open311.status_code == 503 and open311.headers["Retry-After"]
+        assert open311.headers["Content-Type"] == "text/xml; charset=utf-8"
+        assert b"<errors><error><code>503</code><description>" in open311.content
         time.sleep(3)  # long enough for the worker to lose its connections too
         cluster.start()
 

@@ -8,6 +8,8 @@ from typing import Any
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from audit.admin_base import ModelAdmin
 from common.admin import ReadOnlyMixin
@@ -15,7 +17,12 @@ from common.admin import ReadOnlyMixin
 from . import services
 from .models import ApiClient, Open311Request
 
-SHOWN_ONCE = "API key for %(name)s: %(key)s (copy it now: it is stored hashed and will not be shown again)."
+
+def _shown_once(name: str, key: str) -> str:
+    return _("Khóa API của %(name)s: %(key)s (hãy sao chép ngay: khóa chỉ được lưu dạng băm và sẽ không hiện lại).") % {
+        "name": name,
+        "key": key,
+    }
 
 
 @admin.register(ApiClient)
@@ -40,20 +47,20 @@ class ApiClientAdmin(ModelAdmin):
             issued.client.key_hash,
             issued.client.created_at,
         )
-        self.message_user(request, SHOWN_ONCE % {"name": obj.name, "key": issued.key}, messages.WARNING)
+        self.message_user(request, _shown_once(obj.name, issued.key), messages.WARNING)
 
-    @admin.action(description="Revoke the selected clients' keys")
+    @admin.action(description=gettext_lazy("Thu hồi khóa của các ứng dụng đã chọn"))
     def revoke(self, request: HttpRequest, queryset: QuerySet[ApiClient]) -> None:
         for client in queryset.filter(is_active=True):
             services.api_client_revoke(client=client)
             self.log_change(request, client, "revoked")
 
-    @admin.action(description="Issue a new key to the selected client (the old key stops working)")
+    @admin.action(description=gettext_lazy("Cấp khóa mới cho các ứng dụng đã chọn (khóa cũ hết hiệu lực)"))
     def rotate_key(self, request: HttpRequest, queryset: QuerySet[ApiClient]) -> None:
         for client in queryset:
             key = services.api_client_key_rotate(client=client)
             self.log_change(request, client, "key rotated")
-            self.message_user(request, SHOWN_ONCE % {"name": client.name, "key": key}, messages.WARNING)
+            self.message_user(request, _shown_once(client.name, key), messages.WARNING)
 
 
 @admin.register(Open311Request)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from incidents.models import Report
 
@@ -24,7 +25,8 @@ class ApiClient(models.Model):
 
     class Meta:
         ordering = ["name"]
-        verbose_name = "Open311 API client"
+        verbose_name = _("ứng dụng Open311")
+        verbose_name_plural = _("ứng dụng Open311")
 
     def __str__(self) -> str:
         return f"{self.name} ({self.key_prefix}…)"
@@ -46,7 +48,8 @@ class Open311Request(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        verbose_name = "Open311 request"
+        verbose_name = _("yêu cầu Open311")
+        verbose_name_plural = _("yêu cầu Open311")
 
     def __str__(self) -> str:
         return f"{self.report_id} ← {self.client_id}"

@@ -33,6 +33,8 @@ WINDOW = timedelta(days=90)
 MAX_RESULTS = 1000
 CLOSED_STATUSES = (ReportStatus.COMPLETED, ReportStatus.REJECTED)
 OPEN, CLOSED = "open", "closed"
+# As long as a report's address may be.
+ADDRESS_MAX = 300
 DATE_ONLY = re.compile(r"^\d{4}-\d\d-\d\d$")
 DATETIME_NO_ZONE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?$")
 
@@ -297,6 +299,8 @@ def request_location(*, lat: str, long: str, address_string: str, address_id: st
             raise ValidationError({"address_id": ["address_id phải là mã một phường/xã đang có hiệu lực."]})
         return point
     text = " ".join(address_string.split())
+    if len(text) > ADDRESS_MAX:
+        raise ValidationError({"address_string": [f"address_string dài quá {ADDRESS_MAX} ký tự."]})
     if not text:
         raise ValidationError({"lat": ["Cần vị trí: lat và long, hoặc address_string, hoặc address_id."]})
     if settings.GEOCODER_URL:

@@ -360,7 +360,7 @@ def test_the_admin_issues_a_key_once_and_revokes_it(site: Site, client: Any) -> 
     client.force_login(User.objects.create_superuser(username="quantri-open311", password="x-Secret-12345"))
     added = client.post("/admin/open311/apiclient/add/", {"name": "Bản đồ thành phố", "contact": "a@b.vn"}, follow=True)
     assert added.status_code == 200
-    [key] = re.findall(r"API key for Bản đồ thành phố: ([A-Za-z0-9_-]{40,})", added.content.decode())
+    [key] = re.findall(r"Khóa API của Bản đồ thành phố: ([A-Za-z0-9_-]{40,})", added.content.decode())
     issued = ApiClient.objects.get(name="Bản đồ thành phố")
     assert issued.key_prefix == key[:12] and key not in issued.key_hash
     page = client.get(f"/admin/open311/apiclient/{issued.pk}/change/").content.decode()

@@ -16,6 +16,7 @@ from channels.chat.models import ClosedReason, Conversation, ConversationItem, S
 from channels.chat.selectors import chat_categories
 from incidents.models import Answer, Report
 from tests.chat.conftest import follow, image, location, say, text, work
+from tests.chat.test_zalo_media import PDF, media, wav
 from tests.chat.zalo_server import FakeZalo
 from tests.conftest import point_in
 
@@ -65,6 +66,8 @@ def test_a_whole_conversation_files_one_report_and_only_its_reporter_looks_it_up
     say(client, text(user, "Đề nghị cử người dọn giúp."))
     photo = zalo.serve_file("/media/cay-do.png", png(), "image/png")
     say(client, image(user, photo))
+    say(client, media(user, "audio", zalo.serve_file("/media/ghi-am.wav", wav(), "audio/wav")))
+    say(client, media(user, "file", zalo.serve_file("/media/don.pdf", PDF, "application/pdf"), name="don.pdf"))
     lng, lat = point_in(WARD)
     say(client, location(user, lat, lng, short_names=True))
     assert "vị trí" in last(zalo, user)
@@ -89,8 +92,9 @@ def test_a_whole_conversation_files_one_report_and_only_its_reporter_looks_it_up
     assert report.is_public is False and report.consent_report_public is False and report.confidential
     # Routed by the shared location, not by the address's ward.
     assert report.ward is not None and report.ward.code == WARD
-    [attachment] = report.attachments.all()
-    assert attachment.kind == "image"
+    # Every file as an attachment; the voice message and the document are not public (personal data).
+    kinds = [(item.kind, item.is_public) for item in report.attachments.order_by("id")]
+    assert kinds == [("image", True), ("audio", False), ("document", False)]
     conversation = Conversation.objects.get(user_id=user)
     assert (conversation.stage, conversation.closed_reason, conversation.report_code) == (
         Stage.CLOSED,

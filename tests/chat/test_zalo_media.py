@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import wave
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -16,7 +17,7 @@ from tests.chat.conftest import event, location, say, text
 from tests.chat.zalo_server import FakeZalo
 
 
-def media(user: str, kind: str, url: str, **extra: str) -> dict[str, object]:
+def media(user: str, kind: str, url: str, **extra: str) -> dict[str, Any]:
     return event(user, f"user_send_{kind}", {"attachments": [{"type": kind, "payload": {"url": url, **extra}}]})
 
 
@@ -39,6 +40,9 @@ def test_zalo_events_become_the_engines_messages() -> None:
     assert messages_parse({"event_name": "user_send_text"}) == []
 
 
+PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+
+
 def wav() -> bytes:
     buffer = io.BytesIO()
     with wave.open(buffer, "wb") as audio:
@@ -56,12 +60,11 @@ def test_files_are_fetched_within_the_limits_and_refused_with_a_reason(
     user = "6001"
     Conversation.objects.create(platform="zalo", user_id=user, stage=Stage.COLLECT, name="An", phone="+84912345678")
     settings.ATTACHMENT_MAX_BYTES = 4096
-    pdf = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 
     say(client, media(user, "audio", zalo.serve_file("/a/ghi-am.wav", wav(), "audio/wav")))
-    say(client, media(user, "file", zalo.serve_file("/f/don.pdf", pdf, "application/pdf"), name="don.pdf"))
+    say(client, media(user, "file", zalo.serve_file("/f/don.pdf", PDF, "application/pdf"), name="don.pdf"))
     say(client, media(user, "file", zalo.serve_file("/f/chay.exe", b"MZ\x90\x00" * 64, "application/octet-stream")))
-    say(client, media(user, "file", zalo.serve_file("/f/lon.pdf", pdf + b"0" * 5000, "application/pdf")))
+    say(client, media(user, "file", zalo.serve_file("/f/lon.pdf", PDF + b"0" * 5000, "application/pdf")))
     say(client, media(user, "image", zalo.base + "/khong-co.jpg"))
 
     conversation = Conversation.objects.get(user_id=user)

@@ -410,6 +410,8 @@ ZALO_APP_SECRET = os.environ.get("ZALO_APP_SECRET", "")
 ZALO_REFRESH_TOKEN = os.environ.get("ZALO_REFRESH_TOKEN", "")
 ZALO_API_BASE = os.environ.get("ZALO_API_BASE", "https://openapi.zalo.me")
 ZALO_OAUTH_BASE = os.environ.get("ZALO_OAUTH_BASE", "https://oauth.zaloapp.com")
+# The code of Zalo's domain check: the site then serves /zalo_verifier<code>.html.
+ZALO_SITE_VERIFICATION = os.environ.get("ZALO_SITE_VERIFICATION", "")
 # A chat conversation silent this long is closed with a message (what it collected stays): a day less
 # an hour, so the message still falls in Messenger's 24-hour answering window.
 CHAT_IDLE_HOURS = float(os.environ.get("CHAT_IDLE_HOURS", "23"))

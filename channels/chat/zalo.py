@@ -22,6 +22,7 @@ from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
+from django.utils.html import escape
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -90,6 +91,20 @@ def webhook(request: HttpRequest) -> HttpResponse:
     event_id = str(msg_id) if msg_id else event_id_of(raw)
     chat_event_receive(platform=PLATFORM, event_id=event_id, payload=payload)
     return JsonResponse({"ok": True})
+
+
+def site_verification(request: HttpRequest, code: str) -> HttpResponse:
+    """The file Zalo asks to find at the site's root before it accepts the webhook's domain
+    (zalo_verifier<code>.html), with the same code as the meta tag it offers instead."""
+    expected = settings.ZALO_SITE_VERIFICATION
+    if not expected or not hmac.compare_digest(code.encode(), expected.encode()):
+        return HttpResponse(status=404)
+    page = (
+        '<!DOCTYPE html><html><head><meta charset="utf-8">'
+        f'<meta property="zalo-platform-site-verification" content="{escape(expected)}" />'
+        "</head><body></body></html>"
+    )
+    return HttpResponse(page, content_type="text/html; charset=utf-8")
 
 
 def _moment(payload: dict[str, Any]) -> datetime | None:

@@ -93,3 +93,17 @@ def test_an_event_without_a_message_id_is_keyed_by_its_body(client: Client, zalo
     assert stored.event_id.startswith("sha256:")
     [menu] = zalo.texts_to("u3")
     assert "1. Phản ánh kiến nghị" in menu and "2. Tra cứu" in menu
+
+
+def test_the_domain_check_file_is_served_only_for_the_configured_code(
+    client: Client, settings: SettingsWrapper
+) -> None:
+    settings.ZALO_SITE_VERIFICATION = "Ab12-cd_34"
+    served = client.get("/zalo_verifierAb12-cd_34.html")
+    assert served.status_code == 200
+    assert '<meta property="zalo-platform-site-verification" content="Ab12-cd_34" />' in served.content.decode()
+    assert client.get("/zalo-verifierAb12-cd_34.html").status_code == 200
+    assert client.get("/zalo_verifierOTHER.html").status_code == 404
+    settings.ZALO_SITE_VERIFICATION = ""
+    assert client.get("/zalo_verifier.html").status_code == 404
+    assert client.get("/zalo_verifierAb12-cd_34.html").status_code == 404

@@ -271,10 +271,13 @@ def _chunks(text: str) -> list[str]:
 
 def _post(body: dict[str, Any]) -> str:
     url = f"{settings.MESSENGER_API_BASE.rstrip('/')}/me/messages"
-    # The token goes in the Authorization header (Graph takes it there too) so it stays out of URLs and their logs.
-    headers = {"Authorization": f"Bearer {settings.MESSENGER_PAGE_TOKEN}"}
+    token = settings.MESSENGER_PAGE_TOKEN
+    # The token as an OAuth bearer header (Graph takes it there as well as in ?access_token=), so it stays
+    # out of URLs and the logs that print them. appsecret_proof lets the app turn on "Require App Secret".
+    headers = {"Authorization": f"Bearer {token}"}
+    proof = hmac.new(settings.MESSENGER_APP_SECRET.encode(), token.encode(), hashlib.sha256).hexdigest()
     try:
-        response = httpx.post(url, json=body, headers=headers, timeout=GRAPH_TIMEOUT)
+        response = httpx.post(url, params={"appsecret_proof": proof}, json=body, headers=headers, timeout=GRAPH_TIMEOUT)
     except httpx.HTTPError as exc:
         raise MessengerError(f"Không gửi được tới Messenger: {type(exc).__name__}: {exc}") from exc
     try:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import threading
 from dataclasses import dataclass, field
@@ -13,6 +15,7 @@ from tests.servers import BackgroundServer, QuietHandler, wait_until
 
 VERSION = "v25.0"
 PAGE_TOKEN = "test-page-token"
+APP_SECRET = "test-app-secret"
 
 
 def graph_error(code: int, message: str, subcode: int | None = None) -> dict[str, Any]:
@@ -25,6 +28,7 @@ def graph_error(code: int, message: str, subcode: int | None = None) -> dict[str
 @dataclass
 class _State:
     token: str
+    app_secret: str
     messages: list[dict[str, Any]] = field(default_factory=list)
     requests: int = 0
     fail_next: int = 0
@@ -68,6 +72,11 @@ class _Handler(QuietHandler):
         if token != state.token:
             self.send_json(400, graph_error(190, "Invalid OAuth access token."))
             return
+        # The app requires the secret: each call proves it with the token's HMAC-SHA256 under it.
+        proof = hmac.new(state.app_secret.encode(), token.encode(), hashlib.sha256).hexdigest()
+        if not hmac.compare_digest(parse_qs(url.query).get("appsecret_proof", [""])[0], proof):
+            self.send_json(400, graph_error(100, "Invalid appsecret_proof provided in the API argument"))
+            return
         try:
             body = json.loads(raw)
             psid = body["recipient"]["id"]
@@ -102,12 +111,13 @@ class _Server(ThreadingHTTPServer):
 
 
 class FakeGraph(BackgroundServer):
-    """POST /v25.0/me/messages with the page token (query or bearer header): 200 {"recipient_id", "message_id"}
-    for a well-formed message; Graph's error bodies for a bad token (190), a bad message (100), a person
-    outside the 24-hour window (10 / 2018278, see `close_window`) and `fail_next(n)` (500, code 2)."""
+    """POST /v25.0/me/messages with the page token (query or bearer header) and its appsecret_proof:
+    200 {"recipient_id", "message_id"} for a well-formed message; Graph's error bodies for a bad token (190),
+    a bad message or proof (100), a person outside the 24-hour window (10 / 2018278, see `close_window`)
+    and `fail_next(n)` (500, code 2). GET serves the files of `serve_file`, as Meta's CDN does."""
 
-    def __init__(self, token: str = PAGE_TOKEN) -> None:
-        self._state = _State(token=token)
+    def __init__(self, token: str = PAGE_TOKEN, app_secret: str = APP_SECRET) -> None:
+        self._state = _State(token=token, app_secret=app_secret)
         super().__init__(_Server(self._state), name="fake-graph")
         self.token = token
         self.base = f"http://127.0.0.1:{self._server.server_address[1]}/{VERSION}"

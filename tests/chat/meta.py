@@ -15,9 +15,8 @@ import pytest
 from django.test import Client
 from pytest_django.fixtures import Settings as SettingsWrapper
 
-from tests.chat.graph_server import FakeGraph
+from tests.chat.graph_server import APP_SECRET, FakeGraph
 
-APP_SECRET = "test-app-secret"
 VERIFY_TOKEN = "test-verify-token"
 PAGE_ID = "108123456789012"
 _mids = itertools.count(1)

@@ -21,7 +21,7 @@ from channels.chat.services import InboundMessage
 from notifications.models import Notification
 from notifications.services import notification_deliver, notification_enqueue
 from tests.chat.graph_server import FakeGraph
-from tests.chat.meta import PAGE_ID, VERIFY_TOKEN, delivery, graph, graph_server, post, signed, text
+from tests.chat.meta import APP_SECRET, PAGE_ID, VERIFY_TOKEN, delivery, graph, graph_server, post, signed, text
 
 __all__ = ["graph", "graph_server"]  # fixtures
 
@@ -228,6 +228,10 @@ def test_a_failed_send_is_retryable_but_a_closed_window_is_not(graph: FakeGraph,
     with pytest.raises(messenger.MessengerError, match="190"):
         messenger.message_send(psid=PSID, text="Xin chào")
     settings.MESSENGER_PAGE_TOKEN = graph.token
+    settings.MESSENGER_APP_SECRET = "rotated-secret"  # the appsecret_proof no longer matches
+    with pytest.raises(messenger.MessengerError, match="appsecret_proof"):
+        messenger.message_send(psid=PSID, text="Xin chào")
+    settings.MESSENGER_APP_SECRET = APP_SECRET
 
     graph.close_window("1111")
     with pytest.raises(messenger.MessengerWindowClosed, match="2018278"):

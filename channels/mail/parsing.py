@@ -114,6 +114,27 @@ def body_text(message: MailMessage) -> str:
     return text_tidy(message.text) if message.text.strip() else html_to_text(message.html)
 
 
+# Where a reply's quotation of the message it answers begins (Gmail, Thunderbird, Outlook, Vietnamese clients).
+_QUOTE_START = re.compile(
+    r"^(?:(?:on|vào) .+(?:wrote|đã viết)\s*:|-{2,}\s*(?:original message|thư gốc)\s*-{2,}|(?:from|từ)\s*:.+@.+)$",
+    re.IGNORECASE,
+)
+
+
+def unquoted(text: str) -> str:
+    """The text without the message it replies to: no "> " lines, nothing from the quotation's header on.
+
+    A citizen answering our request for a location quotes our mail, whose example address must not be
+    taken for theirs."""
+    lines: list[str] = []
+    for line in text.split("\n"):
+        if _QUOTE_START.match(line.strip()):
+            break
+        if not line.lstrip().startswith(">"):
+            lines.append(line)
+    return "\n".join(lines).strip()
+
+
 _REPLY_PREFIX = re.compile(r"^\s*((re|fw|fwd|tr|trả lời|chuyển tiếp)\s*:\s*)+", re.IGNORECASE)
 
 

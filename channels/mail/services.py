@@ -41,6 +41,7 @@ from .parsing import (
     message_key,
     skip_reason,
     subject_title,
+    unquoted,
 )
 
 logger = logging.getLogger(__name__)
@@ -132,7 +133,7 @@ def mail_process(*, message: MailMessage) -> str:
         return Outcome.SKIPPED
     text = body_text(message)
     title = subject_title(message.subject) or (text.split("\n", 1)[0] if text else "") or NO_TITLE
-    point, address = _location(f"{message.subject}\n{text}")
+    point, address = _location(f"{message.subject}\n{unquoted(text)}")
     if point is None:
         _refuse(key, message, [NO_LOCATION])
         return Outcome.REFUSED

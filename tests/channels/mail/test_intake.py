@@ -13,7 +13,7 @@ from PIL import Image
 from pytest_django.fixtures import Settings as SettingsWrapper
 
 from channels.mail.models import InboundMail
-from channels.mail.services import mail_poll
+from channels.mail.services import HOW_TO, mail_poll
 from incidents.models import Report
 from notifications.models import Notification
 from notifications.services import notification_deliver
@@ -130,6 +130,7 @@ def test_attachments_are_kept_and_the_refused_ones_are_named_in_the_receipt(
 ) -> None:
     files = (
         ("o-ga.png", "image/png", _png()),
+        ("bien-ban.pdf", "application/pdf", b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"),
         ("virus.exe", "application/octet-stream", b"MZ\x90\x00" + b"\x00" * 200),
     )
     mailbox.deliver(_mail("Ổ gà", f"Ảnh kèm theo. {_maps_link('D25450')}", files=files))
@@ -137,7 +138,8 @@ def test_attachments_are_kept_and_the_refused_ones_are_named_in_the_receipt(
     assert _poll() == "filed: 1"
 
     report = Report.objects.get()
-    assert [(a.kind, a.original_name) for a in report.attachments.all()] == [("image", "o-ga.png")]
+    kept = sorted((a.kind, a.original_name) for a in report.attachments.all())
+    assert kept == [("document", "bien-ban.pdf"), ("image", "o-ga.png")]
     [receipt] = _emails_to(CITIZEN)
     assert report.code in receipt.body
     assert "Các tệp đính kèm sau không được nhận:\n- virus.exe:" in receipt.body
@@ -173,6 +175,25 @@ def test_a_mail_without_a_location_is_answered_with_what_is_missing(
     [sent] = smtp_server.wait_for(1)
     assert sent.message["In-Reply-To"] == "<m2@example.vn>" and sent.subject == "Re: Góp ý"
     assert "liên kết bản đồ" in sent.body and mailbox.unread() == 0
+
+
+@pytest.mark.django_db
+def test_a_reply_with_the_location_is_filed_there_and_the_quoted_example_is_not_taken(
+    demo_once: None, mailbox: ImapServer
+) -> None:
+    quote = "\n".join(f"> {line}" for line in HOW_TO.splitlines())
+    header = "On Sun, 6 Dec 2026 at 09:05, Phản ánh hiện trường <no-reply@phananh.example.vn> wrote:"
+    mailbox.deliver(
+        _mail("Re: Góp ý", f"Tôi không biết gửi vị trí.\n\n{header}\n{quote}", message_id="<r1@example.vn>")
+    )
+    link = _maps_link("D25450")
+    mailbox.deliver(_mail("Re: Góp ý", f"Ở đây: {link}\n\n{header}\n{quote}", message_id="<r2@example.vn>"))
+
+    assert _poll() == "filed: 1, refused: 1"
+
+    assert InboundMail.objects.get(key="<r1@example.vn>").outcome == "refused"  # not "Phường 1" of the example
+    report = Report.objects.select_related("ward").get()
+    assert report.ward is not None and report.ward.code == "D25450" and report.title == "Góp ý"
 
 
 @pytest.mark.django_db

@@ -16,6 +16,7 @@ from channels.mail.parsing import (
     message_key,
     skip_reason,
     subject_title,
+    unquoted,
 )
 
 OWN = {"no-reply@phananh.example.vn", "tiepnhan@phananh.example.vn"}
@@ -100,3 +101,10 @@ def test_subject_category_and_address_pieces() -> None:
     pieces = address_candidates("Chào anh chị.\nĐịa chỉ: 12 Lê Lợi, Phường 1\nỞ phường Ninh Sơn có ổ gà.")
     assert pieces[0] == "12 Lê Lợi, Phường 1"
     assert "phường Ninh Sơn" in pieces
+
+
+def test_a_reply_loses_what_it_quotes() -> None:
+    text = "Ở chợ.\n> Địa chỉ: Phường 1\nCảm ơn.\nOn Sun, 6 Dec 2026, A <a@example.vn> wrote:\nĐịa chỉ: Phường 2"
+    assert unquoted(text) == "Ở chợ.\nCảm ơn."
+    assert unquoted("Từ: Phản ánh <no-reply@phananh.example.vn>\nĐịa chỉ: Phường 1") == ""
+    assert unquoted("Địa chỉ: Phường 3") == "Địa chỉ: Phường 3"

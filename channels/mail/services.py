@@ -21,6 +21,7 @@ from email.utils import parseaddr
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 from imap_tools import AND, BaseMailBox, MailBox, MailboxLoginError, MailBoxUnencrypted, MailMessage, MailMessageFlags
@@ -131,6 +132,10 @@ def mail_process(*, message: MailMessage) -> str:
     if reason := skip_reason(message, own_addresses=_own_addresses()):
         _record(key, message, outcome=Outcome.SKIPPED, reason=reason)
         return Outcome.SKIPPED
+    reply_address = _address(message)
+    if not _valid_address(reply_address):
+        _record(key, message, outcome=Outcome.SKIPPED, reason="Không có địa chỉ người gửi hợp lệ để trả lời.")
+        return Outcome.SKIPPED
     text = body_text(message)
     title = subject_title(message.subject) or (text.split("\n", 1)[0] if text else "") or NO_TITLE
     point, address = _location(f"{message.subject}\n{unquoted(text)}")
@@ -138,7 +143,6 @@ def mail_process(*, message: MailMessage) -> str:
         _refuse(key, message, [NO_LOCATION])
         return Outcome.REFUSED
     files, refused_files = _attachments(message)
-    reply_address = _address(message)
     # A mail cannot answer a category's required questions: such categories are not guessed (staff may move
     # the report there), so the report is not refused for answers nobody asked for.
     asking = CategoryQuestion.objects.filter(category=OuterRef("pk"), active=True, required=True, variable=True)
@@ -190,6 +194,14 @@ def _address(message: MailMessage) -> str:
     return (reply_to or message.from_ or "").strip().lower()[:254]
 
 
+def _valid_address(address: str) -> bool:
+    try:
+        validate_email(address)
+    except ValidationError:
+        return False
+    return True
+
+
 def _name(message: MailMessage) -> str:
     name = (message.from_values.name if message.from_values else "") or ""
     return " ".join(name.split()) or (message.from_ or "").split("@")[0]
@@ -216,16 +228,19 @@ def _attachments(message: MailMessage) -> tuple[list[SimpleUploadedFile], list[t
     """The attached files the intake takes (type, size and count checked as report_create checks them), and
     the names of the others with the reason, to tell the sender."""
     taken: list[SimpleUploadedFile] = []
+    checked: list[attachment_files.CheckedFile] = []
     refused: list[tuple[str, str]] = []
     for attachment in message.attachments:
         name = attachment.filename or "tệp không tên"
         upload = SimpleUploadedFile(name, attachment.payload, content_type=attachment.content_type)
         try:
-            attachment_files.check_upload(upload)
+            item = attachment_files.check_upload(upload)
             attachment_files.check_count(len(taken) + 1)
+            attachment_files.check_total_pixels([*checked, item])
         except attachment_files.AttachmentError as exc:
             refused.append((name, str(exc)))
             continue
+        checked.append(item)
         taken.append(SimpleUploadedFile(name, attachment.payload, content_type=attachment.content_type))
     return taken, refused
 
@@ -259,8 +274,6 @@ def _refuse(key: str, message: MailMessage, reasons: list[str]) -> None:
     reason = "\n".join(f"- {item}" for item in reasons)
     _record(key, message, outcome=Outcome.REFUSED, reason=reason)
     address = _address(message)
-    if "@" not in address:
-        return
     body = f"Thư của bạn đã đến nhưng chưa được ghi nhận thành phản ánh:\n{reason}\n\n{HOW_TO}"
     notification_enqueue(
         channel="email",

@@ -246,8 +246,9 @@ def test_bounces_auto_replies_and_loops_are_recorded_and_not_filed(demo_once: No
         _mail("Re: Đã tiếp nhận", link, message_id="<loop@example.vn>", sender="no-reply@phananh.example.vn")
     )
     mailbox.deliver(_mail("Chuyển tiếp", link, message_id="<xloop@example.vn>", X_Loop="tiepnhan@phananh.example.vn"))
+    mailbox.deliver(_mail("Ẩn danh", link, message_id="<anon@example.vn>", sender="Không tên <khong-co-dia-chi>"))
 
-    assert _poll() == "skipped: 4"
+    assert _poll() == "skipped: 5"
 
     assert not Report.objects.exists() and not Notification.objects.exists() and mailbox.unread() == 0
     reasons = dict(InboundMail.objects.values_list("key", "reason"))
@@ -255,6 +256,7 @@ def test_bounces_auto_replies_and_loops_are_recorded_and_not_filed(demo_once: No
     assert "Auto-Submitted: auto-replied" in reasons["<ooo@example.vn>"]
     assert "chính hệ thống" in reasons["<loop@example.vn>"]
     assert "X-Loop" in reasons["<xloop@example.vn>"]
+    assert "địa chỉ người gửi" in reasons["<anon@example.vn>"]  # nobody to answer: not filed
 
 
 @pytest.mark.django_db

@@ -4,6 +4,7 @@ the worker."""
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
@@ -55,6 +56,36 @@ def test_a_worker_that_finds_the_token_already_refreshed_does_not_spend_the_refr
     assert token_refresh(stale="") == "access-1"
     # A second worker saw the old token fail meanwhile: under the row lock it finds a newer one and uses it.
     assert token_refresh(stale="expired-before") == "access-1"
+    assert zalo.state.refreshes == 1
+    assert stored() == ("access-1", "refresh-1")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_refreshing_at_once_spend_the_refresh_token_once(zalo: FakeZalo) -> None:
+    zalo.state.refresh_delay = 0.3
+    PlatformToken.objects.create(platform="zalo", access_token="revoked", refresh_token=FIRST_REFRESH)
+    start = threading.Barrier(2)
+    tokens: list[str] = []
+    errors: list[Exception] = []
+
+    def worker() -> None:
+        try:
+            start.wait(timeout=10)
+            tokens.append(token_refresh(stale="revoked"))
+        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    # Without the row lock both would refresh, and the second with a refresh token already spent.
+    assert errors == []
+    assert tokens == ["access-1", "access-1"]
     assert zalo.state.refreshes == 1
     assert stored() == ("access-1", "refresh-1")
 

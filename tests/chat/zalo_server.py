@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import ThreadingHTTPServer
 from typing import Any
@@ -26,6 +27,8 @@ class _State:
     messages: list[dict[str, Any]] = field(default_factory=list)
     refreshes: int = 0
     fail_next: int = 0
+    # Seconds the refresh takes: two workers refreshing at once overlap.
+    refresh_delay: float = 0.0
     files: dict[str, tuple[bytes, str]] = field(default_factory=dict)
     counter: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -81,6 +84,7 @@ class _Handler(QuietHandler):
     def _refresh(self) -> None:
         state = self.server.state
         form = {key: values[0] for key, values in parse_qs(self._body().decode()).items()}
+        time.sleep(state.refresh_delay)
         with state.lock:
             if (
                 self.headers.get("secret_key") != APP_SECRET

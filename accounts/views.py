@@ -19,7 +19,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from agencies.selectors import is_staff_member
+from agencies.models import Role
+from agencies.selectors import agency_ids_for, is_staff_member
 from boundaries.models import AdminUnit
 from common.http import client_ip
 from common.phones import phone_display
@@ -60,6 +61,9 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
     def get_default_redirect_url(self) -> str:
+        # A 1022 operator handles no report: their desk, not an empty worklist.
+        if agency_ids_for(self.request.user, [Role.OPERATOR]):
+            return resolve_url("hotline-desk")
         if is_staff_member(self.request.user):
             return resolve_url("staff-report-list")
         return resolve_url("home")

@@ -67,6 +67,11 @@ class StaffRole(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_roles")
     agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="staff_roles")
     role = models.CharField(max_length=10, choices=Role.choices)
+    # The province's simplest roster: whoever the leader (or an administrator) marks as on duty is told at
+    # once, at any hour, of an urgent report for the agency.
+    on_duty = models.BooleanField(
+        "trực", default=False, help_text="Receives urgent reports for the agency by SMS and e-mail, at any hour."
+    )
 
     class Meta:
         db_table = "accounts_staffrole"

@@ -9,6 +9,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.db import connection
 
 from boundaries.models import Level
+from common.phones import PhoneError, phone_normalize
 
 from .models import Agency, Role, StaffRole
 
@@ -50,3 +51,29 @@ def is_staff_member(user: AbstractBaseUser | AnonymousUser) -> bool:
     return user.is_authenticated and (
         bool(getattr(user, "is_superuser", False)) or StaffRole.objects.filter(user_id=user.pk).exists()
     )
+
+
+def agency_duty_contacts(*, agency: Agency) -> list[tuple[str, str]]:
+    """(phone, e-mail) of whom to tell at once of an urgent report for `agency`: the staff marked on duty
+    there (StaffRole.on_duty); with nobody on duty, the agency's own contact and its leaders. Blank parts
+    are left blank; the same person is listed once."""
+    roles = StaffRole.objects.filter(agency=agency, user__is_active=True).select_related("user")
+    on_duty = [role.user for role in roles if role.on_duty]
+    people = on_duty or [role.user for role in roles if role.role == Role.LEADER]
+    contacts: list[tuple[str, str]] = [] if on_duty else [(_sms_number(agency.phone), agency.email)]
+    contacts += [(getattr(user, "phone", None) or "", user.email or "") for user in people]
+    seen: set[tuple[str, str]] = set()
+    unique = []
+    for contact in contacts:
+        if any(contact) and contact not in seen:
+            seen.add(contact)
+            unique.append(contact)
+    return unique
+
+
+def _sms_number(raw: str) -> str:
+    # The agency's phone is typed by hand in the admin; only a number an SMS can reach is used.
+    try:
+        return phone_normalize(raw) if raw else ""
+    except PhoneError:
+        return ""

@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "channels.chat",
     "channels.open311",
     "channels.mail",
+    "channels.hotline",
     # Social sign-in (Google, the national public-service portal); our own pages stay the entry points.
     "allauth",
     "allauth.account",
@@ -135,6 +136,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "geo.context_processors.map_settings",
+                "channels.hotline.context_processors.channels",
             ],
         },
     },
@@ -300,6 +302,13 @@ MAP_DEFAULT_CENTER = (11.36, 106.13)  # Tây Ninh (lat, lng)
 # --- Reports ---------------------------------------------------------------
 # Working days to answer when a category does not say (Vietnamese holidays excluded).
 REPORT_DEADLINE_DAYS = int(os.environ.get("REPORT_DEADLINE_DAYS", "10"))
+# The province's office hours on working days (Vietnam time; weekends and public holidays closed): an ordinary
+# report filed outside them is acknowledged with the next opening, when its processing starts.
+OFFICE_HOURS = os.environ.get("OFFICE_HOURS", "07:30-11:30,13:30-17:00")
+# The province's Zalo Official Account and Facebook page (e.g. https://zalo.me/<OA id>): shown as links and QR
+# codes in the site's footer; empty, not shown.
+ZALO_OA_URL = os.environ.get("ZALO_OA_URL", "")
+FACEBOOK_PAGE_URL = os.environ.get("FACEBOOK_PAGE_URL", "")
 # Days after the answer during which the reporter may reopen a report, once.
 REPORT_REOPEN_DAYS = int(os.environ.get("REPORT_REOPEN_DAYS", "7"))
 # The reporter's link (rate, reopen, see a hidden report) works this many days after it was sent.

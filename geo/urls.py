@@ -42,6 +42,7 @@ urlpatterns = [
     path("tai-khoan/", include("accounts.urls")),
     path("canh-bao/", include("alerts.urls")),
     path("", include("channels.chat.urls")),
+    path("", include("channels.hotline.urls")),
     # Root scope: a service worker controls only the paths under its own URL.
     path("push-sw.js", notification_views.push_service_worker, name="push-sw"),
     path("api/v1/", include(api_v1)),

@@ -46,6 +46,7 @@ SERVICE_FIELDS = {
     "reporter.email": "reporter_email",
     "reporter.id_number": "reporter_id_number",
     "reporter.organization_name": "organization_name",
+    "urgent": "urgent",
 }
 
 User = AbstractBaseUser | AnonymousUser
@@ -118,6 +119,14 @@ class ReportForm(forms.Form):
             "required": _("Hãy chọn chuyên mục."),
             "invalid_choice": _("Chuyên mục không tồn tại; hãy chọn lại."),
         },
+    )
+    # Only a hotline operator's form has it (seed 004: urgent calls are taken 24/7).
+    urgent = forms.BooleanField(
+        label=_("Khẩn: cần xử lý ngay"),
+        required=False,
+        help_text=_(
+            "Cơ quan nhận được xếp phản ánh lên đầu và báo ngay cán bộ trực bằng SMS và e-mail, kể cả ngoài giờ."
+        ),
     )
     lat = forms.CharField(required=False, widget=forms.HiddenInput)
     lng = forms.CharField(required=False, widget=forms.HiddenInput)
@@ -245,6 +254,8 @@ class ReportForm(forms.Form):
             # The operator asks and ticks only what the caller agreed to.
             fields["show_name"].label = _("Người gọi đồng ý công khai họ tên cùng phản ánh")
             fields["is_public"].label = _("Người gọi đồng ý công khai phản ánh")
+        else:
+            del fields["urgent"]
         if signed_in:
             # Signed-in senders are reached through their account.
             fields["reporter_phone"].required = False
@@ -306,6 +317,7 @@ class ReportForm(forms.Form):
                 confidential=not data.get("show_name"),
             ),
             is_public=bool(data.get("is_public")),
+            urgent=bool(data.get("urgent")),
         )
 
     def add_service_errors(self, exc: ValidationError) -> None:
@@ -327,6 +339,7 @@ class ReportForm(forms.Form):
         order = [
             "kind",
             "category",
+            "urgent",
             "lat",
             "lng",
             "district",

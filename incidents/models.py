@@ -214,6 +214,8 @@ class Report(models.Model):
     status = models.CharField(max_length=20, choices=ReportStatus.choices, default=ReportStatus.RECEIVED)
     deadline = models.DateField(help_text="Hạn xử lý, counted in working days.")
     is_overdue = models.BooleanField(default=False)
+    # Urgent (seed 004: taken 24/7 by the 1022 hotline): first in its agency's worklist, on-duty staff told at once.
+    urgent = models.BooleanField("khẩn", default=False)
     rejection_reason = models.CharField(max_length=20, choices=RejectionReason.choices, blank=True)
     merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged")
     reopen_count = models.PositiveSmallIntegerField(default=0)

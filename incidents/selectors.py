@@ -108,6 +108,10 @@ def _day_start(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=zoneinfo.ZoneInfo(settings.TIME_ZONE))
 
 
+# A staff worklist's order: urgent reports first (seed 004), then the nearest deadline, then the oldest.
+WORKLIST_ORDER = ("-urgent", "deadline", "created_at", "id")
+
+
 def report_search(filters: ReportFilters, *, base: QuerySet[Report] | None = None) -> QuerySet[Report]:
     """Public reports (or `base`) matching the filters, newest first, with what a list shows."""
     reports = reports_filtered(base if base is not None else reports_public(), filters)

@@ -228,6 +228,14 @@ class VisibilityForm(StaffActionForm):
     reason.help_text = _("Chỉ cán bộ thấy; ghi vào lịch sử xử lý.")
 
 
+class UrgentForm(StaffActionForm):
+    anchor = "urgent"
+
+    urgent = forms.TypedChoiceField(
+        choices=[("1", "1"), ("0", "0")], coerce=lambda value: value == "1", widget=forms.HiddenInput
+    )
+
+
 class AttachmentHideForm(StaffActionForm):
     reason = _reason(_("Lý do ẩn tệp"), max_length=300, required_message=_("Hãy nhập lý do ẩn tệp."))
 

@@ -44,6 +44,7 @@ from .staff_forms import (
     ReturnForm,
     StaffActionForm,
     StartForm,
+    UrgentForm,
     VisibilityForm,
     WorklistFilterForm,
 )
@@ -108,7 +109,7 @@ def report_list(request: HttpRequest) -> HttpResponse:
     else:
         base = access.visible(Report.objects.all())
     reports = selectors.report_search(filters, base=base).prefetch_related(None)
-    reports = reports.order_by("deadline", "created_at", "id")
+    reports = reports.order_by(*selectors.WORKLIST_ORDER)
     page = Paginator(reports, PAGE_SIZE).get_page(request.GET.get("page"))
     for report in page:
         report.deadline_state, report.deadline_days = deadline_state(report, today)  # type: ignore[attr-defined]
@@ -198,6 +199,7 @@ def _detail(request: HttpRequest, report: Report, *, failed: StaffActionForm | N
         "merge_form": form(MergeForm),
         "redact_form": form(RedactForm, initial={"title": report.title, "description": report.description}),
         "visibility_form": form(VisibilityForm, initial={"public": "0" if visible else "1"}),
+        "urgent_form": form(UrgentForm, initial={"urgent": "0" if report.urgent else "1"}),
         "failed": failed.anchor if failed is not None else "",
         "errors": _error_summary(failed) if failed is not None else [],
     }
@@ -319,6 +321,13 @@ def _visibility(request: HttpRequest, report: Report, data: dict[str, Any]) -> s
     return _("Phản ánh đã được ẩn khỏi trang công khai.")
 
 
+def _urgent(request: HttpRequest, report: Report, data: dict[str, Any]) -> str:
+    services.report_set_urgent(report=report, actor=request.user, urgent=data["urgent"])
+    if data["urgent"]:
+        return _("Đã đánh dấu khẩn; cán bộ trực của cơ quan đã được báo.")
+    return _("Đã bỏ đánh dấu khẩn.")
+
+
 def _can_see(request: HttpRequest) -> Callable[[Report], bool]:
     access = request_staff_access(request)
     return lambda target: target.is_public or access.sees(target)
@@ -333,6 +342,7 @@ reassign = _action_view(lambda request, report: ReassignForm(request.POST, repor
 merge = _action_view(lambda request, report: MergeForm(request.POST, can_see=_can_see(request)), _merge)
 redact = _action_view(lambda request, report: RedactForm(request.POST), _redact)
 visibility = _action_view(lambda request, report: VisibilityForm(request.POST), _visibility)
+urgent = _action_view(lambda request, report: UrgentForm(request.POST), _urgent)
 
 
 @require_POST

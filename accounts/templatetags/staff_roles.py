@@ -6,7 +6,8 @@ from django import template
 from django.contrib.auth.models import AnonymousUser
 
 from accounts.models import User
-from agencies.selectors import is_administrator
+from agencies.models import Role
+from agencies.selectors import agency_ids_for, is_administrator
 
 register = template.Library()
 
@@ -14,3 +15,8 @@ register = template.Library()
 @register.filter(name="is_administrator")
 def is_administrator_filter(user: User | AnonymousUser) -> bool:
     return is_administrator(user)
+
+
+@register.filter(name="is_operator")
+def is_operator_filter(user: User | AnonymousUser) -> bool:
+    return bool(agency_ids_for(user, [Role.OPERATOR]))

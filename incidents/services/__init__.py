@@ -29,9 +29,11 @@ from .intake import (
     report_replay,
     sender_for,
 )
+from .messages import report_receipt
 from .moderation import attachment_hide, report_redact, report_set_public
 from .overdue import reports_flag_overdue
 from .questions import question_answer_errors, question_answers_clean
+from .urgency import report_set_urgent
 from .workflow import (
     report_answer,
     report_approve_answer,
@@ -70,6 +72,7 @@ __all__ = [
     "report_lookup",
     "report_merge",
     "report_reassign",
+    "report_receipt",
     "report_redact",
     "report_reject",
     "report_rate",
@@ -78,6 +81,7 @@ __all__ = [
     "report_return_answer",
     "report_route",
     "report_set_public",
+    "report_set_urgent",
     "report_start",
     "report_support",
     "reporter_token",

@@ -54,7 +54,7 @@ from ..models import (
 from ..routing import OUTSIDE_MESSAGE, Routing, report_route, units_cache
 from ..selectors import category_by_code
 from .base import Action, User, _account, _collect
-from .messages import _notify_agency, _notify_reporter
+from .messages import _notify_agency, _notify_on_duty, _notify_reporter
 from .questions import question_answers_clean
 
 ID_NUMBER = re.compile(r"^(\d{9}|\d{12})$")
@@ -89,6 +89,8 @@ class ReportInput:
     is_public: bool | None = None
     # Answers to the category's extra questions: {question code: value, or [values] for a list}.
     question_answers: Mapping[str, str | list[str]] = field(default_factory=dict)
+    # Urgent (seed 004): only a hotline operator marks a report so at intake (see report_clean).
+    urgent: bool = False
 
 
 @dataclass(frozen=True)
@@ -176,12 +178,14 @@ def report_create(
     files: Sequence[UploadedFile] = (),
     idempotency_key: str | None = None,
     idempotency_scope: str = "",
+    now: datetime | None = None,
 ) -> Report:
     """Clean, check, route, number and store a new report, then tell the reporter and the agency.
 
     Raises ValidationError with field-keyed Vietnamese messages; nothing is stored then. With an
     idempotency key, a retried request returns the report the first one created; the key belongs to
     `idempotency_scope` (who calls: an account, a device), and another caller's same key is another key.
+    `now` is the time of receipt (the clock by default; tests freeze it).
     """
     key = _idempotency_id(idempotency_key, idempotency_scope) if idempotency_key else None
     request_hash = _request_hash(data, files) if key else ""
@@ -189,7 +193,7 @@ def report_create(
         return replayed
     clean = report_clean(data=data, sender=sender, files=files)
     decoded = _files_decode(clean.files)
-    now = timezone.now()
+    now = now or timezone.now()
     code = _next_code(timezone.localdate(now))
     try:
         with transaction.atomic():
@@ -226,6 +230,8 @@ def report_clean(*, data: ReportInput, sender: Sender, files: Sequence[UploadedF
     point = _collect(errors, "location", parse_lat_lng, data.lat, data.lng)
     if data.occurred_at is not None and data.occurred_at > timezone.now() + CLOCK_SKEW:
         errors["occurred_at"] = ["Thời gian xảy ra không thể ở tương lai."]
+    if data.urgent and sender.operator is None:
+        errors["urgent"] = ["Chỉ tổng đài viên 1022 đánh dấu phản ánh khẩn khi tiếp nhận."]
     reporter = _clean_reporter(data.reporter, sender.account, errors, phone_required=sender.phone_required)
     answers = _answers_clean(category, data.question_answers, errors) if category is not None else {}
     checked = _files_check(files, errors)
@@ -297,6 +303,7 @@ def _report_store(clean: CleanReport, *, sender: Sender, code: str, now: datetim
         agency=routing.agency,
         status=ReportStatus.FORWARDED if routing.agency else ReportStatus.RECEIVED,
         deadline=add_working_days(today, clean.category.deadline_days or settings.REPORT_DEADLINE_DAYS),
+        urgent=data.urgent,
         user=sender.account,
         is_public=data.is_public is not False,
         consent_report_public=data.is_public,
@@ -341,6 +348,7 @@ def _messages_enqueue(report: Report, sender: Sender) -> None:
     """The reporter's receipt and the agency's notice, in the intake's transaction (the outbox)."""
     _notify_reporter(report, "received", sms=sender.sms_receipt, note=sender.receipt_note)
     _notify_agency(report)
+    _notify_on_duty(report)
 
 
 def _clean_reporter(

@@ -7,15 +7,17 @@ import hashlib
 
 from django.conf import settings
 
+from agencies.selectors import agency_duty_contacts
 from notifications.services import notification_enqueue
 
+from ..deadlines import office_opening
 from ..models import Report
 from ..tokens import reporter_token
 
 _MESSAGES = {
     "received": (
         "Đã tiếp nhận phản ánh {code}",
-        "Phản ánh “{title}” đã được tiếp nhận với mã {code}. Hạn xử lý: {deadline}. Theo dõi tại {url}",
+        "Phản ánh “{title}” đã được tiếp nhận với mã {code}. Hạn xử lý: {deadline}. {start}Theo dõi tại {url}",
     ),
     "completed": (
         "Phản ánh {code} đã có kết quả",
@@ -49,8 +51,25 @@ def _message(report: Report, event: str, *, for_reporter: bool = False) -> tuple
         "deadline": f"{report.deadline:%d/%m/%Y}",
         "url": url,
         "reason": report.get_rejection_reason_display().lower(),
+        "start": _processing_start(report) if event == "received" else "",
     }
     return subject.format(**values), body.format(**values)
+
+
+def _processing_start(report: Report) -> str:
+    """When processing starts, for the receipt (seed 004: office hours; urgent ones 24/7 through 1022)."""
+    if report.urgent:
+        return "Phản ánh khẩn được xử lý ngay. "
+    opening = office_opening(report.created_at)
+    if opening is None:
+        return ""
+    return f"Phản ánh gửi ngoài giờ hành chính, sẽ được xử lý từ {opening:%H:%M} ngày {opening:%d/%m/%Y}. "
+
+
+def report_receipt(report: Report) -> tuple[str, str]:
+    """The reporter's receipt of a new report (subject, body), the same on every channel: code, deadline,
+    when processing starts and the reporter's own link."""
+    return _message(report, "received", for_reporter=True)
 
 
 def _notify_person(phone: str, email: str, subject: str, body: str, key: str, *, thread: str = "") -> None:
@@ -116,3 +135,24 @@ def _notify_agency(report: Report) -> None:
         body=body,
         dedupe_key=f"report:{report.code}:agency:{report.agency_id}:{report.status}:{report.reopen_count}",
     )
+
+
+def _notify_on_duty(report: Report) -> None:
+    """An urgent report: its agency's on-duty staff (or, with nobody on duty, the agency and its leaders) are
+    told at once by SMS and e-mail, at any hour, in the caller's transaction."""
+    if not report.urgent or report.agency is None:
+        return
+    subject = f"KHẨN: phản ánh {report.code}: {report.title[:80]}"
+    body = (
+        f"Phản ánh KHẨN {report.code} ({report.category.name}) giao {report.agency.name}: {report.title[:80]}. "
+        f"Địa chỉ: {report.address or 'xem bản đồ'}. Xử lý ngay: "
+        f"{settings.SITE_URL.rstrip('/')}/can-bo/phan-anh/{report.code}/"
+    )
+    key = f"report:{report.code}:urgent:{report.agency_id}"
+    for phone, email in agency_duty_contacts(agency=report.agency):
+        if phone:
+            notification_enqueue(channel="sms", recipient=phone, body=body, dedupe_key=f"{key}:sms:{phone}")
+        if email:
+            notification_enqueue(
+                channel="email", recipient=email, subject=subject, body=body, dedupe_key=f"{key}:email:{email}"
+            )

@@ -19,8 +19,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from agencies.models import Role
-from agencies.selectors import agency_ids_for, is_staff_member
+from agencies.selectors import is_staff_member
 from boundaries.models import AdminUnit
 from common.http import client_ip
 from common.phones import phone_display
@@ -54,18 +53,16 @@ def social_providers(request: HttpRequest) -> list[dict[str, str]]:
 
 
 class LoginView(auth_views.LoginView):
-    """Username, phone or e-mail plus password; staff land on their worklist, everyone else on the map."""
+    """Username, phone or e-mail plus password; staff land on their start page, everyone else on the map."""
 
     form_class = LoginForm
     template_name = "registration/login.html"
     redirect_authenticated_user = True
 
     def get_default_redirect_url(self) -> str:
-        # A 1022 operator handles no report: their desk, not an empty worklist.
-        if agency_ids_for(self.request.user, [Role.OPERATOR]):
-            return resolve_url("hotline-desk")
         if is_staff_member(self.request.user):
-            return resolve_url("staff-report-list")
+            # Where staff start (a 1022 operator at the desk, others at the worklist): staff-home decides.
+            return resolve_url("staff-home")
         return resolve_url("home")
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:

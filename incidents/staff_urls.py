@@ -1,12 +1,11 @@
 from django.urls import path
-from django.views.generic import RedirectView
 
 from audit import views as audit_views
 
 from . import staff_views as views
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="staff-report-list"), name="staff-home"),
+    path("", views.staff_home, name="staff-home"),
     path("phan-anh/", views.report_list, name="staff-report-list"),
     path("phan-anh/<str:code>/", views.report_detail, name="staff-report-detail"),
     path("phan-anh/<str:code>/bat-dau/", views.start, name="staff-report-start"),

@@ -19,14 +19,15 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from agencies.selectors import is_staff_member
+from agencies.models import Role
+from agencies.selectors import agency_ids_for, is_staff_member
 from agencies.staff_access import StaffAccess, request_staff_access
 from common.phones import phone_display
 
@@ -93,6 +94,16 @@ def deadline_state(report: Report, today: date) -> tuple[str, int]:
     if days == 0:
         return ("today", 0)
     return ("soon" if days <= 2 else "ok", days)
+
+
+@require_GET
+def staff_home(request: HttpRequest) -> HttpResponse:
+    """Staff start here: a 1022 operator, who handles no report, at their desk (channels.hotline), others at
+    their worklist."""
+    access = request_staff_access(request)
+    if not access.everything and not access.agency_ids and agency_ids_for(request.user, [Role.OPERATOR]):
+        return redirect("hotline-desk")
+    return redirect("staff-report-list")
 
 
 @require_GET

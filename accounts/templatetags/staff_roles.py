@@ -6,8 +6,7 @@ from django import template
 from django.contrib.auth.models import AnonymousUser
 
 from accounts.models import User
-from agencies.models import Role
-from agencies.selectors import agency_ids_for, is_administrator
+from agencies.selectors import is_administrator
 
 register = template.Library()
 
@@ -15,8 +14,3 @@ register = template.Library()
 @register.filter(name="is_administrator")
 def is_administrator_filter(user: User | AnonymousUser) -> bool:
     return is_administrator(user)
-
-
-@register.filter(name="is_operator")
-def is_operator_filter(user: User | AnonymousUser) -> bool:
-    return bool(agency_ids_for(user, [Role.OPERATOR]))

@@ -38,10 +38,10 @@ def test_the_operator_works_the_desk_on_a_phone_and_a_desktop(demo_site: str, ou
         sender=services.sender_for(user=operator, channel="hotline"),
     )
 
+    errors: list[str] = []
     with chromium() as browser:
         for name, viewport in (("phone", PHONE_390), ("desktop", DESKTOP)):
             page = browser.new_page(viewport=viewport)
-            errors: list[str] = []
             page.on("pageerror", lambda exc: errors.append(str(exc)))
             page.goto(f"{demo_site}/tai-khoan/dang-nhap/")
             sign_in(page, "tongdai_1022", PASSWORD)

@@ -3,7 +3,6 @@ one expired; and a few citizens with saved places who asked for warnings, so the
 
 from __future__ import annotations
 
-import os
 import uuid
 from datetime import datetime, timedelta
 
@@ -14,7 +13,7 @@ from accounts.models import SavedPlace, User
 from alerts import services
 from alerts.models import Alert, AlertPiece, Category, Certainty, Severity, Status, Urgency
 from boundaries.models import AdminUnit
-from demo.reports import demo_staff_load
+from demo.reports import demo_password_hash, demo_staff_load
 
 DISTRICT = "D703"
 WARD = "D25450"
@@ -34,14 +33,13 @@ def _identifier(name: str) -> str:
 
 
 def _citizens() -> None:
-    password = os.environ.get("DEMO_PASSWORD", "demo-12345")
     for username, name, phone, email, place in CITIZENS:
         user, created = User.objects.get_or_create(
             username=username,
             defaults={"first_name": name, "phone": phone, "email": email, "notify_alerts": True},
         )
         if created:
-            user.set_password(password)
+            user.password = demo_password_hash()
             user.save()
         if user.saved_places.exists():
             continue

@@ -9,7 +9,9 @@ from __future__ import annotations
 import os
 import random
 from datetime import date, datetime, timedelta
+from functools import cache
 
+from django.contrib.auth.hashers import make_password
 from django.db import connection, transaction
 from django.db.models import CharField, Max, Value
 from django.db.models.functions import Cast, Concat
@@ -60,14 +62,23 @@ MOBILE_PREFIXES = ["090", "091", "093", "094", "096", "097", "098", "086", "088"
 STREETS = ["đường 30/4", "đường Cách Mạng Tháng Tám", "đường Trần Hưng Đạo", "đường Nguyễn Chí Thanh", "hẻm 12"]
 
 
+@cache
+def demo_password_hash() -> str:
+    """The hash of every demo account's password, DEMO_PASSWORD (default shown in the README).
+
+    Hashed once per process: the demo's accounts share one password, and each hash costs the hasher's
+    full work (most of the time a demo load took, and the suite loads the demo in many tests).
+    """
+    return make_password(os.environ.get("DEMO_PASSWORD", "demo-12345"))
+
+
 def demo_staff_load() -> list[User]:
-    """Demo staff accounts; the password comes from DEMO_PASSWORD (default shown in the README)."""
-    password = os.environ.get("DEMO_PASSWORD", "demo-12345")
+    """Demo staff accounts, with the demo password."""
     users = []
     for username, name, agency_code, role in STAFF:
         user, created = User.objects.get_or_create(username=username, defaults={"first_name": name})
         if created:
-            user.set_password(password)
+            user.password = demo_password_hash()
             user.is_staff = role == Role.ADMIN
             user.is_superuser = role == Role.ADMIN
             user.save()

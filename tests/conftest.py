@@ -30,6 +30,8 @@ def pytest_configure(config: pytest.Config) -> None:
     # The cache table outlives live-server tests' flushes: numbers are worked out afresh unless a test
     # turns the statistics cache on (tests/stats/test_stats.py does).
     settings.STATS_CACHE_SECONDS = 0
+    # Hashing every test account's password at full strength cost minutes of the suite's budget.
+    settings.PASSWORD_HASHERS = ["tests.hashers.QuickPBKDF2PasswordHasher", *settings.PASSWORD_HASHERS]
 
 
 def _features(name: str) -> list[dict[str, Any]]:

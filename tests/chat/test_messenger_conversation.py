@@ -130,7 +130,12 @@ def test_a_pin_link_not_signed_by_us_or_too_old_is_refused(
     say(client, text("5552", "0912345678"))
     [link] = PIN_LINK.findall(graph.texts_to("5552")[-1])
     page = urlsplit(link).path
-    assert client.get(page).status_code == 200
+    shown = client.get(page).content.decode()
+    assert "Chọn vị trí sự việc" in shown and "Gửi vị trí này" in shown
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    shown = client.get(page).content.decode()
+    assert "Choose where it happened" in shown and "Send this location" in shown
+    assert "Tap the map to place the pin" in shown  # the script's texts, from json_script
     assert client.get(page[:-2] + ("AA" if not page.endswith("AA") else "BB")).status_code == 404
     settings.CHAT_IDLE_HOURS = 0
     assert client.get(page).status_code == 410

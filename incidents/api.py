@@ -197,6 +197,7 @@ class ReportCollectionView(APIView):
             occurred_at=values["occurred_at"],
             reporter=services.ReporterInput(**values["reporter"]),
             is_public=values["public"],
+            question_answers=values["question_answers"],
         )
         files = values["attachments"]
         key = request.headers.get("Idempotency-Key", "").strip() or None

@@ -9,6 +9,7 @@ import json
 from typing import Any
 
 from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from .models import Attachment, Category, Report, ReportEvent
@@ -55,6 +56,19 @@ class JSONObjectField(serializers.JSONField):
         return data
 
 
+@extend_schema_field(
+    {
+        "type": "object",
+        "additionalProperties": {
+            "oneOf": [{"type": "string"}, {"type": "number"}, {"type": "array", "items": {"type": "string"}}]
+        },
+        "example": {"kich-thuoc": "lon", "do-sau-cm": 30, "loai-rac": ["sinh-hoat", "xay-dung"]},
+    }
+)
+class QuestionAnswersField(JSONObjectField):
+    """Answers to the category's extra questions, by question code (checked by the intake service)."""
+
+
 class ReportInputSerializer(serializers.Serializer[Any]):
     kind = serializers.CharField(required=False, default="feedback", help_text="feedback | idea")
     category = serializers.CharField(help_text="A category code from /api/v1/categories/")
@@ -71,6 +85,15 @@ class ReportInputSerializer(serializers.Serializer[Any]):
         allow_null=True,
         default=None,
         help_text="Publish the report's content (never phone, e-mail or ID number); left out: published.",
+    )
+    question_answers = QuestionAnswersField(
+        required=False,
+        default=dict,
+        help_text=(
+            "Answers to the category's extra questions: {code: answer}; a string (the key of a "
+            "singlevaluelist, an ISO 8601 datetime with its zone), a number, or a list of keys for a "
+            "multivaluelist. A refused answer is reported under errors as question_answers.<code>."
+        ),
     )
     attachments = serializers.ListField(child=serializers.FileField(), required=False, default=list)
     captcha_key = serializers.CharField(
@@ -248,9 +271,17 @@ class ReportPrivateSerializer(ReportPublicSerializer):
 
     reporter = serializers.SerializerMethodField()
     events = serializers.SerializerMethodField()
+    question_answers = QuestionAnswersField(read_only=True)
 
     class Meta(ReportPublicSerializer.Meta):
-        fields = [*ReportPublicSerializer.Meta.fields, "reporter", "events", "is_public", "hidden_reason"]
+        fields = [
+            *ReportPublicSerializer.Meta.fields,
+            "reporter",
+            "events",
+            "is_public",
+            "hidden_reason",
+            "question_answers",
+        ]
 
     def get_reporter(self, report: Report) -> dict[str, Any]:
         return dict(ReporterDetailsSerializer(report).data)

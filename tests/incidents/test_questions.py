@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -13,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from agencies.models import Role
 from incidents import selectors, services
 from incidents.models import Category, CategoryQuestion, Report
-from tests.conftest import point_in
+from tests.conftest import captcha_fields, point_in
 from tests.factories import staff_make
 
 pytestmark = pytest.mark.django_db
@@ -212,3 +213,44 @@ def test_administrators_edit_questions_on_their_category(demo: None) -> None:
     form["questions-0-values"] = '[{"key": "tram", "name": "Trạm y tế"}, {"key": "benh-vien", "name": "Bệnh viện"}]'
     assert client.post(url, form).status_code == 302
     assert [q.code for q in selectors.category_questions(category=category)] == ["co-so"]
+
+
+def _api_payload(**answers: Any) -> dict[str, Any]:
+    lng, lat = point_in("D25450")
+    return {
+        "category": "ve-sinh-moi-truong",
+        "title": "Rác đổ bừa bãi",
+        "description": "Rác đổ đầy góc đường từ hôm qua.",
+        "location": {"type": "Point", "coordinates": [lng, lat]},
+        "reporter": {"name": "Nguyễn Văn An", "phone": "0912 345 678"},
+        "question_answers": answers,
+    }
+
+
+def test_the_api_takes_answers_and_names_the_refused_question(demo: None) -> None:
+    client = Client()
+
+    def post(payload: dict[str, Any]) -> Any:
+        body = json.dumps({**captcha_fields(client), **payload})
+        return client.post("/api/v1/reports/", body, content_type="application/json")
+
+    refused = post(_api_payload(**{"khoi-luong": "nhieu"}))
+    assert refused.status_code == 400
+    assert refused.json()["errors"] == {
+        "question_answers.loai-rac": ["Câu hỏi này là bắt buộc."],
+        "question_answers.khoi-luong": ["Lựa chọn này không có trong danh sách."],
+    }
+    assert post({**_api_payload(), "question_answers": ["sinh-hoat"]}).json()["errors"] == {
+        "question_answers": ["Phải là một đối tượng JSON."]
+    }
+    created = post(_api_payload(**{"loai-rac": ["sinh-hoat", "xay-dung"], "khoi-luong": "xe-tai"}))
+    assert created.status_code == 201, created.content
+    report = Report.objects.get(code=created.json()["code"])
+    assert report.question_answers == {"loai-rac": ["sinh-hoat", "xay-dung"], "khoi-luong": "xe-tai"}
+    # Answers are the reporter's and staff's: not in the public answer.
+    assert "question_answers" not in created.json()
+    assert "question_answers" not in Client().get(f"/api/v1/reports/{report.code}/").json()
+
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()["components"]["schemas"]
+    answers = schema["ReportInput"]["properties"]["question_answers"]
+    assert answers["type"] == "object" and len(answers["additionalProperties"]["oneOf"]) == 3

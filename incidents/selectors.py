@@ -26,11 +26,13 @@ from common.phones import PhoneError, phone_normalize
 from .filters import ReportFilters, overdue_q, status_values
 from .models import (
     ATTACHMENT_SHOWN_PUBLICLY,
+    LIST_TYPES,
     OPEN_STATUSES,
     Answer,
     Attachment,
     Category,
     CategoryQuestion,
+    QuestionType,
     Report,
     ReportEvent,
 )
@@ -88,6 +90,52 @@ def categories_with_questions(*, categories: QuerySet[Category] | None = None) -
     question (Open311's `metadata`), in the same query."""
     base = category_list() if categories is None else categories
     return base.annotate(has_questions=Exists(CategoryQuestion.objects.filter(category=OuterRef("pk"), active=True)))
+
+
+@dataclass(frozen=True)
+class QuestionAnswer:
+    """One of a category's questions with a report's answer, as staff read it (list keys shown by name)."""
+
+    code: str
+    prompt: str
+    answer: str  # "" when not answered
+
+
+def report_question_answers(*, report: Report) -> list[QuestionAnswer]:
+    """The category's questions a report was asked, in their order, with its answers: the active questions,
+    and any answered one since withdrawn or deleted (the answer is the record); explanations left out."""
+    answers = report.question_answers or {}
+    questions = CategoryQuestion.objects.filter(category_id=report.category_id, variable=True).filter(
+        Q(active=True) | Q(code__in=list(answers))
+    )
+    shown = [
+        QuestionAnswer(code=q.code, prompt=q.prompt, answer=_answer_shown(q, answers.get(q.code)))
+        for q in questions.order_by("order", "id")
+    ]
+    known = {q.code for q in shown}
+    shown.extend(
+        QuestionAnswer(code=code, prompt=code, answer=_answer_shown(None, value))
+        for code, value in answers.items()
+        if code not in known
+    )
+    return shown
+
+
+def _answer_shown(question: CategoryQuestion | None, value: object) -> str:
+    if value is None or value == "" or value == []:
+        return ""
+    values = value if isinstance(value, list) else [value]
+    if question is not None and question.datatype in LIST_TYPES:
+        return ", ".join(question.value_name(str(key)) for key in values)
+    if question is not None and question.datatype == QuestionType.DATETIME:
+        try:
+            moment = datetime.fromisoformat(str(value))
+        except ValueError:  # not stored by the intake: shown as it is
+            return str(value)
+        return f"{moment.astimezone(zoneinfo.ZoneInfo(settings.TIME_ZONE)):%d/%m/%Y %H:%M}"
+    if isinstance(value, float):
+        return f"{value:g}".replace(".", ",")  # decimal comma, as written in Vietnam
+    return ", ".join(str(item) for item in values)
 
 
 def _with_public_parts(reports: QuerySet[Report]) -> QuerySet[Report]:

@@ -193,6 +193,7 @@ def _detail(request: HttpRequest, report: Report, *, failed: StaffActionForm | N
         "answer": published[-1] if published else None,
         "pending_answer": pending[-1] if pending and report.status == ReportStatus.AWAITING_APPROVAL else None,
         "events": report.events.select_related("actor", "agency"),
+        "question_answers": selectors.report_question_answers(report=report),
         "answer_templates": templates,
         "answer_templates_data": {str(t.pk): t.body for t in templates},
         "leads": leads,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -254,3 +255,22 @@ def test_the_api_takes_answers_and_names_the_refused_question(demo: None) -> Non
     schema = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()["components"]["schemas"]
     answers = schema["ReportInput"]["properties"]["question_answers"]
     assert answers["type"] == "object" and len(answers["additionalProperties"]["oneOf"]) == 3
+
+
+def test_staff_read_the_answers_in_question_order_by_name(trees: Category) -> None:
+    report = services.report_create(
+        data=_input(**{"vat-can": ["goc", "la"], "can-tro": "Chắn một làn", "luc-do": "2025-01-15T01:30:00+00:00"})
+    )
+    CategoryQuestion.objects.filter(code="can-tro").update(active=False)  # withdrawn later: its answer stays
+    client = Client()
+    client.force_login(staff_make("canbo", "ubnd-d25450", Role.OFFICER))
+    page = client.get(f"/can-bo/phan-anh/{report.code}/").content.decode()
+    section = page[page.index('id="cau-hoi"') : page.index("</section>", page.index('id="cau-hoi"'))]
+    shown = re.findall(r"<dt>(.*?)</dt><dd>(.*?)</dd>", section)
+    assert shown == [
+        ("Cây lớn cỡ nào?", "Không trả lời"),
+        ("Có chắn đường không?", "Chắn một làn"),
+        ("Vật cản", "Gốc cây, Lá cây"),
+        ("Đường kính thân (cm)", "Không trả lời"),
+        ("Đổ lúc nào?", "15/01/2025 08:30"),
+    ]

@@ -6,6 +6,8 @@ belongs to incidents.services; the forms only check the shape of the input and t
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +16,9 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import ValidationError
+from django.forms import BoundField
 from django.forms.renderers import DjangoTemplates
+from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
@@ -27,8 +31,8 @@ from common.inputs import DAY_MAX, DAY_MIN
 
 from .attachments import ACCEPT_ATTRIBUTE
 from .filters import PAGE_NAMES, SENDER_NAMES, ReportFilters, report_filters_parse_valid
-from .models import ReportKind, ReportStatus
-from .selectors import category_list
+from .models import Category, CategoryQuestion, QuestionType, ReportKind, ReportStatus
+from .selectors import category_list, category_questions_by_category
 from .services import ReporterInput, ReportInput
 
 # Where each field-keyed error of services.report_create is shown.
@@ -98,6 +102,44 @@ class CaptchaInput(CaptchaTextInput):
 
 def _text(attrs: dict[str, Any] | None = None) -> forms.TextInput:
     return forms.TextInput(attrs=attrs or {})
+
+
+QUESTION_PREFIX = "q__"
+DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
+
+
+def question_field_name(category: str, code: str) -> str:
+    """The form field of a category's question: every category's questions are in the page (the script
+    shows the chosen category's), so the name carries both codes."""
+    return f"{QUESTION_PREFIX}{category}__{code}"
+
+
+def _question_field(question: CategoryQuestion) -> forms.Field:
+    """The form field asking a question. Whether it is answered, and rightly, is the intake's to say
+    (services.question_answers_clean), so every field is optional here and only carries the shape."""
+    common: dict[str, Any] = {"label": question.prompt, "help_text": question.description, "required": False}
+    choices = [(item["key"], item["name"]) for item in question.values]
+    if question.datatype == QuestionType.SINGLE:
+        return forms.ChoiceField(choices=choices, widget=forms.RadioSelect, **common)
+    if question.datatype == QuestionType.MULTI:
+        return forms.MultipleChoiceField(choices=choices, widget=forms.CheckboxSelectMultiple, **common)
+    if question.datatype == QuestionType.DATETIME:
+        widget: forms.Widget = forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_LOCAL)
+    elif question.datatype == QuestionType.NUMBER:
+        widget = forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"})
+    elif question.datatype == QuestionType.TEXT:
+        widget = forms.Textarea(attrs={"rows": 3})
+    else:
+        widget = forms.TextInput()
+    return forms.CharField(widget=widget, **common)
+
+
+@dataclass
+class QuestionGroup:
+    """A category's questions on the form: (question, its field, or None for an explanation)."""
+
+    category: Category
+    items: list[tuple[CategoryQuestion, BoundField | None]]
 
 
 class ReportForm(forms.Form):
@@ -237,9 +279,11 @@ class ReportForm(forms.Form):
             initial.setdefault("reporter_phone", getattr(user, "phone", "") or "")
         super().__init__(*args, **kwargs)
         fields = self.fields
+        categories = list(category_list())
         fields["category"].choices = [("", _("— Chọn chuyên mục —"))] + [  # type: ignore[attr-defined]
-            (c.code, c.name) for c in category_list()
+            (c.code, c.name) for c in categories
         ]
+        self.question_groups = self._questions_add(categories)
         fields["district"].widget.choices = district_choices(_("— Chọn quận, huyện —"))
         district = str(self.data.get("district", "")) if self.is_bound else ""
         fields["ward"].widget.choices = ward_choices(district, empty_label=_("— Chọn phường, xã —"))
@@ -270,6 +314,41 @@ class ReportForm(forms.Form):
                     "incomplete": _("Hãy nhập mã xác nhận."),
                 },
             )
+
+    def _questions_add(self, categories: list[Category]) -> list[QuestionGroup]:
+        groups = []
+        asked = category_questions_by_category(categories=categories)
+        for category in categories:
+            items = []
+            for question in asked.get(category.pk, []):
+                name = question_field_name(category.code, question.code) if question.variable else ""
+                if name:
+                    self.fields[name] = _question_field(question)
+                items.append((question, self[name] if name else None))
+            if items:
+                groups.append(QuestionGroup(category=category, items=items))
+        return groups
+
+    def question_group(self) -> QuestionGroup | None:
+        """The questions of the chosen category, if it asks any."""
+        chosen = str(self.data.get("category", "")) if self.is_bound else ""
+        return next((group for group in self.question_groups if group.category.code == chosen), None)
+
+    def _answers(self) -> dict[str, Any]:
+        """The chosen category's answers as the intake takes them (a local datetime gets the site's zone)."""
+        group = self.question_group()
+        answers: dict[str, Any] = {}
+        for question, field in group.items if group else []:
+            value = self.cleaned_data.get(field.name) if field else None
+            if value in (None, "", []):
+                continue
+            if question.datatype == QuestionType.DATETIME:
+                try:
+                    value = timezone.make_aware(datetime.fromisoformat(str(value).strip())).isoformat()
+                except ValueError:
+                    pass  # the intake says what is wrong with it
+            answers[question.code] = value
+        return answers
 
     @property
     def has_districts(self) -> bool:
@@ -318,6 +397,7 @@ class ReportForm(forms.Form):
             ),
             is_public=bool(data.get("is_public")),
             urgent=bool(data.get("urgent")),
+            question_answers=self._answers(),
         )
 
     def add_service_errors(self, exc: ValidationError) -> None:
@@ -325,8 +405,11 @@ class ReportForm(forms.Form):
         if not hasattr(exc, "error_dict"):
             self.add_error(None, exc.messages)
             return
+        category = str(self.data.get("category", ""))
         for key, messages in exc.message_dict.items():
             field = SERVICE_FIELDS.get(key)
+            if key.startswith("question_answers."):
+                field = question_field_name(category, key.removeprefix("question_answers."))
             self.add_error(field if field in self.fields else None, messages)
 
     @property
@@ -359,9 +442,14 @@ class ReportForm(forms.Form):
             "is_public",
             "captcha",
         ]
+        group = self.question_group()
+        at = order.index("category") + 1
+        order[at:at] = [field.name for _question, field in group.items if field] if group else []
         for name in order:
             for message in self.errors.get(name, []):
-                if name in ("lat", "lng"):
+                if name.startswith(QUESTION_PREFIX) and self[name].use_fieldset:  # choices: the first one
+                    anchor = f"id_{name}_0"
+                elif name in ("lat", "lng"):
                     anchor = "location"
                 elif name in ("kind", "reporter_type"):
                     anchor = f"id_{name}_0"

@@ -441,6 +441,20 @@
   $("support-cancel").addEventListener("click", function () { contact.hidden = true; });
   categorySelect.addEventListener("change", checkNearby);
 
+  // --- The chosen category's extra questions ----------------------------------------------------------
+  // Every category's questions are in the page; only the chosen category's are shown and sent (a disabled
+  // fieldset sends nothing), so answers to another category never reach the server.
+  var questionGroups = form.querySelectorAll("fieldset.questions[data-category]");
+  function showQuestions() {
+    Array.prototype.forEach.call(questionGroups, function (group) {
+      var chosen = group.getAttribute("data-category") === categorySelect.value;
+      group.hidden = !chosen;
+      group.disabled = !chosen;
+    });
+  }
+  categorySelect.addEventListener("change", showQuestions);
+  showQuestions();
+
   // --- Sender: organisation name only for organisations -----------------------------------------------
   var organization = $("organization-field");
   function toggleOrganization() {

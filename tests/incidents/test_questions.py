@@ -12,6 +12,7 @@ from django.db import IntegrityError, connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from accounts.models import User
 from agencies.models import Role
 from incidents import selectors, services
 from incidents.models import Category, CategoryQuestion, Report
@@ -273,4 +274,38 @@ def test_staff_read_the_answers_in_question_order_by_name(trees: Category) -> No
         ("Vật cản", "Gốc cây, Lá cây"),
         ("Đường kính thân (cm)", "Không trả lời"),
         ("Đổ lúc nào?", "15/01/2025 08:30"),
+    ]
+
+
+def test_the_form_asks_the_chosen_categorys_questions(demo: None) -> None:
+    client = Client()
+    client.force_login(User.objects.create_user(username="dan", password="Mật-khẩu-dài-123"))
+    page = client.get("/phan-anh/gui/").content.decode()
+    assert 'data-category="ve-sinh-moi-truong"' in page and 'name="q__ve-sinh-moi-truong__loai-rac"' in page
+    assert "checked" not in page[page.index('id="questions-giao-thong"') :][:4000]  # nothing chosen for them
+    lng, lat = point_in("D25450")
+    form = {
+        "kind": "feedback",
+        "category": "ve-sinh-moi-truong",
+        "lat": str(lat),
+        "lng": str(lng),
+        "title": "Rác đổ bừa bãi",
+        "description": "Rác đổ đầy góc đường.",
+        "reporter_type": "individual",
+        "reporter_name": "Dân",
+        # Without the script every category's questions are sent: only the chosen category's count.
+        "q__giao-thong__kich-thuoc": "lon",
+    }
+    refused = client.post("/phan-anh/gui/", form)
+    assert refused.status_code == 400
+    assert '<a href="#id_q__ve-sinh-moi-truong__loai-rac_0">Câu hỏi này là bắt buộc.</a>' in refused.content.decode()
+    sent = client.post("/phan-anh/gui/", {**form, "q__ve-sinh-moi-truong__loai-rac": ["sinh-hoat", "nguy-hai"]})
+    assert sent.status_code == 303
+    flooding = {**form, "category": "cap-thoat-nuoc", "title": "Ngập sau mưa"}
+    flooding.update({"q__cap-thoat-nuoc__do-sau-cm": "35,5", "q__cap-thoat-nuoc__bat-dau": "2025-01-15T08:30"})
+    assert client.post("/phan-anh/gui/", flooding).status_code == 303
+    answers = [r.question_answers for r in Report.objects.order_by("id")]
+    assert answers == [
+        {"loai-rac": ["sinh-hoat", "nguy-hai"]},
+        {"do-sau-cm": 35.5, "bat-dau": "2025-01-15T08:30:00+07:00"},
     ]

@@ -66,7 +66,7 @@ from .throttles import (
 class CategoryListView(APIView):
     @extend_schema(summary="Report categories (chuyên mục)", responses=CategorySerializer(many=True))
     def get(self, request: Request) -> Response:
-        return Response(CategorySerializer(selectors.category_list(), many=True).data)
+        return Response(CategorySerializer(selectors.category_list_with_questions(), many=True).data)
 
 
 def _filters(request: Request) -> ReportFilters:

@@ -32,7 +32,7 @@ from common.inputs import DAY_MAX, DAY_MIN
 from .attachments import ACCEPT_ATTRIBUTE
 from .filters import PAGE_NAMES, SENDER_NAMES, ReportFilters, report_filters_parse_valid
 from .models import Category, CategoryQuestion, QuestionType, ReportKind, ReportStatus
-from .selectors import category_list, category_questions_by_category
+from .selectors import category_list, category_list_with_questions
 from .services import ReporterInput, ReportInput
 
 # Where each field-keyed error of services.report_create is shown.
@@ -279,7 +279,7 @@ class ReportForm(forms.Form):
             initial.setdefault("reporter_phone", getattr(user, "phone", "") or "")
         super().__init__(*args, **kwargs)
         fields = self.fields
-        categories = list(category_list())
+        categories = list(category_list_with_questions())
         fields["category"].choices = [("", _("— Chọn chuyên mục —"))] + [  # type: ignore[attr-defined]
             (c.code, c.name) for c in categories
         ]
@@ -317,10 +317,9 @@ class ReportForm(forms.Form):
 
     def _questions_add(self, categories: list[Category]) -> list[QuestionGroup]:
         groups = []
-        asked = category_questions_by_category(categories=categories)
         for category in categories:
             items = []
-            for question in asked.get(category.pk, []):
+            for question in category.questions.all():
                 name = question_field_name(category.code, question.code) if question.variable else ""
                 if name:
                     self.fields[name] = _question_field(question)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 import zoneinfo
-from collections.abc import Collection, Iterable
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, TypedDict
@@ -85,13 +85,10 @@ if TYPE_CHECKING:
     CategoryAsking = WithAnnotations[Category, QuestionsAnnotation]
 
 
-def category_questions_by_category(*, categories: Iterable[Category]) -> dict[int, list[CategoryQuestion]]:
-    """The active questions of each of `categories` (by category id, in order), in one query."""
-    asked: dict[int, list[CategoryQuestion]] = {}
-    questions = CategoryQuestion.objects.filter(category__in=list(categories), active=True).order_by("order", "id")
-    for question in questions:
-        asked.setdefault(question.category_id, []).append(question)
-    return asked
+def category_list_with_questions() -> QuerySet[Category]:
+    """The active categories, each with its active questions (`questions`, in order) in one more query."""
+    asked = CategoryQuestion.objects.filter(active=True).order_by("order", "id")
+    return category_list().prefetch_related(Prefetch("questions", queryset=asked))
 
 
 def categories_with_questions(*, categories: QuerySet[Category] | None = None) -> QuerySet[CategoryAsking]:

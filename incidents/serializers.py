@@ -12,13 +12,26 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from .models import Attachment, Category, Report, ReportEvent
+from .models import Attachment, Category, CategoryQuestion, Report, ReportEvent
+
+
+class CategoryQuestionSerializer(serializers.ModelSerializer[CategoryQuestion]):
+    """An extra question the category asks: answer it in question_answers under its code (variable false: an
+    explanation to show, not to answer; values: the choices of a singlevaluelist or multivaluelist)."""
+
+    values = serializers.ListField(child=serializers.DictField(child=serializers.CharField()), read_only=True)
+
+    class Meta:
+        model = CategoryQuestion
+        fields = ["code", "prompt", "description", "datatype", "required", "variable", "order", "values"]
 
 
 class CategorySerializer(serializers.ModelSerializer[Category]):
+    questions = CategoryQuestionSerializer(many=True, read_only=True)
+
     class Meta:
         model = Category
-        fields = ["code", "name", "description", "deadline_days", "duplicate_radius_m"]
+        fields = ["code", "name", "description", "deadline_days", "duplicate_radius_m", "questions"]
 
 
 class UnitBriefSerializer(serializers.Serializer[Any]):

@@ -4,10 +4,11 @@
 demo, imports and the channels to come (channels/) each describe who sends and how (`Sender`; the
 site and app get theirs from `sender_for`) and pass the report as `ReportInput`. Its steps keep the
 order the trust fixes set: a retried request is answered with its first report (idempotency); the
-whole report is cleaned and checked, its files by their headers only, and routed, so every problem is
-told at once; only a report right in everything else has its images decoded (the costly step); the
-code is allocated outside the transaction (autocommitted counter); the report, its history, its files,
-the idempotency key and its messages are stored in one transaction; the stored report is the answer.
+whole report is cleaned and checked (with the answers to its category's questions), its files by their
+headers only, and routed, so every problem is told at once; only a report right in everything else has
+its images decoded (the costly step); the code is allocated outside the transaction (autocommitted
+counter); the report, its history, its files, the idempotency key and its messages are stored in one
+transaction; the stored report is the answer.
 The per-request limits and the captcha are the caller's (incidents.throttles), checked before.
 """
 

@@ -236,6 +236,11 @@ def test_the_api_takes_answers_and_names_the_refused_question(demo: None) -> Non
         body = json.dumps({**captcha_fields(client), **payload})
         return client.post("/api/v1/reports/", body, content_type="application/json")
 
+    # The app learns what to ask from the categories.
+    listed = {c["code"]: c["questions"] for c in client.get("/api/v1/categories/").json()}
+    assert listed["y-te"] == [] and [q["code"] for q in listed["ve-sinh-moi-truong"]] == ["loai-rac", "khoi-luong"]
+    assert listed["ve-sinh-moi-truong"][0]["required"] is True
+    assert listed["ve-sinh-moi-truong"][0]["values"][0] == {"key": "sinh-hoat", "name": "Rác sinh hoạt"}
     refused = post(_api_payload(**{"khoi-luong": "nhieu"}))
     assert refused.status_code == 400
     assert refused.json()["errors"] == {

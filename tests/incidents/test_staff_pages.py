@@ -458,5 +458,6 @@ def test_the_pages_take_a_fixed_number_of_queries(
     with django_assert_max_num_queries(11):
         html = html_of(client, LIST_URL)
     assert Report.objects.count() == html.count('class="col-code"')
-    with django_assert_max_num_queries(14):
+    # The detail's fifteenth: the category's extra questions beside the report's answers.
+    with django_assert_max_num_queries(15):
         html_of(client, detail_url(Report.objects.first()))  # type: ignore[arg-type]

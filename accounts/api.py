@@ -36,6 +36,19 @@ THROTTLED = OpenApiResponse(DetailSerializer, description="Too many codes asked 
 WRONG_LOGIN = "Thông tin đăng nhập không đúng."
 
 
+class _InvalidInput(Exception):
+    def __init__(self, serializer: serializers.Serializer[Any]) -> None:
+        super().__init__("invalid input")
+        self.serializer = serializer
+
+
+def _valid(serializer: serializers.Serializer[Any]) -> dict[str, Any]:
+    """The serializer's validated input; its errors are answered 400 by AccountAPIView.handle_exception."""
+    if not serializer.is_valid():
+        raise _InvalidInput(serializer)
+    return cast(dict[str, Any], serializer.validated_data)
+
+
 def _serializer_errors(serializer: serializers.Serializer[Any]) -> Response:
     errors = serializer.errors
     first = next(iter(errors.values()))
@@ -71,14 +84,29 @@ def _me(request: Request) -> User:
     return cast(User, request.user)
 
 
-class AnonymousAPIView(APIView):
+class AccountAPIView(APIView):
+    """Answers invalid input and the account services' refusals in the one error shape, each the one way."""
+
+    def handle_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, _InvalidInput):
+            return _serializer_errors(exc.serializer)
+        if isinstance(exc, ValidationError):
+            return validation_response(exc)
+        if isinstance(exc, services.OtpError):
+            return Response(error_body(str(exc), {"code": [str(exc)]}), status=400)
+        if isinstance(exc, services.ThrottledError):
+            return _throttled(exc)
+        return super().handle_exception(exc)
+
+
+class AnonymousAPIView(AccountAPIView):
     """Endpoints for people not signed in yet: no session, so no CSRF token to fetch first."""
 
     authentication_classes: list[Any] = []
     permission_classes = [AllowAny]
 
 
-class SignedInAPIView(APIView):
+class SignedInAPIView(AccountAPIView):
     """For signed-in people; token first, so a missing or revoked token is answered 401 with WWW-Authenticate."""
 
     authentication_classes = [TokenAuthentication, SessionAuthentication]
@@ -104,18 +132,8 @@ class OtpRequestView(AnonymousAPIView):
         responses={202: OtpSentSerializer, 400: BAD, 429: THROTTLED},
     )
     def post(self, request: Request) -> Response:
-        serializer = self.InputSerializer(data=request.data)
-        if not serializer.is_valid():
-            return _serializer_errors(serializer)
-        try:
-            target = _target(serializer.validated_data)
-            services.otp_request(
-                target=target, purpose=serializer.validated_data["purpose"], ip=client_ip(request._request)
-            )
-        except ValidationError as exc:
-            return validation_response(exc)
-        except services.ThrottledError as exc:
-            return _throttled(exc)
+        values = _valid(self.InputSerializer(data=request.data))
+        services.otp_request(target=_target(values), purpose=values["purpose"], ip=client_ip(request._request))
         return Response(_sent_body(), status=202)
 
 
@@ -135,23 +153,15 @@ class RegisterView(AnonymousAPIView):
         responses={202: OtpSentSerializer, 400: BAD, 429: THROTTLED},
     )
     def post(self, request: Request) -> Response:
-        serializer = self.InputSerializer(data=request.data)
-        if not serializer.is_valid():
-            return _serializer_errors(serializer)
-        values = serializer.validated_data
-        try:
-            services.user_register(
-                full_name=values["full_name"],
-                phone=values["phone"],
-                email=values.get("email", ""),
-                password=values["password"],
-                password_confirm=values["password_confirm"],
-                ip=client_ip(request._request),
-            )
-        except ValidationError as exc:
-            return validation_response(exc)
-        except services.ThrottledError as exc:
-            return _throttled(exc)
+        values = _valid(self.InputSerializer(data=request.data))
+        services.user_register(
+            full_name=values["full_name"],
+            phone=values["phone"],
+            email=values.get("email", ""),
+            password=values["password"],
+            password_confirm=values["password_confirm"],
+            ip=client_ip(request._request),
+        )
         return Response(_sent_body(), status=202)
 
 
@@ -169,18 +179,8 @@ class VerifyView(AnonymousAPIView):
         responses={200: SignedInSerializer, 400: BAD},
     )
     def post(self, request: Request) -> Response:
-        serializer = self.InputSerializer(data=request.data)
-        if not serializer.is_valid():
-            return _serializer_errors(serializer)
-        try:
-            target = _target(serializer.validated_data)
-            user = services.otp_verify(
-                target=target, purpose=services.Purpose.REGISTER, code=serializer.validated_data["code"]
-            )
-        except ValidationError as exc:
-            return validation_response(exc)
-        except services.OtpError as exc:
-            return Response(error_body(str(exc), {"code": [str(exc)]}), status=400)
+        values = _valid(self.InputSerializer(data=request.data))
+        user = services.otp_verify(target=_target(values), purpose=services.Purpose.REGISTER, code=values["code"])
         return _signed_in(request, user)
 
 
@@ -217,19 +217,10 @@ class LoginView(AnonymousAPIView):
         responses={200: SignedInSerializer, 400: BAD, 429: THROTTLED},
     )
     def post(self, request: Request) -> Response:
-        serializer = self.InputSerializer(data=request.data)
-        if not serializer.is_valid():
-            return _serializer_errors(serializer)
-        values = serializer.validated_data
+        values = _valid(self.InputSerializer(data=request.data))
         user: User | None
         if values.get("code"):
-            try:
-                target = _target(values)
-                user = services.otp_verify(target=target, purpose=services.Purpose.LOGIN, code=values["code"])
-            except ValidationError as exc:
-                return validation_response(exc)
-            except services.OtpError as exc:
-                return Response(error_body(str(exc), {"code": [str(exc)]}), status=400)
+            user = services.otp_verify(target=_target(values), purpose=services.Purpose.LOGIN, code=values["code"])
             if not user.is_active:
                 return Response(error_body(WRONG_LOGIN), status=400)
         else:
@@ -265,21 +256,13 @@ class PasswordResetView(AnonymousAPIView):
         responses={200: DetailSerializer, 400: BAD},
     )
     def post(self, request: Request) -> Response:
-        serializer = self.InputSerializer(data=request.data)
-        if not serializer.is_valid():
-            return _serializer_errors(serializer)
-        values = serializer.validated_data
-        try:
-            services.password_reset(
-                target=_target(values),
-                code=values["code"],
-                password=values["password"],
-                password_confirm=values["password_confirm"],
-            )
-        except ValidationError as exc:
-            return validation_response(exc)
-        except services.OtpError as exc:
-            return Response(error_body(str(exc), {"code": [str(exc)]}), status=400)
+        values = _valid(self.InputSerializer(data=request.data))
+        services.password_reset(
+            target=_target(values),
+            code=values["code"],
+            password=values["password"],
+            password_confirm=values["password_confirm"],
+        )
         return Response({"detail": _("Đã đặt mật khẩu mới. Hãy đăng nhập lại.")})
 
 
@@ -299,16 +282,9 @@ class MeView(SignedInAPIView):
         responses={200: MeSerializer, 400: BAD, 429: THROTTLED},
     )
     def patch(self, request: Request) -> Response:
-        serializer = MeSerializer(data=request.data, partial=True)
-        if not serializer.is_valid():
-            return _serializer_errors(serializer)
+        values = _valid(MeSerializer(data=request.data, partial=True))
         user = _me(request)
-        try:
-            pending = services.profile_update(user, ip=client_ip(request._request), **serializer.validated_data)
-        except ValidationError as exc:
-            return validation_response(exc)
-        except services.ThrottledError as exc:
-            return _throttled(exc)
+        pending = services.profile_update(user, ip=client_ip(request._request), **values)
         return Response(MeSerializer(user, context={"email_pending": pending}).data)
 
 
@@ -325,16 +301,9 @@ class EmailConfirmView(SignedInAPIView):
         responses={200: MeSerializer, 400: BAD},
     )
     def post(self, request: Request) -> Response:
-        serializer = self.InputSerializer(data=request.data)
-        if not serializer.is_valid():
-            return _serializer_errors(serializer)
+        values = _valid(self.InputSerializer(data=request.data))
         user = _me(request)
-        try:
-            services.email_change_confirm(user=user, **serializer.validated_data)
-        except ValidationError as exc:
-            return validation_response(exc)
-        except services.OtpError as exc:
-            return Response(error_body(str(exc), {"code": [str(exc)]}), status=400)
+        services.email_change_confirm(user=user, **values)
         return Response(MeSerializer(user).data)
 
 
@@ -351,20 +320,14 @@ class PlaceListView(SignedInAPIView):
         responses={201: SavedPlaceOutSerializer, 400: BAD},
     )
     def post(self, request: Request) -> Response:
-        serializer = SavedPlaceSerializer(data=request.data)
-        if not serializer.is_valid():
-            return _serializer_errors(serializer)
-        values = serializer.validated_data
-        try:
-            place = services.place_add(
-                _me(request),
-                label=values["label"],
-                ward_code=values.get("ward") or None,
-                lat=values.get("lat"),
-                lng=values.get("lng"),
-            )
-        except ValidationError as exc:
-            return validation_response(exc)
+        values = _valid(SavedPlaceSerializer(data=request.data))
+        place = services.place_add(
+            _me(request),
+            label=values["label"],
+            ward_code=values.get("ward") or None,
+            lat=values.get("lat"),
+            lng=values.get("lng"),
+        )
         return Response(SavedPlaceSerializer(place).data, status=201)
 
 

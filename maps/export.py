@@ -94,8 +94,7 @@ def map_export_html(
     """The HTML file: the wards in view (count and overdue rate) and the reports in view (newest
     first, at most MAX_EXPORT_REPORTS), under the heatmap's filters and the user's staff access."""
     moment = timezone.localtime(now)
-    simplify = min(0.05, 360 / (256 * 2**zoom))
-    wards = heatmap.ward_choropleth(scope, filters, bbox, simplify)
+    wards = heatmap.ward_choropleth(scope, filters, bbox, heatmap.pixel_degrees(zoom))
     view = Polygon.from_bbox(bbox)
     in_view = heatmap.filtered_reports(scope, filters).filter(location__coveredby=view)
     # Overdue as the heatmap's own "overdue" filter has it.

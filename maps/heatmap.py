@@ -75,6 +75,12 @@ def scope_for(user: User | AnonymousUser) -> Scope | None:
     return Scope(access=access, unit_ids=frozenset(units.values_list("adminunit_id", flat=True)))
 
 
+def pixel_degrees(zoom: int) -> float:
+    """About one screen pixel at this zoom, in degrees (at most 0.05): how far ward outlines are
+    simplified, since finer detail would not show."""
+    return min(0.05, 360 / (256 * 2.0**zoom))
+
+
 def filtered_reports(scope: Scope, filters: ReportFilters) -> QuerySet[Report]:
     return reports_filtered(scope.reports(), filters)
 

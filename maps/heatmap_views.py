@@ -85,9 +85,18 @@ def _error(exc: HeatmapRequestError) -> Response:
     return Response(error_body(str(exc), {exc.field: [str(exc)]}), status=400)
 
 
-class HeatmapView(APIView):
+class _HeatmapAPIView(APIView):
+    """Staff only; a bad view or filter is answered 400 in the one error shape, naming its parameter."""
+
     permission_classes = [IsStaffMember]
 
+    def handle_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, HeatmapRequestError):
+            return _error(exc)
+        return super().handle_exception(exc)
+
+
+class HeatmapView(_HeatmapAPIView):
     @extend_schema(
         operation_id="stats_heatmap",
         summary="Report density in view for the officers' heatmap: weighted grid cells [lat, lng, count]",
@@ -95,17 +104,12 @@ class HeatmapView(APIView):
         responses={code: OpenApiTypes.OBJECT for code in (200, 400, 401, 403)},
     )
     def get(self, request: Request) -> HttpResponse:
-        try:
-            bbox, zoom, filters = _parse(request)
-        except HeatmapRequestError as exc:
-            return _error(exc)
+        bbox, zoom, filters = _parse(request)
         scope = _scope(request.user)
         return HttpResponse(heatmap.heat_cells_json(scope, filters, bbox, zoom), content_type="application/json")
 
 
-class ChoroplethView(APIView):
-    permission_classes = [IsStaffMember]
-
+class ChoroplethView(_HeatmapAPIView):
     @extend_schema(
         operation_id="stats_choropleth",
         summary="Wards in view (simplified) with report count, overdue count and overdue rate (GeoJSON)",
@@ -113,14 +117,9 @@ class ChoroplethView(APIView):
         responses={code: OpenApiTypes.OBJECT for code in (200, 400, 401, 403)},
     )
     def get(self, request: Request) -> Response:
-        try:
-            bbox, zoom, filters = _parse(request)
-        except HeatmapRequestError as exc:
-            return _error(exc)
+        bbox, zoom, filters = _parse(request)
         scope = _scope(request.user)
-        # About one screen pixel at this zoom: finer detail would not show.
-        simplify = min(0.05, 360 / (256 * 2**zoom))
-        return Response(heatmap.ward_choropleth(scope, filters, bbox, simplify))
+        return Response(heatmap.ward_choropleth(scope, filters, bbox, heatmap.pixel_degrees(zoom)))
 
 
 @require_GET

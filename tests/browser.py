@@ -54,6 +54,26 @@ def chromium() -> Iterator[Browser]:
             connections.close_all()
 
 
+def page_errors(page: Page) -> list[str]:
+    """The script errors the page raises from now on; a test ends with `assert errors == []`."""
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    return errors
+
+
+def at_each_width(browser: Browser) -> Iterator[tuple[str, Page]]:
+    """The same steps on a phone, then on a desktop: a new page at each width, with the width's name
+    (for screenshots). After the steps no script error may have been raised; the page closes once its
+    requests are done (one still running could meet a test database being torn down)."""
+    for name, viewport in (("phone", PHONE), ("desktop", DESKTOP)):
+        page = browser.new_page(viewport=viewport)
+        errors = page_errors(page)
+        yield name, page
+        assert errors == [], f"{name}: {errors}"
+        page.wait_for_load_state("networkidle")
+        page.close()
+
+
 def sign_in(page: Page, username: str, password: str) -> None:
     """Fill in and send the sign-in form the page shows, as a person does."""
     page.get_by_label("Tên đăng nhập, số điện thoại hoặc e-mail").fill(username)

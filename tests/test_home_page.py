@@ -10,7 +10,7 @@ from django.core.management import call_command
 from pytest_django.fixtures import Settings as SettingsWrapper
 from pytest_django.live_server_helper import LiveServer
 
-from tests.browser import DESKTOP, PHONE, chromium
+from tests.browser import PHONE, at_each_width, chromium
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
@@ -22,10 +22,7 @@ def test_map_draws_our_boundaries_when_no_tile_server_answers(
     # Nothing listens on port 9: every tile request fails.
     settings.MAP_TILE_URL = "http://127.0.0.1:9/{z}/{x}/{y}.png"
     with chromium() as browser:
-        for name, viewport in (("phone", PHONE), ("desktop", DESKTOP)):
-            page = browser.new_page(viewport=viewport)
-            errors: list[str] = []
-            page.on("pageerror", lambda exc: errors.append(str(exc)))  # noqa: B023 (used within the iteration)
+        for name, page in at_each_width(browser):
             page.goto(f"{live_server.url}/")
             # Province and districts are drawn as vector paths (wards from zoom 11, for the view: map.js).
             page.wait_for_function("document.querySelectorAll('.leaflet-overlay-pane path').length >= 7")
@@ -37,8 +34,6 @@ def test_map_draws_our_boundaries_when_no_tile_server_answers(
             box = page.locator(".leaflet-overlay-pane svg").bounding_box()
             assert box is not None and box["width"] > 100
             page.screenshot(path=str(output_dir / f"home-{name}.png"), full_page=True)
-            assert errors == []
-            page.close()
 
 
 def test_keyboard_users_can_skip_to_the_content_and_switch_language(

@@ -15,7 +15,7 @@ from agencies.models import Role
 from alerts import area
 from alerts.models import Alert, Status
 from boundaries.models import AdminUnit
-from tests.browser import DESKTOP, PHONE, chromium
+from tests.browser import DESKTOP, PHONE, chromium, page_errors
 from tests.conftest import point_in
 
 from .conftest import WARD, staff
@@ -48,8 +48,7 @@ def test_officer_creates_from_a_unit_and_a_leader_approves(demo_site: str, outpu
 
     with chromium() as browser:
         page = signed_in(browser, demo_site, officer, DESKTOP)
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        errors = page_errors(page)
         page.goto(f"{demo_site}/canh-bao/quan-ly/tao/")
         page.get_by_label("Tiêu đề cảnh báo").fill("Cảnh báo ngập cục bộ Phường 1")
         page.get_by_label("Lĩnh vực").select_option("flood")
@@ -97,8 +96,7 @@ def test_public_page_on_a_phone_and_the_report_form(demo_site: str, output_dir: 
     active = Alert.objects.get(status=Status.APPROVED, headline__startswith="Cảnh báo ngập lụt")
     with chromium() as browser:
         page = browser.new_page(viewport=PHONE)
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        errors = page_errors(page)
         page.goto(f"{demo_site}/canh-bao/")
         assert page.locator("h1").inner_text() == "Thông tin cảnh báo"
         assert active.headline in page.inner_text("#alert-cards")

@@ -3,39 +3,24 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from captcha.models import CaptchaStore
-from django.db import connections
 from PIL import Image
-from playwright.sync_api import Browser, Page, ViewportSize
+from playwright.sync_api import Page
 from pytest_django.fixtures import Settings as SettingsWrapper
 
 from boundaries.models import AdminUnit
 from incidents import services
 from incidents.models import Report, ReportSupport
 from tests.accounts.conftest import last_code
-from tests.browser import DESKTOP, PHONE, chromium
+from tests.browser import PHONE, at_each_width, chromium, page_errors
 from tests.conftest import point_in
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
 WARD = "D25450"  # Phường 1, Thành phố Tây Ninh (demo)
-SIZES: list[tuple[str, ViewportSize]] = [("phone", PHONE), ("desktop", DESKTOP)]
-
-
-@contextmanager
-def browser_session() -> Iterator[Browser]:
-    with chromium() as browser:
-        try:
-            yield browser
-        finally:
-            # Queries made while Playwright runs use their own connection (Django's connections are
-            # context-local); left open, it would keep the test database from being dropped.
-            connections.close_all()
 
 
 def close(page: Page) -> None:
@@ -97,11 +82,8 @@ def fill_sender(page: Page) -> None:
 def test_a_person_pins_a_ward_fills_in_the_form_and_gets_a_code(demo_site: str, output_dir: Path) -> None:
     lng, lat = point_in(WARD)
     ward = AdminUnit.objects.get(code=WARD)
-    with browser_session() as browser:
-        for name, viewport in SIZES:
-            page = browser.new_page(viewport=viewport)
-            errors: list[str] = []
-            page.on("pageerror", lambda exc: errors.append(str(exc)))  # noqa: B023 (used within the iteration)
+    with chromium() as browser:
+        for name, page in at_each_width(browser):
             open_form(page, demo_site)
             assert "Không tải được bản đồ nền" in page.inner_text("#map-note")
 
@@ -142,8 +124,6 @@ def test_a_person_pins_a_ward_fills_in_the_form_and_gets_a_code(demo_site: str, 
             page.wait_for_timeout(300)
             page.wait_for_selector("#report-map.leaflet-zoom-anim", state="detached")
             page.screenshot(path=str(output_dir / f"report-detail-{name}.png"), full_page=True)
-            assert errors == []
-            close(page)
     assert Report.objects.count() == 2
 
 
@@ -160,11 +140,8 @@ def test_open_reports_nearby_are_offered_and_the_person_can_follow_one(demo_site
             reporter=services.ReporterInput(name="Trần Thị Bình", phone="0987654321"),
         )
     )
-    with browser_session() as browser:
-        for name, viewport in SIZES:
-            page = browser.new_page(viewport=viewport)
-            errors: list[str] = []
-            page.on("pageerror", lambda exc: errors.append(str(exc)))  # noqa: B023 (used within the iteration)
+    with chromium() as browser:
+        for name, page in at_each_width(browser):
             open_form(page, demo_site)
             zoom_to(page, lng, lat, 16)
             click_on_map(page, lng, lat)
@@ -198,8 +175,6 @@ def test_open_reports_nearby_are_offered_and_the_person_can_follow_one(demo_site
             # What was typed in the box also fills in the sender's part of the form.
             assert page.input_value("#id_reporter_name") == "Lê Văn Cường"
             page.screenshot(path=str(output_dir / f"report-nearby-done-{name}.png"), full_page=True)
-            assert errors == []
-            close(page)
     assert ReportSupport.objects.filter(report=existing).count() == 2
     assert Report.objects.count() == 1
     existing.refresh_from_db()
@@ -207,10 +182,9 @@ def test_open_reports_nearby_are_offered_and_the_person_can_follow_one(demo_site
 
 
 def test_keyboard_only_place_search_and_ward_without_a_pin(demo_site: str, output_dir: Path) -> None:
-    with browser_session() as browser:
+    with chromium() as browser:
         page = browser.new_page(viewport=PHONE)
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        errors = page_errors(page)
         open_form(page, demo_site)
         page.focus("#place-q")
         page.keyboard.type("phuong hiep ninh")
@@ -256,9 +230,8 @@ def test_the_list_page_at_both_sizes(demo_site: str, output_dir: Path) -> None:
                 reporter=services.ReporterInput(name="Trần Thị Bình", phone="0987654321"),
             )
         )
-    with browser_session() as browser:
-        for name, viewport in SIZES:
-            page = browser.new_page(viewport=viewport)
+    with chromium() as browser:
+        for name, page in at_each_width(browser):
             page.goto(f"{demo_site}/phan-anh/?q=o+ga&date_from=31/02/2024")
             assert "Ngày không hợp lệ" in page.inner_text("main")
             assert page.locator(".report-item").count() == 3
@@ -266,13 +239,11 @@ def test_the_list_page_at_both_sizes(demo_site: str, output_dir: Path) -> None:
             page.screenshot(path=str(output_dir / f"report-list-{name}.png"), full_page=True)
             # Wards of other districts are not offered once a district is chosen.
             assert page.locator("#id_ward optgroup").count() == 1
-            close(page)
 
 
 def test_errors_are_listed_at_the_top_and_lead_to_their_fields(demo_site: str, output_dir: Path) -> None:
-    with browser_session() as browser:
-        for name, viewport in SIZES:
-            page = browser.new_page(viewport=viewport)
+    with chromium() as browser:
+        for name, page in at_each_width(browser):
             open_form(page, demo_site)
             page.fill("#id_title", "<b>Tiêu đề</b>")
             page.fill("#id_reporter_phone", "12")
@@ -289,7 +260,6 @@ def test_errors_are_listed_at_the_top_and_lead_to_their_fields(demo_site: str, o
             page.click("#error-summary a[href='#id_description']")
             assert page.evaluate("location.hash") == "#id_description"
             assert page.evaluate("document.activeElement.id") == "id_description"
-            close(page)
     assert Report.objects.count() == 0
 
 
@@ -299,10 +269,9 @@ def test_a_refused_form_keeps_the_chosen_photo_pin_and_text(
     photo = tmp_path / "cay-do.jpg"
     Image.new("RGB", (640, 480), (30, 120, 40)).save(photo, "JPEG")
     lng, lat = point_in(WARD)
-    with browser_session() as browser:
+    with chromium() as browser:
         page = browser.new_page(viewport=PHONE)
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        errors = page_errors(page)
         open_form(page, demo_site)
         click_on_map(page, lng, lat)
         page.wait_for_function("code => document.getElementById('id_ward').value === code", arg=WARD)

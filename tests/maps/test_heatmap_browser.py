@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser import DESKTOP, PHONE, chromium, sign_in
+from tests.browser import DESKTOP, PHONE, chromium, page_errors, sign_in
 from tests.factories import report_make
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
@@ -23,8 +23,7 @@ def test_an_officer_switches_from_heat_to_wards_and_lists_a_ward(demo_site: str,
     report_make(ward="D25470", title="Ngoài địa bàn thành phố")
     with chromium() as browser:
         page = browser.new_page(viewport=DESKTOP)
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        errors = page_errors(page)
         page.goto(f"{demo_site}/can-bo/ban-do-nhiet/")
         assert "/tai-khoan/dang-nhap/" in page.url
         sign_in(page, "canbo.tptn", "demo-12345")
@@ -72,8 +71,7 @@ def test_the_heatmap_works_on_a_phone(demo_site: str, output_dir: Path) -> None:
     report = report_make(ward="D25450", title="Đèn đường hỏng")
     with chromium() as browser:
         page = browser.new_page(viewport=PHONE)
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        errors = page_errors(page)
         page.goto(f"{demo_site}/tai-khoan/dang-nhap/?next=/can-bo/ban-do-nhiet/")
         sign_in(page, "canbo.tptn", "demo-12345")
         page.wait_for_url("**/can-bo/ban-do-nhiet/")

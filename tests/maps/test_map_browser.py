@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from django.core.management import call_command
 
-from tests.browser import DESKTOP, PHONE, chromium
+from tests.browser import DESKTOP, at_each_width, chromium, page_errors
 from tests.conftest import point_in
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
@@ -23,10 +23,7 @@ PATHS = "document.querySelectorAll('.leaflet-overlay-pane path').length"
 def test_report_map_clusters_zoom_and_filters(demo_site: str, output_dir: Path) -> None:
     call_command("load_demo", "--reports", "60", stdout=StringIO())
     with chromium() as browser:
-        for name, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
-            page = browser.new_page(viewport=viewport)
-            errors: list[str] = []
-            page.on("pageerror", lambda exc: errors.append(str(exc)))  # noqa: B023 (used within the iteration)
+        for name, page in at_each_width(browser):
             page.goto(f"{demo_site}/ban-do/")
             # Our boundaries (province and districts; wards are off at first) are drawn although no
             # tile loads, and markers appear.
@@ -74,16 +71,13 @@ def test_report_map_clusters_zoom_and_filters(demo_site: str, output_dir: Path) 
             page.wait_for_function("new URL(location.href).searchParams.get('status') === 'completed'")
             query = parse_qs(urlparse(page.url).query)
             assert query["z"] and query["lat"] and query["lng"]
-            assert errors == []
-            page.close()
 
 
 def test_a_shared_link_reproduces_the_view_and_filters(demo_site: str, output_dir: Path) -> None:
     call_command("load_demo", "--reports", "60", stdout=StringIO())
     with chromium() as browser:
         page = browser.new_page(viewport=DESKTOP)
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        errors = page_errors(page)
         page.goto(f"{demo_site}/ban-do/?lat=11.30000&lng=106.10000&z=11&status=completed")
         page.wait_for_function("document.getElementById('report-map').dataset.zoom === '11'")
         page.wait_for_function(f"document.querySelectorAll('.leaflet-overlay-pane path').length >= {BORDERS}")
@@ -102,8 +96,7 @@ def test_a_shared_link_reproduces_the_view_and_filters(demo_site: str, output_di
 def test_ward_and_district_borders_switch_on_and_off(demo_site: str, output_dir: Path) -> None:
     with chromium() as browser:
         page = browser.new_page(viewport=DESKTOP)
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        errors = page_errors(page)
         page.goto(f"{demo_site}/ban-do/")
         page.wait_for_function(f"{PATHS} === {BORDERS}")
         control = page.locator(".leaflet-control-layers")

@@ -13,7 +13,7 @@ from agencies.models import Role
 from boundaries.models import AdminUnit, Level
 from incidents import services
 from incidents.models import Report
-from tests.browser import DESKTOP, PHONE, chromium
+from tests.browser import DESKTOP, at_each_width, chromium, page_errors
 from tests.factories import PASSWORD, report_make, staff_make
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
@@ -51,10 +51,7 @@ def test_the_statistics_page_draws_its_charts(demo_site: str, output_dir: Path) 
     made = _reports(15)
     districts = AdminUnit.objects.filter(level=Level.DISTRICT).count()
     with chromium() as browser:
-        for name, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
-            page = browser.new_page(viewport=viewport)
-            errors: list[str] = []
-            page.on("pageerror", lambda exc: errors.append(str(exc)))  # noqa: B023 (used within the iteration)
+        for name, page in at_each_width(browser):
             page.goto(f"{demo_site}/thong-ke/")
             assert page.locator("h1").inner_text() == "Thống kê phản ánh"
             _charts_drawn(page)
@@ -68,7 +65,7 @@ def test_the_statistics_page_draws_its_charts(demo_site: str, output_dir: Path) 
             assert page.locator("#table-area tbody tr").count() == districts  # with or without reports
             assert page.locator("#table-agency").count() == 0  # staff only
             # Nothing scrolls sideways but the wide tables inside their own scroll boxes.
-            assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+            assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]  # type: ignore[index]
             page.screenshot(path=str(output_dir / f"stats-{name}.png"), full_page=True)
 
             # Filtering by district lists its wards and redraws from the filtered API.
@@ -79,16 +76,13 @@ def test_the_statistics_page_draws_its_charts(demo_site: str, output_dir: Path) 
                 _charts_drawn(page)
                 assert "Theo phường, xã" in page.inner_text("#stats-area-title")
                 assert int(page.inner_text("#sum-received")) < total
-            assert errors == []
-            page.close()
 
 
 def test_staff_see_the_agency_section_and_the_csv_link(demo_site: str, output_dir: Path) -> None:
     _reports(9)
     with chromium() as browser:
         page = browser.new_page(viewport=DESKTOP)
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        errors = page_errors(page)
         page.goto(f"{demo_site}/tai-khoan/dang-nhap/?next=/thong-ke/")
         page.get_by_label("Tên đăng nhập, số điện thoại hoặc e-mail").fill("quantri.tk")
         page.get_by_label("Mật khẩu").fill(PASSWORD)

@@ -19,7 +19,7 @@ from django.contrib.auth.signals import user_logged_in
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -119,23 +119,17 @@ def _check_limits(target: str, ip: str | None, now: datetime) -> None:
     wait = resend_wait(target, now=now)
     if wait > 0:
         raise ThrottledError(wait)
-    recent = list(
-        OneTimeCode.objects.filter(target=target, created_at__gt=now - HOUR)
-        .order_by("created_at")
-        .values_list("created_at", flat=True)
-    )
-    if len(recent) >= settings.OTP_MAX_PER_TARGET_PER_HOUR:
-        oldest = recent[len(recent) - settings.OTP_MAX_PER_TARGET_PER_HOUR]
-        raise ThrottledError(math.ceil((oldest + HOUR - now).total_seconds()))
+    _check_hourly(OneTimeCode.objects.filter(target=target), settings.OTP_MAX_PER_TARGET_PER_HOUR, now)
     if ip:
-        from_ip = list(
-            OneTimeCode.objects.filter(ip=ip, created_at__gt=now - HOUR)
-            .order_by("created_at")
-            .values_list("created_at", flat=True)
-        )
-        if len(from_ip) >= settings.OTP_MAX_PER_IP_PER_HOUR:
-            oldest = from_ip[len(from_ip) - settings.OTP_MAX_PER_IP_PER_HOUR]
-            raise ThrottledError(math.ceil((oldest + HOUR - now).total_seconds()))
+        _check_hourly(OneTimeCode.objects.filter(ip=ip), settings.OTP_MAX_PER_IP_PER_HOUR, now)
+
+
+def _check_hourly(codes: QuerySet[OneTimeCode], limit: int, now: datetime) -> None:
+    """At most `limit` of these codes in any hour: a full hour's count waits until its oldest is an hour old."""
+    recent = list(codes.filter(created_at__gt=now - HOUR).order_by("created_at").values_list("created_at", flat=True))
+    if len(recent) >= limit:
+        oldest = recent[len(recent) - limit]
+        raise ThrottledError(math.ceil((oldest + HOUR - now).total_seconds()))
 
 
 def _account_for(target: Target) -> User | None:

@@ -96,6 +96,13 @@ def _password(label: StrOrPromise, autocomplete: str = "new-password") -> forms.
     )
 
 
+def _email(label: StrOrPromise) -> forms.CharField:
+    """An optional e-mail address; the services check it (accounts.services), as they check the API's."""
+    return forms.CharField(
+        label=label, required=False, max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
+
+
 PHONE_ATTRS = {"autocomplete": "tel", "inputmode": "tel"}
 CODE_ATTRS = {
     "autocomplete": "one-time-code",
@@ -120,12 +127,7 @@ class RegisterForm(forms.Form):
         help_text=_("Mã xác nhận sẽ được gửi tới số này qua SMS."),
         error_messages={"required": _("Hãy nhập số điện thoại.")},
     )
-    email = forms.CharField(
-        label=_("E-mail (không bắt buộc)"),
-        required=False,
-        max_length=254,
-        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
-    )
+    email = _email(_("E-mail (không bắt buộc)"))
     password = _password(_("Mật khẩu"))
     password_confirm = _password(_("Nhập lại mật khẩu"))
 
@@ -173,12 +175,7 @@ class ProfileForm(forms.Form):
         attrs={"autocomplete": "name"},
         error_messages={"required": _("Hãy nhập họ và tên.")},
     )
-    email = forms.CharField(
-        label=_("E-mail"),
-        required=False,
-        max_length=254,
-        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
-    )
+    email = _email(_("E-mail"))
     notify_report_updates = forms.BooleanField(label=_("Báo tin khi phản ánh của tôi có tiến triển"), required=False)
     notify_alerts = forms.BooleanField(label=_("Nhận cảnh báo cho những nơi tôi đã lưu"), required=False)
     notify_by_sms = forms.BooleanField(label=_("Gửi qua SMS"), required=False)

@@ -16,7 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from common.api import error_body, validation_response
+from common.api import error_body, valid_input, validation_response
 from common.http import client_ip
 
 from . import services
@@ -34,26 +34,6 @@ TAG = ["accounts"]
 BAD = OpenApiResponse(DetailSerializer, description="Invalid input; `errors` names the fields.")
 THROTTLED = OpenApiResponse(DetailSerializer, description="Too many codes asked for; see Retry-After.")
 WRONG_LOGIN = "Thông tin đăng nhập không đúng."
-
-
-class _InvalidInput(Exception):
-    def __init__(self, serializer: serializers.Serializer[Any]) -> None:
-        super().__init__("invalid input")
-        self.serializer = serializer
-
-
-def _valid(serializer: serializers.Serializer[Any]) -> dict[str, Any]:
-    """The serializer's validated input; its errors are answered 400 by AccountAPIView.handle_exception."""
-    if not serializer.is_valid():
-        raise _InvalidInput(serializer)
-    return cast(dict[str, Any], serializer.validated_data)
-
-
-def _serializer_errors(serializer: serializers.Serializer[Any]) -> Response:
-    errors = serializer.errors
-    first = next(iter(errors.values()))
-    message = first[0] if isinstance(first, list) else str(first)
-    return Response(error_body(str(message), errors), status=400)
 
 
 def _throttled(exc: services.ThrottledError) -> Response:
@@ -88,8 +68,6 @@ class AccountAPIView(APIView):
     """Answers invalid input and the account services' refusals in the one error shape, each the one way."""
 
     def handle_exception(self, exc: Exception) -> Response:
-        if isinstance(exc, _InvalidInput):
-            return _serializer_errors(exc.serializer)
         if isinstance(exc, ValidationError):
             return validation_response(exc)
         if isinstance(exc, services.OtpError):
@@ -132,7 +110,7 @@ class OtpRequestView(AnonymousAPIView):
         responses={202: OtpSentSerializer, 400: BAD, 429: THROTTLED},
     )
     def post(self, request: Request) -> Response:
-        values = _valid(self.InputSerializer(data=request.data))
+        values = valid_input(self.InputSerializer(data=request.data))
         services.otp_request(target=_target(values), purpose=values["purpose"], ip=client_ip(request._request))
         return Response(_sent_body(), status=202)
 
@@ -153,7 +131,7 @@ class RegisterView(AnonymousAPIView):
         responses={202: OtpSentSerializer, 400: BAD, 429: THROTTLED},
     )
     def post(self, request: Request) -> Response:
-        values = _valid(self.InputSerializer(data=request.data))
+        values = valid_input(self.InputSerializer(data=request.data))
         services.user_register(
             full_name=values["full_name"],
             phone=values["phone"],
@@ -179,7 +157,7 @@ class VerifyView(AnonymousAPIView):
         responses={200: SignedInSerializer, 400: BAD},
     )
     def post(self, request: Request) -> Response:
-        values = _valid(self.InputSerializer(data=request.data))
+        values = valid_input(self.InputSerializer(data=request.data))
         user = services.otp_verify(target=_target(values), purpose=services.Purpose.REGISTER, code=values["code"])
         return _signed_in(request, user)
 
@@ -217,7 +195,7 @@ class LoginView(AnonymousAPIView):
         responses={200: SignedInSerializer, 400: BAD, 429: THROTTLED},
     )
     def post(self, request: Request) -> Response:
-        values = _valid(self.InputSerializer(data=request.data))
+        values = valid_input(self.InputSerializer(data=request.data))
         user: User | None
         if values.get("code"):
             user = services.otp_verify(target=_target(values), purpose=services.Purpose.LOGIN, code=values["code"])
@@ -256,7 +234,7 @@ class PasswordResetView(AnonymousAPIView):
         responses={200: DetailSerializer, 400: BAD},
     )
     def post(self, request: Request) -> Response:
-        values = _valid(self.InputSerializer(data=request.data))
+        values = valid_input(self.InputSerializer(data=request.data))
         services.password_reset(
             target=_target(values),
             code=values["code"],
@@ -282,7 +260,7 @@ class MeView(SignedInAPIView):
         responses={200: MeSerializer, 400: BAD, 429: THROTTLED},
     )
     def patch(self, request: Request) -> Response:
-        values = _valid(MeSerializer(data=request.data, partial=True))
+        values = valid_input(MeSerializer(data=request.data, partial=True))
         user = _me(request)
         pending = services.profile_update(user, ip=client_ip(request._request), **values)
         return Response(MeSerializer(user, context={"email_pending": pending}).data)
@@ -301,7 +279,7 @@ class EmailConfirmView(SignedInAPIView):
         responses={200: MeSerializer, 400: BAD},
     )
     def post(self, request: Request) -> Response:
-        values = _valid(self.InputSerializer(data=request.data))
+        values = valid_input(self.InputSerializer(data=request.data))
         user = _me(request)
         services.email_change_confirm(user=user, **values)
         return Response(MeSerializer(user).data)
@@ -320,7 +298,7 @@ class PlaceListView(SignedInAPIView):
         responses={201: SavedPlaceOutSerializer, 400: BAD},
     )
     def post(self, request: Request) -> Response:
-        values = _valid(SavedPlaceSerializer(data=request.data))
+        values = valid_input(SavedPlaceSerializer(data=request.data))
         place = services.place_add(
             _me(request),
             label=values["label"],

@@ -33,7 +33,7 @@ from rest_framework.views import APIView
 from rest_framework_gis.fields import GeometryField
 
 from accounts.models import User as Account
-from common.api import ErrorBodySerializer, error_body, validation_response
+from common.api import ErrorBodySerializer, error_body, valid_input, validation_response
 from common.gis import CoordinateError, parse_bbox, parse_lat_lng
 from common.inputs import InputError, parse_moment
 
@@ -162,10 +162,7 @@ class AlertSerializer(serializers.Serializer[Any]):
 
 
 def _input(request: Request) -> services.AlertInput:
-    serializer = AlertInputSerializer(data=request.data)
-    if not serializer.is_valid():
-        raise ValidationError({key: [str(m) for m in value] for key, value in serializer.errors.items()})
-    values = dict(serializer.validated_data)
+    values = valid_input(AlertInputSerializer(data=request.data))
     area = values.pop("area")
     return services.AlertInput(area=area if isinstance(area, list) else [], **values)
 

@@ -28,6 +28,14 @@ class ErrorBodySerializer(serializers.Serializer[Any]):
     )
 
 
+def valid_input(serializer: serializers.Serializer[Any]) -> dict[str, Any]:
+    """The serializer's valid input, or a ValidationError by field, answered 400 like a service's own
+    refusal (validation_response: the first message as `detail`)."""
+    if not serializer.is_valid():
+        raise ValidationError({key: [str(m) for m in value] for key, value in serializer.errors.items()})
+    return dict(serializer.validated_data)
+
+
 def validation_response(exc: ValidationError) -> Response:
     """A service's ValidationError as a 400: by field when it names fields (the first message as `detail`)."""
     if hasattr(exc, "error_dict"):

@@ -32,7 +32,7 @@ from agencies.selectors import agency_ids_for, is_staff_member
 from agencies.staff_access import report_staff_visible
 from boundaries.geocoding import geocode
 from boundaries.places import places_search
-from common.api import error_body, validation_response
+from common.api import error_body, valid_input, validation_response
 from common.gis import CoordinateError, parse_lat_lng
 from common.http import client_ip
 from common.pagination import LimitOffsetPagination
@@ -549,10 +549,7 @@ PUBLIC_ERRORS = {400: OpenApiTypes.OBJECT, 404: OpenApiTypes.OBJECT, 429: OpenAp
 
 def _input(serializer_class: type[serializers.Serializer[Any]], data: Any) -> dict[str, Any]:
     """The valid input, or a ValidationError by field, answered 400 like a service's own refusal."""
-    serializer = serializer_class(data=data)
-    if not serializer.is_valid():
-        raise ValidationError({key: [str(m) for m in value] for key, value in serializer.errors.items()})
-    return dict(serializer.validated_data)
+    return valid_input(serializer_class(data=data))
 
 
 def _code_sent_response() -> Response:

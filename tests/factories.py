@@ -13,27 +13,33 @@ from tests.conftest import point_in
 PASSWORD = "Mật-khẩu-dài-123"
 
 
-def report_make(
+def report_input(
     *,
     ward: str = "D25450",
     category: str = "cay-xanh",
     title: str = "Cây đổ chắn đường",
     description: str = "Cây lớn đổ sau mưa.",
-    channel: str = "web",
+    address: str = "",
     **reporter: Any,
-) -> Report:
-    """A report sent from inside a demo ward (needs the `demo` fixture)."""
+) -> services.ReportInput:
+    """What a person sends from inside a demo ward (needs the `demo` fixture); `reporter`'s fields
+    replace the default name and phone."""
     lng, lat = point_in(ward)
-    data = services.ReportInput(
+    return services.ReportInput(
         kind="feedback",
         category=category,
         title=title,
         description=description,
         lng=lng,
         lat=lat,
+        address=address,
         reporter=services.ReporterInput(**{"name": "Nguyễn Văn An", "phone": "0912345678", **reporter}),
     )
-    return services.report_create(data=data, sender=services.sender_for(channel=channel))
+
+
+def report_make(*, channel: str = "web", user: User | None = None, **fields: Any) -> Report:
+    """A report sent by `user` (None: anonymously) on `channel`; `fields` as report_input takes them."""
+    return services.report_create(data=report_input(**fields), sender=services.sender_for(user=user, channel=channel))
 
 
 def staff_make(username: str, agency_code: str, role: str) -> User:

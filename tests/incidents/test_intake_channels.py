@@ -10,21 +10,11 @@ from agencies.models import Role
 from incidents import services
 from incidents.models import ConsentChannel, Report
 from notifications.models import Notification
-from tests.conftest import point_in
-from tests.factories import staff_make
+from tests.factories import report_input, staff_make
 
 
 def _input(title: str) -> services.ReportInput:
-    lng, lat = point_in("D25450")
-    return services.ReportInput(
-        kind="feedback",
-        category="cay-xanh",
-        title=title,
-        description="Cây lớn đổ sau mưa.",
-        lng=lng,
-        lat=lat,
-        reporter=services.ReporterInput(name="Lê Văn Cường", phone="0912345678", email="cuong@example.vn"),
-    )
+    return report_input(title=title, name="Lê Văn Cường", email="cuong@example.vn")
 
 
 @pytest.mark.django_db

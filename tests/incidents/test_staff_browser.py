@@ -12,7 +12,7 @@ from agencies.models import Agency, Role, StaffRole
 from incidents import services
 from incidents.models import AnswerTemplate, Category, Report, ReportStatus
 from tests.browser import DESKTOP, PHONE, chromium, sign_in
-from tests.conftest import point_in
+from tests.factories import report_make
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
@@ -21,18 +21,13 @@ PASSWORD = "Mật-khẩu-dài-123"
 
 
 def new_report(title: str) -> Report:
-    lng, lat = point_in(WARD)
-    data = services.ReportInput(
-        kind="feedback",
-        category="cay-xanh",
+    return report_make(
+        ward=WARD,
         title=title,
         description="Cây dầu lớn đổ sau cơn mưa chiều qua, chắn hết một làn đường, xe máy phải đi vòng.",
-        lng=lng,
-        lat=lat,
         address="Trước số 45 đường Cách Mạng Tháng Tám",
-        reporter=services.ReporterInput(name="Nguyễn Văn An", phone="0912345678", email="an@example.vn"),
+        email="an@example.vn",
     )
-    return services.report_create(data=data)
 
 
 def test_an_officer_signs_in_on_a_phone_starts_and_answers_a_report(demo_site: str, output_dir: Path) -> None:

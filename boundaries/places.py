@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 
@@ -11,7 +12,9 @@ from django.db.models.functions import Concat, Lower
 
 from common.gis import SRID
 
+from .geocoding import geocode
 from .models import AdminUnit, Level
+from .selectors import locate
 
 
 class Unaccent(Func):
@@ -80,17 +83,31 @@ def text_fold(text: str) -> str:
     return " ".join("".join(ch for ch in decomposed if not unicodedata.combining(ch)).split())
 
 
-def address_wards(address: str) -> list[Place]:
-    """The wards a free-text address names, written most specific first ("12 Lê Lợi, Phường 1, Thành phố
-    Tây Ninh"): the longest comma-separated tail that names any ward decides. Where one of those wards is
-    named exactly by a part of the address, only it; [] when no ward is named.
+def address_places(address: str, *, level: int = Level.WARD, geocoded: bool = False) -> list[Place]:
+    """The places at `level` or finer (wards; Level.DISTRICT: wards and districts) that a free-text address
+    names, written most specific first ("12 Lê Lợi, Phường 1, Thành phố Tây Ninh"), wards first.
+
+    The longest tail of its parts (split at commas, semicolons and line ends) that names any such place
+    decides, since house numbers and streets are not in our boundaries; where some of those places are named
+    exactly by a part of the address, only they. A list, so a caller can tell one match from an ambiguous
+    one; [] when nothing is named. With `geocoded`, an address naming nothing is then sent to the geocoder
+    (GEOCODER_URL, if set): its first point, kept only inside our boundaries, as the place containing it.
     """
     # Only the last few parts can name a ward (then district, province): the search stays a few queries.
-    parts = [part.strip() for part in address.split(",") if part.strip()][-6:]
+    parts = [part.strip() for part in re.split(r"[,;\n]", address) if part.strip()][-6:]
     folded_parts = {text_fold(part) for part in parts}
     for start in range(len(parts)):
-        wards = [place for place in places_search(" ".join(parts[start:]), limit=20) if place.level == Level.WARD]
-        if wards:
-            exact = [place for place in wards if text_fold(place.name) in folded_parts]
-            return exact or wards
+        found = [place for place in places_search(" ".join(parts[start:]), limit=20) if place.level >= level]
+        if found:
+            exact = [place for place in found if text_fold(place.name) in folded_parts]
+            return exact or found
+    if geocoded:
+        for point in geocode(address, limit=1):
+            location = locate(point.lng, point.lat)
+            chain = location.chain if location is not None else ()
+            # The finest unit of the chain (finest first) at the level asked for.
+            for index, unit in enumerate(chain):
+                if unit.level >= level:
+                    parent = ", ".join(ref.name for ref in chain[index + 1 :])
+                    return [Place(unit.code, unit.name, unit.kind, unit.level, parent, point.lat, point.lng)]
     return []

@@ -23,6 +23,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.utils import timezone
 
+from boundaries.models import Level
+from boundaries.places import address_places
 from common.phones import PhoneError, phone_normalize
 from common.text import clean_text
 from incidents.models import LIST_TYPES, CategoryQuestion, Channel, ConsentChannel, QuestionType
@@ -40,7 +42,6 @@ from notifications.services import notification_enqueue
 from . import media
 from .models import ClosedReason, Conversation, ConversationItem, ItemKind, Stage
 from .selectors import (
-    address_locate,
     chat_categories,
     conversation_open_for,
     report_answer_published,
@@ -288,12 +289,13 @@ def _take_address(conversation: Conversation, message: InboundMessage, reply: _R
     except ValidationError:
         reply(ASK_ADDRESS)
         return
-    matched = address_locate(address)
-    if matched is None:
+    # A ward or a district is enough to route by (a province alone is too coarse); the best first.
+    places = address_places(address, level=Level.DISTRICT, geocoded=True)
+    if not places:
         reply(ADDRESS_UNKNOWN.format(address=address[:100]))
         return
     conversation.address = address
-    conversation.address_lat, conversation.address_lng = matched.lat, matched.lng
+    conversation.address_lat, conversation.address_lng = places[0].lat, places[0].lng
     conversation.stage = Stage.COLLECT
     reply(ASK_CONTENT)
 

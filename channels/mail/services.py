@@ -27,7 +27,7 @@ from django.db.models import Exists, OuterRef
 from imap_tools import AND, BaseMailBox, MailBox, MailboxLoginError, MailBoxUnencrypted, MailMessage, MailMessageFlags
 from imap_tools.errors import ImapToolsError
 
-from boundaries.places import Place, address_wards
+from boundaries.places import Place, address_places
 from incidents import attachments as attachment_files
 from incidents.models import Category, CategoryQuestion, Channel, ConsentChannel, Report
 from incidents.services import ReporterInput, ReportInput, Sender, report_create
@@ -217,7 +217,7 @@ def _location(text: str) -> tuple[tuple[float, float] | None, str]:
     if (point := map_point(text)) is not None:
         return point, ""
     for candidate in address_candidates(text):
-        wards: list[Place] = address_wards(candidate)
+        wards: list[Place] = address_places(candidate)
         if len(wards) == 1:
             ward = wards[0]
             return (ward.lng, ward.lat), candidate

@@ -19,7 +19,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from agencies.models import Agency
 from boundaries.geocoding import geocode
 from boundaries.models import Level
-from boundaries.places import address_wards, text_fold
+from boundaries.places import address_places, text_fold
 from boundaries.selectors import unit_point
 from common.gis import CoordinateError, parse_lat_lng
 from incidents.models import OPEN_STATUSES, Answer, Attachment, Category, Report, ReportStatus
@@ -307,7 +307,7 @@ def request_location(*, lat: str, long: str, address_string: str, address_id: st
         found = geocode(text, limit=1)
         if found:
             return found[0].lng, found[0].lat
-    wards = address_wards(text)
+    wards = address_places(text)
     if len(wards) == 1:
         return wards[0].lng, wards[0].lat
     if wards:

@@ -148,7 +148,12 @@ def _with_public_parts(reports: QuerySet[Report]) -> QuerySet[Report]:
     return reports.select_related("category", "ward", "district", "province", "agency").prefetch_related(
         # The report's own files shown to all; the answer's come with the answer.
         Prefetch("attachments", queryset=Attachment.objects.filter(ATTACHMENT_SHOWN_PUBLICLY, answer__isnull=True)),
-        Prefetch("answers", queryset=Answer.objects.filter(published_at__isnull=False).select_related("agency")),
+        Prefetch(
+            "answers",
+            queryset=Answer.objects.filter(published_at__isnull=False)
+            .select_related("agency")
+            .prefetch_related(Prefetch("attachments", queryset=Attachment.objects.filter(ATTACHMENT_SHOWN_PUBLICLY))),
+        ),
     )
 
 

@@ -241,6 +241,10 @@ class ReportPublicSerializer(serializers.ModelSerializer[Report]):
             "body": answer.body,
             "agency": answer.agency.name if answer.agency else None,
             "published_at": answer.published_at,
+            # Its files staff published with it (an after photo, the official reply when cleared).
+            "attachments": list(
+                AttachmentSerializer([a for a in answer.attachments.all() if a.shown_publicly], many=True).data
+            ),
         }
 
     def get_attachments(self, report: Report) -> list[dict[str, Any]]:

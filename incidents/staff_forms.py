@@ -14,7 +14,9 @@ from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency
 
+from .attachments import ACCEPT_ATTRIBUTE
 from .filters import STATUS, WORKLIST_NAMES, ReportFilters, report_filters_parse_valid
+from .forms import MultipleFileField, MultipleFileInput
 from .models import RejectionReason, Report, ReportStatus
 from .selectors import category_list
 
@@ -103,6 +105,24 @@ class AnswerForm(StaffActionForm):
         widget=forms.Textarea(attrs={"rows": 8}),
         help_text=_("Người dân đọc được câu trả lời này khi nó được công bố. Không ghi thông tin cá nhân."),
         error_messages={"required": _("Hãy nhập nội dung trả lời.")},
+    )
+    attachments = MultipleFileField(
+        label=_("Tệp kèm kết quả"),
+        required=False,
+        widget=MultipleFileInput(attrs={"accept": ACCEPT_ATTRIBUTE}),
+        help_text=_(
+            "Văn bản trả lời (PDF) và ảnh sau khi xử lý. Ảnh được công bố cùng kết quả; văn bản thì tùy lựa "
+            "chọn bên dưới."
+        ),
+    )
+    # Not pre-ticked: an official reply names the reporter and their address.
+    publish_documents = forms.BooleanField(
+        label=_("Công bố văn bản trả lời cùng kết quả"),
+        required=False,
+        help_text=_(
+            "Chỉ đánh dấu khi văn bản đã che họ tên, địa chỉ, số điện thoại của người gửi. Không đánh dấu: chỉ "
+            "người gửi (qua đường dẫn trong tin nhắn) và cán bộ xem được."
+        ),
     )
 
 

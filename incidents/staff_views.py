@@ -177,8 +177,9 @@ def _detail(request: HttpRequest, report: Report, *, failed: StaffActionForm | N
             return failed
         return candidate
 
-    attachments = list(report.attachments.all())
-    answers = list(report.answers.select_related("author", "agency", "approved_by"))
+    # The report's own files; each answer's are shown with it.
+    attachments = [attachment for attachment in report.attachments.all() if attachment.answer_id is None]
+    answers = list(report.answers.select_related("author", "agency", "approved_by").prefetch_related("attachments"))
     published = [answer for answer in answers if answer.published_at is not None]
     pending = [answer for answer in answers if answer.published_at is None]
     templates = list(AnswerTemplate.objects.filter(category=report.category_id))
@@ -282,7 +283,13 @@ def _start(request: HttpRequest, report: Report, data: dict[str, Any]) -> str:
 
 
 def _answer(request: HttpRequest, report: Report, data: dict[str, Any]) -> str:
-    answer = services.report_answer(report=report, actor=request.user, body=data["body"])
+    answer = services.report_answer(
+        report=report,
+        actor=request.user,
+        body=data["body"],
+        files=data["attachments"],
+        publish_documents=data["publish_documents"],
+    )
     if answer.published_at is None:
         return _("Đã lưu kết quả trả lời; kết quả đang chờ lãnh đạo duyệt trước khi công bố.")
     return _("Đã công bố kết quả trả lời; phản ánh đã hoàn thành.")
@@ -346,7 +353,7 @@ def _can_see(request: HttpRequest) -> Callable[[Report], bool]:
 
 
 start = _action_view(lambda request, report: StartForm(request.POST), _start)
-answer = _action_view(lambda request, report: AnswerForm(request.POST), _answer)
+answer = _action_view(lambda request, report: AnswerForm(request.POST, request.FILES), _answer)
 approve = _action_view(lambda request, report: ApproveForm(request.POST), _approve)
 return_answer = _action_view(lambda request, report: ReturnForm(request.POST), _return)
 reject = _action_view(lambda request, report: RejectForm(request.POST), _reject)

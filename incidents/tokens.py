@@ -10,6 +10,8 @@ from django.core import signing
 from .models import Report
 
 SALT = "incidents.reporter"
+# Where the report's page shows the reporter's rating and reopening: the messages' links point there.
+RATE_ANCHOR = "danh-gia"
 
 
 def reporter_token(report: Report) -> str:

@@ -28,6 +28,7 @@ from .filters import ReportFilters
 from .forms import ReportForm, ReportLookupForm, ReportSearchForm
 from .models import Attachment, Channel, Report
 from .throttles import device_cookie_set, intake_count, intake_limit
+from .tokens import RATE_ANCHOR
 
 PAGE_SIZE = 20
 SENDER_SEARCH_IGNORED = _(
@@ -182,6 +183,7 @@ def report_detail(request: HttpRequest, code: str) -> HttpResponse:
         {
             "report": report,
             "answer": answers[-1] if answers else None,
+            "answer_files": [a for a in answers[-1].attachments.all() if a.shown_publicly] if answers else [],
             "events": selectors.report_public_events(report),
             "attachments": attachments,
             "media": [a for a in attachments if a.kind in (Attachment.Kind.VIDEO, Attachment.Kind.AUDIO)],
@@ -189,6 +191,9 @@ def report_detail(request: HttpRequest, code: str) -> HttpResponse:
             "documents": [a for a in attachments if a.kind == Attachment.Kind.DOCUMENT],
             "just_sent": request.GET.get("moi") == "1" and _sent_here(request, report.code),
             "reporter_token": token,
+            # A link from a message that no longer works: say how to get a new one instead of hiding the forms.
+            "link_expired": bool(request.GET.get("t")) and token is None,
+            "rate_anchor": RATE_ANCHOR,
             "can_reopen": token is not None and services.report_can_reopen(report),
         },
     )

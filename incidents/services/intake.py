@@ -24,7 +24,6 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import validate_email
 from django.db import IntegrityError, connection, transaction
@@ -41,7 +40,6 @@ from common.text import clean_text
 from .. import attachments as attachment_files
 from ..deadlines import add_working_days
 from ..models import (
-    Attachment,
     Category,
     Channel,
     ConsentChannel,
@@ -55,6 +53,7 @@ from ..models import (
 from ..routing import OUTSIDE_MESSAGE, Routing, report_route, units_cache
 from ..selectors import category_by_code
 from .base import Action, User, _account, _collect
+from .files import attachment_store, files_check, files_decode
 from .messages import _notify_agency, _notify_on_duty, _notify_reporter
 from .questions import question_answers_clean
 
@@ -193,14 +192,14 @@ def report_create(
     if key and (replayed := _idempotent_report(key, request_hash)) is not None:
         return replayed
     clean = report_clean(data=data, sender=sender, files=files)
-    decoded = _files_decode(clean.files)
+    decoded = files_decode(clean.files)
     now = now or timezone.now()
     code = _next_code(timezone.localdate(now))
     try:
         with transaction.atomic():
             report = _report_store(clean, sender=sender, code=code, now=now)
             for item in decoded:
-                _store_attachment(report, item)
+                attachment_store(report, item)
             if key:
                 IdempotencyKey.objects.create(key=key, request_hash=request_hash, report=report)
             if sender.operator is not None:
@@ -235,7 +234,7 @@ def report_clean(*, data: ReportInput, sender: Sender, files: Sequence[UploadedF
         errors["urgent"] = ["Chỉ tổng đài viên 1022 đánh dấu phản ánh khẩn khi tiếp nhận."]
     reporter = _clean_reporter(data.reporter, sender.account, errors, phone_required=sender.phone_required)
     answers = _answers_clean(category, data.question_answers, errors) if category is not None else {}
-    checked = _files_check(files, errors)
+    checked = files_check(files, errors)
     routing = None
     if point is not None and category is not None:
         routing = _collect(errors, "location", _route_messages, point, category)
@@ -262,27 +261,6 @@ def _answers_clean(category: Category, answers: Mapping[str, Any], errors: dict[
     except ValidationError as exc:
         errors.update(exc.message_dict)
         return {}
-
-
-def _files_check(files: Sequence[UploadedFile], errors: dict[str, list[str]]) -> list[attachment_files.CheckedFile]:
-    """The files' limits (count, type, size, total pixels) from their headers; nothing decoded yet."""
-    checked = []
-    try:
-        attachment_files.check_count(len(files))
-        for upload in files:
-            checked.append(attachment_files.check_upload(upload))
-        attachment_files.check_total_pixels(checked)
-    except attachment_files.AttachmentError as exc:
-        errors.setdefault("attachments", []).append(str(exc))
-    return checked
-
-
-def _files_decode(checked: Sequence[attachment_files.CheckedFile]) -> list[attachment_files.ProcessedFile]:
-    # Decoding images is the costly step: only a request right in everything else gets this far.
-    try:
-        return [attachment_files.process_checked(item) for item in checked]
-    except attachment_files.AttachmentError as exc:
-        raise ValidationError({"attachments": [str(exc)]}) from None
 
 
 def _report_store(clean: CleanReport, *, sender: Sender, code: str, now: datetime) -> Report:
@@ -468,21 +446,3 @@ def _idempotent_report(key: str, request_hash: str) -> Report | None:
     if found.request_hash != request_hash:
         raise IdempotencyConflict("Idempotency-Key này đã được dùng cho một yêu cầu khác.")
     return found.report
-
-
-def _store_attachment(report: Report, item: attachment_files.ProcessedFile) -> Attachment:
-    attachment = Attachment(
-        report=report,
-        kind=str(item.kind),
-        content_type=item.content_type,
-        size=len(item.content),
-        original_name=item.original_name,
-        width=item.width,
-        height=item.height,
-        is_public=item.kind in attachment_files.PUBLIC_KINDS,
-    )
-    attachment.file.save(f"file.{item.extension}", ContentFile(item.content), save=False)
-    if item.thumbnail:
-        attachment.thumbnail.save("thumb.jpg", ContentFile(item.thumbnail), save=False)
-    attachment.save()
-    return attachment

@@ -1,18 +1,21 @@
-"""The messages a report's events send: SMS and e-mail through the notifications outbox, in the caller's
-transaction."""
+"""The messages a report's events send through the notifications outbox, in the caller's transaction: to
+the reporter back the way the report came (chat, e-mail thread) and by SMS and e-mail, to its followers
+and to the agency."""
 
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 
 from django.conf import settings
+from django.utils.text import Truncator
 
 from agencies.selectors import agency_duty_contacts
 from notifications.services import notification_enqueue
 
 from ..deadlines import office_opening
-from ..models import Report
-from ..tokens import reporter_token
+from ..models import Answer, Attachment, Report
+from ..tokens import RATE_ANCHOR, reporter_token
 
 _MESSAGES = {
     "received": (
@@ -33,6 +36,13 @@ _MESSAGES = {
         "phản ánh đó. Xem tại {url}",
     ),
 }
+
+
+# Channels whose reply address ("<channel>:<id>") takes the report's messages in its own conversation.
+CHAT_CHANNELS = ("zalo", "messenger")
+# How much of the answer a chat message and an SMS carry; the whole answer is one link away.
+CHAT_ANSWER_CHARS = 1000
+SMS_ANSWER_CHARS = 160
 
 
 def _report_url(report: Report) -> str:
@@ -72,29 +82,115 @@ def report_receipt(report: Report) -> tuple[str, str]:
     return _message(report, "received", for_reporter=True)
 
 
-def _notify_person(phone: str, email: str, subject: str, body: str, key: str, *, thread: str = "") -> None:
-    if phone:
-        notification_enqueue(channel="sms", recipient=phone, body=body, dedupe_key=f"{key}:sms")
-    if email:
-        notification_enqueue(
-            channel="email", recipient=email, subject=subject, body=body, dedupe_key=f"{key}:email", thread=thread
-        )
+@dataclass(frozen=True)
+class _Route:
+    channel: str
+    recipient: str
+    thread: str = ""
+
+
+def _reporter_routes(report: Report, *, instant: bool) -> list[_Route]:
+    """Where the reporter's messages go: back the way the report came, and to what they left.
+
+    A chat report (reply address "zalo:<id>", "messenger:<id>") is answered in its conversation instead
+    of by SMS (the chat's sender falls back to SMS itself when the platform's window has closed); an
+    e-mailed report by a reply in the thread of the e-mail that filed it; any other report (the site,
+    the app, Open311, the hotline's caller) by SMS to the phone and e-mail to the address it left.
+    `instant` False: the sender saw this on screen or in the conversation, so no SMS or chat message.
+    """
+    routes = []
+    chat = report.reply_address.split(":", 1)[0] if ":" in report.reply_address else ""
+    if chat in CHAT_CHANNELS:
+        if instant:
+            routes.append(_Route(chat, report.reply_address))
+    elif instant and report.reporter_phone:
+        routes.append(_Route("sms", report.reporter_phone))
+    emails = []
+    if "@" in report.reply_address:
+        emails.append(_Route("email", report.reply_address, report.reply_thread))
+    if report.reporter_email and report.reporter_email.lower() not in {r.recipient.lower() for r in emails}:
+        emails.append(_Route("email", report.reporter_email))
+    return routes + emails
 
 
 def _notify_reporter(report: Report, event: str, *, sms: bool = True, note: str = "") -> None:
-    """The reporter's message about `event`, by SMS (unless `sms` is False) and e-mail, to what they left.
+    """The reporter's message about `event` on each of their routes (`sms` False: no SMS nor chat message).
 
-    A report filed by e-mail is answered in the thread of the reporter's own message (Report.reply_thread),
-    under its subject, so mail clients show one conversation. `note` ends the e-mail (the channel's word).
+    `note` ends the e-mail (the channel's word, e.g. the mail intake's about files it could not take).
     """
     subject, body = _message(report, event, for_reporter=True)
     key = f"report:{report.code}:{event}:{report.reopen_count}"
-    _notify_person(report.reporter_phone if sms else "", "", subject, body, key)
-    if report.reporter_email:
-        thread = report.reply_thread if report.reporter_email == report.reply_address.lower() else ""
-        mail_subject = f"Re: {report.title}" if thread else subject
-        mail_body = f"{body}\n\n{note}" if note else body
-        _notify_person("", report.reporter_email, mail_subject, mail_body, key, thread=thread)
+    email = f"{body}\n\n{note}" if note else body
+    _send(report, _reporter_routes(report, instant=sms), subject, {"email": email}, body, key)
+
+
+def _send(report: Report, routes: list[_Route], subject: str, bodies: dict[str, str], default: str, key: str) -> None:
+    seen: list[str] = []
+    for route in routes:
+        # One message per event and channel; a second e-mail address gets its own key.
+        suffix = route.channel if route.channel not in seen else f"{route.channel}:{seen.count(route.channel) + 1}"
+        seen.append(route.channel)
+        if route.channel != "email":
+            mail_subject = ""
+        else:
+            # In the thread of the reporter's own e-mail, under its subject: one conversation in their mail.
+            mail_subject = f"Re: {report.title}" if route.thread else subject
+        notification_enqueue(
+            channel=route.channel,
+            recipient=route.recipient,
+            subject=mail_subject,
+            body=bodies.get(route.channel, default),
+            dedupe_key=f"{key}:{suffix}",
+            thread=route.thread,
+        )
+
+
+def _notify_answer(report: Report, answer: Answer) -> None:
+    """The published answer, to the reporter on each of their routes: its text, links to its files and
+    the link where they rate it or reopen the report (signed, expiring: incidents.tokens).
+
+    Keyed like every message of the report's: by event and reopening, so publishing again sends nothing
+    and the answer after a reopening is sent.
+    """
+    token = reporter_token(report)
+    link = f"{_report_url(report)}?t={token}#{RATE_ANCHOR}"
+    files = []
+    for attachment in answer.attachments.filter(is_hidden=False):
+        url = f"{_report_url(report)}tep/{attachment.pk}/"
+        # A file not published (an official reply with personal data) opens with the reporter's link.
+        files.append(f"- {_file_label(attachment)}: {url if attachment.is_public else f'{url}?t={token}'}")
+    agency = answer.agency.name if answer.agency else ""
+    head = f"Phản ánh “{report.title[:80]}” (mã {report.code}) đã có kết quả xử lý" + (
+        f" của {agency}" if agency else ""
+    )
+    reopen = (
+        f"Bạn có hài lòng với kết quả? Đánh giá, hoặc mở lại phản ánh nếu vấn đề chưa được giải quyết (trong "
+        f"{settings.REPORT_REOPEN_DAYS} ngày), tại: {link}"
+    )
+    files_text = ("Tệp kèm theo:\n" + "\n".join(files) + "\n\n") if files else ""
+
+    def full(limit: int | None) -> str:
+        text = answer.body if limit is None else Truncator(answer.body).chars(limit)
+        return f"{head}:\n\n{text}\n\n{files_text}{reopen}"
+
+    short = Truncator(answer.body).chars(SMS_ANSWER_CHARS)
+    bodies = {
+        "email": full(None),
+        "zalo": full(CHAT_ANSWER_CHARS),
+        "messenger": full(CHAT_ANSWER_CHARS),
+        "sms": f"Phản ánh {report.code} đã có kết quả: {short} Xem, đánh giá: {link}",
+    }
+    subject = f"Phản ánh {report.code} đã có kết quả"
+    key = f"report:{report.code}:completed:{report.reopen_count}"
+    _send(report, _reporter_routes(report, instant=True), subject, bodies, bodies["email"], key)
+
+
+def _file_label(attachment: Attachment) -> str:
+    if attachment.kind == Attachment.Kind.DOCUMENT:
+        return "Văn bản trả lời"
+    if attachment.kind == Attachment.Kind.IMAGE:
+        return "Ảnh sau khi xử lý"
+    return attachment.get_kind_display()
 
 
 def _notify_supporters(report: Report) -> None:

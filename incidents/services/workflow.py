@@ -7,10 +7,12 @@ the report's history and tells the people concerned.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -21,10 +23,12 @@ from agencies.models import Agency, Role
 from agencies.staff_access import report_staff_may_act, report_staff_visible
 from common.text import clean_text
 
+from ..attachments import PUBLIC_KINDS, AttachmentKind, ProcessedFile
 from ..models import OPEN_STATUSES, Answer, RejectionReason, Report, ReportStatus, ReportSupport
 from ..tokens import reporter_token_valid
 from .base import Action, User, _account, _audit, _collect, _expect, _locked, _require, _transition
-from .messages import _notify_agency, _notify_reporter, _notify_supporters
+from .files import attachment_store, files_check, files_decode
+from .messages import _notify_agency, _notify_answer, _notify_reporter, _notify_supporters
 
 
 @transaction.atomic
@@ -39,14 +43,43 @@ def report_start(*, report: Report, actor: User) -> Report:
     return report
 
 
+def report_answer(
+    *,
+    report: Report,
+    actor: User,
+    body: str,
+    files: Sequence[UploadedFile] = (),
+    publish_documents: bool = False,
+) -> Answer:
+    """Record the answer, with its files (the official reply as PDF, an "after" photo), checked like a
+    report's. It is published at once when the agency needs no approval or a leader wrote it.
+
+    The files are shown with the published answer as a report's are: pictures yes; documents (the
+    official reply names the reporter, their address) only when `publish_documents` (staff confirm it
+    carries no personal data); otherwise the reporter (through their link) and the staff see them.
+    """
+    _require(actor, report, [Role.OFFICER, Role.LEADER])
+    errors: dict[str, list[str]] = {}
+    text = _collect(errors, "body", clean_text, body, max_length=10000, field_label="Nội dung trả lời")
+    checked = files_check(files, errors)
+    if errors:
+        raise ValidationError(errors)
+    # Images are decoded before the report's row is locked: the costly step holds no lock.
+    decoded = files_decode(checked)
+    return _answer_store(report, actor, text, decoded, publish_documents)
+
+
 @transaction.atomic
-def report_answer(*, report: Report, actor: User, body: str) -> Answer:
-    """Record the answer. It is published at once when the agency needs no approval or a leader wrote it."""
+def _answer_store(
+    report: Report, actor: User, text: str, files: Sequence[ProcessedFile], publish_documents: bool
+) -> Answer:
     report = _locked(report)
     _require(actor, report, [Role.OFFICER, Role.LEADER])
     _expect(report, [ReportStatus.FORWARDED, ReportStatus.IN_PROGRESS], "trả lời")
-    text = clean_text(body, max_length=10000, field_label="Nội dung trả lời")
     answer = Answer.objects.create(report=report, body=text, author=_account(actor), agency=report.agency)
+    for item in files:
+        public = item.kind in PUBLIC_KINDS or (publish_documents and item.kind == AttachmentKind.DOCUMENT)
+        attachment_store(report, item, answer=answer, is_public=public)
     _transition(report, action=Action.ANSWERED, to_status=ReportStatus.AWAITING_APPROVAL, actor=actor, is_public=False)
     is_leader = report_staff_may_act(user=actor, report=report, roles=[Role.LEADER])
     if report.agency is not None and report.agency.answer_requires_approval and not is_leader:
@@ -98,7 +131,7 @@ def _publish(report: Report, answer: Answer, actor: User) -> None:
     report.completed_at = now
     report.is_overdue = report.deadline < timezone.localdate(now)
     report.save(update_fields=["status", "completed_at", "is_overdue", "updated_at"])
-    _notify_reporter(report, "completed")
+    _notify_answer(report, answer)
     _notify_supporters(report)
 
 

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
 
 from .. import attachments as attachment_files
 from ..models import Answer, Attachment, Report
@@ -58,3 +59,17 @@ def attachment_store(
         attachment.thumbnail.save("thumb.jpg", ContentFile(item.thumbnail), save=False)
     attachment.save()
     return attachment
+
+
+def answers_unpublished_delete(report: Report) -> None:
+    """Drop the report's answers that were never published (returned, reassigned) with their files: the
+    rows now, the stored files once the transaction commits (a rollback keeps both)."""
+    answers = report.answers.filter(published_at__isnull=True)
+    stored = [
+        (field.storage, field.name)
+        for attachment in Attachment.objects.filter(answer__in=answers)
+        for field in (attachment.file, attachment.thumbnail)
+        if field
+    ]
+    answers.delete()
+    transaction.on_commit(lambda: [storage.delete(name) for storage, name in stored])

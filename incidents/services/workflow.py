@@ -27,7 +27,7 @@ from ..attachments import PUBLIC_KINDS, AttachmentKind, ProcessedFile
 from ..models import OPEN_STATUSES, Answer, RejectionReason, Report, ReportStatus, ReportSupport
 from ..tokens import reporter_token_valid
 from .base import Action, User, _account, _audit, _collect, _expect, _locked, _require, _transition
-from .files import attachment_store, files_check, files_decode
+from .files import answers_unpublished_delete, attachment_store, files_check, files_decode
 from .messages import _notify_agency, _notify_answer, _notify_reporter, _notify_supporters
 
 
@@ -112,7 +112,7 @@ def report_return_answer(*, report: Report, actor: User, note: str) -> Report:
     _require(actor, report, [Role.LEADER])
     _expect(report, [ReportStatus.AWAITING_APPROVAL], "trả lại kết quả")
     reason = clean_text(note, max_length=1000, field_label="Lý do trả lại")
-    report.answers.filter(published_at__isnull=True).delete()
+    answers_unpublished_delete(report)
     _transition(
         report, action=Action.RETURNED, to_status=ReportStatus.IN_PROGRESS, actor=actor, note=reason, is_public=False
     )
@@ -167,7 +167,7 @@ def report_reassign(*, report: Report, actor: User, agency: Agency, note: str = 
     _expect(report, OPEN_STATUSES, "chuyển cơ quan")
     if agency.pk == report.agency_id or not agency.is_active:
         raise ValidationError("Hãy chọn một cơ quan khác, đang hoạt động.")
-    report.answers.filter(published_at__isnull=True).delete()
+    answers_unpublished_delete(report)
     previous = report.agency.code if report.agency else ""
     report.agency = agency
     text = clean_text(note, max_length=1000, field_label="Ghi chú", required=False)

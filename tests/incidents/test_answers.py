@@ -7,6 +7,8 @@ import io
 import re
 import time
 from datetime import timedelta
+from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core import signing
@@ -14,10 +16,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
 from PIL import Image
+from pytest_django.fixtures import Settings
 
 from accounts.models import User
+from agencies.models import Agency
 from incidents import services
-from incidents.models import Answer, Report, ReportEvent, ReportStatus
+from incidents.models import Answer, Attachment, Report, ReportEvent, ReportStatus
 from notifications.models import Notification
 from notifications.services import notification_deliver
 from tests.conftest import point_in
@@ -30,13 +34,19 @@ EXE = b"MZ\x90\x00\x03" + bytes(59) + b"This program cannot be run in DOS mode."
 ANSWER = "UBND phường đã cắt và dọn cây đổ; đường đã thông xe."
 
 
+@pytest.fixture(autouse=True)
+def media(settings: Settings, tmp_path: Path) -> Path:
+    settings.MEDIA_ROOT = tmp_path
+    return tmp_path
+
+
 def _photo() -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", (64, 48), (30, 160, 60)).save(buffer, "PNG")
     return buffer.getvalue()
 
 
-def _report(sender: services.Sender, **reporter: str) -> Report:
+def _report(sender: services.Sender, *, phone: str = "", email: str = "") -> Report:
     lng, lat = point_in("D25450")
     data = services.ReportInput(
         kind="feedback",
@@ -45,7 +55,7 @@ def _report(sender: services.Sender, **reporter: str) -> Report:
         description="Cây lớn đổ sau mưa.",
         lng=lng,
         lat=lat,
-        reporter=services.ReporterInput(**{"name": "Lê Văn Cường", **reporter}),
+        reporter=services.ReporterInput(name="Lê Văn Cường", phone=phone, email=email),
     )
     return services.report_create(data=data, sender=sender)
 
@@ -116,7 +126,7 @@ def test_the_answer_goes_back_on_each_reports_own_channel(
         services.report_answer(report=report, actor=leader, body=ANSWER, files=_files())
     sent = Notification.objects.exclude(pk__in=before).exclude(recipient__endswith="@ubnd.example.vn")
     by_report = {
-        report.code: sorted((n.channel, n.recipient) for n in sent if report.code in n.dedupe_key)
+        report.code: sorted((n.channel, n.recipient) for n in sent if report.code in (n.dedupe_key or ""))
         for report in (zalo, messenger, mail, hotline, web)
     }
     assert by_report == {
@@ -203,3 +213,22 @@ def test_the_reporter_rates_and_reopens_through_the_link_without_an_account(
     report.refresh_from_db()
     assert (report.status, report.reopen_count) == (ReportStatus.IN_PROGRESS, 1)
     assert report.events.filter(action=ReportEvent.Action.REOPENED).count() == 1
+
+
+def test_an_answer_sent_back_for_changes_leaves_no_files(
+    demo: None, officer: User, leader: User, media: Path, django_capture_on_commit_callbacks: Any
+) -> None:
+    Agency.objects.filter(code="ubnd-d25450").update(answer_requires_approval=True)
+    report = _report(services.WEB, phone="0912345678")
+    answer = services.report_answer(report=report, actor=officer, body=ANSWER, files=_files())
+    assert answer.published_at is None and answer.attachments.count() == 2
+    reply = answer.attachments.get(kind="document")
+    # Waiting for approval: not shown, not served, even a photo.
+    page = Client().get(f"/phan-anh/{report.code}/").content.decode()
+    assert f"/tep/{reply.pk}/" not in page
+    photo = answer.attachments.get(kind="image")
+    assert Client().get(f"/phan-anh/{report.code}/tep/{photo.pk}/").status_code == 404
+    with django_capture_on_commit_callbacks(execute=True):
+        services.report_return_answer(report=report, actor=leader, note="Ghi rõ ngày dọn.")
+    assert not Attachment.objects.exists()
+    assert not any(path.is_file() for path in media.rglob("*"))

@@ -27,7 +27,7 @@ def answered(demo: None) -> Report:
 
 def _link(report: Report) -> str:
     message = Notification.objects.get(dedupe_key=f"report:{report.code}:completed:0:email")
-    match = re.search(r"https?://[^/\s]+(/phan-anh/\S+)", message.body)
+    match = re.search(r"https?://[^/\s]+(/phan-anh/[^\s#]+)#danh-gia", message.body)
     assert match is not None, message.body
     return match.group(1)
 

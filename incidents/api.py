@@ -198,6 +198,7 @@ class ReportCollectionView(APIView):
             reporter=services.ReporterInput(**values["reporter"]),
             is_public=values["public"],
             question_answers=values["question_answers"],
+            urgent=values["urgent"],
         )
         files = values["attachments"]
         key = request.headers.get("Idempotency-Key", "").strip() or None

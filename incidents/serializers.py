@@ -108,6 +108,11 @@ class ReportInputSerializer(serializers.Serializer[Any]):
             "multivaluelist. A refused answer is reported under errors as question_answers.<code>."
         ),
     )
+    urgent = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Urgent (handled at once, the agency's on-duty staff told): hotline operators only.",
+    )
     attachments = serializers.ListField(child=serializers.FileField(), required=False, default=list)
     captcha_key = serializers.CharField(
         required=False, default="", max_length=100, help_text="From GET /api/v1/captcha; anonymous callers only"

@@ -146,3 +146,25 @@ def test_urgent_reports_head_the_worklist_and_staff_who_handle_them_mark_them(de
     client.post(f"/can-bo/phan-anh/{later.code}/khan/", {"urgent": "0"})
     later.refresh_from_db()
     assert not later.urgent
+
+
+def test_an_operator_marks_a_call_urgent_through_the_api_and_nobody_else_does(demo: None) -> None:
+    payload = {
+        "category": "cay-xanh",
+        "title": "Cây đổ đè dây điện",
+        "description": "Người gọi báo cây đổ.",
+        "location": {"type": "Point", "coordinates": list(point_in(WARD))},
+        "reporter": {"name": "Lê Thị Gọi", "phone": "0911222333"},
+        "urgent": True,
+    }
+    officer = Client()
+    officer.force_login(staff_make("canbo", "ubnd-d72", Role.OFFICER))
+    refused = officer.post("/api/v1/reports/", payload, content_type="application/json")
+    assert refused.status_code == 400 and "urgent" in refused.json()["errors"]
+    assert not Report.objects.exists()
+
+    operator = Client()
+    operator.force_login(staff_make("tongdai", "ubnd-d72", Role.OPERATOR))
+    response = operator.post("/api/v1/reports/", payload, content_type="application/json")
+    assert response.status_code == 201, response.content
+    assert Report.objects.get(code=response.json()["code"]).urgent

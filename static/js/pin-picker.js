@@ -6,7 +6,12 @@
  * icon2x, iconShadow, onTilesUnavailable), locateUrl, text (pinAlt, locating, located, nearEdge, outside,
  * locateFailed, pinCleared, geoUnsupported, geoLocating, geoDenied, geoFailed), the status element, the
  * buttons (myLocation, centre, clear: elements or null) and callbacks: onPin(latlng) after the pin is
- * placed or moved, onLocated(location or null when outside), onClear(). */
+ * placed or moved, onLocated(location or null when outside), onClear().
+ *
+ * GeoMap.pagePinPicker(element, data, text, callbacks): the same on one of our pages, whose map element's
+ * form carries the map settings as data attributes (center, tileUrl, attribution, icon, icon2x,
+ * iconShadow, locateUrl) and whose status line and buttons have the shared ids (map-note, pin-status,
+ * my-location, pin-centre, pin-clear); callbacks are onPin, onLocated and onClear. */
 (function () {
   "use strict";
 
@@ -148,5 +153,26 @@
       setStatus: setStatus,
       hasPin: function () { return marker !== null; }
     };
+  };
+
+  window.GeoMap.pagePinPicker = function (element, data, text, callbacks) {
+    function $(id) { return document.getElementById(id); }
+    var options = {
+      center: data.center.split(",").map(Number),
+      tileUrl: data.tileUrl,
+      attribution: data.attribution,
+      icon: data.icon,
+      icon2x: data.icon2x,
+      iconShadow: data.iconShadow,
+      onTilesUnavailable: function () { $("map-note").hidden = false; },
+      locateUrl: data.locateUrl,
+      text: text,
+      status: $("pin-status"),
+      buttons: { myLocation: $("my-location"), centre: $("pin-centre"), clear: $("pin-clear") }
+    };
+    for (var name in callbacks) {
+      if (Object.prototype.hasOwnProperty.call(callbacks, name)) options[name] = callbacks[name];
+    }
+    return window.GeoMap.pinPicker(element, options);
   };
 })();

@@ -48,18 +48,7 @@
   var locatedDistrict = "";
 
   // --- Map and pin (pin-picker.js) ---------------------------------------------------------------------
-  var picker = GeoMap.pinPicker("report-map", {
-    center: data.center.split(",").map(Number),
-    tileUrl: data.tileUrl,
-    attribution: data.attribution,
-    icon: data.icon,
-    icon2x: data.icon2x,
-    iconShadow: data.iconShadow,
-    onTilesUnavailable: function () { $("map-note").hidden = false; },
-    locateUrl: data.locateUrl,
-    text: text,
-    status: $("pin-status"),
-    buttons: { myLocation: $("my-location"), centre: $("pin-centre"), clear: $("pin-clear") },
+  var picker = GeoMap.pagePinPicker("report-map", data, text, {
     onPin: function (latlng) {
       latInput.value = latlng.lat.toFixed(6);
       lngInput.value = latlng.lng.toFixed(6);

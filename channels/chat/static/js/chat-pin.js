@@ -13,18 +13,7 @@
   Array.prototype.forEach.call(form.querySelectorAll(".js-only"), function (node) { node.hidden = false; });
   var send = $("pin-send");
 
-  var picker = GeoMap.pinPicker("pin-map", {
-    center: data.center.split(",").map(Number),
-    tileUrl: data.tileUrl,
-    attribution: data.attribution,
-    icon: data.icon,
-    icon2x: data.icon2x,
-    iconShadow: data.iconShadow,
-    onTilesUnavailable: function () { $("map-note").hidden = false; },
-    locateUrl: data.locateUrl,
-    text: text,
-    status: $("pin-status"),
-    buttons: { myLocation: $("my-location"), centre: $("pin-centre"), clear: $("pin-clear") },
+  var picker = GeoMap.pagePinPicker("pin-map", data, text, {
     onPin: function (latlng) {
       $("pin-lat").value = latlng.lat.toFixed(6);
       $("pin-lng").value = latlng.lng.toFixed(6);

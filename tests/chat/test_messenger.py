@@ -20,8 +20,8 @@ from channels.chat.models import ChatEvent, Conversation
 from channels.chat.services import InboundMessage
 from notifications.models import Notification
 from notifications.services import notification_deliver, notification_enqueue
-from tests.chat.graph_server import FakeGraph
-from tests.chat.meta import APP_SECRET, PAGE_ID, VERIFY_TOKEN, delivery, graph, graph_server, post, signed, text
+from tests.chat.graph_server import APP_SECRET, FakeGraph
+from tests.chat.meta import PAGE_ID, VERIFY_TOKEN, delivery, graph, graph_server, post, signed, text
 
 __all__ = ["graph", "graph_server"]  # fixtures
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import cast
 from urllib.parse import urlencode
 
@@ -15,6 +16,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
+from django_stubs_ext import StrOrPromise
 
 from accounts import services as accounts
 from accounts.forms import CodeForm
@@ -202,38 +204,46 @@ def report_detail(request: HttpRequest, code: str) -> HttpResponse:
 @require_http_methods(["POST"])
 def report_rate(request: HttpRequest, code: str) -> HttpResponse:
     """The reporter says whether the answer satisfied them."""
-    report = _viewing(request, code).report
-    try:
-        services.report_rate(
-            report=report,
-            satisfied=request.POST.get("satisfied") == "1",
-            user=request.user,
-            token=request.POST.get("token"),
-        )
-    except PermissionDenied as exc:
-        raise Http404 from exc
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, _("Cảm ơn bạn đã đánh giá kết quả xử lý."))
-    return _back_to_report(report, request.POST.get("token"))
+    return _reporter_acts(
+        request,
+        code,
+        lambda report, token: services.report_rate(
+            report=report, satisfied=request.POST.get("satisfied") == "1", user=request.user, token=token
+        ),
+        done=_("Cảm ơn bạn đã đánh giá kết quả xử lý."),
+    )
 
 
 @require_http_methods(["POST"])
 def report_reopen(request: HttpRequest, code: str) -> HttpResponse:
     """The reporter reopens an answered report, once, with a reason."""
+    return _reporter_acts(
+        request,
+        code,
+        lambda report, token: services.report_reopen(
+            report=report, reason=request.POST.get("reason", ""), user=request.user, token=token
+        ),
+        done=_("Phản ánh đã được mở lại và chuyển cho cơ quan xử lý."),
+    )
+
+
+def _reporter_acts(
+    request: HttpRequest, code: str, act: Callable[[Report, str | None], object], *, done: StrOrPromise
+) -> HttpResponse:
+    """A reporter's action on their report (signed in, or with the token of their link), then back to it.
+
+    Someone who is not its reporter finds no such report (404); a refusal is said on the page."""
     report = _viewing(request, code).report
+    token = request.POST.get("token")
     try:
-        services.report_reopen(
-            report=report, reason=request.POST.get("reason", ""), user=request.user, token=request.POST.get("token")
-        )
+        act(report, token)
     except PermissionDenied as exc:
         raise Http404 from exc
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        messages.success(request, _("Phản ánh đã được mở lại và chuyển cho cơ quan xử lý."))
-    return _back_to_report(report, request.POST.get("token"))
+        messages.success(request, done)
+    return _back_to_report(report, token)
 
 
 def _back_to_report(report: Report, token: str | None) -> HttpResponseRedirect:

@@ -16,6 +16,7 @@ from pytest_django.fixtures import Settings as SettingsWrapper
 
 # Browser-test fixtures, shared by every page test.
 from tests.browser import demo_site, plain_static  # noqa: E402, F401
+from tests.pgcluster import ThrowawayCluster, copy_test_database  # noqa: E402
 from tests.servers import FakeSmsGateway, SmtpServer  # noqa: E402
 
 SHARED_DATA = Path(settings.BASE_DIR).parent / "shared" / "data" / "vn"
@@ -85,6 +86,15 @@ def output_dir() -> Path:
 def demo(db: None) -> None:
     """The self-contained demo: province D72, districts, wards, categories, agencies."""
     call_command("load_demo", stdout=StringIO())
+
+
+@pytest.fixture
+def cluster(demo: None) -> Iterator[ThrowawayCluster]:
+    """A PostgreSQL cluster of the test's own, holding a copy of the test database with the demo: for
+    tests that stop the database or run the service as separate processes."""
+    with ThrowawayCluster() as cluster:
+        copy_test_database(cluster)
+        yield cluster
 
 
 def captcha_fields(client: Any, base: str = "") -> dict[str, str]:

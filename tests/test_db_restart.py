@@ -11,14 +11,12 @@ import os
 import signal
 import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import psycopg
 import pytest
 from django.conf import settings
-from django.db import connection
 
 from tests.conftest import point_in
 from tests.pgcluster import ThrowawayCluster
@@ -27,27 +25,6 @@ from tests.servers import SmtpServer, free_port, wait_until
 pytestmark = pytest.mark.django_db(transaction=True)
 
 REPORTER = "nguoi.gui@example.vn"
-
-
-def copy_test_database(cluster: ThrowawayCluster) -> None:
-    """The test database as it stands (migrated, with the demo) into the cluster's `geo`."""
-    source = connection.settings_dict
-    env = {**os.environ, "PGPASSWORD": str(source["PASSWORD"] or "")}
-    address = ["-h", str(source["HOST"] or "127.0.0.1"), "-p", str(source["PORT"] or 5432), "-U", str(source["USER"])]
-    dump = subprocess.run(["pg_dump", "--no-owner", *address, source["NAME"]], check=True, env=env, capture_output=True)
-    # pg_dump empties search_path, and then the PostGIS `=` in a trigger's condition resolves to
-    # nothing when restored (a known PostGIS dump quirk): restore with public on the path.
-    sql = dump.stdout.replace(b"set_config('search_path', '', false)", b"set_config('search_path', 'public', false)")
-    target = ["-h", "127.0.0.1", "-p", str(cluster.port), "-U", "postgres"]
-    env["PGPASSWORD"] = cluster.password
-    subprocess.run(["createdb", *target, "geo"], check=True, env=env)
-    subprocess.run(
-        ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", "geo", *target],
-        input=sql,
-        check=True,
-        env=env,
-        capture_output=True,
-    )
 
 
 def session_processes(session: int) -> dict[int, str]:
@@ -62,13 +39,6 @@ def session_processes(session: int) -> dict[int, str]:
         except (ProcessLookupError, FileNotFoundError, PermissionError):
             continue
     return found
-
-
-@pytest.fixture
-def cluster(demo: None) -> Iterator[ThrowawayCluster]:
-    with ThrowawayCluster() as cluster:
-        copy_test_database(cluster)
-        yield cluster
 
 
 def test_the_service_rides_out_a_database_restart(

@@ -5,7 +5,8 @@ Zalo signs each delivery with `X-ZEvent-Signature: mac=<hex>`, the SHA-256 (not 
 app id + raw body + the body's `timestamp` + the OA secret key. It retries an unanswered delivery for
 hours and then turns the webhook off: the view stores the event and answers at once, the worker does
 the rest. Access tokens last about a day; each refresh returns a new refresh token and spends the
-old one, so the pair is stored at once, under a row lock so two workers never both refresh.
+old one, so the pair is stored at once, under a row lock so two workers never both refresh, and
+committed on its own so a rollback of the sending transaction cannot lose it.
 """
 
 from __future__ import annotations
@@ -14,12 +15,13 @@ import hashlib
 import hmac
 import json
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.utils.html import escape
@@ -228,8 +230,35 @@ def token_refresh(*, stale: str) -> str:
     """A fresh access token; `stale` is the one that failed or expired.
 
     The token row is locked: a second worker waits, then finds a token other than its stale one and
-    uses it instead of spending the refresh token a second time.
+    uses it instead of spending the refresh token a second time. The new pair is committed before this
+    returns, in a transaction of its own: Zalo has spent the old refresh token, so a rollback of the
+    caller's transaction (the outbox's, around the send) must not take the new one with it.
     """
+    if _in_callers_transaction():
+        # Django's connections are per thread: a thread of its own has a connection of its own.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            return pool.submit(_token_rotate_on_own_connection, stale).result()
+    return _token_rotate(stale)
+
+
+def _in_callers_transaction() -> bool:
+    """Whether a transaction is open that could still roll back the rotation.
+
+    Inside a test case's own transaction (Django marks it, as durable=True reads it) nothing is ever
+    committed and another connection would see none of the test's rows: the rotation stays on this one.
+    """
+    blocks = connection.atomic_blocks
+    return bool(blocks) and not getattr(blocks[0], "_from_testcase", False)
+
+
+def _token_rotate_on_own_connection(stale: str) -> str:
+    try:
+        return _token_rotate(stale)
+    finally:
+        connection.close()
+
+
+def _token_rotate(stale: str) -> str:
     with transaction.atomic():
         if settings.ZALO_REFRESH_TOKEN:
             PlatformToken.objects.bulk_create(

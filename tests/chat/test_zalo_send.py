@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 from django.conf import settings as django_settings
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from channels.chat.models import PlatformToken
@@ -88,6 +88,26 @@ def test_two_workers_refreshing_at_once_spend_the_refresh_token_once(zalo: FakeZ
     assert tokens == ["access-1", "access-1"]
     assert zalo.state.refreshes == 1
     assert stored() == ("access-1", "refresh-1")
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("delete_chat_jobs_after")
+def test_a_refresh_is_kept_when_the_callers_transaction_then_rolls_back(zalo: FakeZalo) -> None:
+    message = notification_enqueue(channel="zalo", recipient="zalo:9004", body="Xin chào")
+
+    # The send refreshes (Zalo spends refresh-0 for refresh-1), then the caller's transaction fails.
+    with pytest.raises(RuntimeError), transaction.atomic():
+        notification_deliver(notification_id=message.pk)
+        raise RuntimeError("the worker's transaction is lost after the send")
+
+    assert stored() == ("access-1", "refresh-1")
+    message.refresh_from_db()
+    assert message.status == Notification.Status.QUEUED
+    # The next refresh spends the stored refresh-1: refresh-0 would be refused now.
+    zalo.expire_access_token()
+    notification_deliver(notification_id=message.pk)
+    assert stored() == ("access-2", "refresh-2")
+    assert zalo.texts_to("9004") == ["Xin chào", "Xin chào"]
 
 
 @pytest.mark.django_db

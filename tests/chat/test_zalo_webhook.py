@@ -53,7 +53,7 @@ def test_a_delivery_without_or_with_a_wrong_signature_is_refused(client: Client,
     )
     assert hmac_signed.status_code == 401
     assert not ChatEvent.objects.exists()
-    assert _jobs("chat") == []
+    assert _jobs("chat.event_process") == []
 
 
 def test_a_signed_delivery_is_stored_with_its_job_and_answered_at_once(client: Client, zalo: FakeZalo) -> None:
@@ -65,7 +65,7 @@ def test_a_signed_delivery_is_stored_with_its_job_and_answered_at_once(client: C
     [stored] = ChatEvent.objects.all()
     assert (stored.platform, stored.event_id, stored.payload) == ("zalo", payload["message"]["msg_id"], payload)
     assert stored.processed_at is None  # the worker's part
-    assert [args for _, args in _jobs("chat")] == [{"event_pk": stored.pk}]
+    assert [args for _, args in _jobs("chat.event_process")] == [{"event_pk": stored.pk}]
     assert zalo.messages == []
 
 

@@ -215,7 +215,7 @@ class Report(models.Model):
     deadline = models.DateField(help_text="Hạn xử lý, counted in working days.")
     is_overdue = models.BooleanField(default=False)
     # Urgent (seed 004: taken 24/7 by the 1022 hotline): first in its agency's worklist, on-duty staff told at once.
-    urgent = models.BooleanField("khẩn", default=False)
+    urgent = models.BooleanField("khẩn", default=False, db_default=False)
     rejection_reason = models.CharField(max_length=20, choices=RejectionReason.choices, blank=True)
     merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged")
     reopen_count = models.PositiveSmallIntegerField(default=0)
@@ -420,7 +420,7 @@ class Attachment(models.Model):
     # Shown with the public report (a report's file when the report is; an answer's once it is
     # published). Never by default: intake sets it for pictures only (attachments.PUBLIC_KINDS), staff
     # choose it for each file of an answer. Others are served to the reporter and the staff only.
-    is_public = models.BooleanField(default=False)
+    is_public = models.BooleanField(default=False, db_default=False)
     is_hidden = models.BooleanField(default=False)
     hidden_reason = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(default=timezone.now)

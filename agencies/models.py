@@ -70,7 +70,10 @@ class StaffRole(models.Model):
     # The province's simplest roster: whoever the leader (or an administrator) marks as on duty is told at
     # once, at any hour, of an urgent report for the agency.
     on_duty = models.BooleanField(
-        "trực", default=False, db_default=False, help_text="Receives urgent reports for the agency by SMS and e-mail, at any hour."
+        "trực",
+        default=False,
+        db_default=False,
+        help_text="Receives urgent reports for the agency by SMS and e-mail, at any hour.",
     )
 
     class Meta:

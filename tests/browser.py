@@ -74,6 +74,21 @@ def at_each_width(browser: Browser) -> Iterator[tuple[str, Page]]:
         page.close()
 
 
+def wait_until_map_settles(page: Page, map_expression: str = "ReportForm.map") -> None:
+    # Fitting the province animates the zoom; a click computed meanwhile would land elsewhere.
+    page.wait_for_function(
+        "() => { const map = "
+        + map_expression
+        + """, c = map.getCenter();
+            const view = [c.lat.toFixed(7), c.lng.toFixed(7), map.getZoom()].join();
+            const same = window.lastView === view;
+            window.lastView = view;
+            return same && !map._animatingZoom;
+        }""",
+        polling=250,
+    )
+
+
 def sign_in(page: Page, username: str, password: str) -> None:
     """Fill in and send the sign-in form the page shows, as a person does."""
     page.get_by_label("Tên đăng nhập, số điện thoại hoặc e-mail").fill(username)

@@ -12,7 +12,7 @@ from django.db import connection
 from boundaries.models import AdminUnit
 from channels.chat.models import ChatEvent, Conversation, Stage
 from channels.chat.pin import pin_url
-from tests.browser import chromium
+from tests.browser import chromium, wait_until_map_settles
 from tests.chat.conftest import work
 from tests.chat.graph_server import FakeGraph
 from tests.chat.meta import graph, graph_server
@@ -42,16 +42,7 @@ def test_a_person_drops_a_pin_on_a_phone_and_it_enters_the_conversation(
             # The province's outline drawn (and fitted) before the person moves the map.
             page.wait_for_function("document.querySelectorAll('#pin-map .leaflet-overlay-pane path').length >= 7")
             # Fitting the province animates the zoom; a view set meanwhile would be undone.
-            page.wait_for_function(
-                """() => {
-                    const map = ChatPin.map, c = map.getCenter();
-                    const view = [c.lat.toFixed(7), c.lng.toFixed(7), map.getZoom()].join();
-                    const same = window.lastView === view;
-                    window.lastView = view;
-                    return same && !map._animatingZoom;
-                }""",
-                polling=250,
-            )
+            wait_until_map_settles(page, "ChatPin.map")
             assert page.locator("html").get_attribute("lang") == "vi"
             assert page.evaluate("document.documentElement.scrollWidth") <= 390
             send = page.get_by_role("button", name="Gửi vị trí này")

@@ -24,7 +24,7 @@ from incidents import services
 from incidents.models import Answer, Attachment, Report, ReportEvent, ReportStatus
 from notifications.models import Notification
 from notifications.services import notification_deliver
-from tests.conftest import point_in
+from tests.factories import report_input
 from tests.servers import FakeSmsGateway, SmtpServer
 
 pytestmark = pytest.mark.django_db
@@ -47,16 +47,7 @@ def _photo() -> bytes:
 
 
 def _report(sender: services.Sender, *, phone: str = "", email: str = "") -> Report:
-    lng, lat = point_in("D25450")
-    data = services.ReportInput(
-        kind="feedback",
-        category="cay-xanh",
-        title="Cây đổ chắn đường",
-        description="Cây lớn đổ sau mưa.",
-        lng=lng,
-        lat=lat,
-        reporter=services.ReporterInput(name="Lê Văn Cường", phone=phone, email=email),
-    )
+    data = report_input(name="Lê Văn Cường", phone=phone, email=email)
     return services.report_create(data=data, sender=sender)
 
 

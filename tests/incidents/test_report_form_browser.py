@@ -15,7 +15,7 @@ from boundaries.models import AdminUnit
 from incidents import services
 from incidents.models import Report, ReportSupport
 from tests.accounts.conftest import last_code
-from tests.browser import PHONE, at_each_width, chromium, page_errors
+from tests.browser import PHONE, at_each_width, chromium, page_errors, wait_until_map_settles
 from tests.conftest import point_in
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
@@ -34,20 +34,6 @@ def open_form(page: Page, url: str) -> None:
     page.wait_for_function("document.querySelectorAll('#report-map .leaflet-overlay-pane path').length >= 7")
     page.wait_for_selector("#map-note:not([hidden])")
     wait_until_map_settles(page)
-
-
-def wait_until_map_settles(page: Page) -> None:
-    # Fitting the province animates the zoom; a click computed meanwhile would land elsewhere.
-    page.wait_for_function(
-        """() => {
-            const map = ReportForm.map, c = map.getCenter();
-            const view = [c.lat.toFixed(7), c.lng.toFixed(7), map.getZoom()].join();
-            const same = window.lastView === view;
-            window.lastView = view;
-            return same && !map._animatingZoom;
-        }""",
-        polling=250,
-    )
 
 
 def zoom_to(page: Page, lng: float, lat: float, zoom: int) -> None:

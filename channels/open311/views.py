@@ -43,6 +43,7 @@ SPEC_FIELDS = {
     "idempotency_key": "Idempotency-Key",
 }
 FORM = "application/x-www-form-urlencoded"
+MULTIPART = "multipart/form-data"
 
 
 def _jurisdiction_check(value: str) -> None:
@@ -203,8 +204,13 @@ def _client(request: HttpRequest) -> ApiClient:
 
 
 def _request_create(request: HttpRequest, fmt: str) -> HttpResponse:
-    if request.content_type != FORM:
+    # The specification's form encoding; clients built on HTML-form libraries send the same fields as
+    # multipart, which is taken too. A file part has no place in GeoReport v2 (photos go by media_url):
+    # refused by name rather than dropped unseen.
+    if request.content_type not in (FORM, MULTIPART):
         raise Open311Error(400, f"Gửi yêu cầu dạng {FORM} (charset=utf-8), như đặc tả quy định.")
+    if request.FILES:
+        raise Open311Error(400, "Open311 không nhận tệp đính kèm: gửi đường dẫn ảnh trong media_url.")
     form = request.POST
     client = _client(request)
     service_code = form.get("service_code", "").strip()

@@ -342,6 +342,17 @@ def test_create_locates_by_address_and_refuses_what_it_cannot_keep(site: Site, h
     assert filed.status_code == 201, filed.text
     report = Report.objects.get(code=filed.json()[0]["service_request_id"])
     assert report.question_answers == {"loai-rac": ["sinh-hoat", "xay-dung"]}
+    # The same fields as multipart (HTML-form client libraries) are taken; a file part is refused by name.
+    multipart = {"api_key": DEMO_KEY, "service_code": "chieu-sang", "address_id": "D25450"}
+    as_parts = http.post("/requests.json", data=multipart, files={"description": (None, "Đèn hỏng, dạng multipart")})
+    assert as_parts.request.headers["Content-Type"].startswith("multipart/form-data")
+    assert as_parts.status_code == 201, as_parts.text
+    assert Report.objects.filter(description="Đèn hỏng, dạng multipart", ward__code="D25450").exists()
+    with_file = http.post(
+        "/requests.json", data={**multipart, "description": "Kèm tệp"}, files={"media": ("anh.jpg", b"\xff\xd8")}
+    )
+    assert check_error(with_file, "json", 400)[0].startswith("Open311 không nhận tệp")
+    assert not Report.objects.filter(description="Kèm tệp").exists()
     # A client's own Idempotency-Key: the same key for another request is refused, not answered with the first.
     keyed = {"Idempotency-Key": "client-key-1"}
     assert post(address_id="D25450", headers=keyed).status_code == 201

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -24,7 +23,7 @@ from django.db import connection
 from django.utils import timezone
 
 from boundaries.models import Level
-from boundaries.places import address_places
+from boundaries.places import address_places, text_fold
 from common.phones import PhoneError, phone_normalize
 from common.text import clean_text
 from incidents.models import LIST_TYPES, CategoryQuestion, Channel, ConsentChannel, QuestionType
@@ -139,12 +138,6 @@ SKIP = "0"
 DAY = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})(?:\s+(\d{1,2})[:h](\d{2}))?")
 
 
-def _folded(text: str) -> str:
-    """Lower case without diacritics ("Phản ánh" -> "phan anh")."""
-    decomposed = unicodedata.normalize("NFD", text.lower().replace("đ", "d"))
-    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).split())
-
-
 class _Replies:
     """The replies to one message, each queued once (keyed by the message and its rank)."""
 
@@ -202,7 +195,7 @@ def _command(message: InboundMessage) -> str | None:
 
 
 def _menu_choice(text: str) -> str | None:
-    folded = _folded(text).strip(" .")
+    folded = text_fold(text).strip(" .")
     if folded in ("1", "phan anh kien nghi", "phan anh", "pakn", "#pakn"):
         return "report"
     if folded in ("2", "tra cuu", "#tracuu"):
@@ -464,7 +457,7 @@ def _take_answer(conversation: Conversation, message: InboundMessage, reply: _Re
 
 
 def _take_consent(conversation: Conversation, message: InboundMessage, reply: _Replies) -> None:
-    folded = _folded(message.text).strip(" .") if message.kind == "text" else ""
+    folded = text_fold(message.text).strip(" .") if message.kind == "text" else ""
     if folded in ("1", "co", "dong y", "dong y cong khai"):
         public = True
     elif folded in ("2", "khong", "khong cong khai"):

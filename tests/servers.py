@@ -64,9 +64,16 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 
 
 @contextmanager
-def web_server(database: str, *, workers: int = 2, env: Mapping[str, str] | None = None) -> Iterator[str]:
+def web_server(
+    database: str,
+    *,
+    workers: int = 2,
+    env: Mapping[str, str] | None = None,
+    probe_headers: Mapping[str, str] | None = None,
+) -> Iterator[str]:
     """The site served by scripts/web.sh (as `make run` serves it) on a free port, on the database at
-    the URL `database`; yields its base URL once /healthz answers, stops it on exit."""
+    the URL `database`; yields its base URL once /healthz answers (asked with `probe_headers`, e.g. the
+    Host and X-Forwarded-Proto a production proxy sends), stops it on exit."""
     port = free_port()
     environment = {
         **os.environ,
@@ -92,7 +99,7 @@ def web_server(database: str, *, workers: int = 2, env: Mapping[str, str] | None
         if server.poll() is not None:
             raise RuntimeError(f"the web server exited with {server.returncode}")
         try:
-            return httpx.get(f"{base}/healthz", timeout=2).status_code == 200
+            return httpx.get(f"{base}/healthz", headers=probe_headers, timeout=2).status_code == 200
         except httpx.HTTPError:
             return False
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import ipaddress
 import logging
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -14,7 +15,8 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.core.validators import validate_email
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
@@ -152,17 +154,43 @@ def _send(notification: Notification) -> None:
         raise ValueError(f"Kênh gửi không hỗ trợ: {notification.channel!r}.")
 
 
+# The first key of the advisory locks that claim a message for sending (the second is its id).
+_SENDING_LOCK = 0x6E6F7469
+
+
+@contextmanager
+def _claimed(notification_id: int) -> Iterator[None]:
+    """Hold the message's claim: a session-level advisory lock, so a second worker waits until the first
+    has recorded its outcome. It holds no transaction open, and PostgreSQL drops it with the connection of
+    a worker that dies mid-send, so a later retry can send the message then."""
+    key = [_SENDING_LOCK, notification_id % 2**31]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s::int, %s::int)", key)
+    try:
+        yield
+    finally:
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s::int, %s::int)", key)
+        except DatabaseError:
+            # The connection is gone, and the lock with it.
+            logger.warning("Could not release the claim on notification %s", notification_id, exc_info=True)
+
+
 def notification_deliver(*, notification_id: int, last_attempt: bool = False) -> None:
     """Sends one message unless it was already sent.
 
-    The row stays locked while sending, so two runs of the same job cannot both
-    send it. A failure is recorded (attempts, last_error) and then re-raised so
-    that the job is retried; on the ``last_attempt`` the message is marked FAILED.
-    A sender's ``Undeliverable`` marks it FAILED at once: retrying cannot help.
+    The message is claimed (`_claimed`) and read in a short transaction; the sender runs outside any
+    transaction (its own writes, such as a rotated access token, commit as it makes them, and nothing
+    stays locked while it waits on the network); the outcome is recorded in another short transaction
+    before the claim is released. So two runs of the same job never both send it. A failure is recorded
+    (attempts, last_error) and then re-raised so that the job is retried; on the ``last_attempt`` the
+    message is marked FAILED. A sender's ``Undeliverable`` marks it FAILED at once: retrying cannot help.
     """
-    error: Exception | None = None
-    with transaction.atomic():
-        notification = Notification.objects.select_for_update().filter(pk=notification_id).first()
+    with _claimed(notification_id):
+        # durable: the caller must not hold a transaction the sender's writes would wait for.
+        with transaction.atomic(durable=True):
+            notification = Notification.objects.filter(pk=notification_id).first()
         if notification is None:
             logger.warning("Notification %s no longer exists; nothing to send.", notification_id)
             return
@@ -172,23 +200,23 @@ def notification_deliver(*, notification_id: int, last_attempt: bool = False) ->
             _send(notification)
         except Undeliverable as exc:
             # The recipient cannot take it (a browser that unsubscribed, a chat reply window closed): no retry.
-            Notification.objects.filter(pk=notification.pk).update(
-                status=Notification.Status.FAILED, last_error=str(exc)[:2000]
-            )
+            with transaction.atomic(durable=True):
+                Notification.objects.filter(pk=notification.pk).update(
+                    status=Notification.Status.FAILED, last_error=str(exc)[:2000]
+                )
             return
         except Exception as exc:
-            error = exc
-            notification.attempts += 1
-            notification.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-            notification.status = Notification.Status.FAILED if last_attempt else Notification.Status.QUEUED
-            notification.save(update_fields=["attempts", "last_error", "status"])
-        else:
-            notification.status = Notification.Status.SENT
-            notification.sent_at = timezone.now()
-            notification.save(update_fields=["status", "sent_at"])
-    # Raised only now, so that the recorded failure above is committed.
-    if error is not None:
-        raise error
+            with transaction.atomic(durable=True):
+                Notification.objects.filter(pk=notification.pk).update(
+                    attempts=F("attempts") + 1,
+                    last_error=f"{type(exc).__name__}: {exc}"[:2000],
+                    status=Notification.Status.FAILED if last_attempt else Notification.Status.QUEUED,
+                )
+            raise
+        with transaction.atomic(durable=True):
+            Notification.objects.filter(pk=notification.pk).update(
+                status=Notification.Status.SENT, sent_at=timezone.now()
+            )
 
 
 def notification_deliver_many(*, notification_ids: list[int], last_attempt: bool = False) -> None:

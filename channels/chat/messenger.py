@@ -356,7 +356,8 @@ def _by_sms_instead(notification: Notification, *, psid: str) -> None:
     if not phone:
         logger.info("Messenger message %s not sent (24-hour window closed); no phone to send it to", notification.pk)
         return
-    # In the outbox's transaction: committed with this message's failed status.
+    # Queued before this message is marked failed: a worker dying in between leaves it to a retry,
+    # which finds the window still closed and this SMS already queued (its dedupe key).
     notification_enqueue(
         channel=Notification.Channel.SMS,
         recipient=phone,

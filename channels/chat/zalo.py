@@ -15,13 +15,12 @@ import hashlib
 import hmac
 import json
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.utils.html import escape
@@ -231,35 +230,10 @@ def token_refresh(*, stale: str) -> str:
 
     The token row is locked: a second worker waits, then finds a token other than its stale one and
     uses it instead of spending the refresh token a second time. The new pair is committed before this
-    returns, in a transaction of its own: Zalo has spent the old refresh token, so a rollback of the
-    caller's transaction (the outbox's, around the send) must not take the new one with it.
+    returns, in a transaction of its own (durable: never inside a caller's, which could roll it back
+    after Zalo has spent the old refresh token; the outbox calls its senders outside any transaction).
     """
-    if _in_callers_transaction():
-        # Django's connections are per thread: a thread of its own has a connection of its own.
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            return pool.submit(_token_rotate_on_own_connection, stale).result()
-    return _token_rotate(stale)
-
-
-def _in_callers_transaction() -> bool:
-    """Whether a transaction is open that could still roll back the rotation.
-
-    Inside a test case's own transaction (Django marks it, as durable=True reads it) nothing is ever
-    committed and another connection would see none of the test's rows: the rotation stays on this one.
-    """
-    blocks = connection.atomic_blocks
-    return bool(blocks) and not getattr(blocks[0], "_from_testcase", False)
-
-
-def _token_rotate_on_own_connection(stale: str) -> str:
-    try:
-        return _token_rotate(stale)
-    finally:
-        connection.close()
-
-
-def _token_rotate(stale: str) -> str:
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         if settings.ZALO_REFRESH_TOKEN:
             PlatformToken.objects.bulk_create(
                 [PlatformToken(platform=PLATFORM, refresh_token=settings.ZALO_REFRESH_TOKEN)], ignore_conflicts=True

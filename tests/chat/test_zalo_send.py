@@ -92,22 +92,29 @@ def test_two_workers_refreshing_at_once_spend_the_refresh_token_once(zalo: FakeZ
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.usefixtures("delete_chat_jobs_after")
-def test_a_refresh_is_kept_when_the_callers_transaction_then_rolls_back(zalo: FakeZalo) -> None:
+def test_a_refresh_is_kept_when_the_send_after_it_fails(zalo: FakeZalo) -> None:
     message = notification_enqueue(channel="zalo", recipient="zalo:9004", body="Xin chào")
+    zalo.fail_next(1)
 
-    # The send refreshes (Zalo spends refresh-0 for refresh-1), then the caller's transaction fails.
-    with pytest.raises(RuntimeError), transaction.atomic():
+    # The send refreshes (Zalo spends refresh-0 for refresh-1), then the send API fails: the outbox
+    # records the failure, and the new pair, committed by the refresh itself, stays.
+    with pytest.raises(ZaloError, match="503"):
         notification_deliver(notification_id=message.pk)
-        raise RuntimeError("the worker's transaction is lost after the send")
 
     assert stored() == ("access-1", "refresh-1")
     message.refresh_from_db()
-    assert message.status == Notification.Status.QUEUED
-    # The next refresh spends the stored refresh-1: refresh-0 would be refused now.
-    zalo.expire_access_token()
+    assert (message.status, message.attempts) == (Notification.Status.QUEUED, 1)
     notification_deliver(notification_id=message.pk)
-    assert stored() == ("access-2", "refresh-2")
-    assert zalo.texts_to("9004") == ["Xin chào", "Xin chào"]
+    assert zalo.state.refreshes == 1
+    assert zalo.texts_to("9004") == ["Xin chào"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_refresh_is_never_made_inside_a_callers_transaction(zalo: FakeZalo) -> None:
+    # Such a transaction could roll back the new pair after Zalo has spent the old refresh token.
+    with pytest.raises(RuntimeError, match="durable"), transaction.atomic():
+        token_refresh(stale="")
+    assert zalo.state.refreshes == 0
 
 
 @pytest.mark.django_db

@@ -314,3 +314,76 @@ def test_a_fan_out_writes_each_chosen_channel_once_and_queues_no_job() -> None:
     assert Notification.objects.get(pk=new).push_subscription_id == anonymous.pk
     assert notification_enqueue_to_anonymous_browsers(dedupe_prefix="alert:1:alert:", subject="S", push="{}") == []
     assert ProcrastinateJob.objects.count() == jobs
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("delete_jobs_after")
+def test_the_sender_runs_outside_any_transaction(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A sender's own writes (a rotated access token) commit as it makes them, and no transaction stays
+    # open while it waits on the network.
+    monkeypatch.setattr(notification_services, "_channel_senders", {})
+    seen: list[bool] = []
+    notification_channel_register(channel="zalo", send=lambda message: seen.append(connection.in_atomic_block))
+    notification = notification_enqueue(channel="zalo", recipient="zalo:8412345", body=SMS_TEXT)
+
+    notification_deliver(notification_id=notification.pk)
+
+    assert seen == [False]
+    notification.refresh_from_db()
+    assert notification.status == Notification.Status.SENT
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("delete_jobs_after")
+def test_two_workers_delivering_one_message_at_once_send_it_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The second worker waits while the first sends, then finds the message sent."""
+    monkeypatch.setattr(notification_services, "_channel_senders", {})
+    sending = threading.Event()
+    release = threading.Event()
+    sent: list[str] = []
+    errors: list[BaseException] = []
+
+    def send(message: Notification) -> None:
+        sending.set()
+        assert release.wait(10)
+        sent.append(message.body)
+
+    notification_channel_register(channel="zalo", send=send)
+    notification = notification_enqueue(channel="zalo", recipient="zalo:8412345", body=SMS_TEXT)
+
+    def worker() -> None:
+        try:
+            notification_deliver(notification_id=notification.pk)
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    first = threading.Thread(target=worker)
+    first.start()
+    try:
+        assert sending.wait(10)
+        second = threading.Thread(target=worker)
+        second.start()
+        # Let the first finish only once the second is waiting for the message's claim.
+        with connection.cursor() as cursor:
+            for _ in range(500):
+                cursor.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                    " AND wait_event_type = 'Lock'"
+                )
+                row = cursor.fetchone()
+                if row and row[0] >= 1:
+                    break
+                time.sleep(0.02)
+            else:
+                pytest.fail("the second worker never waited for the first one's claim")
+    finally:
+        release.set()
+        first.join(10)
+    second.join(10)
+
+    assert errors == []
+    assert sent == [SMS_TEXT]
+    notification.refresh_from_db()
+    assert notification.status == Notification.Status.SENT

@@ -162,6 +162,14 @@ def reports_public() -> QuerySet[Report]:
     return Report.objects.filter(is_public=True)
 
 
+def report_public_code(typed: str) -> str | None:
+    """The code of the public report whose code is exactly `typed` (spaces and case aside), else None."""
+    typed = typed.strip()
+    if not typed or len(typed) > Report._meta.get_field("code").max_length:  # type: ignore[operator]
+        return None
+    return reports_public().filter(code__iexact=typed).values_list("code", flat=True).first()
+
+
 def _day_start(day: date) -> datetime:
     """Midnight of the day in Vietnam time (the service's TIME_ZONE)."""
     return datetime(day.year, day.month, day.day, tzinfo=zoneinfo.ZoneInfo(settings.TIME_ZONE))

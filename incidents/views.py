@@ -254,6 +254,9 @@ def _back_to_report(report: Report, token: str | None) -> HttpResponseRedirect:
 def report_list(request: HttpRequest) -> HttpResponse:
     form = ReportSearchForm(request.GET or None, sender_search=is_staff_member(request.user))
     filters = form.filters()
+    # An exact code typed in the look-up opens that report, as a number typed at a counter would.
+    if filters.q and request.GET.get("page") is None and (code := selectors.report_public_code(filters.q)):
+        return HttpResponseRedirect(reverse("report-detail-page", args=[code]))
     page = Paginator(selectors.report_search(filters), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,

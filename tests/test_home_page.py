@@ -44,6 +44,8 @@ def test_keyboard_users_can_skip_to_the_content_and_switch_language(
         page.goto(f"{live_server.url}/")
         page.keyboard.press("Tab")
         assert page.evaluate("document.activeElement.textContent") == "Bỏ qua, đến nội dung chính"
+        # On a phone the language choice sits in the menu.
+        page.click("summary.menu-button")
         page.select_option("#language", "en")
         page.click("text=Đổi")
         page.wait_for_selector("html[lang=en]")

@@ -36,7 +36,7 @@ setup: system $(VENV)/.installed assets $(LOCAL_DB)
 # database if it was not already running.
 run:
 	@if [ -z "$$DATABASE_URL" ] && ! bash scripts/localdb.sh status 2>/dev/null; then stop_db=1; fi; \
-	$(MAKE) --no-print-directory setup && $(PY) manage.py load_demo --reports 300 && STOP_DB=$$stop_db bash scripts/serve.sh
+	$(MAKE) --no-print-directory setup && $(PY) manage.py load_demo --reports 300 --basemap && STOP_DB=$$stop_db bash scripts/serve.sh
 
 lint: setup
 	$(VENV)/bin/ruff check .

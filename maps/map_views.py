@@ -13,10 +13,13 @@ from boundaries.models import AdminUnit, Level
 from incidents.models import ReportKind, ReportStatus
 from incidents.selectors import category_list
 
+from .basemap import basemap_tile
 from .tiles import report_tile, tile_in_range
 
 TILE_CONTENT_TYPE = "application/vnd.mapbox-vector-tile"
 TILE_CACHE_CONTROL = "public, max-age=60"
+# The basemap changes only with an import; an hour, then the ETag makes revalidation cheap.
+BASEMAP_CACHE_CONTROL = "public, max-age=3600"
 
 
 @require_GET
@@ -53,10 +56,25 @@ def report_tile_view(request: HttpRequest, z: int, x: int, y: int) -> HttpRespon
     """A tile of public reports; 204 (no body) when it holds none, 304 when the client's ETag still holds."""
     if not tile_in_range(z, x, y):
         raise Http404("Ô bản đồ nằm ngoài phạm vi.")
-    data = report_tile(z, x, y)
+    return _tile_response(request, report_tile(z, x, y), TILE_CACHE_CONTROL)
+
+
+@require_GET
+def basemap_tile_view(request: HttpRequest, z: int, x: int, y: int) -> HttpResponse:
+    """A tile of our basemap (roads, water, places); 204 when empty, 404 when no basemap is imported."""
+    if not tile_in_range(z, x, y):
+        raise Http404("Ô bản đồ nằm ngoài phạm vi.")
+    data = basemap_tile(z, x, y)
+    if data is None:
+        raise Http404("Chưa nạp bản đồ nền.")
+    return _tile_response(request, data, BASEMAP_CACHE_CONTROL)
+
+
+def _tile_response(request: HttpRequest, data: bytes, cache_control: str) -> HttpResponse:
+    """A vector tile's answer: 204 for an empty tile, else the bytes with an ETag (304 when the client has them)."""
     if not data:
         response = HttpResponse(status=204)
-        response["Cache-Control"] = TILE_CACHE_CONTROL
+        response["Cache-Control"] = cache_control
         return response
     etag = '"' + hashlib.sha256(data).hexdigest()[:32] + '"'
     wanted = [tag.strip() for tag in request.headers.get("If-None-Match", "").split(",")]
@@ -65,5 +83,5 @@ def report_tile_view(request: HttpRequest, z: int, x: int, y: int) -> HttpRespon
     else:
         response = HttpResponse(data, content_type=TILE_CONTENT_TYPE)
     response["ETag"] = etag
-    response["Cache-Control"] = TILE_CACHE_CONTROL
+    response["Cache-Control"] = cache_control
     return response

@@ -4,6 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from demo.basemap import demo_basemap_load
 from demo.province import demo_load
 
 
@@ -20,7 +21,17 @@ class Command(BaseCommand):
             default=0,
             help="Also create this many sample reports with staff accounts and history (make run uses 300)",
         )
+        parser.add_argument(
+            "--basemap",
+            action="store_true",
+            help="Also load the demo's basemap (an extract made from the demo province) with osm2pgsql (make run does)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         counts = demo_load(stdout=self.stdout, reports=options["reports"])
+        if options["basemap"]:
+            # After demo_load's transaction: osm2pgsql loads over its own connection.
+            loaded = demo_basemap_load()
+            counts["basemap roads"] = loaded.roads
+            counts["basemap places"] = loaded.places
         self.stdout.write(self.style.SUCCESS(", ".join(f"{name} {count}" for name, count in counts.items())))

@@ -4,7 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 
 from notifications import views as notification_views
 
-from . import views
+from . import views, webapp
 from .csp import docs_policy, with_policy
 
 api_v1: list[URLPattern | URLResolver] = [
@@ -43,8 +43,13 @@ urlpatterns = [
     path("canh-bao/", include("alerts.urls")),
     path("", include("channels.chat.urls")),
     path("", include("channels.hotline.urls")),
-    # Root scope: a service worker controls only the paths under its own URL.
-    path("push-sw.js", notification_views.push_service_worker, name="push-sw"),
+    # Root scope: a service worker controls only the paths under its own URL. One worker (push and
+    # offline); its first address stays for the browsers that registered it there.
+    path("sw.js", notification_views.service_worker, name="service-worker"),
+    path("push-sw.js", notification_views.service_worker, name="push-sw"),
+    path("manifest.webmanifest", webapp.manifest, name="web-manifest"),
+    path("ngoai-tuyen/", webapp.offline, name="offline"),
+    path("favicon.ico", webapp.favicon, name="favicon"),
     path("api/v1/", include(api_v1)),
     path("open311/v2/", include("channels.open311.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

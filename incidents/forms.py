@@ -267,7 +267,8 @@ class ReportForm(forms.Form):
         ),
     )
 
-    def __init__(self, *args: Any, user: User | None = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: User | None = None, captcha: bool = True, **kwargs: Any) -> None:
+        """`captcha=False` only to recognise a repeated sending (its captcha was used up by the first)."""
         self.user = user
         signed_in = bool(user is not None and user.is_authenticated)
         # An operator types in the caller's details, not their own.
@@ -303,7 +304,7 @@ class ReportForm(forms.Form):
         if signed_in:
             # Signed-in senders are reached through their account.
             fields["reporter_phone"].required = False
-        else:
+        elif captcha:
             fields["captcha"] = CaptchaField(
                 label=_("Mã xác nhận"),
                 help_text=_("Nhập các chữ cái trong ảnh (không phân biệt chữ hoa, chữ thường)."),

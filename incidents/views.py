@@ -29,7 +29,7 @@ from . import selectors, services
 from .filters import ReportFilters
 from .forms import ReportForm, ReportLookupForm, ReportSearchForm
 from .models import Attachment, Channel, Report
-from .throttles import device_cookie_set, intake_count, intake_limit
+from .throttles import caller_scope, device_cookie_set, intake_count, intake_limit
 from .tokens import RATE_ANCHOR
 
 PAGE_SIZE = 20
@@ -107,14 +107,46 @@ def _viewing(request: HttpRequest, code: str) -> selectors.ReportViewing:
 
 
 @require_http_methods(["GET", "POST"])
+def _replayed(request: HttpRequest, key: str) -> Report | None:
+    """The report an earlier sending with this key created (its answer was lost), or None."""
+    probe = ReportForm(request.POST, request.FILES, user=request.user, captcha=False)
+    if not probe.is_valid():
+        return None
+    return services.report_replay(
+        data=probe.to_input(),
+        files=request.FILES.getlist("attachments"),
+        idempotency_key=key,
+        idempotency_scope=caller_scope(request),
+    )
+
+
+def _sent(request: HttpRequest, report: Report) -> HttpResponse:
+    _remember_sent(request, report.code)
+    url = reverse("report-detail-page", args=[report.code]) + "?moi=1"
+    return device_cookie_set(request, HttpResponseRedirect(url, status=303))
+
+
 def report_new(request: HttpRequest) -> HttpResponse:
     status = 200
     standing = intake_limit(request)
     if request.method == "POST":
         form = ReportForm(request.POST, request.FILES, user=request.user)
+        # A report written offline is sent with the key the phone made for it (static/js/drafts.js), as the
+        # API takes it: a retry after a lost answer gets the first report, before the used-up captcha.
+        key = request.headers.get("Idempotency-Key", "").strip() or None
+        try:
+            replayed = _replayed(request, key) if key else None
+        except services.IdempotencyConflict as exc:
+            form.add_error(None, str(exc))
+            replayed, status = None, 409
+        except ValidationError as exc:
+            form.add_service_errors(exc)
+            replayed, key = None, None
+        if replayed is not None:
+            return _sent(request, replayed)
         # The form (captcha included) is checked first and the limit before anything costly; a refusal
         # shows the form again with all that was typed and the pin, so nothing is lost.
-        valid = form.is_valid()
+        valid = form.is_valid() and status == 200
         if standing.wait is not None:
             form.add_error(None, standing.message())
             status = 429
@@ -129,14 +161,14 @@ def report_new(request: HttpRequest) -> HttpResponse:
                         ip_address=client_ip(request),
                     ),
                     files=request.FILES.getlist("attachments"),
+                    idempotency_key=key,
+                    idempotency_scope=caller_scope(request) if key else "",
                 )
             except ValidationError as exc:
                 form.add_service_errors(exc)
             else:
                 intake_count(request)
-                _remember_sent(request, report.code)
-                url = reverse("report-detail-page", args=[report.code]) + "?moi=1"
-                return device_cookie_set(request, HttpResponseRedirect(url, status=303))
+                return _sent(request, report)
         status = status if status != 200 else 400
     else:
         form = ReportForm(user=request.user)

@@ -1,0 +1,209 @@
+/* Reports written without a connection, kept on the phone (IndexedDB) and sent when it returns.
+ * Loaded by the pages and by the service worker (Background Sync), so both send the same way.
+ *
+ * Exactly once: the draft's idempotency key is made here when it is saved and goes with every attempt
+ * as the Idempotency-Key header; the server answers a repeated key with the report the first attempt
+ * created, so an answer lost on the way back costs nothing. A draft's text and photos are deleted only
+ * once the server's answer names the report's code; what stays is the code, to show the person. */
+(function (root) {
+  "use strict";
+
+  var DB_NAME = "geo-drafts";
+  var STORE = "drafts";
+  var CODE_PATH = /\/phan-anh\/(\d{12})\/$/;
+  var inPage = typeof root.document !== "undefined";
+
+  function supported() {
+    return !!(root.indexedDB && root.fetch && root.FormData && root.Promise && root.crypto && root.crypto.getRandomValues);
+  }
+
+  var opening = null;
+  function db() {
+    if (!opening) {
+      opening = new Promise(function (resolve, reject) {
+        var request = root.indexedDB.open(DB_NAME, 1);
+        request.onupgradeneeded = function () {
+          request.result.createObjectStore(STORE, { keyPath: "id", autoIncrement: true });
+        };
+        request.onsuccess = function () { resolve(request.result); };
+        request.onerror = function () { opening = null; reject(request.error); };
+      });
+    }
+    return opening;
+  }
+
+  function run(mode, work) {
+    return db().then(function (database) {
+      return new Promise(function (resolve, reject) {
+        var transaction = database.transaction(STORE, mode);
+        var result;
+        transaction.oncomplete = function () { resolve(result); };
+        transaction.onerror = function () { reject(transaction.error); };
+        transaction.onabort = function () { reject(transaction.error); };
+        work(transaction.objectStore(STORE), function (value) { result = value; });
+      });
+    });
+  }
+
+  function newKey() {
+    if (root.crypto.randomUUID) return "draft-" + root.crypto.randomUUID();
+    var bytes = new Uint8Array(16);
+    root.crypto.getRandomValues(bytes);
+    return "draft-" + Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
+  }
+
+  /* A draft from a form: its fields (files apart), its files as Blobs, where to send it. */
+  function save(form, options) {
+    var fields = [];
+    var files = [];
+    var data = new FormData(form);
+    data.forEach(function (value, name) {
+      if (typeof value === "string") {
+        if (name !== "csrfmiddlewaretoken") fields.push([name, value]);
+      } else if (value && value.size) {
+        files.push({ field: name, name: value.name, type: value.type, blob: value });
+      }
+    });
+    (options && options.files || []).forEach(function (file) { files.push(file); });
+    var draft = {
+      key: newKey(),
+      url: form.getAttribute("action") || root.location.pathname,
+      csrf: form.elements.csrfmiddlewaretoken ? form.elements.csrfmiddlewaretoken.value : "",
+      title: (options && options.title) || "",
+      fields: fields,
+      files: files,
+      savedAt: Date.now(),
+      status: "waiting"
+    };
+    return run("readwrite", function (store, done) {
+      store.add(draft).onsuccess = function (event) { draft.id = event.target.result; done(draft); };
+    });
+  }
+
+  function list() {
+    return run("readonly", function (store, done) {
+      store.getAll().onsuccess = function (event) { done(event.target.result || []); };
+    });
+  }
+
+  function get(id) {
+    return run("readonly", function (store, done) {
+      store.get(id).onsuccess = function (event) { done(event.target.result || null); };
+    });
+  }
+
+  function put(draft) {
+    return run("readwrite", function (store, done) { store.put(draft).onsuccess = function () { done(draft); }; });
+  }
+
+  function remove(id) {
+    return run("readwrite", function (store, done) { store["delete"](id).onsuccess = function () { done(); }; });
+  }
+
+  function csrfToken(draft) {
+    if (inPage) {
+      var match = root.document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+      if (match) return decodeURIComponent(match[1]);
+    }
+    return draft.csrf;
+  }
+
+  function refusalReason(html) {
+    if (!inPage || !root.DOMParser) return "";
+    var answer = new root.DOMParser().parseFromString(html, "text/html");
+    var summary = answer.querySelector("#error-summary ul");
+    return summary ? summary.textContent.replace(/\s+/g, " ").trim() : "";
+  }
+
+  /* One attempt. Resolves to the draft as it now stands: sent (with its code), refused (the server's
+   * reasons kept, the draft too, for the person to fix), or still waiting (no network, a limit, the server). */
+  function send(draft) {
+    var body = new FormData();
+    draft.fields.forEach(function (pair) { body.append(pair[0], pair[1]); });
+    draft.files.forEach(function (file) { body.append(file.field, file.blob, file.name); });
+    return root.fetch(draft.url, {
+      method: "POST",
+      body: body,
+      credentials: "same-origin",
+      headers: {
+        "Idempotency-Key": draft.key,
+        "X-CSRFToken": csrfToken(draft),
+        "X-Requested-With": "fetch",
+        Accept: "text/html"
+      }
+    }).then(function (response) {
+      var landed = new URL(response.url);
+      var match = response.ok && response.redirected && CODE_PATH.exec(landed.pathname);
+      if (match) {
+        // Landed: the text and photos go, the code stays to be shown.
+        draft.status = "sent";
+        draft.code = match[1];
+        draft.reportUrl = landed.pathname + landed.search;
+        draft.sentAt = Date.now();
+        draft.seen = inPage;
+        draft.fields = [];
+        draft.files = [];
+        draft.csrf = "";
+        return put(draft);
+      }
+      if (response.status === 400) {
+        return response.text().then(function (html) {
+          draft.status = "refused";
+          draft.reason = refusalReason(html);
+          return put(draft);
+        });
+      }
+      return draft;
+    }, function () { return draft; });
+  }
+
+  function withLock(work) {
+    // One sender at a time across tabs and the worker; the key makes a second sending harmless anyway.
+    if (root.navigator && root.navigator.locks) return root.navigator.locks.request("geo-drafts-send", work);
+    return work();
+  }
+
+  /* Send every waiting draft, one after another; resolves to those that landed now. */
+  function sendAll() {
+    return withLock(function () {
+      return list().then(function (drafts) {
+        var landed = [];
+        return drafts.filter(function (draft) { return draft.status === "waiting"; }).reduce(function (chain, draft) {
+          return chain.then(function () {
+            return get(draft.id).then(function (fresh) {
+              if (!fresh || fresh.status !== "waiting") return null;
+              return send(fresh).then(function (after) { if (after.status === "sent") landed.push(after); });
+            });
+          });
+        }, Promise.resolve()).then(function () { return landed; });
+      });
+    });
+  }
+
+  function unseen() {
+    return list().then(function (drafts) {
+      return drafts.filter(function (draft) { return draft.status === "sent" && !draft.seen; });
+    });
+  }
+
+  function markSeen(ids) {
+    return Promise.all(ids.map(function (id) {
+      return get(id).then(function (draft) { if (draft) { draft.seen = true; return put(draft); } return null; });
+    }));
+  }
+
+  /* A refused draft goes back to waiting once the person fixed it in the form (same key: still once). */
+  function replace(id, form, options) {
+    return get(id).then(function (old) {
+      return save(form, options).then(function (fresh) {
+        fresh.key = old ? old.key : fresh.key;
+        return put(fresh).then(function () { return old ? remove(id) : null; }).then(function () { return fresh; });
+      });
+    });
+  }
+
+  root.GeoDrafts = {
+    supported: supported, save: save, list: list, get: get, remove: remove, send: send, sendAll: sendAll,
+    unseen: unseen, markSeen: markSeen, replace: replace
+  };
+})(typeof self !== "undefined" ? self : this);

@@ -1,0 +1,151 @@
+/* The installable app on every page: the one service worker (push and offline), the install button
+ * where the browser offers one, and the reports written offline: sent when the connection returns,
+ * their codes shown when they land. Pages work the same without it. */
+(function () {
+  "use strict";
+
+  var script = document.currentScript;
+  var d = script ? script.dataset : {};
+  // The words come translated in the script tag's data-text-* attributes (data-text-landed: text.landed).
+  var text = {};
+  Object.keys(d).forEach(function (key) {
+    if (key.indexOf("text") === 0 && key.length > 4) text[key.charAt(4).toLowerCase() + key.slice(5)] = d[key];
+  });
+
+  function say(template, values) {
+    return (template || "").replace(/\{(\w+)\}/g, function (_, key) { return values && key in values ? values[key] : ""; });
+  }
+  function el(tag, attrs, children) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (key) {
+      if (key === "text") node.textContent = attrs[key];
+      else if (key === "className") node.className = attrs[key];
+      else node.setAttribute(key, attrs[key]);
+    });
+    (children || []).forEach(function (child) { if (child) node.appendChild(child); });
+    return node;
+  }
+
+  // --- The service worker ------------------------------------------------------------------------------
+  var registration = null;
+  if ("serviceWorker" in navigator && d.workerUrl) {
+    navigator.serviceWorker.register(d.workerUrl, { scope: "/" }).then(function (reg) {
+      registration = reg;
+    }).catch(function () { /* the site works without it */ });
+  }
+
+  // Signing out: the pages kept while signed in go too.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form || !d.logoutUrl || form.getAttribute("action") !== d.logoutUrl) return;
+    var worker = navigator.serviceWorker && navigator.serviceWorker.controller;
+    if (worker) worker.postMessage({ type: "forget-pages" });
+  }, true);
+
+  // --- Install button, only where the browser offers installing ---------------------------------------
+  var installButton = document.getElementById("install-app");
+  var offered = null;
+  window.addEventListener("beforeinstallprompt", function (event) {
+    event.preventDefault();
+    offered = event;
+    if (installButton) installButton.hidden = false;
+  });
+  window.addEventListener("appinstalled", function () {
+    offered = null;
+    if (installButton) installButton.hidden = true;
+  });
+  if (installButton) {
+    installButton.addEventListener("click", function () {
+      if (!offered) return;
+      var prompt = offered;
+      offered = null;
+      installButton.hidden = true;
+      prompt.prompt();
+    });
+  }
+
+  // --- Reports written offline ------------------------------------------------------------------------
+  var G = window.GeoDrafts;
+  if (!G || !G.supported()) return;
+
+  var notices = null;
+  function notice(message, link) {
+    if (!notices) {
+      notices = el("div", { id: "app-notices", className: "app-notices", role: "status", "aria-live": "polite" });
+      var main = document.getElementById("main") || document.body;
+      main.insertBefore(notices, main.firstChild);
+    }
+    notices.appendChild(el("p", { className: "success-box app-notice" }, [
+      document.createTextNode(message + " "),
+      link ? el("a", { href: link.url, text: link.text }) : null
+    ]));
+  }
+
+  var list = document.getElementById("draft-list");
+  var section = document.getElementById("drafts");
+  function render() {
+    if (!list || !section) return Promise.resolve();
+    return G.list().then(function (drafts) {
+      list.innerHTML = "";
+      drafts.forEach(function (draft) {
+        var title = draft.title || text.untitled;
+        var when = new Date(draft.savedAt).toLocaleString(document.documentElement.lang === "en" ? "en-GB" : "vi-VN");
+        var state;
+        if (draft.status === "sent") {
+          state = el("span", {}, [
+            document.createTextNode(say(text.sentCode, { code: draft.code }) + " "),
+            el("a", { href: draft.reportUrl, text: text.open })
+          ]);
+        } else if (draft.status === "refused") {
+          state = el("span", { className: "field-error", text: say(text.refused, { reason: draft.reason || "" }) });
+        } else {
+          state = el("span", { text: text.waiting });
+        }
+        var remove = el("button", { type: "button", className: "button-link", text: draft.status === "sent" ? text.hide : text.remove });
+        remove.addEventListener("click", function () {
+          if (draft.status !== "sent" && !window.confirm(text.confirmRemove)) return;
+          G.remove(draft.id).then(render);
+        });
+        list.appendChild(el("li", { className: "draft-item", "data-status": draft.status }, [
+          el("strong", { text: title }), document.createTextNode(" · " + when + " · "), state, document.createTextNode(" "), remove
+        ]));
+      });
+      section.hidden = drafts.length === 0;
+    });
+  }
+
+  function landed(results) {
+    results.forEach(function (result) {
+      if (result.status === "sent") {
+        notice(say(text.landed, { code: result.code }), { url: result.reportUrl, text: text.open });
+      }
+    });
+    return render();
+  }
+
+  function sendNow() {
+    if (navigator.onLine === false) return render();
+    return G.sendAll().then(landed).catch(function () { return render(); });
+  }
+
+  // The worker's Background Sync may have sent some while no page was open: show those too, once.
+  function showSentElsewhere() {
+    return G.unseen().then(function (drafts) {
+      drafts.forEach(function (draft) {
+        notice(say(text.landed, { code: draft.code }), { url: draft.reportUrl, text: text.open });
+      });
+      return G.markSeen(drafts.map(function (draft) { return draft.id; }));
+    });
+  }
+
+  window.addEventListener("online", sendNow);
+  document.addEventListener("drafts:changed", function () {
+    render();
+    if (registration && registration.sync) {
+      registration.sync.register("send-drafts").catch(function () { return null; });
+    }
+    sendNow();
+  });
+  showSentElsewhere().catch(function () { return null; }).then(sendNow);
+  window.GeoApp = { notice: notice, renderDrafts: render, sendDrafts: sendNow };
+})();

@@ -579,3 +579,28 @@ class ReportLookupForm(forms.Form):
         widget=_text({"type": "tel", "inputmode": "tel", "autocomplete": "tel"}),
         error_messages={"required": _("Hãy nhập số điện thoại.")},
     )
+
+
+class FollowForm(forms.Form):
+    """Follow a public report, or say "me too": a phone or e-mail to hear of its updates (a signed-in person
+    may leave it empty: their account follows), and for "me too" a name."""
+
+    default_renderer = RENDERER
+
+    contact = forms.CharField(
+        label=_("Số điện thoại hoặc e-mail nhận tin"),
+        max_length=254,
+        required=False,
+        help_text=_("Một mã xác nhận sẽ được gửi tới đây; chỉ khi bạn nhập lại mã, bạn mới nhận tin về phản ánh."),
+        widget=_text({"autocomplete": "email", "autocapitalize": "none", "spellcheck": "false"}),
+    )
+    name = forms.CharField(
+        label=_("Họ và tên (khi bạn cũng gặp vấn đề này)"),
+        max_length=120,
+        required=False,
+        widget=_text({"autocomplete": "name"}),
+    )
+
+    def contact_kwargs(self) -> dict[str, str]:
+        value = self.cleaned_data["contact"].strip()
+        return {"email": value} if "@" in value else {"phone": value}

@@ -449,3 +449,44 @@ class IdempotencyKey(models.Model):
     request_hash = models.CharField(max_length=64)
     report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
+
+
+class ReportFollower(models.Model):
+    """Someone who gets a public report's updates (status changes, the published answer).
+
+    Either a signed-in account (its messages go to the account's confirmed phone and e-mail) or a phone
+    or e-mail address proven with a one-time code. A supporter ("me too") follows too. Who follows is
+    never public: pages show the count only. The address is personal data.
+    """
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", "E-mail"
+        SMS = "sms", "SMS"
+
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="followers")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="followed_reports"
+    )
+    channel = models.CharField(max_length=5, choices=Channel.choices, blank=True)
+    address = models.CharField(max_length=254, blank=True, help_text="E.164 or a lower-cased e-mail address.")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["address"], name="follower_address", condition=~Q(address=""))]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["report", "channel", "address"], condition=~Q(address=""), name="follower_once_per_contact"
+            ),
+            models.UniqueConstraint(
+                fields=["report", "user"], condition=Q(address=""), name="follower_once_per_account"
+            ),
+            # A contact has its channel; without one the account is the follower.
+            models.CheckConstraint(
+                condition=(Q(address="") & Q(channel="") & Q(user__isnull=False))
+                | (~Q(address="") & Q(channel__in=["email", "sms"])),
+                name="follower_contact_or_account",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"follower #{self.pk} of {self.report_id}"

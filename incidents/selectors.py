@@ -14,7 +14,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.contrib.gis.db.models.functions import Distance
 from django.contrib.gis.geos import Point, Polygon
 from django.contrib.gis.measure import D
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, TextField, Value
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Prefetch, Q, QuerySet, TextField, Value
 from django.db.models.functions import Concat
 
 from accounts.models import User
@@ -35,6 +35,8 @@ from .models import (
     QuestionType,
     Report,
     ReportEvent,
+    ReportFollower,
+    ReportSupport,
 )
 from .tokens import reporter_token_valid
 
@@ -297,25 +299,47 @@ def reports_nearby_open(*, lng: float, lat: float, category: Category, limit: in
 
 
 def my_reports(user: User) -> QuerySet[Report]:
-    """The citizen's reports, newest first, with their published answers.
+    """The citizen's reports, and the public ones they follow or support, newest first, with their published
+    answers and files (annotated `sent`: theirs; `following`, `supporting`).
 
     Reports sent without signing in count as theirs too when they came from the phone number the
-    account has proven it holds.
+    account has proven it holds; so do follows and supports made with a proven phone or e-mail.
     """
     mine = Q(user=user)
+    contacts = Q(user=user)
     if user.phone and user.phone_verified_at is not None:
         mine |= Q(user__isnull=True, reporter_phone=user.phone)
+        contacts |= Q(phone=user.phone)
+    if user.email and user.email_verified_at is not None:
+        contacts |= Q(email__iexact=user.email)
+    followed = Q(user=user)
+    if user.phone and user.phone_verified_at is not None:
+        followed |= Q(channel="sms", address=user.phone)
+    if user.email and user.email_verified_at is not None:
+        followed |= Q(channel="email", address=user.email.lower())
+    following = Exists(ReportFollower.objects.filter(followed, report=OuterRef("pk")))
+    supporting = Exists(ReportSupport.objects.filter(contacts, report=OuterRef("pk")))
     return (
-        Report.objects.filter(mine)
+        Report.objects.annotate(sent=ExpressionWrapper(mine, output_field=BooleanField()))
+        .annotate(following=following, supporting=supporting)
+        .filter(mine | ((Q(following=True) | Q(supporting=True)) & Q(is_public=True)))
         .select_related("category", "agency", "ward", "district")
         .prefetch_related(
             Prefetch(
                 "answers",
                 queryset=Answer.objects.filter(published_at__isnull=False)
                 .select_related("agency")
+                .prefetch_related(
+                    Prefetch("attachments", queryset=Attachment.objects.filter(is_hidden=False), to_attr="files")
+                )
                 .order_by("published_at", "id"),
                 to_attr="published_answers",
             )
         )
         .order_by("-created_at", "-id")
     )
+
+
+def report_follower_count(*, report: Report) -> int:
+    """How many follow the report: the only thing anyone but the staff learns about its followers."""
+    return ReportFollower.objects.filter(report=report).count()

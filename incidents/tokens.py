@@ -31,3 +31,26 @@ def reporter_token_valid(report: Report, token: str) -> bool:
     except signing.BadSignature:  # SignatureExpired is one too
         return False
     return isinstance(data, dict) and data.get("report") == report.code
+
+
+FOLLOWER_SALT = "incidents.unfollow"
+
+
+def follower_token(*, follower_pk: int, report_code: str) -> str:
+    """The signed part of the unfollow link every message to a follower carries.
+
+    It does not expire: the last message someone got must still let them stop the next ones.
+    """
+    return signing.dumps({"follower": follower_pk, "report": report_code}, salt=FOLLOWER_SALT)
+
+
+def follower_from_token(token: str) -> tuple[int, str] | None:
+    """The follower and report code a link's token was made for, or None when it is not ours."""
+    try:
+        data = signing.loads(token, salt=FOLLOWER_SALT)
+    except signing.BadSignature:
+        return None
+    if not isinstance(data, dict):
+        return None
+    pk, code = data.get("follower"), data.get("report")
+    return (pk, code) if isinstance(pk, int) and isinstance(code, str) else None

@@ -11,6 +11,9 @@ urlpatterns = [
     path("<str:code>/", views.report_detail, name="report-detail-page"),
     path("<str:code>/danh-gia/", views.report_rate, name="report-rate-page"),
     path("<str:code>/mo-lai/", views.report_reopen, name="report-reopen-page"),
+    path("<str:code>/theo-doi/", views.report_follow, name="report-follow"),
+    path("<str:code>/theo-doi/xac-nhan/", views.report_follow_confirm, name="report-follow-confirm"),
+    path("<str:code>/bo-theo-doi/", views.report_unfollow, name="report-unfollow"),
     path("<str:code>/tep/<int:pk>/", views.report_attachment, name="report-attachment"),
     path("<str:code>/tep/<int:pk>/anh-nho/", views.report_attachment_thumbnail, name="report-attachment-thumbnail"),
 ]

@@ -27,7 +27,7 @@ from common.http import client_ip
 
 from . import selectors, services
 from .filters import ReportFilters
-from .forms import ReportForm, ReportLookupForm, ReportSearchForm
+from .forms import FollowForm, ReportForm, ReportLookupForm, ReportSearchForm
 from .models import Attachment, Channel, Report
 from .throttles import caller_scope, device_cookie_set, intake_count, intake_limit
 from .tokens import RATE_ANCHOR
@@ -229,6 +229,8 @@ def report_detail(request: HttpRequest, code: str) -> HttpResponse:
             "link_expired": bool(request.GET.get("t")) and token is None,
             "rate_anchor": RATE_ANCHOR,
             "can_reopen": token is not None and services.report_can_reopen(report),
+            "follow_form": FollowForm() if report.is_public else None,
+            "follower_count": selectors.report_follower_count(report=report),
         },
     )
 
@@ -402,3 +404,135 @@ def my_reports(request: HttpRequest) -> HttpResponse:
     user = cast(User, request.user)  # login_required
     page = Paginator(selectors.my_reports(user), 20).get_page(request.GET.get("trang"))
     return render(request, "accounts/my_reports.html", {"page": page, "reports": page.object_list})
+
+
+# The follow or "me too" waiting for the code sent to its contact: {code, action, contact, name}.
+SESSION_FOLLOW = "incidents_follow"
+FOLLOW_ACTIONS = ("follow", "support")
+FOLLOW_DONE = {
+    "follow": _(
+        "Bạn đang theo dõi phản ánh này: khi có cập nhật (chuyển trạng thái, kết quả xử lý), bạn sẽ nhận tin. "
+        "Mỗi tin có đường dẫn để bỏ theo dõi."
+    ),
+    "support": _(
+        "Cảm ơn bạn. Bạn đã cùng phản ánh; khi có kết quả xử lý, bạn sẽ nhận tin. Không cần gửi thêm phản ánh trùng."
+    ),
+}
+
+
+def _public_report(request: HttpRequest, code: str) -> Report:
+    """A report anyone may follow: public (a hidden one answers 404, as an unknown code)."""
+    report = _viewing(request, code).report
+    if not report.is_public:
+        raise Http404("Không tìm thấy phản ánh.")
+    return report
+
+
+def _follow_act(
+    request: HttpRequest, report: Report, pending: dict[str, str], otp: str = ""
+) -> tuple[object | None, dict[str, list[str]]]:
+    """Runs the follow or "me too" `pending` asks: (its result, or None while a code is awaited; errors)."""
+    value = pending["contact"].strip()
+    contact = ({"email": value} if "@" in value else {"phone": value}) if value else {}
+    try:
+        if pending["action"] == "support":
+            result: object | None = services.report_support(
+                report=report,
+                name=pending["name"],
+                otp=otp,
+                user=request.user,
+                ip_address=client_ip(request),
+                **contact,
+            )
+        else:
+            result = services.report_follow(
+                report=report, otp=otp, user=request.user, ip_address=client_ip(request), **contact
+            )
+    except ValidationError as exc:
+        errors: dict[str, list[str]] = {}
+        for name, problems in (exc.message_dict if hasattr(exc, "error_dict") else {"": exc.messages}).items():
+            field = {"phone": "contact", "email": "contact", "name": "name", "otp": "code"}.get(name, "")
+            errors.setdefault(field, []).extend(problems)
+        return None, errors
+    return result, {}
+
+
+def _followed(request: HttpRequest, report: Report, action: str) -> HttpResponseRedirect:
+    messages.success(request, FOLLOW_DONE[action])
+    return HttpResponseRedirect(reverse("report-detail-page", args=[report.code]) + "#theo-doi", status=303)
+
+
+@require_http_methods(["GET", "POST"])
+def report_follow(request: HttpRequest, code: str) -> HttpResponse:
+    """Follow a public report, or say "me too": at once for a signed-in account, else once the contact
+    typed proves itself with the code sent to it (the next step)."""
+    report = _public_report(request, code)
+    form = FollowForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        action = request.POST.get("action", "")
+        if action not in FOLLOW_ACTIONS:
+            form.add_error(None, _("Hãy chọn “Theo dõi” hoặc “Tôi cũng gặp vấn đề này”."))
+        elif form.is_valid():
+            pending = {"code": report.code, "action": action, **form.cleaned_data}
+            try:
+                result, errors = _follow_act(request, report, pending)
+            except accounts.ThrottledError as exc:
+                form.add_error(None, str(exc))
+                status = 429
+            else:
+                for field, problems in errors.items():
+                    form.add_error(field or None, problems)
+                if not errors and result is not None:
+                    return _followed(request, report, action)
+                if not errors:
+                    request.session[SESSION_FOLLOW] = pending
+                    return HttpResponseRedirect(reverse("report-follow-confirm", args=[report.code]), status=303)
+    return render(
+        request,
+        "incidents/report_follow.html",
+        {"report": report, "form": form, "follower_count": selectors.report_follower_count(report=report)},
+        status=status,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def report_follow_confirm(request: HttpRequest, code: str) -> HttpResponse:
+    """The code sent to the contact, typed back: then the follow or "me too" is stored."""
+    report = _public_report(request, code)
+    pending = request.session.get(SESSION_FOLLOW)
+    if not pending or pending.get("code") != report.code:
+        return redirect("report-follow", code=report.code)
+    form = CodeForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            result, errors = _follow_act(request, report, pending, otp=form.cleaned_data["code"])
+            if result is not None:
+                del request.session[SESSION_FOLLOW]
+                return _followed(request, report, pending["action"])
+            for problems in errors.values():
+                form.add_error("code", problems)
+    return render(
+        request,
+        "incidents/report_follow_code.html",
+        {"report": report, "form": form, "contact": pending["contact"], "ttl": settings.OTP_TTL_SECONDS},
+        status=status,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def report_unfollow(request: HttpRequest, code: str) -> HttpResponse:
+    """The link in every message to a follower: a button to stop them (a GET changes nothing, since mail
+    scanners open links), then done."""
+    token = request.GET.get("t") or request.POST.get("t") or ""
+    if request.method == "POST":
+        if services.report_unfollow(token=token) == code:
+            return render(request, "incidents/report_unfollow.html", {"code": code, "done": True})
+        return render(request, "incidents/report_unfollow.html", {"code": code, "bad": True}, status=400)
+    valid = services.follower_from_token(token)
+    if valid is None or valid[1] != code:
+        return render(request, "incidents/report_unfollow.html", {"code": code, "bad": True}, status=400)
+    return render(request, "incidents/report_unfollow.html", {"code": code, "token": token})

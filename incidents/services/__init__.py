@@ -2,7 +2,8 @@
 
 - intake: a new report from any channel (report_create, its Sender and input);
 - questions: the answers to a category's extra questions, cleaned at intake;
-- workflow: the processing steps of staff, the reporter's rating and reopening, following, look-up;
+- workflow: the processing steps of staff, the reporter's rating and reopening, "me too", look-up;
+- following: following a public report and stopping by the messages' link;
 - moderation: redacting and hiding;
 - messages: what each event tells the reporter, the followers and the agency;
 - overdue: the scheduled overdue flag.
@@ -14,7 +15,8 @@ below are the package's surface.
 from __future__ import annotations
 
 from ..routing import OUTSIDE_MESSAGE, Routing, agency_for, report_route, reports_relocate, route_report
-from ..tokens import reporter_token, reporter_token_valid
+from ..tokens import follower_from_token, reporter_token, reporter_token_valid
+from .following import report_follow, report_unfollow
 from .intake import (
     IDEMPOTENCY_KEY_MAX,
     SCREEN_CHANNELS,
@@ -61,6 +63,7 @@ __all__ = [
     "Routing",
     "Sender",
     "agency_for",
+    "follower_from_token",
     "question_answer_errors",
     "question_answers_clean",
     "attachment_hide",
@@ -69,6 +72,7 @@ __all__ = [
     "report_can_reopen",
     "report_clean",
     "report_create",
+    "report_follow",
     "report_lookup",
     "report_merge",
     "report_reassign",
@@ -84,6 +88,7 @@ __all__ = [
     "report_set_urgent",
     "report_start",
     "report_support",
+    "report_unfollow",
     "reporter_token",
     "reporter_token_valid",
     "reports_flag_overdue",

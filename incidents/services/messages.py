@@ -14,8 +14,8 @@ from agencies.selectors import agency_duty_contacts
 from notifications.services import notification_enqueue
 
 from ..deadlines import office_opening
-from ..models import Answer, Attachment, Report
-from ..tokens import RATE_ANCHOR, reporter_token
+from ..models import ATTACHMENT_SHOWN_PUBLICLY, Answer, Attachment, Report, ReportEvent, ReportFollower
+from ..tokens import RATE_ANCHOR, follower_token, reporter_token
 
 _MESSAGES = {
     "received": (
@@ -193,27 +193,69 @@ def _file_label(attachment: Attachment) -> str:
     return attachment.get_kind_display()
 
 
-def _notify_supporters(report: Report) -> None:
-    """Tell each contact that follows the report once; the reporter has had their own message.
+def _follower_contacts(report: Report) -> list[tuple[int, str, str]]:
+    """(follower id, channel, address) for each contact following the report, each contact once: a
+    follower's own contact, or an account's confirmed phone and e-mail (as its profile chose)."""
+    contacts: list[tuple[int, str, str]] = []
+    seen: set[tuple[str, str]] = set()
+    for follower in ReportFollower.objects.filter(report=report).select_related("user").order_by("pk"):
+        if follower.address:
+            mine = [(follower.channel, follower.address)]
+        else:
+            account = follower.user
+            mine = []
+            if account is not None and account.is_active:
+                if account.phone and account.phone_verified_at and account.notify_by_sms:
+                    mine.append(("sms", account.phone))
+                if account.email and account.email_verified_at and account.notify_by_email:
+                    mine.append(("email", account.email.lower()))
+        for channel, address in mine:
+            if (channel, address) not in seen:
+                seen.add((channel, address))
+                contacts.append((follower.pk, channel, address))
+    return contacts
+
+
+def _notify_followers(report: Report, event: ReportEvent, *, answer: Answer | None = None) -> None:
+    """A public update of the report (a status change, the published answer) to each contact that follows
+    it, once per event: its public history line, the answer's text and public files, the report's page and
+    the link that stops these messages. Never the reporter's name or contact; the reporter has had their
+    own message (with their link), so their contacts are skipped.
 
     Nothing for a hidden report: its title may be why it is hidden.
     """
     if not report.is_public:
         return
-    subject, body = _message(report, "completed")
-    told = {("sms", report.reporter_phone), ("email", report.reporter_email.lower())}
-    for support in report.supports.all():
-        for channel, address in (("sms", support.phone), ("email", support.email.lower())):
-            if not address or (channel, address) in told:
-                continue
-            told.add((channel, address))
-            # Keyed by the contact, not the support row: one message per contact per event, ever.
-            contact = hashlib.sha256(address.encode()).hexdigest()[:16]
-            key = f"report:{report.code}:completed:{report.reopen_count}:to:{contact}:{channel}"
-            if channel == "sms":
-                notification_enqueue(channel="sms", recipient=address, body=body, dedupe_key=key)
-            else:
-                notification_enqueue(channel="email", recipient=address, subject=subject, body=body, dedupe_key=key)
+    reporter = {("sms", report.reporter_phone), ("email", report.reporter_email.lower())}
+    if "@" in report.reply_address:
+        reporter.add(("email", report.reply_address.lower()))
+    contacts = [c for c in _follower_contacts(report) if (c[1], c[2]) not in reporter]
+    if not contacts:
+        return
+    url = _report_url(report)
+    update = event.get_action_display() + (f": {event.note}" if event.note else "")
+    parts = [f"Phản ánh “{report.title[:80]}” (mã {report.code}) bạn theo dõi có cập nhật: {update}."]
+    short = f"Phản ánh {report.code} bạn theo dõi: {update}"
+    if answer is not None:
+        parts = [f"Phản ánh “{report.title[:80]}” (mã {report.code}) bạn theo dõi đã có kết quả xử lý."]
+        short = f"Phản ánh {report.code} bạn theo dõi đã có kết quả: {answer.body}"
+        parts.append(f"Kết quả xử lý{f' của {answer.agency.name}' if answer.agency else ''}:\n\n{answer.body}")
+        files = [f"- {_file_label(a)}: {url}tep/{a.pk}/" for a in answer.attachments.filter(ATTACHMENT_SHOWN_PUBLICLY)]
+        if files:
+            parts.append("Tệp kèm theo:\n" + "\n".join(files))
+    parts.append(f"Xem tại {url}")
+    subject = f"Phản ánh {report.code}: {event.get_action_display().lower()}"
+    for follower_pk, channel, address in contacts:
+        stop = f"{url}bo-theo-doi/?t={follower_token(follower_pk=follower_pk, report_code=report.code)}"
+        # Keyed by event and contact: the same update reaches a contact once, however often it is queued.
+        contact = hashlib.sha256(address.encode()).hexdigest()[:16]
+        key = f"report:{report.code}:{event.action}:{event.pk}:to:{contact}:{channel}"
+        if channel == "sms":
+            body = f"{Truncator(short).chars(SMS_ANSWER_CHARS)} Xem: {url} Bỏ theo dõi: {stop}"
+            notification_enqueue(channel="sms", recipient=address, body=body, dedupe_key=key)
+        else:
+            body = "\n\n".join([*parts, f"Không muốn nhận tin về phản ánh này nữa? Bỏ theo dõi: {stop}"])
+            notification_enqueue(channel="email", recipient=address, subject=subject, body=body, dedupe_key=key)
 
 
 def _notify_agency(report: Report) -> None:

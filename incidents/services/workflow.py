@@ -28,7 +28,8 @@ from ..models import OPEN_STATUSES, Answer, RejectionReason, Report, ReportStatu
 from ..tokens import reporter_token_valid
 from .base import Action, User, _account, _audit, _collect, _expect, _locked, _require, _transition
 from .files import answers_unpublished_delete, attachment_store, files_check, files_decode
-from .messages import _notify_agency, _notify_answer, _notify_reporter, _notify_supporters
+from .following import contact_confirmed, contact_target, follower_add, followers_merge
+from .messages import _notify_agency, _notify_answer, _notify_followers, _notify_reporter
 
 
 @transaction.atomic
@@ -37,8 +38,9 @@ def report_start(*, report: Report, actor: User) -> Report:
     report = _locked(report)
     _require(actor, report, [Role.OFFICER, Role.LEADER])
     _expect(report, [ReportStatus.FORWARDED, ReportStatus.RECEIVED], "bắt đầu xử lý")
-    _transition(report, action=Action.STARTED, to_status=ReportStatus.IN_PROGRESS, actor=actor)
+    event = _transition(report, action=Action.STARTED, to_status=ReportStatus.IN_PROGRESS, actor=actor)
     report.save(update_fields=["status", "updated_at"])
+    _notify_followers(report, event)
     _audit(actor, "report.start", report)
     return report
 
@@ -127,12 +129,12 @@ def _publish(report: Report, answer: Answer, actor: User) -> None:
     answer.published_at = now
     answer.save(update_fields=["approved_by", "published_at"])
     _transition(report, action=Action.APPROVED, to_status=None, actor=actor, is_public=False)
-    _transition(report, action=Action.COMPLETED, to_status=ReportStatus.COMPLETED, actor=actor)
+    event = _transition(report, action=Action.COMPLETED, to_status=ReportStatus.COMPLETED, actor=actor)
     report.completed_at = now
     report.is_overdue = report.deadline < timezone.localdate(now)
     report.save(update_fields=["status", "completed_at", "is_overdue", "updated_at"])
     _notify_answer(report, answer)
-    _notify_supporters(report)
+    _notify_followers(report, event, answer=answer)
 
 
 @transaction.atomic
@@ -145,7 +147,7 @@ def report_reject(*, report: Report, actor: User, reason: str, note: str = "") -
         raise ValidationError("Lý do từ chối phải là spam, duplicate hoặc out_of_scope.")
     text = clean_text(note, max_length=1000, field_label="Ghi chú", required=False)
     report.rejection_reason = reason
-    _transition(
+    event = _transition(
         report,
         action=Action.REJECTED,
         to_status=ReportStatus.REJECTED,
@@ -155,6 +157,7 @@ def report_reject(*, report: Report, actor: User, reason: str, note: str = "") -
     report.completed_at = timezone.now()
     report.save(update_fields=["status", "rejection_reason", "completed_at", "updated_at"])
     _notify_reporter(report, "rejected")
+    _notify_followers(report, event)
     _audit(actor, "report.reject", report, reason=reason)
     return report
 
@@ -171,7 +174,7 @@ def report_reassign(*, report: Report, actor: User, agency: Agency, note: str = 
     previous = report.agency.code if report.agency else ""
     report.agency = agency
     text = clean_text(note, max_length=1000, field_label="Ghi chú", required=False)
-    _transition(
+    event = _transition(
         report,
         action=Action.REASSIGNED,
         to_status=ReportStatus.FORWARDED,
@@ -181,6 +184,7 @@ def report_reassign(*, report: Report, actor: User, agency: Agency, note: str = 
     )
     report.save(update_fields=["agency", "status", "updated_at"])
     _notify_agency(report)
+    _notify_followers(report, event)
     _audit(actor, "report.reassign", report, from_agency=previous, to_agency=agency.code)
     return report
 
@@ -200,7 +204,7 @@ def report_merge(*, report: Report, actor: User, into: Report) -> Report:
     report.merged_into = target
     report.rejection_reason = RejectionReason.DUPLICATE
     report.completed_at = timezone.now()
-    _transition(
+    event = _transition(
         report, action=Action.MERGED, to_status=ReportStatus.REJECTED, actor=actor, note=f"Trùng với {target.code}."
     )
     report.save(update_fields=["merged_into", "rejection_reason", "status", "completed_at", "updated_at"])
@@ -217,7 +221,9 @@ def report_merge(*, report: Report, actor: User, into: Report) -> Report:
         ignore_conflicts=True,
     )
     Report.objects.filter(pk=target.pk).update(support_count=target.supports.count())
+    followers_merge(report=report, into=target)
     _notify_reporter(report, "merged")
+    _notify_followers(report, event)
     _audit(actor, "report.merge", report, into=target.code)
     return report
 
@@ -274,20 +280,12 @@ def report_reopen(*, report: Report, reason: str, user: User | None = None, toke
     report.reopen_count = F("reopen_count") + 1
     report.completed_at = None
     report.satisfied = False
-    _transition(report, action=Action.REOPENED, to_status=ReportStatus.IN_PROGRESS, actor=user, note=text)
+    event = _transition(report, action=Action.REOPENED, to_status=ReportStatus.IN_PROGRESS, actor=user, note=text)
     report.save(update_fields=["reopen_count", "completed_at", "satisfied", "status", "updated_at"])
     report.refresh_from_db()
     _notify_agency(report)
+    _notify_followers(report, event)
     return report
-
-
-def _proven(account: Account | None, target: accounts.Target) -> bool:
-    """Whether the signed-in account has already confirmed this phone or address."""
-    if account is None:
-        return False
-    if target.channel == accounts.Channel.SMS:
-        return account.phone == target.address and account.phone_verified_at is not None
-    return (account.email or "").lower() == target.address and account.email_verified_at is not None
 
 
 def report_support(
@@ -312,25 +310,13 @@ def report_support(
     errors: dict[str, list[str]] = {}
     clean_name = _collect(errors, "name", clean_text, name, max_length=120, field_label="Họ và tên") or ""
     account = _account(user)
-    target = None
-    if phone.strip() or email.strip():
-        try:
-            target = accounts.otp_target(phone=phone.strip() or None, email=email.strip() or None)
-        except ValidationError as exc:
-            for field_name, messages in exc.message_dict.items():
-                errors.setdefault(field_name, []).extend(messages)
-    elif account is None:
+    target = contact_target(errors, phone=phone, email=email)
+    if target is None and account is None and not errors.get("phone") and not errors.get("email"):
         errors.setdefault("phone", []).append("Hãy để lại số điện thoại hoặc e-mail để nhận kết quả.")
     if errors:
         raise ValidationError(errors)
-    if target is not None and not _proven(account, target):
-        if not otp:
-            accounts.otp_request(target=target, purpose=accounts.Purpose.FOLLOW, ip=ip_address)
-            return None
-        try:
-            accounts.otp_verify_contact(target=target, purpose=accounts.Purpose.FOLLOW, code=otp)
-        except accounts.OtpError as exc:
-            raise ValidationError({"otp": [str(exc)]}) from None
+    if target is not None and not contact_confirmed(target=target, account=account, otp=otp, ip_address=ip_address):
+        return None
     return _support_store(report, clean_name, target, account, user)
 
 
@@ -347,6 +333,8 @@ def _support_store(
         same = same.filter(phone=target.address)
     else:
         same = same.filter(email__iexact=target.address)
+    # A supporter hears of the report's updates as any follower does (and stops them the same way).
+    follower_add(report=report, target=target, account=account)
     support = same.first()
     if support is not None:
         return support

@@ -351,7 +351,7 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # The reverse proxy's limit (nginx client_max_body_size) should equal REQUEST_UPLOAD_MAX_BYTES.
 REQUEST_MAX_BYTES = int(os.environ.get("REQUEST_MAX_MB", "2")) * 1024 * 1024
 REQUEST_UPLOAD_MAX_BYTES = ATTACHMENT_MAX_COUNT * ATTACHMENT_MAX_BYTES + 1024 * 1024
-REQUEST_UPLOAD_URL_NAMES = frozenset({"reports", "report-new", "staff-report-answer"})
+REQUEST_UPLOAD_URL_NAMES = frozenset({"reports", "report-new", "staff-report-answer", "report-answer"})
 DATA_UPLOAD_MAX_NUMBER_FILES = 20
 # Anonymous senders answer an image captcha (with an audio-free, letters-only challenge).
 CAPTCHA_LENGTH = 5

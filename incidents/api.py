@@ -48,6 +48,7 @@ from .serializers import (
     ReportInputSerializer,
     ReportPrivateSerializer,
     ReportPublicSerializer,
+    UploadField,
     report_created_data,
     report_feature,
 )
@@ -432,12 +433,31 @@ class AnswerView(_StaffActionView):
     @extend_schema_serializer(component_name="AnswerInput")
     class InputSerializer(serializers.Serializer[Any]):
         body = serializers.CharField()
+        # Multipart only: the official reply as PDF, an "after" photo; checked as a report's files are.
+        attachments = serializers.ListField(child=UploadField(), required=False, default=list)
+        # Not by default: an official reply names the reporter and their address. Pictures are always shown.
+        publish_documents = serializers.BooleanField(required=False, default=False)
 
-    @extend_schema(summary="Answer (kết quả xử lý)", request=InputSerializer, responses=STAFF_ACTION_RESPONSES)
+    @extend_schema(
+        summary="Answer (kết quả xử lý)",
+        description=(
+            "JSON with the text only, or multipart/form-data with files too: `attachments` (repeated: the "
+            "official reply as PDF, an after photo), checked as a report's files are (type, per-kind size "
+            "limits, count). Pictures are published with the answer; documents only with `publish_documents`."
+        ),
+        request={"application/json": InputSerializer, "multipart/form-data": InputSerializer},
+        responses=STAFF_ACTION_RESPONSES,
+    )
     def post(self, request: Request, code: str) -> Response:
         report, actor = self.acting(request, code)
         data = self.valid(request)
-        services.report_answer(report=report, actor=actor, body=data["body"])
+        services.report_answer(
+            report=report,
+            actor=actor,
+            body=data["body"],
+            files=data["attachments"],
+            publish_documents=data["publish_documents"],
+        )
         return self.done(code)
 
 

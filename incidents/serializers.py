@@ -9,10 +9,16 @@ import json
 from typing import Any
 
 from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from .models import Attachment, Category, CategoryQuestion, Report, ReportEvent
+
+
+@extend_schema_field(OpenApiTypes.BINARY)
+class UploadField(serializers.FileField):
+    """A file sent as a multipart part: the schema says binary (a plain FileField reads as a URL there)."""
 
 
 class CategoryQuestionSerializer(serializers.ModelSerializer[CategoryQuestion]):
@@ -113,7 +119,7 @@ class ReportInputSerializer(serializers.Serializer[Any]):
         default=False,
         help_text="Urgent (handled at once, the agency's on-duty staff told): hotline operators only.",
     )
-    attachments = serializers.ListField(child=serializers.FileField(), required=False, default=list)
+    attachments = serializers.ListField(child=UploadField(), required=False, default=list)
     captcha_key = serializers.CharField(
         required=False, default="", max_length=100, help_text="From GET /api/v1/captcha; anonymous callers only"
     )

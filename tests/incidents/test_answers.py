@@ -223,3 +223,44 @@ def test_an_answer_sent_back_for_changes_leaves_no_files(
         services.report_return_answer(report=report, actor=leader, note="Ghi rõ ngày dọn.")
     assert not Attachment.objects.exists()
     assert not any(path.is_file() for path in media.rglob("*"))
+
+
+def test_the_api_answer_takes_the_pages_files_checked_the_same_way(
+    demo: None, leader: User, settings: Settings, client: Client
+) -> None:
+    report = _report(services.WEB, phone="0912345678")
+    client.force_login(leader)
+    url = f"/api/v1/reports/{report.code}/answer"
+    # Every other endpoint takes small bodies only: this one takes a report's files.
+    settings.REQUEST_MAX_BYTES = 1024
+    pdf = SimpleUploadedFile("cong-van.pdf", PDF + bytes(2048))
+
+    # Refused like the page's (an .exe named .pdf; a document over its kind's limit), in the one error shape.
+    refused = client.post(url, {"body": ANSWER, "attachments": [SimpleUploadedFile("cong-van.pdf", EXE)]})
+    assert refused.status_code == 400
+    assert set(refused.json()) == {"detail", "errors"} and set(refused.json()["errors"]) == {"attachments"}
+    assert "chỉ nhận ảnh" in refused.json()["errors"]["attachments"][0]
+    settings.DOCUMENT_MAX_BYTES = 1024
+    too_big = client.post(url, {"body": ANSWER, "attachments": [pdf]})
+    assert too_big.status_code == 400 and set(too_big.json()["errors"]) == {"attachments"}
+    assert not Answer.objects.exists() and not report.attachments.exists()
+    settings.DOCUMENT_MAX_BYTES = 10 * 1024 * 1024
+
+    pdf.seek(0)
+    sent = client.post(url, {"body": ANSWER, "attachments": [pdf, _files()[1]], "publish_documents": "true"})
+    assert sent.status_code == 200, sent.content
+    answer = Answer.objects.get(report=report)
+    reply, photo = answer.attachments.order_by("id")
+    assert (reply.kind, reply.is_public, photo.kind, photo.is_public) == ("document", True, "image", True)
+    assert answer.body == ANSWER and sent.json()["status"] == "completed"
+
+    # The schema says how: multipart with the files and the choice to publish the documents.
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    body = schema["paths"]["/api/v1/reports/{code}/answer"]["post"]["requestBody"]["content"]["multipart/form-data"]
+    fields = schema["components"]["schemas"][body["schema"]["$ref"].rsplit("/", 1)[-1]]["properties"]
+    assert fields["attachments"]["items"]["format"] == "binary"
+    assert fields["publish_documents"]["type"] == "boolean"
+    # So do a report's own files.
+    intake = schema["paths"]["/api/v1/reports/"]["post"]["requestBody"]["content"]["multipart/form-data"]
+    fields = schema["components"]["schemas"][intake["schema"]["$ref"].rsplit("/", 1)[-1]]["properties"]
+    assert fields["attachments"]["items"]["format"] == "binary"

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 # Each action's input fields, and whose view of the report it answers with.
 ACTIONS: dict[str, tuple[set[str], str]] = {
     "start": (set(), "ReportPrivate"),
-    "answer": ({"body"}, "ReportPrivate"),
+    "answer": ({"body", "attachments", "publish_documents"}, "ReportPrivate"),
     "approve": (set(), "ReportPrivate"),
     "return": ({"note"}, "ReportPrivate"),
     "reject": ({"reason", "note"}, "ReportPrivate"),

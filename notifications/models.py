@@ -40,6 +40,9 @@ class Notification(models.Model):
     push_subscription = models.ForeignKey(
         "PushSubscription", null=True, blank=True, on_delete=models.SET_NULL, related_name="notifications"
     )
+    # Chat only: a text longer than the platform takes goes as several messages, in order; how many of
+    # them went, so that a retry sends only the rest (notification_parts_send).
+    parts_sent = models.PositiveSmallIntegerField("số phần đã gửi", default=0, db_default=0)
     created_at = models.DateTimeField("tạo lúc", auto_now_add=True)
     sent_at = models.DateTimeField("gửi lúc", null=True, blank=True)
 

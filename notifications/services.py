@@ -8,6 +8,7 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from email.utils import parseaddr
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -40,7 +41,8 @@ def notification_channel_register(*, channel: str, send: Callable[[Notification]
     """Lets the outbox deliver messages of `channel` with `send` (called from the channel app's ready()).
 
     `send` raises on failure (``notifications.errors.Undeliverable`` when retrying cannot help); retries,
-    deduplication and failure bookkeeping stay the outbox's.
+    deduplication and failure bookkeeping stay the outbox's. A text too long for one of the platform's
+    messages is split (common.text.text_split) and sent with `notification_parts_send`.
     """
     if channel not in Notification.Channel.values:
         raise ValueError(f"Kênh gửi không hỗ trợ: {channel!r}.")
@@ -133,10 +135,44 @@ def _insert_once(*, dedupe_key: str, **fields: str) -> Notification | None:
     return notification
 
 
+def notification_parts_send(
+    *, notification: Notification, parts: Sequence[str], send: Callable[[int, str], None]
+) -> None:
+    """For the senders of channels with a size limit (chat): send the parts of one message in order with
+    `send(index, part)`, skipping those an earlier attempt sent. Each part is recorded as sent the moment
+    it went (senders run outside any transaction), so a retry after a failure in the middle sends each
+    part once and the reader gets them in order."""
+    for index in range(notification.parts_sent, len(parts)):
+        send(index, parts[index])
+        notification.parts_sent = index + 1
+        Notification.objects.filter(pk=notification.pk).update(parts_sent=notification.parts_sent)
+
+
+def mail_loop_address() -> str:
+    """The address our mail's X-Loop names: the intake mailbox when its login is an address, else the
+    address we send from (channels.mail treats mail carrying either in X-Loop as a loop)."""
+    intake = settings.INTAKE_IMAP_USER.strip()
+    return intake if "@" in intake else parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
+
+
+def _mail_headers(notification: Notification) -> dict[str, str]:
+    headers = {
+        # RFC 3834: machines answer neither (no out-of-office reply to our receipt), and an answer to a
+        # mail says it is one. X-Loop lets a mailbox, ours included, see its own mail coming back.
+        "Auto-Submitted": "auto-replied" if notification.thread else "auto-generated",
+        "X-Loop": mail_loop_address(),
+        # Exchange and Outlook read their own header instead: no out-of-office or automatic replies.
+        "X-Auto-Response-Suppress": "OOF, AutoReply",
+    }
+    if notification.thread:
+        # An answer to an e-mail lands in the thread of the message it answers.
+        headers.update({"In-Reply-To": notification.thread, "References": notification.thread})
+    return headers
+
+
 def _send(notification: Notification) -> None:
     if notification.channel == Notification.Channel.EMAIL:
-        # An answer to an e-mail lands in the thread of the message it answers.
-        headers = {"In-Reply-To": notification.thread, "References": notification.thread} if notification.thread else {}
+        headers = _mail_headers(notification)
         EmailMessage(
             subject=notification.subject,
             body=notification.body,

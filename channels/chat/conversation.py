@@ -119,8 +119,6 @@ IDLE_CLOSED = (
     "Phản ánh đang soạn đã tạm đóng vì không có tin nhắn mới trong một ngày. Nội dung bạn đã gửi vẫn được "
     "lưu lại. Soạn tin bất kỳ để bắt đầu lại."
 )
-# Zalo's and Messenger's text messages hold up to 2000 characters.
-ANSWER_MAX = 1500
 
 FINISH = "#KT"
 CANCEL = "#HUY"
@@ -539,8 +537,8 @@ def _lookup(message: InboundMessage, command: str, reply: _Replies) -> None:
     text = STATUS.format(code=report.code, status=report.get_status_display(), deadline=f"{report.deadline:%d/%m/%Y}")
     answer = report_answer_published(report)
     if answer is not None:
-        body = answer.body if len(answer.body) <= ANSWER_MAX else answer.body[: ANSWER_MAX - 1] + "…"
-        text += ANSWERED.format(answer=body)
+        # Whole: a reply longer than the platform's message goes as several (the outbox's senders split it).
+        text += ANSWERED.format(answer=answer.body)
     reply(text)
 
 

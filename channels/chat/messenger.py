@@ -34,9 +34,10 @@ from django.utils.crypto import constant_time_compare
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from common.text import text_split
 from notifications.errors import Undeliverable
 from notifications.models import Notification
-from notifications.services import notification_channel_register, notification_enqueue
+from notifications.services import notification_channel_register, notification_enqueue, notification_parts_send
 
 from .conversation import ASK_CATEGORY, ASK_CONSENT, MENU, SKIP
 from .models import Conversation, Platform, Stage
@@ -235,17 +236,22 @@ class QuickReply:
     payload: str
 
 
-def message_send(*, psid: str, text: str, quick_replies: Sequence[QuickReply] = ()) -> list[str]:
+def message_send(
+    *, psid: str, text: str, quick_replies: Sequence[QuickReply] = (), outbox: Notification | None = None
+) -> list[str]:
     """Sends `text` to the person as the page's reply (messaging_type RESPONSE), in as many messages of at
-    most 2000 characters as it takes, the quick replies with the last one; Graph's message ids.
+    most 2000 characters as it takes (common.text.text_split), the quick replies with the last one; Graph's
+    message ids. For the `outbox` message this text is, the pieces an earlier attempt sent are skipped and
+    each is recorded as it goes (notification_parts_send), so that a retry sends each piece once.
 
     MessengerWindowClosed when Meta refuses the person for good, MessengerError for anything worth a retry.
     """
     if not settings.MESSENGER_PAGE_TOKEN:
         raise MessengerError("Chưa cấu hình MESSENGER_PAGE_TOKEN.")
-    chunks = _chunks(text)
+    chunks = text_split(text, max_length=TEXT_MAX) or ["…"]
     ids = []
-    for index, chunk in enumerate(chunks):
+
+    def send(index: int, chunk: str) -> None:
         message: dict[str, Any] = {"text": chunk}
         if quick_replies and index == len(chunks) - 1:
             message["quick_replies"] = [
@@ -253,20 +259,13 @@ def message_send(*, psid: str, text: str, quick_replies: Sequence[QuickReply] = 
                 for reply in quick_replies[:QUICK_REPLIES_MAX]
             ]
         ids.append(_post({"recipient": {"id": psid}, "messaging_type": "RESPONSE", "message": message}))
+
+    if outbox is not None:
+        notification_parts_send(notification=outbox, parts=chunks, send=send)
+    else:
+        for index, chunk in enumerate(chunks):
+            send(index, chunk)
     return ids
-
-
-def _chunks(text: str) -> list[str]:
-    """Pieces of at most TEXT_MAX characters, cut at a line break or a space where there is one."""
-    rest = text.strip() or "…"
-    chunks = []
-    while len(rest) > TEXT_MAX:
-        cut = max(rest.rfind("\n", 0, TEXT_MAX), rest.rfind(" ", 0, TEXT_MAX))
-        cut = cut if cut > TEXT_MAX // 2 else TEXT_MAX
-        chunks.append(rest[:cut].rstrip())
-        rest = rest[cut:].lstrip()
-    chunks.append(rest)
-    return chunks
 
 
 def _post(body: dict[str, Any]) -> str:
@@ -319,7 +318,7 @@ def messenger_send(notification: Notification) -> None:
     psid = notification.recipient.split(":", 1)[1]
     text, quick_replies = _dressed(notification.body, psid=psid)
     try:
-        message_send(psid=psid, text=text, quick_replies=quick_replies)
+        message_send(psid=psid, text=text, quick_replies=quick_replies, outbox=notification)
     except MessengerWindowClosed:
         _by_sms_instead(notification, psid=psid)
         raise

@@ -28,8 +28,9 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from common.gis import CoordinateError, parse_lat_lng
+from common.text import text_split
 from notifications.models import Notification
-from notifications.services import notification_channel_register
+from notifications.services import notification_channel_register, notification_parts_send
 
 from .models import Platform, PlatformToken
 from .services import InboundMessage, chat_event_receive, chat_platform_register, event_id_of
@@ -38,7 +39,7 @@ logger = logging.getLogger(__name__)
 
 PLATFORM = Platform.ZALO
 TIMEOUT_S = 10.0
-# Zalo's text messages hold up to 2000 characters.
+# Zalo's text messages hold up to 2000 characters: a longer text goes as several.
 TEXT_MAX = 2000
 # "Access token is invalid" / "has expired": refresh and send again once.
 TOKEN_ERRORS = (-216, -124)
@@ -178,15 +179,23 @@ def messages_parse(payload: dict[str, Any]) -> list[InboundMessage]:
 
 
 def zalo_send(notification: Notification) -> None:
-    """Deliver an outbox message with the OA send API; raises ZaloError so the outbox tries again."""
+    """Deliver an outbox message with the OA send API, a text longer than Zalo takes as several messages
+    in order (each sent once, however often the outbox retries); raises ZaloError so the outbox tries again."""
     user_id = notification.recipient.split(":", 1)[1]
     token = _access_token()
-    result = _post_message(token, user_id, notification.body)
-    if result.get("error") in TOKEN_ERRORS:
-        token = token_refresh(stale=token)
-        result = _post_message(token, user_id, notification.body)
-    if result.get("error") != 0:
-        raise ZaloError(f"Zalo error {result.get('error')}: {result.get('message', '')}"[:500])
+
+    def send(index: int, text: str) -> None:
+        nonlocal token
+        result = _post_message(token, user_id, text)
+        if result.get("error") in TOKEN_ERRORS:
+            token = token_refresh(stale=token)
+            result = _post_message(token, user_id, text)
+        if result.get("error") != 0:
+            raise ZaloError(f"Zalo error {result.get('error')}: {result.get('message', '')}"[:500])
+
+    notification_parts_send(
+        notification=notification, parts=text_split(notification.body, max_length=TEXT_MAX), send=send
+    )
 
 
 def _post_message(token: str, user_id: str, text: str) -> dict[str, Any]:
@@ -194,7 +203,7 @@ def _post_message(token: str, user_id: str, text: str) -> dict[str, Any]:
         response = httpx.post(
             f"{settings.ZALO_API_BASE.rstrip('/')}/v3.0/oa/message/cs",
             headers={"access_token": token},
-            json={"recipient": {"user_id": user_id}, "message": {"text": text[:TEXT_MAX]}},
+            json={"recipient": {"user_id": user_id}, "message": {"text": text}},
             timeout=TIMEOUT_S,
         )
     except httpx.HTTPError as exc:

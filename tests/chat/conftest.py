@@ -42,6 +42,7 @@ def zalo(zalo_server: FakeZalo, settings: SettingsWrapper, tmp_path: Path) -> Fa
         state.messages.clear()
         state.files.clear()
         state.access_token, state.refresh_token, state.refreshes, state.fail_next = "", "refresh-0", 0, 0
+        state.fail_after = 0
         state.refresh_delay = 0.0
     for name, value in zalo_server.settings().items():
         setattr(settings, name, value)

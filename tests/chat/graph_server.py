@@ -32,6 +32,8 @@ class _State:
     messages: list[dict[str, Any]] = field(default_factory=list)
     requests: int = 0
     fail_next: int = 0
+    # Messages taken before the failures of fail_next begin.
+    fail_after: int = 0
     # People whose 24-hour window is closed: Graph refuses them with code 10 / 2018278.
     closed: set[str] = field(default_factory=set)
     # Path -> (content type, bytes): attachments as Meta's CDN serves them.
@@ -56,7 +58,9 @@ class _Handler(QuietHandler):
         url = urlsplit(self.path)
         with state.lock:
             state.requests += 1
-            if state.fail_next > 0:
+            if state.fail_next > 0 and state.fail_after > 0:
+                state.fail_after -= 1
+            elif state.fail_next > 0:
                 state.fail_next -= 1
                 self.send_json(
                     500, graph_error(2, "An unexpected error has occurred. Please retry your request later.")
@@ -135,9 +139,10 @@ class FakeGraph(BackgroundServer):
         with self._state.lock:
             return self._state.requests
 
-    def fail_next(self, count: int = 1) -> None:
+    def fail_next(self, count: int = 1, *, after: int = 0) -> None:
+        """The next `count` calls fail (500, code 2), once `after` more have been taken."""
         with self._state.lock:
-            self._state.fail_next = count
+            self._state.fail_next, self._state.fail_after = count, after
 
     def serve_file(self, path: str, content: bytes, content_type: str) -> str:
         """Serve `content` at `path` (as Meta's CDN serves a person's attachment); its URL."""
@@ -150,7 +155,7 @@ class FakeGraph(BackgroundServer):
             self._state.messages.clear()
             self._state.closed.clear()
             self._state.files.clear()
-            self._state.fail_next = 0
+            self._state.fail_next = self._state.fail_after = 0
 
     def close_window(self, psid: str) -> None:
         with self._state.lock:

@@ -244,6 +244,25 @@ def test_a_failed_send_is_retryable_but_a_closed_window_is_not(graph: FakeGraph,
 
 
 @pytest.mark.django_db
+def test_a_long_outbox_message_half_sent_is_finished_by_the_retry_each_piece_once(graph: FakeGraph) -> None:
+    paragraph = ("Tổ công tác đã kiểm tra hiện trường và xử lý xong. " * 22).strip()
+    body = "\n\n".join(f"Đoạn {n}. {paragraph}" for n in range(5))
+    message = notification_enqueue(channel="messenger", recipient=f"messenger:{PSID}", body=body)
+    graph.fail_next(1, after=2)
+
+    with pytest.raises(messenger.MessengerError):
+        notification_deliver(notification_id=message.pk)
+    assert len(graph.messages) == 2
+    notification_deliver(notification_id=message.pk)
+
+    texts = [sent["message"]["text"] for sent in graph.messages]
+    # Cut between paragraphs, in order, each sent once.
+    assert "\n\n".join(texts) == body and len(texts) == 5
+    message.refresh_from_db()
+    assert (message.status, message.parts_sent) == (Notification.Status.SENT, 5)
+
+
+@pytest.mark.django_db
 def test_the_engines_choices_go_as_quick_replies(graph: FakeGraph) -> None:
     question = "Có cản trở xe cộ đi lại không?\n1. Không\n2. Chắn một phần đường\nTrả lời bằng số.\nGửi 0 để bỏ qua."
     many = "Phản ánh thuộc lĩnh vực nào? Trả lời bằng số:\n" + "\n".join(f"{n}. Lĩnh vực {n}" for n in range(1, 15))

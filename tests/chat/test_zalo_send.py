@@ -158,3 +158,27 @@ def test_a_failed_send_is_retried_by_the_worker(zalo: FakeZalo) -> None:
     message.refresh_from_db()
     assert message.status == Notification.Status.SENT, describe(second)
     assert zalo.texts_to("9003") == ["Phản ánh đã được tiếp nhận"]
+
+
+@pytest.mark.django_db
+def test_a_long_reply_goes_as_several_messages_in_order_each_sent_once(zalo: FakeZalo) -> None:
+    sentences = [f"Câu {n}: tổ công tác đã kiểm tra, thay bóng và sơn lại cột đèn số {n}." for n in range(80)]
+    body = " ".join(sentences)
+    assert len(body) > 2 * 2000
+    message = notification_enqueue(channel="zalo", recipient="zalo:9005", body=body)
+    zalo.fail_next(1, after=1)
+
+    # The second piece fails: the first went and is not sent again by the retry.
+    with pytest.raises(ZaloError, match="503"):
+        notification_deliver(notification_id=message.pk)
+    message.refresh_from_db()
+    assert (message.status, message.parts_sent) == (Notification.Status.QUEUED, 1)
+    notification_deliver(notification_id=message.pk)
+
+    texts = zalo.texts_to("9005")
+    assert len(texts) >= 3 and all(len(text) <= 2000 for text in texts)
+    # In order, whole, nothing twice, each cut at a sentence's end.
+    assert " ".join(texts) == body
+    assert all(text.endswith(".") for text in texts)
+    message.refresh_from_db()
+    assert (message.status, message.parts_sent) == (Notification.Status.SENT, len(texts))

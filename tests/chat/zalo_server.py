@@ -27,6 +27,8 @@ class _State:
     messages: list[dict[str, Any]] = field(default_factory=list)
     refreshes: int = 0
     fail_next: int = 0
+    # Messages taken before the failures of fail_next begin.
+    fail_after: int = 0
     # Seconds the refresh takes: two workers refreshing at once overlap.
     refresh_delay: float = 0.0
     files: dict[str, tuple[bytes, str]] = field(default_factory=dict)
@@ -62,7 +64,9 @@ class _Handler(QuietHandler):
         state = self.server.state
         raw = self._body()
         with state.lock:
-            if state.fail_next > 0:
+            if state.fail_next > 0 and state.fail_after > 0:
+                state.fail_after -= 1
+            elif state.fail_next > 0:
                 state.fail_next -= 1
                 self.send_json(503, {"error": "unavailable"})
                 return
@@ -133,9 +137,10 @@ class FakeZalo(BackgroundServer):
         with self.state.lock:
             self.state.access_token = "revoked"
 
-    def fail_next(self, count: int = 1) -> None:
+    def fail_next(self, count: int = 1, *, after: int = 0) -> None:
+        """The next `count` messages fail (503), once `after` more have been taken."""
         with self.state.lock:
-            self.state.fail_next = count
+            self.state.fail_next, self.state.fail_after = count, after
 
     def settings(self) -> dict[str, str]:
         return {

@@ -8,6 +8,7 @@ import time
 import pytest
 from django.db import IntegrityError, connection, transaction
 from procrastinate.contrib.django.models import ProcrastinateJob
+from pytest_django.fixtures import Settings as SettingsWrapper
 
 from notifications import services as notification_services
 from notifications.errors import Undeliverable
@@ -162,7 +163,9 @@ def test_email_goes_through_django_smtp_backend(smtp_server: SmtpServer) -> None
 
 
 @pytest.mark.django_db
-def test_an_email_answer_lands_in_the_thread_it_answers(smtp_server: SmtpServer) -> None:
+def test_an_email_answer_lands_in_the_thread_it_answers(smtp_server: SmtpServer, settings: SettingsWrapper) -> None:
+    settings.INTAKE_IMAP_USER = "tiepnhan"  # a login, not an address: X-Loop names the sender's address
+    settings.DEFAULT_FROM_EMAIL = "Phản ánh hiện trường <no-reply@localhost>"
     thread = "<CAF+abc123@mail.example.vn>"
     notification = notification_enqueue(
         channel="email", recipient="hong@example.vn", subject=SUBJECT, body=BODY, dedupe_key="answer-42", thread=thread
@@ -173,6 +176,25 @@ def test_an_email_answer_lands_in_the_thread_it_answers(smtp_server: SmtpServer)
     [mail] = smtp_server.wait_for(1)
     assert mail.message["In-Reply-To"] == thread
     assert mail.message["References"] == thread
+    # An answer says it is an automatic one (RFC 3834), so no out-of-office reply answers it back.
+    assert mail.message["Auto-Submitted"] == "auto-replied"
+    assert mail.message["X-Loop"] == "no-reply@localhost"
+
+
+@pytest.mark.django_db
+def test_a_notification_is_marked_auto_generated_with_our_loop_address(
+    smtp_server: SmtpServer, settings: SettingsWrapper
+) -> None:
+    settings.INTAKE_IMAP_USER = "tiepnhan@phananh.example.vn"
+    notification = notification_enqueue(channel="email", recipient="hong@example.vn", subject=SUBJECT, body=BODY)
+
+    notification_deliver(notification_id=notification.pk)
+
+    [mail] = smtp_server.wait_for(1)
+    assert mail.message["Auto-Submitted"] == "auto-generated"
+    assert mail.message["X-Loop"] == "tiepnhan@phananh.example.vn"
+    assert mail.message["X-Auto-Response-Suppress"] == "OOF, AutoReply"
+    assert mail.message["In-Reply-To"] is None
 
 
 @pytest.mark.django_db

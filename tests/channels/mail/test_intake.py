@@ -260,6 +260,32 @@ def test_bounces_auto_replies_and_loops_are_recorded_and_not_filed(demo_once: No
 
 
 @pytest.mark.django_db
+def test_our_own_receipt_coming_back_is_a_loop_by_its_x_loop_not_a_report(
+    demo_once: None, mailbox: ImapServer, smtp_server: SmtpServer
+) -> None:
+    mailbox.deliver(_mail("Đèn hỏng", f"Đèn đường không sáng. {_maps_link('D25450')}"))
+    assert _poll() == "filed: 1"
+    [receipt] = _emails_to(CITIZEN)
+    notification_deliver(notification_id=receipt.pk)
+    [sent] = smtp_server.wait_for(1)
+    assert sent.message["Auto-Submitted"] == "auto-replied"
+    assert sent.message["X-Loop"] == mailbox.user
+
+    # The citizen's mailbox forwards it back to us under its own name, dropping Auto-Submitted: the X-Loop
+    # it kept still names our intake.
+    echoed = sent.message
+    for name in ("From", "Message-ID", "Auto-Submitted", "X-Auto-Response-Suppress"):
+        del echoed[name]
+    echoed["From"] = f"Lê Văn Cường <{CITIZEN}>"
+    echoed["Message-ID"] = "<echo@example.vn>"
+    mailbox.deliver(echoed.as_bytes())
+
+    assert _poll() == "skipped: 1"
+    assert Report.objects.count() == 1 and len(_emails_to(CITIZEN)) == 1
+    assert "X-Loop" in InboundMail.objects.get(key="<echo@example.vn>").reason
+
+
+@pytest.mark.django_db
 def test_the_channel_is_off_without_its_settings(settings: SettingsWrapper) -> None:
     settings.INTAKE_IMAP_HOST = ""
     assert mail_poll() == {}

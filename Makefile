@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 # The local cluster unless the environment names a database.
 LOCAL_DB := $(if $(DATABASE_URL),,db)
 
-.PHONY: run test bench stop setup system db assets lint
+.PHONY: run test bench loadtest stop setup system db assets lint
 
 system:
 	@bash scripts/system-deps.sh
@@ -51,3 +51,9 @@ test: lint
 bench: setup
 	@command -v wrk >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk
 	@HTTPS=0 $(PY) -m bench.run
+
+# A few minutes of simulated citizens, officers and warning pollers against the production set-up
+# (scripts/serve.sh) on its own database; then every accepted report is checked (bench/loadtest.py).
+# LOADTEST_SECONDS and LOADTEST_USERS change its length and size.
+loadtest: setup
+	@HTTPS=0 $(PY) -m bench.loadtest

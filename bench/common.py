@@ -15,14 +15,15 @@ SHARED_DATA = BASE_DIR.parent / "shared" / "data" / "vn"
 EXPECTED = {1: 62, 2: 692, 3: 9853}
 
 
-def setup_django() -> None:
-    """Point Django at a separate, kept benchmark database (never the dev data)."""
+def setup_django(suffix: str = "bench") -> None:
+    """Point Django at a separate, kept database `<name>_<suffix>` (never the dev data): the benchmarks',
+    or the load test's (`make loadtest`)."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "geo.settings")
     import django
     from django.conf import settings
 
     db = settings.DATABASES["default"]
-    db.setdefault("TEST", {})["NAME"] = f"{db['NAME']}_bench"
+    db.setdefault("TEST", {})["NAME"] = f"{db['NAME']}_{suffix}"
     django.setup()
     from django.db import connection
     from django.db.migrations.exceptions import InconsistentMigrationHistory

@@ -36,6 +36,8 @@ LOADED_BY_NAME = {
     "django-stubs": ("pyproject.toml", '"mypy_django_plugin.main"'),
     "djangorestframework-stubs": ("pyproject.toml", '"mypy_drf_plugin.main"'),
     "pymap": ("tests/imap_server.py", "from pymap.main import main"),
+    # `make loadtest` runs locust on loadtest/locustfile.py (a locust file, not part of the site).
+    "locust": ("bench/loadtest.py", '".venv" / "bin" / "locust"'),
 }
 
 # Declared for work in progress, not imported yet; the test fails once one is imported, so the list shrinks.

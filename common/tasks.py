@@ -1,11 +1,14 @@
-"""Procrastinate upkeep: jobs held by a worker that died are run again."""
+"""Procrastinate upkeep: jobs held by a worker that died are run again; files left by a killed web worker go."""
 
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from django.conf import settings
 from procrastinate.contrib.django import app
+
+from .storage import media_orphans_delete
 
 logger = logging.getLogger(__name__)
 
@@ -27,3 +30,15 @@ async def retry_stalled_jobs(timestamp: int) -> None:
     for job in stalled:
         await app.job_manager.retry_job(job)
         logger.warning("job %s (%s) held by a dead worker: queued again", job.id, job.task_name)
+
+
+# The second line behind common.storage: files left by a web worker killed between storing them and
+# committing their rows (the first line, deleting them on rollback, needs a living process).
+@app.periodic(cron=settings.MEDIA_ORPHAN_CRON)
+@app.task(name="common.tasks.delete_orphan_files", queue="maintenance", queueing_lock="delete_orphan_files")
+def delete_orphan_files(timestamp: int) -> None:
+    media_orphans_delete(
+        root=Path(settings.MEDIA_ROOT),
+        folders=settings.MEDIA_ORPHAN_FOLDERS,
+        older_than=settings.MEDIA_ORPHAN_SECONDS,
+    )

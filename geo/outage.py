@@ -1,4 +1,5 @@
 """While the database is unreachable (restarting, refusing connections, shutting down): 503 with Retry-After.
+While the disk for attachments is full: 507 (StorageFullMiddleware), nothing stored (common.storage).
 
 Without this, a database restart answered every request with Django's HTML 500 page, the API
 included, and clients could not tell "try again in a moment" from "this is broken". Each request
@@ -8,6 +9,7 @@ back (persistent connections, CONN_MAX_AGE, would otherwise be reused until foun
 
 from __future__ import annotations
 
+import errno
 import logging
 from collections.abc import Callable
 
@@ -19,6 +21,7 @@ from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
 from channels.open311.formats import is_open311_path, path_error_response
+from common.api import error_body
 
 logger = logging.getLogger(__name__)
 
@@ -45,14 +48,14 @@ def database_connections_reset() -> None:
 
 
 def database_unavailable_response(path: str) -> HttpResponse:
-    """The 503 answer: JSON `{"detail": ...}` for the API, a short page for people."""
+    """The 503 answer: the API's one error shape (common.api.error_body), a short page for people."""
     retry_after = str(settings.DATABASE_RETRY_AFTER)
     response: HttpResponse
     message = _("Hệ thống tạm thời không truy cập được cơ sở dữ liệu. Hãy thử lại sau ít giây.")
     if is_open311_path(path):
         response = path_error_response(path, 503, message)
     elif path.startswith(JSON_PREFIXES):
-        response = JsonResponse({"detail": message}, status=503)
+        response = JsonResponse(error_body(message), status=503)
     else:
         # No request context: the context processors would query the database.
         response = HttpResponse(render_to_string("503.html"), status=503)
@@ -80,3 +83,43 @@ class DatabaseUnavailableMiddleware:
         logger.warning("Database unavailable on %s %s: %s", request.method, request.path, exception)
         database_connections_reset()
         return database_unavailable_response(request.path)
+
+
+# No space left, or the storage user's quota spent: what writing a file meets on a full disk.
+STORAGE_FULL = (errno.ENOSPC, errno.EDQUOT)
+
+
+def storage_full_response(path: str) -> HttpResponse:
+    """507 Insufficient Storage: the API's one error shape (Open311's list there), a short page for people."""
+    message = _(
+        "Máy chủ đã hết chỗ lưu tệp đính kèm nên phản ánh chưa được lưu. Hãy thử lại sau, hoặc gửi không kèm tệp."
+    )
+    response: HttpResponse
+    if is_open311_path(path):
+        response = path_error_response(path, 507, message)
+    elif path.startswith(JSON_PREFIXES):
+        response = JsonResponse(error_body(message), status=507)
+    else:
+        response = HttpResponse(render_to_string("507.html"), status=507)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+class StorageFullMiddleware:
+    """Turns a full disk met while storing a file (OSError ENOSPC/EDQUOT) into a 507 instead of a 500.
+
+    The service storing the files has already deleted the ones it wrote and rolled back its rows
+    (common.storage.files_removed_on_rollback): the answer says nothing was kept, and that is true.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, OSError) or exception.errno not in STORAGE_FULL:
+            return None
+        logger.error("Storage full on %s %s: %s", request.method, request.path, exception)
+        return storage_full_response(request.path)

@@ -102,6 +102,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First, so its 503 + Retry-After for a database outage (geo/outage.py) passes every other one.
     "geo.outage.DatabaseUnavailableMiddleware",
+    "geo.outage.StorageFullMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Every answer, static files and errors included, gets a Content-Security-Policy (geo/csp.py).
     "geo.csp.ContentSecurityPolicyMiddleware",
@@ -221,7 +222,8 @@ STORAGES = {
             },
         }
         if _S3_BUCKET
-        else {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+        # Files whole or absent, none left by a rollback (common/storage.py).
+        else {"BACKEND": "common.storage.AtomicFileSystemStorage"}
     ),
     "staticfiles": {
         "BACKEND": (
@@ -404,6 +406,11 @@ MESSENGER_API_BASE = os.environ.get("MESSENGER_API_BASE", "https://graph.faceboo
 WORKER_HEARTBEAT_SECONDS = float(os.environ.get("WORKER_HEARTBEAT_SECONDS", "10"))
 WORKER_STALLED_SECONDS = float(os.environ.get("WORKER_STALLED_SECONDS", "30"))
 WORKER_STALLED_CRON = os.environ.get("WORKER_STALLED_CRON", "* * * * *")
+# Stored files no row points at (left by a killed web worker: common.storage), under these MEDIA_ROOT
+# folders, are deleted by a daily job once older than MEDIA_ORPHAN_SECONDS (longer than any transaction).
+MEDIA_ORPHAN_FOLDERS = ["reports", "chat"]
+MEDIA_ORPHAN_SECONDS = float(os.environ.get("MEDIA_ORPHAN_SECONDS", str(24 * 3600)))
+MEDIA_ORPHAN_CRON = os.environ.get("MEDIA_ORPHAN_CRON", "17 3 * * *")
 # Longest wait (seconds) before `manage.py worker` starts the worker again after it stopped on an error.
 WORKER_BACKOFF_MAX = float(os.environ.get("WORKER_BACKOFF_MAX", "30"))
 PROCRASTINATE_WORKER_DEFAULTS = {

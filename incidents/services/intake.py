@@ -35,6 +35,7 @@ from agencies.selectors import agency_ids_for, is_administrator
 from audit.services import audit_record
 from common.gis import make_point, parse_lat_lng
 from common.phones import phone_normalize
+from common.storage import files_removed_on_rollback
 from common.text import clean_text
 
 from .. import attachments as attachment_files
@@ -196,7 +197,7 @@ def report_create(
     now = now or timezone.now()
     code = _next_code(timezone.localdate(now))
     try:
-        with transaction.atomic():
+        with files_removed_on_rollback(), transaction.atomic():
             report = _report_store(clean, sender=sender, code=code, now=now)
             for item in decoded:
                 attachment_store(report, item)

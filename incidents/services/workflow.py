@@ -21,6 +21,7 @@ from accounts import services as accounts
 from accounts.models import User as Account
 from agencies.models import Agency, Role
 from agencies.staff_access import report_staff_may_act, report_staff_visible
+from common.storage import files_removed_on_rollback
 from common.text import clean_text
 
 from ..attachments import PUBLIC_KINDS, AttachmentKind, ProcessedFile
@@ -68,7 +69,8 @@ def report_answer(
         raise ValidationError(errors)
     # Images are decoded before the report's row is locked: the costly step holds no lock.
     decoded = files_decode(checked)
-    return _answer_store(report, actor, text, decoded, publish_documents)
+    with files_removed_on_rollback():
+        return _answer_store(report, actor, text, decoded, publish_documents)
 
 
 @transaction.atomic

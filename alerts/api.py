@@ -395,6 +395,9 @@ class PreviewView(APIView):
                     "area": serializers.DictField(),
                     "people": serializers.CharField(help_text="The band, in words: “Dưới 10 người”."),
                     "people_band": PeopleBandSerializer,
+                    "area_description": serializers.CharField(
+                        help_text="The wards (or whole districts) the area covers, by name: the default description."
+                    ),
                 },
             ),
             400: ErrorBodySerializer,
@@ -419,6 +422,7 @@ class PreviewView(APIView):
                 "area": json.loads(preview.geom.geojson),
                 "people": band.label,
                 "people_band": {"min": band.low, "max": band.high},
+                "area_description": preview.description,
             }
         )
 

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.contrib.gis.geos import GEOSGeometry, MultiPolygon, Polygon
 from django.core.exceptions import ValidationError
 from django.db import connection
+from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from rest_framework_gis.fields import GeometryField
@@ -215,12 +216,54 @@ def area_check_jurisdiction(geom: MultiPolygon, agency: Agency) -> None:
         )
 
 
-def _describe(parts: Sequence[AlertAreaPart]) -> str:
-    names = [p.unit.name for p in parts if p.kind == Kind.UNIT and p.unit is not None]
-    drawn = sum(1 for p in parts if p.kind != Kind.UNIT)
-    if drawn:
-        names.append("khu vực khoanh vẽ trên bản đồ")
-    return "; ".join(names)[:300]
+# A unit counts as wholly inside when this share of it lies in the area (drawn borders wobble).
+WHOLE_SHARE = 0.98
+DESCRIPTION_MAX = 300
+
+# Districts and wards meeting the area, with the share of each inside it: computed in the database from the
+# area itself, so a drawn polygon is named by the wards it covers exactly as picked units are.
+_DESCRIBE_SQL = f"""
+    WITH area AS (SELECT %(area)s::geometry AS geom)
+    SELECT u.id, u.parent_id, u.level, u.name,
+        ST_Area(ST_Intersection(u.geom, area.geom)) / NULLIF(ST_Area(u.geom), 0) AS share
+    FROM {AdminUnit._meta.db_table} u, area
+    WHERE u.level IN (1, 2, 3) AND ST_Intersects(u.geom, area.geom)
+      AND u.valid_from <= %(day)s AND (u.valid_to IS NULL OR u.valid_to > %(day)s)
+    ORDER BY u.level, u.name, u.id
+"""  # noqa: S608 (table name from model metadata)
+
+
+def area_describe(geom: MultiPolygon) -> str:
+    """The names of the units the area covers, for people (this text goes into the SMS): a province or
+    district lying wholly inside is named itself, otherwise the wards with more than WARD_SHARE inside;
+    cut to DESCRIPTION_MAX characters with the count of the names left out."""
+    with connection.cursor() as cursor:
+        cursor.execute(_DESCRIBE_SQL, {"area": geom.ewkb, "day": timezone.localdate()})  # type: ignore[dict-item]
+        rows = cursor.fetchall()
+    whole: set[int] = set()
+    names: list[str] = []
+    for unit_id, parent_id, level, name, share in rows:
+        if parent_id in whole:
+            whole.add(unit_id)
+            continue
+        if level < 3 and (share or 0) >= WHOLE_SHARE:
+            whole.add(unit_id)
+            names.append(name)
+        elif level == 3 and (share or 0) > WARD_SHARE:
+            names.append(name)
+    return _join_names(names)
+
+
+def _join_names(names: list[str]) -> str:
+    text = ", ".join(names)
+    if len(text) <= DESCRIPTION_MAX:
+        return text
+    for keep in range(len(names) - 1, 0, -1):
+        # Stored text for SMS and CAP, in Vietnamese whatever the writer's page language.
+        text = ", ".join(names[:keep]) + f" và {len(names) - keep} đơn vị khác"
+        if len(text) <= DESCRIPTION_MAX:
+            return text
+    return names[0][:DESCRIPTION_MAX]
 
 
 def area_build(raw_parts: Any, *, agency: Agency | None = None) -> AreaResult:
@@ -232,7 +275,7 @@ def area_build(raw_parts: Any, *, agency: Agency | None = None) -> AreaResult:
             area_check_jurisdiction(geom, agency)
     except ValidationError as exc:
         raise ValidationError({"area": exc.messages}) from None
-    return AreaResult(geom=geom, parts=parts, description=_describe(parts))
+    return AreaResult(geom=geom, parts=parts, description=area_describe(geom))
 
 
 _PEOPLE_SQL_TEMPLATE = """

@@ -53,7 +53,7 @@ class AlertForm(forms.Form):
         label=_("Mô tả vùng cảnh báo"),
         max_length=300,
         required=False,
-        help_text=_("Để trống: lấy theo tên các đơn vị đã chọn."),
+        help_text=_("Để trống: lấy theo tên các phường, xã mà vùng phủ lên (nội dung này có trong tin nhắn SMS)."),
     )
     # Filled by the map editor (static/js/alert-editor.js): a JSON list of area parts.
     area = forms.CharField(widget=forms.HiddenInput(attrs={"id": "alert-area"}), required=False)

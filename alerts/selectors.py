@@ -9,12 +9,14 @@ from typing import Any
 
 from django.contrib.gis.db.models.functions import AsGeoJSON
 from django.contrib.gis.geos import Polygon
+from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User as Account
 from agencies.models import Agency, Role
 from agencies.selectors import agency_ids_for
+from boundaries.models import AdminUnit
 from common.db import prepared_cursor
 from common.gis import SRID
 
@@ -65,10 +67,14 @@ def published_at(at: datetime) -> Q:
     )
 
 
+def alerts_in_force(at: datetime | None = None) -> QuerySet[Alert]:
+    """Published alerts in force at `at` (now): begun, not ended, not cancelled or replaced by then."""
+    return Alert.objects.filter(published_at(at or timezone.now())).select_related("agency")
+
+
 def alerts_in_bbox(bbox: tuple[float, float, float, float] | None, at: datetime | None = None) -> QuerySet[Alert]:
     """Published alerts in force at `at` (now) whose area meets the box (west, south, east, north)."""
-    moment = at or timezone.now()
-    alerts = Alert.objects.filter(published_at(moment)).select_related("agency")
+    alerts = alerts_in_force(at)
     if bbox is not None:
         box = Polygon.from_bbox(bbox)
         box.srid = SRID
@@ -121,6 +127,45 @@ def staff_alert(user: Account, pk: int) -> Alert | None:
         .prefetch_related("parts__unit", "events__actor")
         .first()
     )
+
+
+# Each agency's jurisdiction as one simplified outline, and the wards inside it with a label point each.
+_JURISDICTION_MAP_SQL = f"""
+    WITH j AS (
+        SELECT aj.agency_id, ST_Union(u.geom) AS geom
+        FROM {AdminUnit._meta.db_table} u
+        JOIN {Agency.jurisdiction.through._meta.db_table} aj ON aj.adminunit_id = u.id
+        WHERE aj.agency_id = ANY(%(agencies)s)
+        GROUP BY aj.agency_id
+    )
+    SELECT j.agency_id, ST_AsGeoJSON(ST_SimplifyPreserveTopology(j.geom, %(tolerance)s), 5),
+        (SELECT coalesce(json_agg(json_build_array(w.name, round(ST_Y(p)::numeric, 5), round(ST_X(p)::numeric, 5))
+                                  ORDER BY w.name), '[]'::json)
+         FROM {AdminUnit._meta.db_table} w CROSS JOIN LATERAL ST_PointOnSurface(w.geom) AS p
+         WHERE w.level = 3 AND w.valid_from <= %(day)s AND (w.valid_to IS NULL OR w.valid_to > %(day)s)
+           AND ST_Covers(j.geom, p))
+    FROM j
+"""  # noqa: S608 (table names from model metadata)
+
+
+def agency_jurisdiction_maps(agencies: list[Agency]) -> dict[str, dict[str, Any]]:
+    """For the warning editor: per agency code, its jurisdiction's outline (GeoJSON) and its wards'
+    names with a point inside each ([name, lat, lng]) to label them on the map."""
+    codes = {agency.pk: agency.code for agency in agencies}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _JURISDICTION_MAP_SQL,
+            {"agencies": list(codes), "tolerance": 0.0005, "day": timezone.localdate()},
+        )
+        rows = cursor.fetchall()
+    return {
+        codes[agency_id]: {
+            "outline": json.loads(outline),
+            "wards": wards if isinstance(wards, list) else json.loads(wards),
+        }
+        for agency_id, outline, wards in rows
+        if outline
+    }
 
 
 def area_geojson(alert: Alert) -> dict[str, Any]:

@@ -136,6 +136,7 @@ def _choice(value: str, choices: Any, *, label: str, errors: dict[str, list[str]
 class AreaPreview:
     geom: MultiPolygon
     people: PeopleBand
+    description: str
 
 
 def area_preview(*, actor: User, area: Any, agency_code: str) -> AreaPreview:
@@ -160,7 +161,7 @@ def area_preview(*, actor: User, area: Any, agency_code: str) -> AreaPreview:
             "people_band": [band.low, band.high],
         },
     )
-    return AreaPreview(geom=result.geom, people=band)
+    return AreaPreview(geom=result.geom, people=band, description=result.description)
 
 
 def _validate(data: AlertInput, errors: dict[str, list[str]]) -> dict[str, Any]:

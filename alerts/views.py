@@ -33,13 +33,15 @@ from .models import Alert, AlertEvent, Status
 View = TypeVar("View", bound=Callable[..., HttpResponse])
 
 
-def _map_text() -> dict[str, str]:
+def alert_map_text() -> dict[str, str]:
+    """The texts of the warnings map and its popups (the home page and the report map show warnings too)."""
     return {
         "loading": _("Đang tải…"),
         "failed": _("Không tải được dữ liệu cảnh báo. Hãy thử lại."),
         "none": _("Hiện không có cảnh báo nào đang có hiệu lực."),
         "details": _("Xem chi tiết"),
         "until": _("đến"),
+        "here": _("Cảnh báo tại điểm này"),
         "pushOn": _("Đã bật nhận cảnh báo trên trình duyệt này."),
         "pushOff": _("Đã tắt nhận cảnh báo trên trình duyệt này."),
         "pushDenied": _("Trình duyệt đã chặn thông báo. Hãy cho phép thông báo trong cài đặt trình duyệt."),
@@ -52,15 +54,36 @@ def _map_text() -> dict[str, str]:
 
 @require_GET
 def alert_list_page(request: HttpRequest) -> HttpResponse:
-    alerts = list(selectors.alerts_current())
     now = timezone.now()
+    alerts = list(selectors.alerts_current(now))
+    # Cancelled ones are told apart, never listed as in force; those starting later are upcoming.
+    groups = [
+        {
+            "key": "in-force",
+            "title": _("Đang có hiệu lực"),
+            "empty": _("Hiện không có cảnh báo nào đang có hiệu lực."),
+            "alerts": [a for a in alerts if a.status == Status.APPROVED and a.starts_at <= now],
+        },
+        {
+            "key": "upcoming",
+            "title": _("Sắp có hiệu lực"),
+            "empty": _("Không có cảnh báo nào sắp có hiệu lực."),
+            "alerts": [a for a in alerts if a.status == Status.APPROVED and a.starts_at > now],
+        },
+        {
+            "key": "cancelled",
+            "title": _("Đã hủy"),
+            "empty": _("Không có cảnh báo nào bị hủy gần đây."),
+            "alerts": [a for a in alerts if a.status == Status.CANCELLED],
+        },
+    ]
     return render(
         request,
         "alerts/public_list.html",
         {
-            "alerts": alerts,
+            "groups": groups,
             "now": now,
-            "map_text": _map_text(),
+            "map_text": alert_map_text(),
             "vapid_public_key": settings.VAPID_PUBLIC_KEY,
         },
     )
@@ -75,7 +98,7 @@ def alert_page(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "alerts/public_detail.html",
-        {"alert": alert, "newer": newer, "area_geojson": selectors.area_geojson(alert), "map_text": _map_text()},
+        {"alert": alert, "newer": newer, "area_geojson": selectors.area_geojson(alert), "map_text": alert_map_text()},
     )
 
 
@@ -124,8 +147,10 @@ def staff_list(request: HttpRequest) -> HttpResponse:
 
 
 def _editor_context(form: AlertForm, **extra: Any) -> dict[str, Any]:
+    agencies = list(form.fields["agency"].queryset)  # type: ignore[attr-defined]
     return {
         "form": form,
+        "jurisdictions": selectors.agency_jurisdiction_maps(agencies),
         "editor_text": {
             "polygon": _("Vùng vẽ"),
             "circle": _("Hình tròn bán kính %(km)s km"),
@@ -144,6 +169,7 @@ def _editor_context(form: AlertForm, **extra: Any) -> dict[str, Any]:
             "edit": _("Sửa hình"),
             "delete": _("Xóa hình"),
             "badCircle": _("Nhập vĩ độ, kinh độ và bán kính (mét) là số hợp lệ."),
+            "jurisdiction": _("Địa bàn của cơ quan"),
         },
         **extra,
     }
@@ -275,7 +301,7 @@ def staff_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_approve": open_ and services.can_approve(user, alert),
             "can_cancel": (open_ and writer) or (live and leader),
             "events": events,
-            "map_text": _map_text(),
+            "map_text": alert_map_text(),
         },
     )
 

@@ -1,17 +1,26 @@
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import render
 from django.template import loader
 from django.urls import reverse
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from alerts.selectors import alerts_in_force
+from alerts.views import alert_map_text
 from boundaries.models import AdminUnit, Level
 from channels.open311.formats import is_open311_path, path_error_response
 from common.api import error_body
+from incidents.filters import ReportFilters
+from incidents.selectors import reports_recently_answered
+from stats.selectors import Summary, stats_reports, stats_scope_for, stats_summary
 
 API_PREFIX = "/api/"
 
@@ -32,9 +41,32 @@ def machine_error(
     return None
 
 
+def _home_numbers() -> Summary:
+    # Public aggregates only, the same for everyone: computed once in a while, as the statistics page does.
+    def compute() -> Summary:
+        scope = stats_scope_for(AnonymousUser(), public=True)
+        return stats_summary(stats_reports(scope, ReportFilters()), today=timezone.localdate())
+
+    if not settings.STATS_CACHE_SECONDS:
+        return compute()
+    summary = cache.get_or_set("home-summary", compute, settings.STATS_CACHE_SECONDS)
+    return summary if isinstance(summary, Summary) else compute()
+
+
 def home(request: HttpRequest) -> HttpResponse:
+    """What the seed portals lead with: send, look up, the warnings in force, recent answers, the numbers."""
     provinces = AdminUnit.objects.current().filter(level=Level.PROVINCE).defer("geom")
-    return render(request, "home.html", {"provinces": provinces})
+    return render(
+        request,
+        "home.html",
+        {
+            "provinces": provinces,
+            "alerts": list(alerts_in_force().order_by("-approved_at", "-id")[:5]),
+            "answered": reports_recently_answered(limit=5),
+            "numbers": _home_numbers(),
+            "alert_text": alert_map_text(),
+        },
+    )
 
 
 def health(request: HttpRequest) -> JsonResponse:

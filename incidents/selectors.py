@@ -164,6 +164,12 @@ def reports_public() -> QuerySet[Report]:
     return Report.objects.filter(is_public=True)
 
 
+def reports_recently_answered(*, limit: int = 5) -> list[Report]:
+    """The public reports answered most recently (the home page shows them)."""
+    reports = reports_public().filter(first_answered_at__isnull=False).order_by("-first_answered_at", "-id")
+    return list(_with_public_parts(reports)[:limit])
+
+
 def report_public_code(typed: str) -> str | None:
     """The code of the public report whose code is exactly `typed` (spaces and case aside), else None."""
     typed = typed.strip()

@@ -49,4 +49,4 @@ def test_keyboard_users_can_skip_to_the_content_and_switch_language(
         page.select_option("#language", "en")
         page.click("text=Đổi")
         page.wait_for_selector("html[lang=en]")
-        assert "Map of the areas we take reports for" in page.inner_text("h1")
+        assert "Reports and suggestions on the city" in page.inner_text("h1")

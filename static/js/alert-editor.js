@@ -32,9 +32,40 @@
   }
 
   var map = GeoMap.create(box, {
-    center: [Number(d.lat), Number(d.lng)], zoom: 10, levels: [1, 2], tileUrl: d.tileUrl, attribution: d.attribution,
+    center: [Number(d.lat), Number(d.lng)], zoom: 10, levels: [1, 2, 3], tileUrl: d.tileUrl, attribution: d.attribution,
     onTilesUnavailable: function () { $("map-note").hidden = false; }
   });
+  // --- The agency's jurisdiction, outlined, with its wards labelled (from zoom 11, not to crowd the view) ---
+  var jurisdictions = JSON.parse(($("alert-jurisdictions") || { textContent: "{}" }).textContent || "{}");
+  var outline = null;
+  function showJurisdiction(fit) {
+    if (outline) map.removeLayer(outline);
+    outline = null;
+    var j = jurisdictions[form.elements.agency ? form.elements.agency.value : ""];
+    if (!j) return;
+    outline = L.layerGroup().addTo(map);
+    var shape = L.geoJSON(j.outline, { interactive: false, style: function () {
+      return { color: "#111827", weight: 3, dashArray: "8 6", fill: false };
+    } }).addTo(outline);
+    shape.eachLayer(function (layer) { if (layer.getElement()) layer.getElement().classList.add("jurisdiction-outline"); });
+    j.wards.forEach(function (w) {
+      outline.addLayer(L.tooltip({ permanent: true, direction: "center", className: "ward-label", interactive: false })
+        .setLatLng([w[1], w[2]]).setContent(GeoMap.escapeHtml(w[0])));
+    });
+    if (fit) {
+      var fitBounds = map.fitBounds;
+      fitBounds.call(map, shape.getBounds(), { padding: [8, 8] });
+      // GeoMap fits the province once its outline arrives; the jurisdiction's view wins.
+      map.fitBounds = function () { map.fitBounds = fitBounds; return map; };
+    }
+  }
+  function labelsByZoom() { box.classList.toggle("ward-labels-hidden", map.getZoom() < 11); }
+  map.on("zoomend", labelsByZoom);
+  labelsByZoom();
+  if (form.elements.agency && form.elements.agency.tagName === "SELECT") {
+    form.elements.agency.addEventListener("change", function () { showJurisdiction(true); });
+  }
+
   var drawn = new L.FeatureGroup().addTo(map);
   var units = [];  // {code, name, layer}
   var preview = null;
@@ -64,8 +95,24 @@
     return out;
   }
 
+  // Errors about the area were about the area as it was: they go when it changes, with a description
+  // filled in from an earlier preview (the server names the wards again when the field is left empty).
+  var ready = false;
+  var description = form.elements.area_description;
+  function areaChanged() {
+    Array.prototype.forEach.call(document.querySelectorAll(".area-error"), function (node) { node.remove(); });
+    var summary = $("error-summary");
+    if (summary && !summary.querySelector("li")) summary.hidden = true;
+    if (result.classList.contains("pin-status-error")) { result.textContent = ""; result.className = "pin-status"; }
+    if (description && description.dataset.auto && description.value === description.dataset.auto) {
+      description.value = "";
+      description.dataset.auto = "";
+    }
+  }
+
   function render() {
     var items = parts();
+    if (ready && field.value !== JSON.stringify(items)) areaChanged();
     field.value = JSON.stringify(items);
     list.innerHTML = "";
     if (!items.length) {
@@ -141,7 +188,9 @@
     }
   });
   if (drawn.getLayers().length) map.fitBounds(drawn.getBounds(), { maxZoom: 14 });
+  showJurisdiction(!initial.length);
   render();
+  ready = true;
 
   // --- Unit picker -------------------------------------------------------------------------------
   var selects = { 1: $("pick-province"), 2: $("pick-district"), 3: $("pick-ward") };
@@ -214,6 +263,10 @@
       if (preview) map.removeLayer(preview);
       preview = L.geoJSON(res.body.area, { interactive: false, style: function () { return { color: "#1d4ed8", weight: 2, fillOpacity: 0.08 }; } }).addTo(map);
       map.fitBounds(preview.getBounds(), { maxZoom: 14 });
+      if (description && res.body.area_description && (!description.value || description.value === description.dataset.auto)) {
+        description.value = res.body.area_description;
+        description.dataset.auto = description.value;
+      }
       result.textContent = fmt(text.people, { band: res.body.people });
       result.className = "pin-status pin-status-ok";
       result.setAttribute("data-people", String(res.body.people));

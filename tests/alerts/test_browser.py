@@ -18,7 +18,7 @@ from boundaries.models import AdminUnit
 from tests.browser import DESKTOP, PHONE, chromium, page_errors
 from tests.conftest import point_in
 
-from .conftest import WARD, staff
+from .conftest import WARD, published, staff
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
@@ -53,20 +53,30 @@ def test_officer_creates_from_a_unit_and_a_leader_approves(demo_site: str, outpu
         page.get_by_label("Tiêu đề cảnh báo").fill("Cảnh báo ngập cục bộ Phường 1")
         page.get_by_label("Lĩnh vực").select_option("flood")
         page.get_by_label("Nội dung cảnh báo").fill("Nước dâng cao tại các tuyến đường trũng.")
-        # Our boundaries are drawn even though the tile server is unreachable.
+        # Saved without an area: the error says so, and goes once the area changes.
+        page.get_by_role("button", name="Lưu bản nháp").click()
+        page.wait_for_selector("#alert-area-error")
+        # Our boundaries are drawn even though the tile server is unreachable; the agency's jurisdiction is
+        # outlined and its wards are named on the map.
         page.wait_for_selector("#alert-map path.leaflet-interactive")
+        page.wait_for_selector("#alert-map path.jurisdiction-outline")
+        labels = page.locator("#alert-map .ward-label").all_text_contents()
+        assert ward.name in labels and len(labels) == AdminUnit.objects.filter(parent__code="D703").count()
         page.wait_for_function("document.querySelectorAll('#pick-district option').length > 1")
         page.get_by_label("Quận, huyện").select_option(label="Thành phố Tây Ninh")
         page.wait_for_function("document.querySelectorAll('#pick-ward option').length > 1")
         page.get_by_label("Phường, xã").select_option(label=ward.name)
         page.get_by_role("button", name="Thêm đơn vị vào vùng").click()
         assert ward.name in page.inner_text("#area-parts")
+        assert page.locator(".area-error").count() == 0
         page.get_by_role("button", name="Xem trước vùng và số người nhận").click()
         page.wait_for_selector("#preview-result.pin-status-ok")
         # A band in words, never the exact count.
         band = area.people_band(expected).label
         assert page.get_attribute("#preview-result", "data-people") == band
         assert page.inner_text("#preview-result").startswith(band)
+        # The description defaults to the wards' names, computed from the area (it goes into the SMS).
+        assert page.get_by_label("Mô tả vùng cảnh báo").input_value() == ward.name
         page.screenshot(path=str(output_dir / "alert-editor-desktop.png"), full_page=True)
         page.get_by_role("button", name="Lưu bản nháp").click()
         page.wait_for_url("**/canh-bao/quan-ly/*/")
@@ -99,7 +109,7 @@ def test_public_page_on_a_phone_and_the_report_form(demo_site: str, output_dir: 
         errors = page_errors(page)
         page.goto(f"{demo_site}/canh-bao/")
         assert page.locator("h1").inner_text() == "Thông tin cảnh báo"
-        assert active.headline in page.inner_text("#alert-cards")
+        assert active.headline in page.inner_text("#alerts-in-force")
         # The draft and the expired demo warnings are not shown.
         assert "sạt lở" not in page.inner_text("main") and "nắng nóng" not in page.inner_text("main")
         page.wait_for_selector("#alert-map path.leaflet-interactive")
@@ -110,6 +120,24 @@ def test_public_page_on_a_phone_and_the_report_form(demo_site: str, output_dir: 
         page.wait_for_url(f"**/canh-bao/{active.pk}/")
         page.wait_for_selector("#alert-map path.leaflet-interactive")
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+        # A smaller warning inside the larger one: a click there finds it, first in the list at that point.
+        officer = staff("canbo_canhbao", "ubnd-d703", Role.OFFICER)
+        leader = staff("lanhdao_canhbao", "ubnd-d703", Role.LEADER)
+        small = published(officer, leader, headline="Ngập cục bộ trong phường", area=[{"kind": "unit", "code": WARD}])
+        desktop = browser.new_page(viewport=DESKTOP)
+        desktop.goto(f"{demo_site}/canh-bao/")
+        desktop.wait_for_function("document.querySelectorAll('.leaflet-alerts-pane path').length === 2")
+        lng, lat = point_in(WARD)
+        spot = desktop.evaluate("([lat, lng]) => alertMap.latLngToContainerPoint([lat, lng])", [lat, lng])
+        box = desktop.locator("#alert-map").bounding_box()
+        assert box is not None
+        desktop.mouse.click(box["x"] + spot["x"], box["y"] + spot["y"])
+        desktop.wait_for_selector(".alert-popup-list li")
+        listed = desktop.locator(".alert-popup-list li").evaluate_all("items => items.map(li => li.dataset.alertId)")
+        assert listed == [str(small.pk), str(active.pk)]
+        desktop.screenshot(path=str(output_dir / "alerts-public-desktop.png"), full_page=True)
+        desktop.close()
 
         # The report form.
         lng, lat = point_in(WARD)

@@ -69,14 +69,14 @@ def test_citizen_pages_on_a_phone_and_a_desktop(demo_site: str, output_dir: Path
             if name == "phone":
                 # One row, not 40 % of the screen; the links wait behind the menu button.
                 assert header["height"] < 0.12 * viewport["height"]
-                assert not page.get_by_role("link", name="Thống kê").is_visible()
+                assert not page.get_by_role("link", name="Thống kê", exact=True).is_visible()
                 assert page.get_by_role("link", name="Gửi phản ánh").first.is_visible()
                 menu.click()
-                page.get_by_role("link", name="Thống kê").click()
+                page.get_by_role("link", name="Thống kê", exact=True).click()
                 page.wait_for_url("**/thong-ke/")
             else:
                 assert not menu.is_visible()
-                assert page.get_by_role("link", name="Thống kê").is_visible()
+                assert page.get_by_role("link", name="Thống kê", exact=True).is_visible()
             page.goto(demo_site + "/")
             page.screenshot(path=str(output_dir / f"citizen-home-{name}.png"), full_page=True)
             assert errors == [], name

@@ -154,6 +154,13 @@ def location_of(unit_id: int) -> Location | None:
     return Location(chain=chain) if chain is not None else None
 
 
+def province_served() -> Location | None:
+    """The province this deployment serves, as a location without a point: the one province in force
+    (the stats page and home read it so too); None when there is none or more than one."""
+    provinces = list(AdminUnit.objects.current().filter(level=Level.PROVINCE).values_list("id", flat=True)[:2])
+    return location_of(provinces[0]) if len(provinces) == 1 else None
+
+
 def _point_params(indexes: Sequence[int], points: Sequence[tuple[float, float]]) -> dict[str, Any]:
     return {
         "idx": list(indexes),

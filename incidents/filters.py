@@ -34,6 +34,8 @@ from .models import OPEN_STATUSES, Category, Report, ReportKind, ReportStatus
 Q_, CODE, SENDER_NAME, SENDER_PHONE = "q", "code", "sender_name", "sender_phone"
 PROVINCE, DISTRICT, WARD, CATEGORY, AGENCY = "province", "district", "ward", "category", "agency"
 KIND, STATUS, FROM, TO, BBOX, OVERDUE = "kind", "status", "from", "to", "bbox", "overdue"
+# Only reports filed without a pin (whose place staff still have to set).
+UNLOCATED = "unlocated"
 # What each surface offers.
 API_NAMES = frozenset((Q_, CODE, SENDER_NAME, SENDER_PHONE, DISTRICT, WARD, CATEGORY, KIND, STATUS, FROM, TO, BBOX))
 MAP_NAMES = frozenset((DISTRICT, WARD, CATEGORY, KIND, STATUS, FROM, TO))
@@ -41,7 +43,7 @@ HEATMAP_NAMES = frozenset((CATEGORY, STATUS, FROM, TO, OVERDUE))
 STATS_NAMES = frozenset((PROVINCE, DISTRICT, WARD, CATEGORY, AGENCY, FROM, TO))
 # The public list page; the sender's name and phone only for staff.
 PAGE_NAMES = frozenset((Q_, DISTRICT, WARD, CATEGORY, KIND, STATUS, FROM, TO, SENDER_NAME, SENDER_PHONE))
-WORKLIST_NAMES = frozenset((Q_, CATEGORY, STATUS, OVERDUE))
+WORKLIST_NAMES = frozenset((Q_, CATEGORY, STATUS, OVERDUE, UNLOCATED))
 SENDER_NAMES = frozenset((SENDER_NAME, SENDER_PHONE))
 ALL_NAMES = API_NAMES | HEATMAP_NAMES | STATS_NAMES | PAGE_NAMES | WORKLIST_NAMES
 # Names checked against the database when `known_codes`.
@@ -81,6 +83,7 @@ class ReportFilters:
     date_to: date | None = None
     bbox: tuple[float, float, float, float] | None = None
     overdue: bool = False
+    unlocated: bool = False
 
 
 class FilterError(ValidationError):
@@ -190,6 +193,9 @@ def report_filters_parse(
     overdue = text(OVERDUE).lower()
     if overdue not in TRUE_VALUES + FALSE_VALUES:
         refuse(OVERDUE, "overdue phải là true hoặc false.")
+    unlocated = text(UNLOCATED).lower()
+    if unlocated not in TRUE_VALUES + FALSE_VALUES:
+        refuse(UNLOCATED, "unlocated phải là true hoặc false.")
 
     codes = {name: text(name) for name in (PROVINCE, DISTRICT, WARD)}
     category, agency = text(CATEGORY), text(AGENCY)
@@ -213,6 +219,7 @@ def report_filters_parse(
         date_to=date_to,
         bbox=bbox,
         overdue=overdue in TRUE_VALUES,
+        unlocated=unlocated in TRUE_VALUES,
     )
 
 
@@ -233,6 +240,7 @@ FIELDS = {
     STATUS: "status",
     BBOX: "bbox",
     OVERDUE: "overdue",
+    UNLOCATED: "unlocated",
 }
 
 

@@ -201,7 +201,11 @@ class Report(models.Model):
     category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="reports")
     title = models.CharField(max_length=200)
     description = models.TextField(max_length=5000)
-    location = models.PointField(srid=SRID, help_text=f"The pin, WGS 84 longitude/latitude (EPSG:{SRID}).")
+    # None: filed by a channel that could not find the place (an e-mail without a map link or a known
+    # address): routed over the province by category, on no map, until staff set the pin.
+    location = models.PointField(
+        srid=SRID, null=True, blank=True, help_text=f"The pin, WGS 84 longitude/latitude (EPSG:{SRID})."
+    )
     address = models.CharField(max_length=300, blank=True, help_text="Số nhà, đường, khu phố.")
     occurred_at = models.DateTimeField(null=True, blank=True)
     channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.WEB)
@@ -331,6 +335,8 @@ class ReportEvent(models.Model):
         SHOWN = "shown", "Công khai lại"
         ATTACHMENT_HIDDEN = "attachment_hidden", "Ẩn tệp đính kèm"
         OVERDUE = "overdue", "Quá hạn xử lý"
+        # Staff set the pin of a report filed without one (incidents.services.locate).
+        LOCATED = "located", "Xác định vị trí"
 
     report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="events")
     action = models.CharField(max_length=20, choices=Action.choices)

@@ -4,6 +4,9 @@ Intake routes a new report through `report_route` (one round trip: the unit unde
 chain and the agency, with a prepared statement); a stored report is routed again through the same
 function (`route_report`) and re-located in bulk after a boundary change (`reports_relocate`).
 The agency is the most specific one for the chain of units and the category (`_agency_pick`).
+A report without a pin (a channel that could not find the place, `report_route_unlocated`) is routed
+the same way over the served province alone: a provincial department handling its category, else the
+province's general receiving agency; staff set its pin later (`route_report` again).
 """
 
 from __future__ import annotations
@@ -15,12 +18,21 @@ from django.db import transaction
 
 from agencies.models import Agency
 from boundaries.models import AdminUnit
-from boundaries.selectors import COVERING_UNIT_SQL, Location, UnitRef, locate, locate_many, location_of
+from boundaries.selectors import (
+    COVERING_UNIT_SQL,
+    Location,
+    UnitRef,
+    locate,
+    locate_many,
+    location_of,
+    province_served,
+)
 from common.db import prepared_cursor
 
 from .models import Category, Report
 
 OUTSIDE_MESSAGE = "Vị trí nằm ngoài địa bàn tiếp nhận. Hãy đặt ghim trong phạm vi tỉnh."
+NO_PROVINCE_MESSAGE = "Hãy chọn vị trí: chưa xác định được tỉnh tiếp nhận phản ánh không có vị trí."
 
 
 @dataclass(frozen=True)
@@ -95,6 +107,15 @@ def report_route(*, lng: float, lat: float, category: Category) -> Routing:
     return Routing(location=location, agency=agency)
 
 
+def report_route_unlocated(*, category: Category) -> Routing:
+    """The routing of a report whose place is unknown: the served province, and the agency that
+    `_agency_pick` chooses over it alone (a provincial department for the category, else the general one)."""
+    location = province_served()
+    if location is None:
+        raise ValidationError({"location": [NO_PROVINCE_MESSAGE]})
+    return Routing(location=location, agency=agency_for(location=location, category=category))
+
+
 def agency_for(*, location: Location, category: Category) -> Agency | None:
     # One plain query: routing runs on every intake, and the ORM form of this
     # (M2M joins, Exists, a filtered Max) costs more to compile than to run.
@@ -126,13 +147,23 @@ def units_cache(report: Report, location: Location) -> None:
 
 def route_report(*, report: Report) -> None:
     """Re-locate a stored report (after a boundary change) and re-assign it if it is still open."""
-    routing = report_route(lng=report.location.x, lat=report.location.y, category=report.category)
+    update = report_reroute(report)
+    report.save(update_fields=[*update, "updated_at"])
+
+
+def report_reroute(report: Report) -> list[str]:
+    """Route a report again from its pin (or, without one, over the province), in memory: its units, and
+    its agency if it is still open and another one handles it now. Returns the fields changed."""
+    if report.location is None:
+        routing = report_route_unlocated(category=report.category)
+    else:
+        routing = report_route(lng=report.location.x, lat=report.location.y, category=report.category)
     location_apply(report, routing.location)
     update = ["ward", "district", "province"]
     if report.is_open and routing.agency is not None and routing.agency.pk != report.agency_id:
         report.agency = routing.agency
         update.append("agency")
-    report.save(update_fields=[*update, "updated_at"])
+    return update
 
 
 def location_apply(report: Report, location: Location) -> None:
@@ -151,14 +182,15 @@ def reports_relocate(*, batch_size: int = 50_000) -> int:
     last_id = 0
     while True:
         rows = list(
-            Report.objects.filter(pk__gt=last_id)
+            # A report without a pin keeps its province: only staff setting the pin locate it.
+            Report.objects.filter(pk__gt=last_id, location__isnull=False)
             .order_by("pk")
             .values_list("pk", "location", "ward_id", "district_id", "province_id")[:batch_size]
         )
         if not rows:
             return changed
         last_id = rows[-1][0]
-        located = locate_many([(row[1].x, row[1].y) for row in rows])
+        located = locate_many([(row[1].x, row[1].y) for row in rows if row[1] is not None])
         updates = []
         for row, location in zip(rows, located, strict=True):
             if location is None:

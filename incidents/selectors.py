@@ -239,6 +239,8 @@ def reports_filtered(reports: QuerySet[Report], filters: ReportFilters) -> Query
         reports = reports.filter(location__coveredby=Polygon.from_bbox(filters.bbox))
     if filters.overdue:
         reports = reports.filter(overdue_q())
+    if filters.unlocated:
+        reports = reports.filter(location__isnull=True)
     return reports
 
 

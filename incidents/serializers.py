@@ -240,8 +240,8 @@ class ReportPublicSerializer(serializers.ModelSerializer[Report]):
     def get_agency(self, report: Report) -> dict[str, str] | None:
         return _unit(report.agency)
 
-    def get_location(self, report: Report) -> dict[str, Any]:
-        return {"type": "Point", "coordinates": [round(report.location.x, 6), round(report.location.y, 6)]}
+    def get_location(self, report: Report) -> dict[str, Any] | None:
+        return point_geojson(report)
 
     def get_answer(self, report: Report) -> dict[str, Any] | None:
         published = [answer for answer in report.answers.all() if answer.published_at is not None]
@@ -339,7 +339,7 @@ def report_created_data(report: Report, attachments: list[Attachment]) -> dict[s
         "title": report.title,
         "description": report.description,
         "address": report.address,
-        "location": {"type": "Point", "coordinates": [round(report.location.x, 6), round(report.location.y, 6)]},
+        "location": point_geojson(report),
         "ward": _unit(report.ward),
         "district": _unit(report.district),
         "province": _unit(report.province),
@@ -360,6 +360,14 @@ def report_created_data(report: Report, attachments: list[Attachment]) -> dict[s
         "url": reverse("report-detail-page", args=[report.code]),
         "token": reporter_token(report),
     }
+
+
+def point_geojson(report: Report) -> dict[str, Any] | None:
+    """The report's pin as a GeoJSON Point; None (null) for a report filed without one, which GeoJSON allows
+    as a Feature's geometry."""
+    if report.location is None:
+        return None
+    return {"type": "Point", "coordinates": [round(report.location.x, 6), round(report.location.y, 6)]}
 
 
 def report_feature(report: Report, data: dict[str, Any]) -> dict[str, Any]:

@@ -13,6 +13,9 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency
+from boundaries.choices import ward_choices
+from boundaries.models import Level
+from boundaries.selectors import unit_point
 
 from .attachments import ACCEPT_ATTRIBUTE
 from .filters import STATUS, WORKLIST_NAMES, ReportFilters, report_filters_parse_valid
@@ -51,6 +54,7 @@ class WorklistFilterForm(forms.Form):
     status = forms.ChoiceField(label=_("Trạng thái"), required=False, choices=STATUS_FILTER_CHOICES)
     category = forms.ChoiceField(label=_("Chuyên mục"), required=False)
     overdue = forms.BooleanField(label=_("Chỉ phản ánh quá hạn"), required=False)
+    unlocated = forms.BooleanField(label=_("Chỉ phản ánh chưa có vị trí"), required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("auto_id", "filter-%s")
@@ -254,6 +258,34 @@ class UrgentForm(StaffActionForm):
     urgent = forms.TypedChoiceField(
         choices=[("1", "1"), ("0", "0")], coerce=lambda value: value == "1", widget=forms.HiddenInput
     )
+
+
+class LocationForm(StaffActionForm):
+    """The pin of a report filed without one: a ward's centre, or coordinates (the service checks them)."""
+
+    anchor = "location"
+
+    ward = forms.CharField(label=_("Phường, xã (đặt ghim ở trung tâm)"), required=False, widget=forms.Select)
+    lat = forms.CharField(label=_("hoặc vĩ độ"), required=False, max_length=30)
+    lng = forms.CharField(label=_("kinh độ"), required=False, max_length=30)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["ward"].widget.choices = ward_choices(empty_label=_("— Chọn phường, xã —"))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        ward, lat, lng = (str(data.get(name) or "").strip() for name in ("ward", "lat", "lng"))
+        if ward and (lat or lng):
+            raise ValidationError(_("Chọn phường, xã hoặc nhập toạ độ, không cả hai."))
+        if ward:
+            point = unit_point(ward, level=Level.WARD)
+            if point is None:
+                raise ValidationError(_("Không có phường, xã này."))
+            data["lng"], data["lat"] = point
+        elif not (lat and lng):
+            raise ValidationError(_("Hãy chọn phường, xã hoặc nhập vĩ độ và kinh độ."))
+        return data
 
 
 class AttachmentHideForm(StaffActionForm):

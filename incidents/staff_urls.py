@@ -18,6 +18,7 @@ urlpatterns = [
     path("phan-anh/<str:code>/sua-noi-dung/", views.redact, name="staff-report-redact"),
     path("phan-anh/<str:code>/cong-khai/", views.visibility, name="staff-report-visibility"),
     path("phan-anh/<str:code>/khan/", views.urgent, name="staff-report-urgent"),
+    path("phan-anh/<str:code>/vi-tri/", views.location, name="staff-report-location"),
     path("phan-anh/<str:code>/tep/<int:pk>/an/", views.attachment_hide, name="staff-attachment-hide"),
     path("nhat-ky/", audit_views.audit_log, name="staff-audit-log"),
 ]

@@ -29,6 +29,7 @@ from django.views.decorators.http import require_GET, require_POST
 from agencies.models import Role
 from agencies.selectors import agency_ids_for, is_staff_member
 from agencies.staff_access import StaffAccess, request_staff_access
+from common.http import client_ip
 from common.phones import phone_display
 
 from . import selectors, services
@@ -38,6 +39,7 @@ from .staff_forms import (
     AnswerForm,
     ApproveForm,
     AttachmentHideForm,
+    LocationForm,
     MergeForm,
     ReassignForm,
     RedactForm,
@@ -114,7 +116,7 @@ def report_list(request: HttpRequest) -> HttpResponse:
     form = WorklistFilterForm(request.GET or None)
     filters = form.filters()
     today = timezone.localdate()
-    filtered = bool(filters.q or filters.category or filters.overdue)
+    filtered = bool(filters.q or filters.category or filters.overdue or filters.unlocated)
     if tab:
         base, filters.status = _approvals(access), ""
     else:
@@ -213,6 +215,7 @@ def _detail(request: HttpRequest, report: Report, *, failed: StaffActionForm | N
         "redact_form": form(RedactForm, initial={"title": report.title, "description": report.description}),
         "visibility_form": form(VisibilityForm, initial={"public": "0" if visible else "1"}),
         "urgent_form": form(UrgentForm, initial={"urgent": "0" if report.urgent else "1"}),
+        "location_form": form(LocationForm) if report.location is None else None,
         "failed": failed.anchor if failed is not None else "",
         "errors": _error_summary(failed) if failed is not None else [],
     }
@@ -347,6 +350,17 @@ def _urgent(request: HttpRequest, report: Report, data: dict[str, Any]) -> str:
     return _("Đã bỏ đánh dấu khẩn.")
 
 
+def _location(request: HttpRequest, report: Report, data: dict[str, Any]) -> str:
+    located = services.report_set_location(
+        report=report, actor=request.user, lat=data["lat"], lng=data["lng"], ip_address=client_ip(request)
+    )
+    place = located.ward.name if located.ward else located.province.name
+    return _("Đã xác định vị trí tại %(place)s; phản ánh do %(agency)s xử lý.") % {
+        "place": place,
+        "agency": located.agency.name if located.agency else "—",
+    }
+
+
 def _can_see(request: HttpRequest) -> Callable[[Report], bool]:
     access = request_staff_access(request)
     return lambda target: target.is_public or access.sees(target)
@@ -362,6 +376,7 @@ merge = _action_view(lambda request, report: MergeForm(request.POST, can_see=_ca
 redact = _action_view(lambda request, report: RedactForm(request.POST), _redact)
 visibility = _action_view(lambda request, report: VisibilityForm(request.POST), _visibility)
 urgent = _action_view(lambda request, report: UrgentForm(request.POST), _urgent)
+location = _action_view(lambda request, report: LocationForm(request.POST), _location)
 
 
 @require_POST

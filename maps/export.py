@@ -159,6 +159,8 @@ def map_export_html(
 
     report_features = []
     for report in reports:
+        if report.location is None:  # not in the view's box: only pinned reports are
+            continue
         overdue = report.pk in overdue_ids
         report_features.append(
             {

@@ -191,7 +191,8 @@ def _grid_statuses(filters: ReportFilters) -> list[str] | None:
 def _plain_reports(filters: ReportFilters) -> QuerySet[Report]:
     """The filtered reports as a bare subquery (no joins for display). Built only when the grid can't answer:
     compiling it costs more than a grid query."""
-    return selectors.report_search(filters).select_related(None).prefetch_related(None)
+    # A report filed without a pin is on no map (the grid leaves it out too).
+    return selectors.report_search(filters).select_related(None).prefetch_related(None).filter(location__isnull=False)
 
 
 def report_clusters_json(filters: ReportFilters, zoom: int) -> str:

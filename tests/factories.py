@@ -42,6 +42,12 @@ def report_make(*, channel: str = "web", user: User | None = None, **fields: Any
     return services.report_create(data=report_input(**fields), sender=services.sender_for(user=user, channel=channel))
 
 
+def pin(report: Report) -> tuple[float, float]:
+    """(lng, lat) of a report that has a pin (every report but one a channel filed without a place)."""
+    assert report.location is not None, report.code
+    return report.location.x, report.location.y
+
+
 def staff_make(username: str, agency_code: str, role: str) -> User:
     user = User.objects.create_user(username=username, password=PASSWORD)
     StaffRole.objects.create(user=user, agency=Agency.objects.get(code=agency_code), role=role)

@@ -274,8 +274,9 @@ def request_public(report: Report, *, base_url: str) -> dict[str, Any]:
         "address_id": report.ward.code if report.ward else None,
         # Vietnamese postal codes are not in our boundary data.
         "zipcode": None,
-        "lat": round(report.location.y, 6),
-        "long": round(report.location.x, 6),
+        # A request filed without a place has none yet: null, as GeoReport v2 lets lat/long be absent.
+        "lat": round(report.location.y, 6) if report.location is not None else None,
+        "long": round(report.location.x, 6) if report.location is not None else None,
         "media_url": (base_url + reverse("report-attachment", args=[report.code, images[0].pk]) if images else None),
     }
 

@@ -5,6 +5,7 @@
 - workflow: the processing steps of staff, the reporter's rating and reopening, "me too", look-up;
 - following: following a public report and stopping by the messages' link;
 - moderation: redacting and hiding;
+- locate: staff set a report's pin (one filed without a place) and it is routed again;
 - messages: what each event tells the reporter, the followers and the agency;
 - overdue: the scheduled overdue flag.
 
@@ -31,6 +32,7 @@ from .intake import (
     report_replay,
     sender_for,
 )
+from .locate import report_set_location
 from .messages import report_receipt
 from .moderation import attachment_hide, report_redact, report_set_public
 from .overdue import reports_flag_overdue
@@ -84,6 +86,7 @@ __all__ = [
     "report_replay",
     "report_return_answer",
     "report_route",
+    "report_set_location",
     "report_set_public",
     "report_set_urgent",
     "report_start",

@@ -51,7 +51,7 @@ from ..models import (
     ReportKind,
     ReportStatus,
 )
-from ..routing import OUTSIDE_MESSAGE, Routing, report_route, units_cache
+from ..routing import OUTSIDE_MESSAGE, Routing, report_route, report_route_unlocated, units_cache
 from ..selectors import category_by_code
 from .base import Action, User, _account, _collect
 from .files import attachment_store, files_check, files_decode
@@ -119,6 +119,11 @@ class Sender:
     phone_required: bool = True
     # Said to the reporter at the end of the receipt (e.g. the e-mail channel's attachments it could not take).
     receipt_note: str = ""
+    # Whether the channel may file a report whose place it could not find (lng and lat both empty): an
+    # e-mail without a map link or a known address, an Open311 address matching nothing. It is routed by
+    # category over the province (routing.report_route_unlocated) until staff set the pin. Never the site's
+    # form or the app: a person there pins the place or picks a ward.
+    location_optional: bool = False
 
 
 # Channels where the sender sees the new report's code on screen.
@@ -165,7 +170,8 @@ class CleanReport:
     title: str
     description: str
     address: str
-    point: tuple[float, float]
+    # None: filed without a pin (Sender.location_optional).
+    point: tuple[float, float] | None
     reporter: dict[str, Any]
     files: list[attachment_files.CheckedFile]
     routing: Routing
@@ -228,7 +234,8 @@ def report_clean(*, data: ReportInput, sender: Sender, files: Sequence[UploadedF
     address = _collect(
         errors, "address", clean_text, data.address, max_length=300, field_label="Địa chỉ", required=False
     )
-    point = _collect(errors, "location", parse_lat_lng, data.lat, data.lng)
+    unlocated = sender.location_optional and _blank(data.lng) and _blank(data.lat)
+    point = None if unlocated else _collect(errors, "location", parse_lat_lng, data.lat, data.lng)
     if data.occurred_at is not None and data.occurred_at > timezone.now() + CLOCK_SKEW:
         errors["occurred_at"] = ["Thời gian xảy ra không thể ở tương lai."]
     if data.urgent and sender.operator is None:
@@ -239,6 +246,8 @@ def report_clean(*, data: ReportInput, sender: Sender, files: Sequence[UploadedF
     routing = None
     if point is not None and category is not None:
         routing = _collect(errors, "location", _route_messages, point, category)
+    elif unlocated and category is not None:
+        routing = _collect(errors, "location", _route_unlocated, category)
     if errors or routing is None or category is None:
         raise ValidationError(errors or {"location": [OUTSIDE_MESSAGE]})
     return CleanReport(
@@ -274,7 +283,7 @@ def _report_store(clean: CleanReport, *, sender: Sender, code: str, now: datetim
         title=clean.title,
         description=clean.description,
         address=clean.address,
-        location=make_point(clean.point[0], clean.point[1]),
+        location=make_point(clean.point[0], clean.point[1]) if clean.point is not None else None,
         occurred_at=data.occurred_at,
         channel=sender.channel,
         ward_id=location.ward.id if location.ward else None,
@@ -316,7 +325,11 @@ def _report_store(clean: CleanReport, *, sender: Sender, code: str, now: datetim
                 from_status=ReportStatus.RECEIVED,
                 to_status=ReportStatus.FORWARDED,
                 agency=routing.agency,
-                note=f"Tự động chuyển theo vị trí: {routing.agency.name}",
+                note=(
+                    f"Tự động chuyển theo vị trí: {routing.agency.name}"
+                    if clean.point is not None
+                    else f"Chưa có vị trí, tự động chuyển theo chuyên mục: {routing.agency.name}"
+                ),
                 created_at=now,
             )
         )
@@ -438,6 +451,17 @@ def _route_messages(point: tuple[float, float], category: Category) -> Routing:
         return report_route(lng=point[0], lat=point[1], category=category)
     except ValidationError as exc:
         raise ValidationError(exc.message_dict["location"]) from exc
+
+
+def _route_unlocated(category: Category) -> Routing:
+    try:
+        return report_route_unlocated(category=category)
+    except ValidationError as exc:
+        raise ValidationError(exc.message_dict["location"]) from exc
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
 
 
 def _idempotent_report(key: str, request_hash: str) -> Report | None:

@@ -16,7 +16,7 @@ from incidents.models import Report, ReportStatus
 from maps import grid
 from maps.map_api import GRID_LEVEL_OFFSET, REPORTS_FROM_ZOOM
 from maps.tasks import compact_report_grid
-from tests.factories import report_make
+from tests.factories import pin, report_make
 
 BBOX = "105.0,10.5,107.0,12.0"
 
@@ -50,7 +50,7 @@ def max_age(response: Any) -> int:
 def test_a_new_report_is_on_the_map_and_in_the_tiles_at_once(demo: None) -> None:
     client = Client()
     first = report_make(ward="D25450", title="Ổ gà trước chợ")
-    x, y = first.location.x, first.location.y
+    x, y = pin(first)
     low_tile = tile_of(x, y, 8)
     high_tile = tile_of(x, y, 16)
     near = f"{x - 0.004},{y - 0.004},{x + 0.004},{y + 0.004}"
@@ -133,7 +133,7 @@ def test_grid_clusters_equal_live_ones_at_every_clustered_zoom(demo: None) -> No
         assert [level for (level,) in cursor.fetchall()] == list(range(grid.MIN_LEVEL, grid.MAX_LEVEL + 1))
     assert grid.MAX_LEVEL >= REPORTS_FROM_ZOOM - 1 + GRID_LEVEL_OFFSET
     client = Client()
-    x, y = grid.mercator(reports[0].location.x, reports[0].location.y)
+    x, y = grid.mercator(*pin(reports[0]))
     for zoom in range(5, REPORTS_FROM_ZOOM):
         # 7 x 7 cells around the first report, the box a hair inside their outer edges: the grid's
         # cells touching the box are then exactly those whose reports the box covers.

@@ -20,6 +20,7 @@ from django.test import Client
 from incidents.models import Report
 from maps.tiles import report_tile
 from tests.conftest import point_in
+from tests.factories import pin
 
 
 def tile_of(lng: float, lat: float, z: int) -> tuple[int, int]:
@@ -70,7 +71,7 @@ def test_a_low_zoom_tile_holds_clusters_of_the_public_reports(reports: list[Repo
 def test_a_high_zoom_tile_holds_the_reports_with_code_status_and_category_only(reports: list[Report]) -> None:
     report = reports[0]
     z = 16
-    x, y = tile_of(report.location.x, report.location.y, z)
+    x, y = tile_of(*pin(report), z)
     response = Client().get(f"/tiles/reports/{z}/{x}/{y}.mvt")
     assert response.status_code == 200
     features = mapbox_vector_tile.decode(response.content)["reports"]["features"]
@@ -92,7 +93,7 @@ def test_hidden_reports_stay_out_of_the_tiles(reports: list[Report]) -> None:
     report = reports[0]
     Report.objects.filter(pk=report.pk).update(is_public=False)
     z = 18
-    x, y = tile_of(report.location.x, report.location.y, z)
+    x, y = tile_of(*pin(report), z)
     data = report_tile(z, x, y)
     codes = [f["properties"]["code"] for f in mapbox_vector_tile.decode(data).get("reports", {}).get("features", [])]
     assert report.code not in codes
@@ -122,7 +123,7 @@ def test_if_none_match_answers_304(reports: list[Report]) -> None:
     stale = client.get(f"/tiles/reports/8/{x}/{y}.mvt", headers={"If-None-Match": '"something-else"'})
     assert stale.status_code == 200
     # A change to the reports changes the tile, so the old ETag no longer holds.
-    inside = next(r for r in reports if tile_of(r.location.x, r.location.y, 8) == (x, y))
+    inside = next(r for r in reports if tile_of(*pin(r), 8) == (x, y))
     Report.objects.filter(pk=inside.pk).update(is_public=False)
     changed = client.get(f"/tiles/reports/8/{x}/{y}.mvt", headers={"If-None-Match": first["ETag"]})
     assert changed.status_code == 200 and changed["ETag"] != first["ETag"]

@@ -341,9 +341,9 @@ def _area_buckets(grouped: Mapping[Any, Measures], *, parent: AdminUnit | None) 
             for pk, code, name in units.values_list("pk", "code", "name")
         ]
     )
-    # Reports without a unit at this level (filed without a pin, whose place staff have not set yet) are
-    # counted in one row of their own, under a parent unit too, so the rows add up to the total.
-    if None in grouped:
+    # Reports without a unit at this level (filed without a pin, whose place staff have not set yet) have a
+    # row of their own in a table of every unit; a parent's table lists only what lies in its units.
+    if parent is None and None in grouped:
         buckets.append(Bucket(key="", label=_("Chưa xác định vị trí"), measures=grouped[None]))
     return buckets
 

@@ -31,7 +31,7 @@ def _functions(*, null_safe: bool) -> str:
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("incidents", "0016_raw_inserts_default_false"),
+        ("incidents", "0018_supporters_follow"),
     ]
 
     operations = [

@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 # The local cluster unless the environment names a database.
 LOCAL_DB := $(if $(DATABASE_URL),,db)
 
-.PHONY: run test bench loadtest stop setup system db assets lint
+.PHONY: run test bench loadtest stop setup system db assets lint backup
 
 system:
 	@bash scripts/system-deps.sh
@@ -57,3 +57,8 @@ bench: setup
 # LOADTEST_SECONDS and LOADTEST_USERS change its length and size.
 loadtest: setup
 	@HTTPS=0 $(PY) -m bench.loadtest
+
+# The database and the stored files it names, into one folder under BACKUP_DIR (.var/backups); restore
+# with scripts/restore.sh (README: Backup and restore).
+backup: $(VENV)/.installed $(LOCAL_DB)
+	@$(PY) manage.py backup

@@ -205,6 +205,8 @@ STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", VAR_DIR / "static"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
+# Where `make backup` (manage.py backup) writes its folders (database dump + stored files).
+BACKUP_DIR = Path(os.environ.get("BACKUP_DIR", VAR_DIR / "backups"))
 # Uploaded files go to local disk unless an S3-compatible bucket is configured.
 _S3_BUCKET = os.environ.get("S3_BUCKET", "")
 STORAGES = {

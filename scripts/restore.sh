@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Restores a backup made by `make backup` (manage.py backup): scripts/restore.sh BACKUP_FOLDER
+# into the database named by DATABASE_URL (default: the local one, .var/database-url), which must be
+# freshly created and empty, and the stored files into MEDIA_ROOT (default .var/media).
+# Then: .venv/bin/python manage.py migrate (a no-op for a backup of the same version), and start the service.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+backup=${1:?usage: scripts/restore.sh BACKUP_FOLDER}
+[ -f "$backup/database.dump" ] && [ -f "$backup/manifest.json" ] || {
+  echo "restore: $backup is not a complete backup (no database.dump or manifest.json)" >&2
+  exit 1
+}
+url=${DATABASE_URL:-$(cat .var/database-url)}
+url=${url/#postgis:/postgresql:}
+media=${MEDIA_ROOT:-.var/media}
+
+tables=$(psql -X -qtA -d "$url" -c "select count(*) from pg_tables where schemaname = 'public' and tablename <> 'spatial_ref_sys'")
+if [ "$tables" != 0 ]; then
+  echo "restore: the target database already has $tables tables; restore into a new, empty one (createdb)" >&2
+  exit 1
+fi
+# pg_dump empties search_path, and a trigger's `OLD.location IS DISTINCT FROM NEW.location` then finds
+# no PostGIS `=` when created (a known PostGIS dump quirk): the restore keeps public on the path.
+pg_restore --no-owner --no-acl -f - "$backup/database.dump" |
+  sed "s/set_config('search_path', '', false)/set_config('search_path', 'public', false)/" |
+  psql -X -q -v ON_ERROR_STOP=1 -d "$url" >/dev/null
+mkdir -p "$media"
+if [ -d "$backup/media" ]; then cp -a "$backup/media/." "$media/"; fi
+echo "restore: $backup restored ($(grep -o '"files": [0-9]*' "$backup/manifest.json"))"

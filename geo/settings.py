@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -357,7 +358,9 @@ REQUEST_MAX_BYTES = int(os.environ.get("REQUEST_MAX_MB", "2")) * 1024 * 1024
 REQUEST_UPLOAD_MAX_BYTES = ATTACHMENT_MAX_COUNT * ATTACHMENT_MAX_BYTES + 1024 * 1024
 REQUEST_UPLOAD_URL_NAMES = frozenset({"reports", "report-new", "staff-report-answer", "report-answer"})
 DATA_UPLOAD_MAX_NUMBER_FILES = 20
-# Anonymous senders answer an image captcha (with an audio-free, letters-only challenge).
+# Anonymous senders answer an image captcha (letters only); people who cannot see it listen to it instead:
+# flite (Debian, scripts/system-deps.sh) reads the letters aloud offline. Empty (no flite): the picture only.
+CAPTCHA_FLITE_PATH = os.environ.get("CAPTCHA_FLITE_PATH", shutil.which("flite") or "") or None
 CAPTCHA_LENGTH = 5
 CAPTCHA_TIMEOUT = 10  # minutes
 CAPTCHA_LETTER_ROTATION = (-20, 20)

@@ -9,7 +9,8 @@ have() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok ins
 python3 -c "import ensurepip" >/dev/null 2>&1 || need+=(python3-venv)
 # fonts-dejavu-core: a font with Vietnamese letters for the chart image /thong-ke/bieu-do.png.
 # osm2pgsql: loads an OpenStreetMap extract as our own basemap (manage.py basemap_import, the demo's).
-for pkg in gdal-bin libgdal-dev libgeos-dev libproj-dev binutils gettext postgresql postgresql-contrib chromium fonts-dejavu-core osm2pgsql; do
+# flite: reads the captcha letters aloud, offline (the alternative for people who cannot see the picture).
+for pkg in gdal-bin libgdal-dev libgeos-dev libproj-dev binutils gettext postgresql postgresql-contrib chromium fonts-dejavu-core osm2pgsql flite; do
   have "$pkg" || need+=("$pkg")
 done
 # npm comes with nodejs from some sources and as its own package on Debian.

@@ -490,6 +490,10 @@
           image.src = body.image_url;
           image.srcset = body.image_url.replace(/\/$/, "") + "@2/ 2x";
           form.elements.captcha_0.value = body.key;
+          // The spoken alternative follows the new picture.
+          Array.prototype.forEach.call(form.querySelectorAll(".captcha-audio-player, .captcha-audio-link"), function (node) {
+            if (body.audio_url) node[node.tagName === "A" ? "href" : "src"] = body.audio_url;
+          });
           form.elements.captcha_1.value = "";
           form.elements.captcha_1.focus();
         })

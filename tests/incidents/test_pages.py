@@ -421,8 +421,9 @@ def test_detail_and_list_never_show_phone_email_or_id_number(client: Client, dem
     response = send(client, show_name="on")
     report = Report.objects.get()
     assert report.reporter_phone == PHONE_E164 and report.reporter_id_number == ID_NUMBER
+    # The code typed in the look-up opens the report page (tests/incidents/test_lookup_code.py).
     for url in (response["Location"], f"/phan-anh/{report.code}/", LIST_URL, f"{LIST_URL}?q={report.code}"):
-        html = client.get(url).content.decode()
+        html = client.get(url, follow=True).content.decode()
         assert report.code in html, url
         assert_no_private_details(html)
     html = client.get(LIST_URL, {"sender_phone": PHONE_NATIONAL}).content.decode()
@@ -467,7 +468,8 @@ def test_list_search_ignores_diacritics_and_finds_codes(client: Client, demo: No
     assert wanted.code in html and other.code not in html
     html = client.get(LIST_URL, {"q": "PHƯỜNG 3"}).content.decode()
     assert wanted.code in html and other.code not in html
-    html = client.get(LIST_URL, {"q": other.code}).content.decode()
+    # An exact code opens that report.
+    html = client.get(LIST_URL, {"q": other.code}, follow=True).content.decode()
     assert other.code in html and wanted.code not in html
     html = client.get(LIST_URL, {"q": "không có gì như thế này"}).content.decode()
     assert "Không có phản ánh nào phù hợp" in html

@@ -7,16 +7,21 @@ cluster is shared by everything else), filled with a copy of the test database a
 
 from __future__ import annotations
 
+import io
+import json
 import os
 import signal
 import subprocess
 import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
 import psycopg
 import pytest
 from django.conf import settings
+from PIL import Image
 
 from tests.conftest import point_in
 from tests.pgcluster import ThrowawayCluster
@@ -25,6 +30,9 @@ from tests.servers import SmtpServer, free_port, wait_until
 pytestmark = pytest.mark.django_db(transaction=True)
 
 REPORTER = "nguoi.gui@example.vn"
+TOKEN = "f" * 40
+CLIENTS = 6
+REPORTS_EACH = 4
 
 
 def session_processes(session: int) -> dict[int, str]:
@@ -41,9 +49,43 @@ def session_processes(session: int) -> dict[int, str]:
     return found
 
 
+def submissions_check(database: str, acknowledged: dict[str, str], media: Path) -> None:
+    """Every acknowledged report stored once, whole: by SQL, as anyone could check after an incident."""
+    with psycopg.connect(database) as db:
+        stored: dict[str, str] = dict(
+            db.execute(
+                "SELECT k.key, r.code FROM incidents_idempotencykey k JOIN incidents_report r ON r.id = k.report_id"
+            ).fetchall()
+        )
+        assert sorted(stored.values()) == sorted(acknowledged.values())  # one report per key, the one told
+        assert len(stored) == len(acknowledged)
+        codes = list(acknowledged.values())
+        incomplete = db.execute(
+            """SELECT r.code,
+                      (SELECT count(*) FROM incidents_reportevent e WHERE e.report_id = r.id),
+                      (SELECT count(*) FROM incidents_attachment a WHERE a.report_id = r.id),
+                      (SELECT count(*) FROM notifications_notification n
+                       WHERE n.dedupe_key LIKE 'report:' || r.code || ':%%')
+               FROM incidents_report r WHERE r.code = ANY(%s)""",
+            [codes],
+        ).fetchall()
+        assert all(events >= 1 and files == 1 and outbox >= 1 for _, events, files, outbox in incomplete), incomplete
+        assert len(incomplete) == len(codes)
+        # No file without its row, no row without its file: nothing half-stored on disk either.
+        names = {
+            name
+            for row in db.execute("SELECT file, thumbnail FROM incidents_attachment").fetchall()
+            for name in row
+            if name
+        }
+    on_disk = {path.relative_to(media).as_posix() for path in media.rglob("*") if path.is_file()}
+    assert on_disk == names
+
+
 def test_the_service_rides_out_a_database_restart(
     cluster: ThrowawayCluster, smtp_server: SmtpServer, tmp_path: Path
 ) -> None:
+    media = tmp_path / "media"
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     log = tmp_path / "serve.log"
@@ -57,9 +99,53 @@ def test_the_service_rides_out_a_database_restart(
         WORKER_LOG_LEVEL="INFO",
         # The worker notices a dead connection within a second rather than ten.
         WORKER_HEARTBEAT_SECONDS="1",
+        MEDIA_ROOT=str(media),
         **smtp_server.environ(),
     )
     lng, lat = point_in("D25450")
+    database = cluster.url().replace("postgis://", "postgresql://")
+    with psycopg.connect(database) as db:
+        # A signed-in phone app: its token, its idempotency keys (anonymous callers' are the captcha's test).
+        db.execute(
+            "INSERT INTO authtoken_token (key, user_id, created) SELECT %s, id, now() FROM accounts_user"
+            " WHERE username = 'nguoidan1'",
+            [TOKEN],
+        )
+    photo = io.BytesIO()
+    Image.new("RGB", (64, 48), (30, 120, 60)).save(photo, "PNG")
+    acknowledged: dict[str, str] = {}  # idempotency key -> the code the client was given
+    answers: Counter[int | str] = Counter()
+
+    def app_client(client: int) -> None:
+        """A phone sending its reports one after the other, each retried with its key until acknowledged."""
+        for number in range(REPORTS_EACH):
+            key = f"phone-{client}-report-{number}"
+            fields = {
+                "category": "cay-xanh",
+                "title": f"Khi cơ sở dữ liệu khởi động lại {client}.{number}",
+                "description": "Gửi lại với cùng khóa cho đến khi được nhận.",
+                "location": json.dumps({"type": "Point", "coordinates": [lng, lat]}),
+            }
+            deadline = time.monotonic() + 120
+            while key not in acknowledged and time.monotonic() < deadline:
+                try:
+                    response = httpx.post(
+                        f"{base}/api/v1/reports/",
+                        data=fields,
+                        files={"attachments": ("anh.png", photo.getvalue(), "image/png")},
+                        headers={"Authorization": f"Token {TOKEN}", "Idempotency-Key": key},
+                        timeout=30,
+                    )
+                except httpx.HTTPError as exc:
+                    answers[type(exc).__name__] += 1
+                    time.sleep(0.2)  # a phone's pause before retrying a refused connection
+                    continue
+                answers[response.status_code] += 1
+                if response.status_code == 201:
+                    acknowledged[key] = response.json()["code"]
+                else:
+                    assert response.status_code == 503, response.text[:300]
+                    time.sleep(float(response.headers["Retry-After"]) / 10)  # a hurried phone
 
     def solved() -> dict[str, str]:
         """A captcha answered as an anonymous app's user would (read from the database, as only a test can)."""
@@ -112,6 +198,10 @@ def test_the_service_rides_out_a_database_restart(
         wait_until(lambda: receipts() == 1, 60, f"the worker's first e-mail\n{diagnosis()}", interval=0.2)
 
         captcha = solved()  # answered before the outage, sent during it
+        # Phones submitting all along: the database stops under them.
+        clients = ThreadPoolExecutor(CLIENTS)
+        running = [clients.submit(app_client, number) for number in range(CLIENTS)]
+        wait_until(lambda: len(acknowledged) >= CLIENTS, 60, f"the phones' first reports\n{diagnosis()}")
         cluster.stop()
         # While it is down: clear, retryable answers, never an HTML 500.
         outage = {
@@ -142,6 +232,22 @@ def test_the_service_rides_out_a_database_restart(
         wait_until(healthy, 30, f"the web server after the restart\n{diagnosis()}", interval=0.2)
         assert submit("Sau khi khởi động lại").status_code == 201
         assert stored("Sau khi khởi động lại") and not stored("Trong lúc mất cơ sở dữ liệu")
+        for done in running:
+            done.result(timeout=150)
+        clients.shutdown()
+        assert len(acknowledged) == CLIENTS * REPORTS_EACH and answers[503] > 0, answers
+        submissions_check(database, acknowledged, media)
+
+        def unsent() -> list[tuple[str, str]]:
+            with psycopg.connect(database) as db:
+                return db.execute(
+                    "SELECT dedupe_key, status FROM notifications_notification WHERE status <> 'sent'"
+                    " AND split_part(dedupe_key, ':', 2) = ANY(%s)",
+                    [list(acknowledged.values())],
+                ).fetchall()
+
+        # The worker kept its jobs: every message about those reports goes out once the database is back.
+        wait_until(lambda: not unsent(), 90, f"the phones' messages sent\n{unsent()}\n{diagnosis()}", interval=0.2)
         wait_until(lambda: receipts() == 2, 90, f"the worker's e-mail after the restart\n{diagnosis()}", interval=0.2)
         assert serve.poll() is None
 

@@ -300,7 +300,9 @@ GEO_SRID = 4326
 BOUNDARY_TOLERANCE_M = float(os.environ.get("BOUNDARY_TOLERANCE_M", "200"))
 # Vertices per subdivided piece used for point lookups.
 BOUNDARY_PIECE_MAX_VERTICES = int(os.environ.get("BOUNDARY_PIECE_MAX_VERTICES", "64"))
-MAP_TILE_URL = os.environ.get("MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+# An outside raster tile server, used when no basemap of our own is imported (manage.py basemap_import);
+# empty (the default): no outside tiles, our boundaries and their names carry the map.
+MAP_TILE_URL = os.environ.get("MAP_TILE_URL", "")
 MAP_TILE_ATTRIBUTION = os.environ.get("MAP_TILE_ATTRIBUTION", "&copy; OpenStreetMap contributors")
 MAP_DEFAULT_CENTER = (11.36, 106.13)  # Tây Ninh (lat, lng)
 

@@ -31,7 +31,7 @@ from agencies.models import Agency, Role
 from agencies.selectors import agency_ids_for, is_staff_member
 from agencies.staff_access import report_staff_visible
 from boundaries.geocoding import geocode
-from boundaries.places import places_search
+from boundaries.places import address_places, places_search
 from common.api import error_body, valid_input, validation_response
 from common.gis import CoordinateError, parse_lat_lng
 from common.http import client_ip
@@ -328,6 +328,9 @@ class PlaceSearchView(APIView):
         parameters=[
             OpenApiParameter("q", OpenApiTypes.STR, required=True),
             OpenApiParameter("geocode", OpenApiTypes.BOOL, description="1: also ask the street geocoder"),
+            OpenApiParameter(
+                "address", OpenApiTypes.BOOL, description="1: q is an address; the wards it names, as intake reads it"
+            ),
         ],
         responses=OutputSerializer(many=True),
     )
@@ -335,7 +338,9 @@ class PlaceSearchView(APIView):
         query = request.query_params.get("q", "").strip()[:100]
         if len(query) < 2:
             return Response(error_body("Hãy nhập ít nhất 2 ký tự."), status=400)
-        places = [{**place.__dict__, "source": "boundary"} for place in places_search(query)]
+        # The pin picker asks which ward a typed address names (to point out a pin far from it).
+        found = address_places(query) if request.query_params.get("address") == "1" else places_search(query)
+        places = [{**place.__dict__, "source": "boundary"} for place in found]
         # Street addresses come from the configured geocoder, after our own unit names, and only
         # when asked (the search box asks on Enter): geocoders forbid a query per keystroke.
         if request.query_params.get("geocode") == "1" and len(query) >= 3:

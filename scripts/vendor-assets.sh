@@ -15,3 +15,6 @@ mkdir -p static/vendor/leaflet-draw static/vendor/leaflet-heat static/vendor/cha
 cp -r node_modules/leaflet-draw/dist/leaflet.draw.js node_modules/leaflet-draw/dist/leaflet.draw.css node_modules/leaflet-draw/dist/images static/vendor/leaflet-draw/
 cp node_modules/leaflet.heat/dist/leaflet-heat.js static/vendor/leaflet-heat/
 cp node_modules/chart.js/dist/chart.umd.js node_modules/chart.js/dist/chart.umd.js.map static/vendor/chartjs/
+# Draws our own basemap's vector tiles (/tiles/basemap/) on a Leaflet canvas layer, names included.
+mkdir -p static/vendor/protomaps-leaflet
+cp node_modules/protomaps-leaflet/dist/protomaps-leaflet.js node_modules/protomaps-leaflet/dist/protomaps-leaflet.js.map static/vendor/protomaps-leaflet/

@@ -184,7 +184,107 @@
     return control;
   }
 
+  // Our basemap's look (layers of maps/basemap.py): water, rivers, roads by class, and the names of
+  // places, roads and rivers, placed without overlapping by protomaps-leaflet.
+  var ROAD_WIDTH = { motorway: 5, trunk: 5, primary: 4, secondary: 3.5, tertiary: 3 };
+  var ROAD_COLOUR = { motorway: "#e8925a", trunk: "#f2a65a", primary: "#f6cf6f", secondary: "#f7eda0" };
+  var PLACE_FONT = { city: "600 15px sans-serif", town: "600 13px sans-serif" };
+
+  function vectorBasemap(url, attribution) {
+    var P = window.protomapsL;
+    function kind(f) { return f.props.kind; }
+    function roadWidth(extra) {
+      return function (z, f) { return ((ROAD_WIDTH[kind(f)] || 2) + extra) * (z >= 16 ? 1.6 : 1); };
+    }
+    var halo = { fill: "#222", stroke: "#fff", width: 3 };
+    return P.leafletLayer({
+      url: url, maxDataZoom: 16, levelDiff: 0, maxZoom: 19, attribution: attribution, backgroundColor: "#f2efe9",
+      paintRules: [
+        { dataLayer: "water", symbolizer: new P.PolygonSymbolizer({ fill: "#aad3df" }) },
+        { dataLayer: "waterways", symbolizer: new P.LineSymbolizer({ color: "#8cc2d8", width: function (z, f) { return kind(f) === "river" ? 4 : 1.5; } }) },
+        { dataLayer: "roads", symbolizer: new P.LineSymbolizer({ color: "#c4bcb0", width: roadWidth(1.5) }) },
+        { dataLayer: "roads", symbolizer: new P.LineSymbolizer({ color: function (z, f) { return ROAD_COLOUR[kind(f)] || "#ffffff"; }, width: roadWidth(0) }) }
+      ],
+      labelRules: [
+        { dataLayer: "places", symbolizer: new P.CenteredTextSymbolizer(L.extend({ labelProps: ["name"], font: function (z, f) { return PLACE_FONT[kind(f)] || "12px sans-serif"; } }, halo)) },
+        { dataLayer: "roads", symbolizer: new P.LineLabelSymbolizer(L.extend({ labelProps: ["name"], font: "11px sans-serif" }, halo, { fill: "#444", width: 2 })) },
+        { dataLayer: "waterways", symbolizer: new P.LineLabelSymbolizer(L.extend({ labelProps: ["name"], font: "italic 11px sans-serif" }, halo, { fill: "#1f5f8b", width: 2 })) }
+      ]
+    });
+  }
+
+  function basemapLayer(url, attribution) {
+    if (/\.mvt$/.test(url) && window.protomapsL) return vectorBasemap(url, attribution);
+    if (url) return L.tileLayer(url, { maxZoom: 19, attribution: attribution });
+    return null;
+  }
+
+  /* Without a basemap our boundaries are the map: district names (and from WARD_LABEL_ZOOM the wards')
+   * are written at their units, and a box names the ward and district under the pointer (asked of the
+   * point look-up once the pointer rests, or at a tap on a phone), at any zoom. */
+  var WARD_LABEL_ZOOM = 12;
+  var POINTER_REST_MS = 250;
+
+  function unitNames(map) {
+    map.getContainer().classList.add("map-no-basemap");
+    var labels = { 2: L.layerGroup().addTo(map), 3: L.layerGroup().addTo(map) };
+    var box = L.control({ position: "bottomleft" });
+    box.onAdd = function () {
+      var div = L.DomUtil.create("div", "map-unit-under");
+      div.setAttribute("aria-live", "polite");
+      div.hidden = true;
+      return div;
+    };
+    box.addTo(map);
+
+    var timer = null;
+    var asked = 0;
+    function nameUnder(latlng) {
+      var mine = ++asked;
+      getJson("/api/v1/boundaries/locate?lat=" + latlng.lat.toFixed(6) + "&lng=" + latlng.lng.toFixed(6))
+        .then(function (location) {
+          if (mine !== asked) return;
+          var parts = [location.ward, location.district].filter(Boolean).map(function (unit) { return unit.name; });
+          var div = box.getContainer();
+          div.textContent = parts.join(", ");
+          div.hidden = !parts.length;
+        })
+        .catch(function () { /* outside our units, or offline: the last name stays */ });
+    }
+    map.on("mousemove", function (e) {
+      clearTimeout(timer);
+      timer = setTimeout(function () { nameUnder(e.latlng); }, POINTER_REST_MS);
+    });
+    map.on("click", function (e) { clearTimeout(timer); nameUnder(e.latlng); });
+
+    function placeLabels() {
+      var shown = map.getZoom() >= WARD_LABEL_ZOOM ? 3 : 2;
+      [2, 3].forEach(function (level) {
+        var on = map.hasLayer(labels[level]);
+        if (level === shown && !on) labels[level].addTo(map);
+        if (level !== shown && on) map.removeLayer(labels[level]);
+      });
+    }
+    map.on("zoomend", placeLabels);
+    map.on("layeradd", function (e) {
+      var props = e.layer.feature && e.layer.feature.properties;
+      if (!props || !(e.layer instanceof L.Polygon) || (props.level !== 2 && props.level !== 3)) return;
+      var label = L.marker(e.layer.getBounds().getCenter(), {
+        interactive: false, keyboard: false,
+        icon: L.divIcon({ className: "map-unit-label map-unit-label-" + props.level, html: "<span>" + escapeHtml(props.name) + "</span>", iconSize: null })
+      });
+      labels[props.level].addLayer(label);
+      e.layer.on("remove", function () { labels[props.level].removeLayer(label); });
+    });
+    placeLabels();
+  }
+
+  var textNode = document.getElementById("map-script-text");
+
   window.GeoMap = {
+    /* What the map scripts say, translated (templates/_map_scripts.html, geo/context_processors.py). */
+    text: textNode ? JSON.parse(textNode.textContent) : {},
+
     /* A translated string's "%(name)s" placeholders (Django's style) filled from `values`. */
     fmt: function (template, values) {
       return template.replace(/%\((\w+)\)s/g, function (_, key) { return String(values[key]); });
@@ -218,15 +318,23 @@
       }
       return map;
     },
+    /* A map of ours. Its basemap (options.tileUrl, the pages' MAP_TILE_URL) is our own vector tiles
+     * (a URL ending in .mvt), an outside raster tile server, or none: then map.hasBasemap is false and
+     * our boundaries carry the map, their names written on it and the unit under the pointer named. */
     create: function (element, options) {
       var map = L.map(element, { zoomControl: true }).setView(options.center, options.zoom || 10);
-      var tiles = L.tileLayer(options.tileUrl, { maxZoom: 19, attribution: options.attribution });
-      var failures = 0;
-      tiles.on("tileerror", function () {
-        failures += 1;
-        if (failures === 4 && options.onTilesUnavailable) options.onTilesUnavailable();
-      });
-      tiles.addTo(map);
+      var tiles = basemapLayer(options.tileUrl || "", options.attribution);
+      map.hasBasemap = tiles !== null;
+      if (tiles) {
+        var failures = 0;
+        tiles.on("tileerror", function () {
+          failures += 1;
+          if (failures === 4 && options.onTilesUnavailable) options.onTilesUnavailable();
+        });
+        tiles.addTo(map);
+      } else {
+        unitNames(map);
+      }
       if (options.borders) {
         // {labels: {1: …, 2: …, 3: …, title: …}, hidden: [3]}: switchable borders, the province fitted.
         map.borderControl = borderControl(map, options.borders.labels, options.borders.hidden || [], function (layer) {

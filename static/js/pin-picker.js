@@ -10,8 +10,12 @@
  *
  * GeoMap.pagePinPicker(element, data, text, callbacks): the same on one of our pages, whose map element's
  * form carries the map settings as data attributes (center, tileUrl, attribution, icon, icon2x,
- * iconShadow, locateUrl) and whose status line and buttons have the shared ids (map-note, pin-status,
- * my-location, pin-centre, pin-clear); callbacks are onPin, onLocated and onClear. */
+ * iconShadow, locateUrl, placesUrl) and whose status line and buttons have the shared ids (map-note,
+ * pin-status, my-location, pin-centre, pin-clear); callbacks are onPin, onLocated and onClear. When the
+ * form has an `address` field, a pin far from the ward that address names is pointed out.
+ *
+ * Without a basemap (map.hasBasemap false) a tap at province scale is not taken as a pin: the first tap
+ * zooms to its ward, and a pin is placed from PIN_MIN_ZOOM on (or the form pins the ward's centre). */
 (function () {
   "use strict";
 
@@ -27,8 +31,12 @@
     return parts.join(", ");
   }
 
+  var PIN_MIN_ZOOM = 13;
+  // A pin this far (km) from the point of the ward an address names is pointed out.
+  var FAR_KM = 1.5;
+
   window.GeoMap.pinPicker = function (element, options) {
-    var text = options.text;
+    var text = L.extend({}, window.GeoMap.text, options.text);
     var noop = function () {};
     var onPin = options.onPin || noop;
     var onLocated = options.onLocated || noop;
@@ -118,16 +126,60 @@
         .catch(function () { if (seq === locateSeq) setStatus(text.locateFailed, "error"); });
     }
 
-    map.on("click", function (e) { setPin(e.latlng); });
+    function tooWide() { return !map.hasBasemap && map.getZoom() < PIN_MIN_ZOOM; }
+
+    // The first tap at province scale on a map without a basemap: zoom to the ward tapped.
+    function zoomToWard(latlng) {
+      var seq = ++locateSeq;
+      setStatus(text.locating, "busy");
+      function closer(place) {
+        if (map.getZoom() < PIN_MIN_ZOOM) map.setView(latlng, PIN_MIN_ZOOM);
+        setStatus(say(text.zoomedTo, { place: place }), "");
+      }
+      var url = options.locateUrl + "?lat=" + latlng.lat.toFixed(6) + "&lng=" + latlng.lng.toFixed(6);
+      fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (location) {
+          if (seq !== locateSeq) return;
+          if (!location || !location.ward) { closer(location ? placeName(location) : ""); return; }
+          var unitUrl = options.locateUrl.replace(/locate\/?$/, encodeURIComponent(location.ward.code) + "/");
+          return fetch(unitUrl + "?simplify=0.0002", { headers: { Accept: "application/json" } })
+            .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
+            .then(function (feature) {
+              if (seq !== locateSeq) return;
+              var bounds = L.geoJSON(feature).getBounds();
+              setView(function () { map.fitBounds(bounds, { maxZoom: 16 }); });
+              closer(placeName(location));
+            });
+        })
+        .catch(function () { if (seq === locateSeq) closer(""); });
+    }
+
+    // A tap on a boundary shape also reaches the map: one tap, one action.
+    var lastTap = null;
+    function tap(latlng) {
+      if (lastTap && lastTap.equals(latlng)) return;
+      lastTap = latlng;
+      setTimeout(function () { lastTap = null; }, 0);
+      if (tooWide()) zoomToWard(latlng);
+      else setPin(latlng);
+    }
+
+    map.on("click", function (e) { tap(e.latlng); });
     // Our boundaries are drawn as clickable shapes (they show their names); a click on one places the pin too.
     map.on("layeradd", function (e) {
       if (!(e.layer instanceof L.Path)) return;
-      e.layer.on("click", function (ev) { setPin(ev.latlng); });
+      e.layer.on("click", function (ev) { tap(ev.latlng); });
       var props = e.layer.feature && e.layer.feature.properties;
       if (props && props.level === 1 && chosenView) setTimeout(chosenView, 0);
     });
 
-    if (buttons.centre) buttons.centre.addEventListener("click", function () { setPin(map.getCenter()); });
+    if (buttons.centre) {
+      buttons.centre.addEventListener("click", function () {
+        if (tooWide()) setStatus(text.zoomCloser, "error");
+        else setPin(map.getCenter());
+      });
+    }
     if (buttons.clear) buttons.clear.addEventListener("click", function () { clearPin(); });
     if (buttons.myLocation) {
       buttons.myLocation.addEventListener("click", function () {
@@ -173,6 +225,52 @@
     for (var name in callbacks) {
       if (Object.prototype.hasOwnProperty.call(callbacks, name)) options[name] = callbacks[name];
     }
+    var box = typeof element === "string" ? document.getElementById(element) : element;
+    var form = box && box.closest ? box.closest("form") : null;
+    var address = form && form.elements.address;
+    if (!address || !data.placesUrl) return window.GeoMap.pinPicker(element, options);
+
+    // The ward the typed address names (the places API reads an address as the intake does), and a
+    // line under the pin's status when the pin lies far from it.
+    var warning = document.createElement("p");
+    warning.className = "pin-status pin-status-error pin-far";
+    warning.setAttribute("role", "status");
+    warning.hidden = true;
+    options.status.parentNode.insertBefore(warning, options.status.nextSibling);
+    var pinned = null;
+    var named = null;
+    var seq = 0;
+    function compare() {
+      var far = pinned && named ? pinned.distanceTo(L.latLng(named.lat, named.lng)) / 1000 : 0;
+      warning.hidden = !(far > FAR_KM && pinned.ward !== named.code);
+      if (!warning.hidden) warning.textContent = say(window.GeoMap.text.farFromAddress || "", { place: named.name, km: far.toFixed(1) });
+    }
+    function readAddress() {
+      var typed = address.value.trim();
+      var mine = ++seq;
+      if (typed.length < 3) { named = null; compare(); return; }
+      fetch(data.placesUrl + "?address=1&q=" + encodeURIComponent(typed.slice(0, 100)), { headers: { Accept: "application/json" } })
+        .then(function (r) { return r.ok ? r.json() : []; })
+        .then(function (places) {
+          if (mine !== seq) return;
+          // Only an address naming one ward counts; several (or none) say nothing for sure.
+          var wards = (places || []).filter(function (p) { return p.level === 3; });
+          named = wards.length === 1 ? wards[0] : null;
+          compare();
+        })
+        .catch(function () { /* no warning without an answer */ });
+    }
+    address.addEventListener("change", readAddress);
+    var onPin = options.onPin;
+    var onLocated = options.onLocated;
+    var onClear = options.onClear;
+    options.onPin = function (latlng) { pinned = L.latLng(latlng.lat, latlng.lng); compare(); if (onPin) onPin(latlng); };
+    options.onLocated = function (location) {
+      if (pinned) { pinned.ward = location && location.ward ? location.ward.code : ""; compare(); }
+      if (onLocated) onLocated(location);
+    };
+    options.onClear = function () { pinned = null; compare(); if (onClear) onClear(); };
+    if (address.value.trim()) readAddress();
     return window.GeoMap.pinPicker(element, options);
   };
 })();

@@ -265,6 +265,14 @@ def test_places_are_found_without_diacritics(client: Client, demo: None) -> None
     assert client.get("/api/v1/places/", {"q": "x"}).status_code == 400
 
 
+def test_places_read_an_address_as_intake_does(client: Client, demo: None) -> None:
+    # The pin picker asks which ward a typed address names; the name search alone finds nothing in it.
+    address = "Số 12 đường 30/4, Phường 1, Thành phố Tây Ninh"
+    assert client.get("/api/v1/places/", {"q": address}).json() == []
+    found = client.get("/api/v1/places/", {"q": address, "address": "1"}).json()
+    assert [(place["code"], place["level"]) for place in found] == [(WARD, 3)]
+
+
 def test_events_record_the_intake(client: Client, demo: None) -> None:
     code = _post(client, _payload()).json()["code"]
     created = ReportEvent.objects.get(report__code=code, action="created")

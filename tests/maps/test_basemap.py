@@ -4,7 +4,6 @@ and name)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,19 +14,14 @@ from django.db import connection
 from django.test import Client
 
 from common.gis import SRID
-from demo.basemap import ATTRIBUTION, TOWN_WARD, demo_basemap_load, demo_basemap_osm
+from demo.basemap import ATTRIBUTION, TOWN_WARD, demo_basemap_osm
 from demo.province import demo_units
 from maps.basemap import basemap_source, basemap_tile
-from maps.services import BasemapImport, basemap_drop
+from maps.services import BasemapImport
+from tests.maps.conftest import town_centre
 from tests.maps.test_tiles import tile_of
 
 TOWN_ZOOM = 16
-
-
-def town_centre() -> tuple[float, float]:
-    ward = next(unit for unit in demo_units()[3] if unit.name == TOWN_WARD)
-    point = ward.geom.representative_point()
-    return point.x, point.y
 
 
 @pytest.mark.django_db
@@ -35,17 +29,6 @@ def test_without_a_basemap_its_tiles_are_404() -> None:
     # First in the module: the module's import below has not run yet.
     assert basemap_source() is None
     assert Client().get("/tiles/basemap/14/13020/7672.mvt").status_code == 404
-
-
-@pytest.fixture(scope="module")
-def demo_basemap(django_db_setup: None, django_db_blocker: pytest.FixtureRequest) -> Iterator[BasemapImport]:
-    """The demo's extract loaded by osm2pgsql into the test database, dropped after the module so no
-    other test meets a basemap it did not ask for."""
-    with django_db_blocker.unblock():  # type: ignore[attr-defined]
-        loaded = demo_basemap_load()
-    yield loaded
-    with django_db_blocker.unblock():  # type: ignore[attr-defined]
-        basemap_drop()
 
 
 def names(tile: dict[str, Any], layer: str) -> set[str]:

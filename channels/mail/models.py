@@ -11,6 +11,8 @@ class InboundMail(models.Model):
         FILED = "filed", "Đã tạo phản ánh"
         SKIPPED = "skipped", "Bỏ qua (thư tự động, thư báo lỗi, vòng lặp)"
         REFUSED = "refused", "Chưa tạo phản ánh (đã trả lời người gửi)"
+        # A reply in the thread of a report filed without a place, carrying the place.
+        LOCATED = "located", "Bổ sung vị trí cho phản ánh"
 
     # The Message-ID, or for a message without one "sha256:" and a hash of its headers: a message is taken
     # once, however many times the mailbox shows it (a crash before it was flagged, a copy appended again).

@@ -35,6 +35,12 @@ def message_key(message: MailMessage) -> str:
     return "sha256:" + hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
+def thread_ids(message: MailMessage) -> list[str]:
+    """The Message-IDs this message answers (In-Reply-To, References): the thread it belongs to."""
+    text = " ".join([_header(message, "in-reply-to"), _header(message, "references")])
+    return list(dict.fromkeys(re.findall(r"<[^<>\s]+>", text)))[:50]
+
+
 # --- Bounces, auto-replies and loops (RFC 3834, RFC 3464) -------------------------------------------------
 
 LOOP_HEADER = "X-Loop"

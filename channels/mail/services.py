@@ -5,6 +5,11 @@ A message is taken once. Its key (the Message-ID, or a hash of its headers) is a
 the report is filed with that key as its idempotency key, so the report, its row in the intake's
 idempotency table and its receipt are stored in one transaction: a crash after that but before our row or
 the mailbox's \\Seen flag files nothing twice (the next poll gets the same report back and writes the row).
+
+A message whose place cannot be found (no map link, no address naming one ward) is filed anyway, without a
+pin (Sender.location_optional: routed by category to the province's receiving desk), and the receipt says a
+place can still be sent by replying; a reply in that report's thread carrying a place pins and re-routes it
+(incidents.services.report_add_location), and one without a place files nothing new.
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ from imap_tools.errors import ImapToolsError
 from boundaries.places import Place, address_places
 from incidents import attachments as attachment_files
 from incidents.models import Category, CategoryQuestion, Channel, ConsentChannel, Report
-from incidents.services import ReporterInput, ReportInput, Sender, report_create
+from incidents.services import ReporterInput, ReportInput, Sender, report_add_location, report_create
 from notifications.services import notification_enqueue
 
 from .models import InboundMail
@@ -42,6 +47,7 @@ from .parsing import (
     message_key,
     skip_reason,
     subject_title,
+    thread_ids,
     unquoted,
 )
 
@@ -58,7 +64,11 @@ HOW_TO = (
     "bản đồ (Google Maps, OpenStreetMap) hoặc địa chỉ có tên phường, xã (ví dụ “Địa chỉ: 12 Lê Lợi, Phường 1, "
     "Thành phố Tây Ninh”); ảnh, ghi âm hoặc tài liệu gửi dưới dạng tệp đính kèm."
 )
-NO_LOCATION = "Chưa xác định được nơi xảy ra sự việc: thư không có liên kết bản đồ hay địa chỉ có tên phường, xã."
+NO_LOCATION = (
+    "Thư chưa cho biết nơi xảy ra sự việc (không có liên kết bản đồ hay địa chỉ có tên phường, xã): phản ánh đã "
+    "được chuyển theo chuyên mục đến bộ phận tiếp nhận của tỉnh. Bạn vẫn có thể gửi vị trí bằng cách trả lời thư "
+    "này, kèm một liên kết bản đồ (Google Maps, OpenStreetMap) hoặc địa chỉ có tên phường, xã."
+)
 
 
 class MailboxUnavailable(Exception):
@@ -139,9 +149,8 @@ def mail_process(*, message: MailMessage) -> str:
     text = body_text(message)
     title = subject_title(message.subject) or (text.split("\n", 1)[0] if text else "") or NO_TITLE
     point, address = _location(f"{message.subject}\n{unquoted(text)}")
-    if point is None:
-        _refuse(key, message, [NO_LOCATION])
-        return Outcome.REFUSED
+    if (waiting := _unlocated_report_answered(message, reply_address)) is not None:
+        return _location_reply(key, message, waiting, point)
     files, refused_files = _attachments(message)
     # A mail cannot answer a category's required questions: such categories are not guessed (staff may move
     # the report there), so the report is not refused for answers nobody asked for.
@@ -152,8 +161,9 @@ def mail_process(*, message: MailMessage) -> str:
         category=category_guess(f"{title}\n{text}", active=list(active)),
         title=_cut(title, TITLE_MAX),
         description=_cut(text or title, DESCRIPTION_MAX),
-        lng=point[0],
-        lat=point[1],
+        # No place found: filed without a pin (location_optional below).
+        lng=point[0] if point else None,
+        lat=point[1] if point else None,
         address=_cut(address, ADDRESS_MAX),
         reporter=ReporterInput(name=_cut(_name(message), NAME_MAX), email=reply_address),
         # Nobody asked the sender about publication: the report stays private (the form asks; a mail cannot).
@@ -166,7 +176,10 @@ def mail_process(*, message: MailMessage) -> str:
         reply_address=reply_address,
         reply_thread=key if not key.startswith("sha256:") else "",
         phone_required=False,
-        receipt_note=_refused_files_note(refused_files),
+        receipt_note="\n\n".join(
+            note for note in (_refused_files_note(refused_files), "" if point else NO_LOCATION) if note
+        ),
+        location_optional=True,
     )
     try:
         report = report_create(
@@ -181,6 +194,47 @@ def mail_process(*, message: MailMessage) -> str:
         return Outcome.REFUSED
     _record(key, message, outcome=Outcome.FILED, report=report, reason=_refused_files_note(refused_files))
     return Outcome.FILED
+
+
+def _unlocated_report_answered(message: MailMessage, reply_address: str) -> Report | None:
+    """The sender's report filed by e-mail without a place whose thread this message answers, if any."""
+    threads = thread_ids(message)
+    if not threads:
+        return None
+    return (
+        Report.objects.filter(
+            channel=Channel.EMAIL, location__isnull=True, reply_address=reply_address, reply_thread__in=threads
+        )
+        .order_by("-created_at")
+        .first()
+    )
+
+
+def _location_reply(key: str, message: MailMessage, report: Report, point: tuple[float, float] | None) -> str:
+    """A reply in the thread of a report still without a place: its place pins the report (and the sender is
+    told); without one, nothing new is filed (a thank-you, a question) and the staff see it in the log."""
+    if point is None:
+        _record(
+            key, message, outcome=Outcome.SKIPPED, reason=f"Thư trả lời về phản ánh {report.code}, không có vị trí."
+        )
+        return Outcome.SKIPPED
+    try:
+        with transaction.atomic():
+            located = report_add_location(report=report, lat=point[1], lng=point[0])
+            _record(key, message, outcome=Outcome.LOCATED, report=located)
+            place = located.ward.name if located.ward else ""
+            notification_enqueue(
+                channel="email",
+                recipient=located.reply_address,
+                subject=f"Re: {subject_title(message.subject) or NO_TITLE}",
+                body=f"Đã nhận vị trí của phản ánh {located.code}{': ' + place if place else ''}. Cảm ơn bạn.",
+                dedupe_key=f"mail:{hashlib.sha256(key.encode()).hexdigest()[:40]}:located",
+                thread=key if not key.startswith("sha256:") else "",
+            )
+    except ValidationError as exc:
+        _refuse(key, message, [message for messages in exc.message_dict.values() for message in messages])
+        return Outcome.REFUSED
+    return Outcome.LOCATED
 
 
 def _own_addresses() -> set[str]:

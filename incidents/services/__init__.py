@@ -32,7 +32,7 @@ from .intake import (
     report_replay,
     sender_for,
 )
-from .locate import report_set_location
+from .locate import report_add_location, report_set_location
 from .messages import report_receipt
 from .moderation import attachment_hide, report_redact, report_set_public
 from .overdue import reports_flag_overdue
@@ -69,6 +69,7 @@ __all__ = [
     "question_answer_errors",
     "question_answers_clean",
     "attachment_hide",
+    "report_add_location",
     "report_answer",
     "report_approve_answer",
     "report_can_reopen",

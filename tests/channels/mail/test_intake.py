@@ -160,21 +160,39 @@ def test_an_address_naming_a_ward_places_the_report_in_that_ward(demo_once: None
 
 
 @pytest.mark.django_db
-def test_a_mail_without_a_location_is_answered_with_what_is_missing(
+def test_a_mail_without_a_location_is_filed_to_the_desk_and_a_reply_in_its_thread_pins_it(
     demo_once: None, mailbox: ImapServer, smtp_server: SmtpServer
 ) -> None:
     mailbox.deliver(_mail("Góp ý", "Đề nghị lắp thêm ghế đá.", message_id="<m2@example.vn>"))
 
-    assert _poll() == "refused: 1"
+    assert _poll() == "filed: 1"
 
-    assert not Report.objects.exists()
-    row = InboundMail.objects.get()
-    assert row.outcome == "refused" and "liên kết bản đồ" in row.reason
-    [reply] = _emails_to(CITIZEN)
-    notification_deliver(notification_id=reply.pk)
+    # Filed once, without a pin, routed by category to the province's general desk; no question asked.
+    report = Report.objects.select_related("agency", "province").get()
+    assert report.location is None and report.ward is None and report.province.code == "D72"
+    assert report.agency is not None and report.agency.code == "ubnd-d72" and report.status == "forwarded"
+    assert InboundMail.objects.get().outcome == "filed"
+    [receipt] = _emails_to(CITIZEN)
+    notification_deliver(notification_id=receipt.pk)
     [sent] = smtp_server.wait_for(1)
     assert sent.message["In-Reply-To"] == "<m2@example.vn>" and sent.subject == "Re: Góp ý"
-    assert "liên kết bản đồ" in sent.body and mailbox.unread() == 0
+    assert report.code in sent.body and "trả lời thư này" in sent.body and mailbox.unread() == 0
+
+    # A thank-you in the thread files nothing new; the reply with a map link pins and re-routes the report.
+    ours = "<receipt@phananh.example.vn>"
+    for message_id, text in (("<m3@example.vn>", "Cảm ơn."), ("<m4@example.vn>", f"Ở đây: {_maps_link('D25450')}")):
+        mailbox.deliver(
+            _mail("Re: Góp ý", text, message_id=message_id, In_Reply_To=ours, References=f"<m2@example.vn> {ours}")
+        )
+
+    assert _poll() == "located: 1, skipped: 1"
+
+    report.refresh_from_db()
+    assert report.location is not None and report.ward is not None and report.ward.code == "D25450"
+    assert report.agency is not None and report.agency.code == "ubnd-d25450"
+    assert InboundMail.objects.get(key="<m4@example.vn>").report == report
+    assert list(report.events.values_list("action", flat=True).order_by("pk"))[-2:] == ["located", "reassigned"]
+    assert Report.objects.count() == 1
 
 
 @pytest.mark.django_db
@@ -189,10 +207,12 @@ def test_a_reply_with_the_location_is_filed_there_and_the_quoted_example_is_not_
     link = _maps_link("D25450")
     mailbox.deliver(_mail("Re: Góp ý", f"Ở đây: {link}\n\n{header}\n{quote}", message_id="<r2@example.vn>"))
 
-    assert _poll() == "filed: 1, refused: 1"
+    assert _poll() == "filed: 2"
 
-    assert InboundMail.objects.get(key="<r1@example.vn>").outcome == "refused"  # not "Phường 1" of the example
-    report = Report.objects.select_related("ward").get()
+    # Not "Phường 1" of the quoted example: the first is filed without a place.
+    first = InboundMail.objects.get(key="<r1@example.vn>").report
+    assert first is not None and first.location is None and first.ward is None
+    report = Report.objects.select_related("ward").exclude(pk=first.pk).get()
     assert report.ward is not None and report.ward.code == "D25450" and report.title == "Góp ý"
 
 

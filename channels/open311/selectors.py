@@ -284,10 +284,12 @@ def request_public(report: Report, *, base_url: str) -> dict[str, Any]:
 # --- location of a new request -------------------------------------------------------------------------
 
 
-def request_location(*, lat: str, long: str, address_string: str, address_id: str) -> tuple[float, float]:
+def request_location(*, lat: str, long: str, address_string: str, address_id: str) -> tuple[float, float] | None:
     """(lng, lat) of a new request: `lat`+`long`, else the ward `address_id` names (a ward code), else the
-    street geocoder's answer for `address_string`, else the one ward the address names. ValidationError
-    keyed by parameter otherwise (several wards named: the client should say more or send lat/long)."""
+    street geocoder's answer for `address_string`, else the one ward the address names; None for an address
+    that names no place we know (the request is filed without a pin, routed by category over the province).
+    ValidationError keyed by parameter otherwise (several wards named: the client should say more or send
+    lat/long; no location at all)."""
     if lat.strip() or long.strip():
         try:
             return parse_lat_lng(lat, long)
@@ -316,4 +318,4 @@ def request_location(*, lat: str, long: str, address_string: str, address_id: st
         raise ValidationError(
             {"address_string": [f"address_string khớp với nhiều phường/xã: {names}. Hãy ghi rõ hơn hoặc gửi lat/long."]}
         )
-    raise ValidationError({"address_string": ["Không tìm thấy phường/xã nào trong address_string."]})
+    return None

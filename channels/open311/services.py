@@ -120,7 +120,8 @@ class ServiceRequestInput:
     """A POST /requests as the specification names its fields."""
 
     service_code: str
-    point: tuple[float, float]  # (lng, lat), already located
+    # (lng, lat), already located; None: an address_string that matched no place (filed without a pin).
+    point: tuple[float, float] | None
     address_string: str = ""
     description: str = ""
     media_url: str = ""
@@ -207,8 +208,8 @@ def service_request_create(
         category=data.service_code,
         title=_title(description, category),
         description=description,
-        lng=data.point[0],
-        lat=data.point[1],
+        lng=data.point[0] if data.point else None,
+        lat=data.point[1] if data.point else None,
         address=data.address_string,
         question_answers=data.attributes,
         # A name is asked by our intake; without one the report is the client's user's, unnamed.
@@ -224,6 +225,9 @@ def service_request_create(
         ip_address=ip_address,
         # The client answers for its users (its key); GeoReport v2 makes every contact field optional.
         phone_required=False,
+        # An address that matched no place is still a report: routed by category over the province, and
+        # the staff set its pin from the address.
+        location_optional=data.point is None,
     )
     if errors:
         raise ValidationError(errors)

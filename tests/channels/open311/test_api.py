@@ -326,7 +326,14 @@ def test_create_locates_by_address_and_refuses_what_it_cannot_keep(site: Site, h
     # Three wards of Hòa Thành are "Long Thành …": the client must say which, or send lat/long.
     ambiguous = post("xml", address_string="Long Thành, Thị xã Hòa Thành")
     assert "Phường Long Thành Bắc" in check_error(ambiguous, "xml", 400)[0]
-    check_error(post(address_string="Phố Không Có, Huyện Không Có"), "json", 400)
+    # An address naming no place we know is still a request: filed without a pin, routed by category over
+    # the province (the lighting department), its address kept for the staff who set the pin.
+    nowhere = post(address_string="Phố Không Có, Huyện Không Có", description="Đèn hỏng không rõ nơi")
+    assert nowhere.status_code == 201, nowhere.text
+    unplaced = Report.objects.select_related("agency").get(code=nowhere.json()[0]["service_request_id"])
+    assert unplaced.location is None and unplaced.address == "Phố Không Có, Huyện Không Có"
+    assert unplaced.agency is not None and unplaced.agency.code == "so-gtvt"
+    check_error(post(description="Đèn hỏng không nói ở đâu"), "json", 400)
     for media_url in ("http://10.0.0.7/anh.jpg", "http://localhost/anh.jpg", "file:///etc/passwd", "http://[::1]/a"):
         refused = post(address_id="D25450", media_url=media_url, description=f"Ảnh {media_url}")
         assert check_error(refused, "json", 400)[0].startswith("media_url")

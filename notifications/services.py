@@ -155,6 +155,10 @@ def mail_loop_address() -> str:
     return intake if "@" in intake else parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
 
 
+def _mail_domain() -> str:
+    return parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "localhost"
+
+
 def _mail_headers(notification: Notification) -> dict[str, str]:
     headers = {
         # RFC 3834: machines answer neither (no out-of-office reply to our receipt), and an answer to a
@@ -163,6 +167,10 @@ def _mail_headers(notification: Notification) -> dict[str, str]:
         "X-Loop": mail_loop_address(),
         # Exchange and Outlook read their own header instead: no out-of-office or automatic replies.
         "X-Auto-Response-Suppress": "OOF, AutoReply",
+        # The message's own id, the same each time it is sent: a worker killed after the mail server took
+        # it but before it was marked sent sends it again on retry, and then it is the same message
+        # (as the SMS gateway's Idempotency-Key), not a second one.
+        "Message-ID": f"<notification-{notification.pk}.{notification.created_at:%Y%m%d%H%M%S}@{_mail_domain()}>",
     }
     if notification.thread:
         # An answer to an e-mail lands in the thread of the message it answers.

@@ -6,6 +6,7 @@ None depends on pytest; the fixtures that use them live beside the tests.
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import json
@@ -136,6 +137,8 @@ class _Collector:
     def __init__(self) -> None:
         self.messages: list[ReceivedMail] = []
         self.lock = threading.Lock()
+        # Seconds between keeping a message and answering 250: a sender killed meanwhile never hears back.
+        self.delay = 0.0
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         # Lines arrive with the wire's CRLF; tests compare with Python strings.
@@ -146,6 +149,9 @@ class _Collector:
             self.messages.append(
                 ReceivedMail(mail_from=str(envelope.mail_from), rcpt_tos=list(envelope.rcpt_tos), message=message)
             )
+            delay = self.delay
+        if delay:
+            await asyncio.sleep(delay)
         return "250 OK"
 
 
@@ -183,6 +189,11 @@ class SmtpServer:
     def environ(self) -> dict[str, str]:
         """Environment for a child process (geo.settings picks the SMTP backend when EMAIL_HOST is set)."""
         return {"EMAIL_HOST": self.host, "EMAIL_PORT": str(self.port), "EMAIL_USE_TLS": "0", "EMAIL_TIMEOUT": "5"}
+
+    def answer_after(self, seconds: float) -> None:
+        """Keep each message at once but answer only after ``seconds``."""
+        with self._collector.lock:
+            self._collector.delay = seconds
 
     def wait_for(self, count: int, timeout: float = 5.0) -> list[ReceivedMail]:
         """The messages once at least ``count`` have arrived; TimeoutError otherwise."""

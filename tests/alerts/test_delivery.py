@@ -6,7 +6,7 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -169,7 +169,7 @@ def test_web_push_reaches_the_browser_and_drops_gone_subscriptions(
     assert statuses[f"push:{live.pk}"] == "sent" and statuses[f"push:{gone.pk}"] == "failed"
 
 
-PEOPLE = 120
+PEOPLE = 120  # half told by SMS, half by e-mail
 
 
 def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
@@ -187,12 +187,21 @@ def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.usefixtures("clean_jobs")
 def test_a_worker_killed_mid_delivery_leaves_nobody_untold_or_told_twice(
-    officer: User, leader: User, sms_gateway: FakeSmsGateway, tmp_path: Path
+    officer: User, leader: User, sms_gateway: FakeSmsGateway, smtp_server: SmtpServer, tmp_path: Path
 ) -> None:
     User.objects.filter(username__startswith="nguoidan").update(notify_alerts=False)
     ward = AdminUnit.objects.get(code=WARD)
+    half = PEOPLE // 2
     people = User.objects.bulk_create(
-        User(username=f"dan_{i}", password="!", phone=f"+8491300{i:04d}", notify_alerts=True, notify_by_email=False)
+        User(
+            username=f"dan_{i}",
+            password="!",
+            phone=f"+8491300{i:04d}",
+            email=f"dan_{i}@example.vn" if i >= half else "",
+            notify_alerts=True,
+            notify_by_sms=i < half,
+            notify_by_email=i >= half,
+        )
         for i in range(PEOPLE)
     )
     SavedPlace.objects.bulk_create(SavedPlace(user=person, label="Nhà", ward=ward) for person in people)
@@ -206,24 +215,30 @@ def test_a_worker_killed_mid_delivery_leaves_nobody_untold_or_told_twice(
         WORKER_STALLED_SECONDS="3",
         WORKER_STALLED_CRON="* * * * * */1",
         **sms_gateway.environ(),
+        **smtp_server.environ(),
     )
-    # Each message is taken before it is answered: the kill lands while one is in flight.
+    # Each message is taken before it is answered: a kill lands while one is in flight, the gateway or
+    # the mail server holding it and the worker never hearing so.
     sms_gateway.answer_after(0.05)
+    smtp_server.answer_after(0.05)
     ProcrastinateJob.objects.all().delete()  # the demo's own warning
     published(officer, leader)
     log = tmp_path / "workers.log"
 
-    first = start_worker(env, log)
-    try:
-        sms_gateway.wait_for(PEOPLE // 4, timeout=90)
-    finally:
-        first.kill()  # SIGKILL: no goodbye, no status written
-        first.wait(timeout=10)
-    sent_before = len(sms_gateway.messages)
-    assert sent_before < PEOPLE, "the first worker finished before it was killed"
-    assert ProcrastinateJob.objects.filter(status="doing").exists()
+    def kill_when(sent: Callable[[], int], count: int) -> None:
+        worker = start_worker(env, log)
+        try:
+            wait_until(lambda: sent() >= count, 90, f"{count} sent\n{log.read_text()[-3000:]}", interval=0.01)
+        finally:
+            worker.kill()  # SIGKILL: no goodbye, no status written
+            worker.wait(timeout=10)
+        assert ProcrastinateJob.objects.filter(status="doing").exists(), "the worker finished before it was killed"
 
-    second = start_worker(env, log)
+    # Killed once among the SMS, once among the e-mails.
+    kill_when(lambda: len(sms_gateway.messages), half // 2)
+    kill_when(lambda: len(smtp_server.messages), half // 2)
+
+    last = start_worker(env, log)
     try:
         wait_until(
             lambda: (
@@ -233,15 +248,20 @@ def test_a_worker_killed_mid_delivery_leaves_nobody_untold_or_told_twice(
                 ).exists()
             ),
             timeout=90,
-            what=f"every message sent by the second worker\n{log.read_text()[-3000:]}",
+            what=f"every message sent by the last worker\n{log.read_text()[-3000:]}",
             interval=0.2,
         )
     finally:
-        second.terminate()
-        second.wait(timeout=30)
+        last.terminate()
+        last.wait(timeout=30)
 
+    # Each person exactly once: the gateway drops an SMS sent again under its Idempotency-Key; an e-mail
+    # sent again after the kill is the same message (its Message-ID), never a second one.
     phones = sorted(m["to"] for m in sms_gateway.messages)
-    assert phones == sorted(str(person.phone) for person in people)  # each person exactly once
+    assert phones == sorted(str(person.phone) for person in people[:half])
+    mails = {(tuple(m.rcpt_tos), str(m.message["Message-ID"])) for m in smtp_server.messages}
+    assert sorted(to for to, _ in mails) == sorted((person.email,) for person in people[half:])
+    assert len(smtp_server.messages) - len(mails) <= 1  # at most the one in flight at the kill, sent again
     assert set(Notification.objects.values_list("status", flat=True)) == {"sent"}
     assert not ProcrastinateJob.objects.filter(status="doing").exists()
     assert "held by a dead worker" in log.read_text()

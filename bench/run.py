@@ -13,7 +13,7 @@ def main() -> None:
     load_boundaries()
     from bench import boundaries, intake
 
-    # BENCH_ONLY=intake (or boundaries) runs one group, for working on it.
+    # BENCH_ONLY=intake (or boundaries, maps, alerts, basemap) runs one group, for working on it.
     only = os.environ.get("BENCH_ONLY", "")
     figures: dict[str, float] = {}
     if only in ("", "boundaries"):
@@ -33,6 +33,11 @@ def main() -> None:
 
         log("alerts: active-alert query and delivery fan-out")
         figures.update(alerts.run())
+    if only in ("", "basemap"):
+        from bench import basemap
+
+        log("basemap: our own vector tiles over the demo extract")
+        figures.update(basemap.run())
     print(json.dumps(figures, sort_keys=True))
 
 

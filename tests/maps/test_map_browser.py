@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from io import StringIO
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
@@ -9,8 +10,10 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from django.core.management import call_command
 
+from incidents.models import Report
 from tests.browser import DESKTOP, at_each_width, chromium, page_errors
 from tests.conftest import point_in
+from tests.factories import pin, report_make
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
@@ -122,3 +125,30 @@ def test_ward_and_district_borders_switch_on_and_off(demo_site: str, output_dir:
         wards.check()
         page.wait_for_function(f"{PATHS} === 1 + {shown}")
         assert errors == []
+
+
+def test_reports_at_one_spot_spread_apart_at_the_closest_zoom(demo_site: str, output_dir: Path) -> None:
+    reports = [report_make(title=f"Đèn đường hỏng {i}") for i in range(3)]
+    Report.objects.filter(pk__in=[r.pk for r in reports]).update(is_public=True)
+    lng, lat = pin(reports[0])
+    assert all(pin(r) == (lng, lat) for r in reports)
+    with chromium() as browser:
+        page = browser.new_page(viewport=DESKTOP)
+        errors = page_errors(page)
+        page.goto(f"{demo_site}/ban-do/?lat={lat}&lng={lng}&z=19")
+        page.wait_for_function("document.querySelectorAll('.rmap-report').length === 3")
+        boxes = [page.locator(".rmap-report").nth(i).bounding_box() for i in range(3)]
+        centres = [(b["x"] + b["width"] / 2, b["y"] + b["height"] / 2) for b in boxes if b is not None]
+        assert len(centres) == 3
+        # Apart on a circle around the spot, each with a leg to it: none hides another.
+        for i, (x1, y1) in enumerate(centres):
+            for x2, y2 in centres[i + 1 :]:
+                assert math.hypot(x1 - x2, y1 - y2) > 20
+        assert page.locator("path.map-spider-leg").count() == 3
+        page.locator(".rmap-report").nth(1).click()
+        page.wait_for_selector(".rmap-card")
+        assert page.inner_text(".rmap-card-code").split(": ")[1] in {r.code for r in reports}
+        page.screenshot(path=str(output_dir / "report-map-spread.png"), full_page=False)
+        page.wait_for_load_state("networkidle")
+        assert errors == []
+        page.close()

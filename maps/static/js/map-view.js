@@ -5,6 +5,8 @@
   "use strict";
 
   var escapeHtml = GeoMap.escapeHtml;
+  // Markers closer than this on screen are at one spot (spread below).
+  var SAME_SPOT_PX = 6;
 
   window.MapView = {
     /* GET url as JSON, answered as {ok, body}: a refusal's body is read too, since it carries a `detail`. */
@@ -45,6 +47,36 @@
       return '<li><a href="' + escapeHtml(report.url) + '"><span class="rmap-list-code">' + escapeHtml(report.code) +
         "</span> " + escapeHtml(report.title) + '</a><span class="rmap-list-meta"><span class="status status-' +
         escapeHtml(report.status) + '">' + escapeHtml(report.status_label) + "</span>" + metaHtml + "</span></li>";
+    },
+
+    /* Spiderfy: markers at one spot (the same screen point at this zoom) are set apart on a circle
+     * around it, each with a leg to the spot, so reports filed at one place stay separately visible and
+     * clickable at the closest zoom instead of stacking as one dot. Moves the markers; returns the legs
+     * to add beside them. Called again after each reload, so the circle keeps its size in pixels. */
+    spread: function (map, markers) {
+      var groups = [];
+      markers.forEach(function (marker) {
+        var point = map.latLngToLayerPoint(marker.getLatLng());
+        var group = null;
+        for (var i = 0; i < groups.length && !group; i++) {
+          if (groups[i].point.distanceTo(point) < SAME_SPOT_PX) group = groups[i];
+        }
+        if (group) group.markers.push(marker);
+        else groups.push({ point: point, spot: marker.getLatLng(), markers: [marker] });
+      });
+      var legs = [];
+      groups.forEach(function (group) {
+        var n = group.markers.length;
+        if (n < 2) return;
+        var radius = Math.max(22, n * 6);
+        group.markers.forEach(function (marker, i) {
+          var angle = (2 * Math.PI * i) / n - Math.PI / 2;
+          var at = map.layerPointToLatLng(group.point.add(L.point(radius * Math.cos(angle), radius * Math.sin(angle))));
+          marker.setLatLng(at);
+          legs.push(L.polyline([group.spot, at], { className: "map-spider-leg", interactive: false, weight: 1.5, color: "#4b5563" }));
+        });
+      });
+      return legs;
     },
 
     /* Calls `load` once now and again shortly after the map stops moving or the filter form changes. */

@@ -147,9 +147,13 @@
         if (!res.ok) { showError(res.body.detail || text.failed); return; }
         showError("");
         layer.clearLayers();
+        var reports = [];
         res.body.features.forEach(function (f) {
-          layer.addLayer(f.properties.kind === "cluster" ? clusterMarker(f) : reportMarker(f));
+          if (f.properties.kind === "cluster") { layer.addLayer(clusterMarker(f)); return; }
+          reports.push(reportMarker(f));
         });
+        // Reports at one spot spread apart instead of stacking as one dot.
+        MapView.spread(map, reports).concat(reports).forEach(function (l) { layer.addLayer(l); });
         box.dataset.zoom = String(res.body.zoom);
         box.dataset.features = String(res.body.features.length);
       })

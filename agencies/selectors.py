@@ -77,3 +77,25 @@ def _sms_number(raw: str) -> str:
         return phone_normalize(raw) if raw else ""
     except PhoneError:
         return ""
+
+
+# Who may be put on duty: those who handle the agency's reports.
+DUTY_ROLES = (Role.OFFICER, Role.LEADER)
+
+
+def duty_agencies_for(user: AbstractBaseUser | AnonymousUser) -> list[Agency]:
+    """The agencies whose on-duty staff this user sets: as their leader or their 1022 operator (with the
+    agencies below), every agency for an administrator; by level, then name."""
+    agencies = Agency.objects.order_by("level", "name")
+    if is_administrator(user):
+        return list(agencies)
+    return list(agencies.filter(pk__in=agency_ids_for(user, [Role.LEADER, Role.OPERATOR])))
+
+
+def agency_duty_roles(*, agency: Agency) -> list[StaffRole]:
+    """The staff who may be on duty for `agency` (its officers and leaders, active accounts), by name."""
+    return list(
+        StaffRole.objects.filter(agency=agency, role__in=DUTY_ROLES, user__is_active=True)
+        .select_related("user")
+        .order_by("user__last_name", "user__first_name", "user__username", "role")
+    )

@@ -14,6 +14,7 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 from django_stubs_ext import StrOrPromise
@@ -123,6 +124,10 @@ def _replayed(request: HttpRequest, key: str) -> Report | None:
 def _sent(request: HttpRequest, report: Report) -> HttpResponse:
     _remember_sent(request, report.code)
     url = reverse("report-detail-page", args=[report.code]) + "?moi=1"
+    # An operator entering a call goes back where they came from (the 1022 desk's ?next=), with the new code.
+    back = request.GET.get("next", "")
+    if report.channel == Channel.HOTLINE and back and url_has_allowed_host_and_scheme(back, allowed_hosts=None):
+        url = f"{back}{'&' if '?' in back else '?'}{urlencode({'moi': report.code})}"
     return device_cookie_set(request, HttpResponseRedirect(url, status=303))
 
 

@@ -6,21 +6,25 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
+from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
+from agencies.selectors import agency_duty_roles, duty_agencies_for
+from agencies.services import agency_duty_set
 from common.phones import PhoneError, phone_display
 from incidents.deadlines import office_opening
 
 from . import selectors, services
-from .forms import CallerLookupForm
+from .forms import CallerLookupForm, DutyForm
 from .qr import channel_link, qr_svg
 
 PAGE_SIZE = 20
@@ -60,6 +64,12 @@ def desk(request: HttpRequest) -> HttpResponse:
             status = 400
     else:
         form = CallerLookupForm()
+    # Back from entering a call (the form's ?next=): its code to read out, and the caller's reports by
+    # their phone, the new one with the earlier (a look-up like the form's, audited).
+    entered_now = selectors.reports_entered_by(operator=request.user).filter(code=request.GET.get("moi", "")).first()
+    if entered_now is not None and lookup is None and entered_now.reporter_phone:
+        phone, found = services.caller_reports_lookup(user=request.user, phone=entered_now.reporter_phone)
+        lookup = {"phone": phone_display(phone), "reports": found}
     entered = Paginator(selectors.reports_entered_by(operator=request.user), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
@@ -70,9 +80,51 @@ def desk(request: HttpRequest) -> HttpResponse:
             "form": form,
             "lookup": lookup,
             "entered": entered,
+            "entered_now": entered_now,
             "today": timezone.localdate(),
             "opens_at": office_opening(timezone.now()),
         },
+        status=status,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@never_cache
+def duty(request: HttpRequest) -> HttpResponse:
+    """Who is on duty for an agency (told at once of urgent reports): set by its leader, its 1022 operator
+    or an administrator; one agency at a time (?co-quan=<code>)."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path(), login_url="login")
+    agencies = duty_agencies_for(request.user)
+    if not agencies:
+        raise PermissionDenied(_("Chỉ lãnh đạo, tổng đài viên của cơ quan hoặc quản trị viên mới phân công trực."))
+    code = request.POST.get("agency", "") if request.method == "POST" else request.GET.get("co-quan", "")
+    agency = next((item for item in agencies if item.code == code), None)
+    if agency is None:
+        if request.method == "POST":
+            raise PermissionDenied(_("Bạn không phân công trực cho cơ quan này."))
+        agency = agencies[0]
+    roles = agency_duty_roles(agency=agency)
+    status = 200
+    if request.method == "POST":
+        form = DutyForm(request.POST, roles=roles)
+        if form.is_valid():
+            try:
+                agency_duty_set(actor=request.user, agency=agency, on_duty=form.cleaned_data["on_duty"])
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                messages.success(request, _("Đã lưu danh sách cán bộ trực của %(agency)s.") % {"agency": agency.name})
+                return HttpResponseRedirect(f"{reverse('hotline-duty')}?co-quan={agency.code}", status=303)
+        status = 400
+        chosen = {str(value) for value in request.POST.getlist("on_duty")}
+    else:
+        form = DutyForm(initial={"agency": agency.code}, roles=roles)
+        chosen = {str(role.pk) for role in roles if role.on_duty}
+    return render(
+        request,
+        "hotline/duty.html",
+        {"form": form, "agency": agency, "agencies": agencies, "roles": roles, "chosen": chosen},
         status=status,
     )
 

@@ -17,6 +17,8 @@ from tests.factories import PASSWORD, report_make, staff_make
 DESK = "/can-bo/tong-dai/"
 FORM_URL = "/phan-anh/gui/"
 WARD = "D25450"
+# The desk's "new call": the report form, coming back to the desk once the report is in.
+ENTRY = f"{FORM_URL}?next={DESK}"
 
 
 def signed_in(user: User) -> Client:
@@ -55,7 +57,7 @@ def test_only_operators_open_the_desk_and_land_on_it(demo: None) -> None:
     html = page.content.decode()
     # "New call" first: the entry form is the existing report form, where operators enter calls.
     assert html.index("Cuộc gọi mới") < html.index("Phản ánh trước đây của người gọi")
-    assert f'href="{FORM_URL}"' in html
+    assert f'href="{ENTRY}"' in html
 
     # Signing in: the operator lands on the desk, an officer on the worklist.
     for who, target in ((operator, DESK), (officer, "/can-bo/phan-anh/")):
@@ -116,3 +118,41 @@ def test_the_callers_consent_is_asked_unticked_and_recorded_and_the_report_is_li
         assert report.get_status_display() in html
     other = signed_in(staff_make("tongdai2", "ubnd-d72", Role.OPERATOR)).get(DESK).content.decode()
     assert published.code not in other and "Bạn chưa nhập phản ánh nào." in other
+
+
+def test_after_entering_a_call_the_operator_is_back_on_the_desk_with_its_code_and_the_callers_reports(
+    demo: None,
+) -> None:
+    operator = staff_make("tongdai", "ubnd-d72", Role.OPERATOR)
+    client = signed_in(operator)
+    earlier = report_make(ward=WARD, title="Đèn hỏng", phone="0912345678")
+
+    sent = client.post(ENTRY, call_data())
+
+    report = Report.objects.exclude(pk=earlier.pk).get()
+    assert sent.status_code == 303 and sent["Location"] == f"{DESK}?moi={report.code}"
+    AuditEvent.objects.all().delete()
+    html = client.get(sent["Location"]).content.decode()
+    # The code (and deadline) to read to the caller, first on the page.
+    notice = html[html.index('class="message message-success"') :]
+    notice = notice[: notice.index("</p>")]
+    assert report.code in notice and f"{report.deadline:%d/%m/%Y}" in notice
+    assert html.index(report.code) < html.index("Cuộc gọi mới")
+    # The caller's reports, the new one with the earlier: a look-up by their phone, audited as any other.
+    lookup = html[html.index('id="tra-cuu"') : html.index('id="da-nhap"')]
+    assert report.code in lookup and earlier.code in lookup
+    [event] = AuditEvent.objects.filter(action="hotline.phone_lookup")
+    assert event.actor == operator and event.details["phone"] == "+84912345678"
+    assert set(event.details["found"]) == {report.code, earlier.code}
+    # And in the list of what this operator entered.
+    assert report.code in html[html.index('id="da-nhap"') :]
+
+    # Another operator learns nothing from the same address; a citizen, and a foreign "next", get the
+    # report's own page as before.
+    other = signed_in(staff_make("tongdai2", "ubnd-d72", Role.OPERATOR)).get(sent["Location"]).content.decode()
+    assert "message-success" not in other and report.code not in other[other.index('id="cuoc-goi-moi"') :]
+    foreign = client.post(f"{FORM_URL}?next=https://evil.example/", call_data(title="Ống nước vỡ"))
+    assert foreign.status_code == 303 and foreign["Location"].startswith("/phan-anh/2")
+    citizen = signed_in(User.objects.create_user(username="dan", password=PASSWORD))
+    own = citizen.post(ENTRY, call_data(title="Rác ùn", reporter_phone=""))
+    assert own.status_code == 303 and own["Location"].startswith("/phan-anh/2"), own.content.decode()[:300]

@@ -1,5 +1,5 @@
 """The 1022 desk in headless Chromium, on a 390 px phone and on a desk's screen: the operator signs in,
-lands on the desk, looks a caller up and opens the entry form."""
+lands on the desk, looks a caller up, opens the entry form and sets who is on duty."""
 
 from __future__ import annotations
 
@@ -60,11 +60,24 @@ def test_the_operator_works_the_desk_on_a_phone_and_a_desktop(demo_site: str, ou
             page.screenshot(path=str(output_dir / f"hotline-desk-{name}.png"), full_page=True)
 
             page.get_by_role("link", name="Nhập phản ánh của người gọi").click()
-            page.wait_for_url("**/phan-anh/gui/")
+            page.wait_for_url(lambda url: "/phan-anh/gui/?next=/can-bo/tong-dai/" in url)
             assert not page.get_by_label("Khẩn: cần xử lý ngay").is_checked()
             assert not page.get_by_label("Người gọi đồng ý công khai phản ánh").is_checked()
             assert page.locator("#place-q").is_visible()  # address search on the form's map
             assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"], name
+
+            # Who is on duty, set from the desk's link: one box per officer and leader.
+            page.goto(f"{demo_site}/can-bo/tong-dai/")
+            page.get_by_role("link", name="Cán bộ trực").click()
+            page.wait_for_url("**/can-bo/tong-dai/truc/")
+            boxes = page.locator('input[name="on_duty"]')
+            assert boxes.count() > 0, name
+            boxes.first.check()
+            page.get_by_role("button", name="Lưu").click()
+            page.wait_for_selector(".message-success")
+            assert boxes.first.is_checked(), name
+            assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"], name
+            page.screenshot(path=str(output_dir / f"hotline-duty-{name}.png"), full_page=True)
             assert errors == [], name
             page.context.clear_cookies()
             page.close()

@@ -18,3 +18,6 @@ cp node_modules/chart.js/dist/chart.umd.js node_modules/chart.js/dist/chart.umd.
 # Draws our own basemap's vector tiles (/tiles/basemap/) on a Leaflet canvas layer, names included.
 mkdir -p static/vendor/protomaps-leaflet
 cp node_modules/protomaps-leaflet/dist/protomaps-leaflet.js node_modules/protomaps-leaflet/dist/protomaps-leaflet.js.map static/vendor/protomaps-leaflet/
+# axe-core: the accessibility rules the browser tests run inside our pages (tests/test_citizen_pages_browser.py).
+mkdir -p static/vendor/axe-core
+cp node_modules/axe-core/axe.min.js static/vendor/axe-core/

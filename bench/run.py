@@ -38,6 +38,11 @@ def main() -> None:
 
         log("basemap: our own vector tiles over the demo extract")
         figures.update(basemap.run())
+    if only in ("", "storm"):
+        from bench import storm
+
+        log("storm: a warning's fan-out while 500 clients poll the active warnings")
+        figures.update(storm.run())
     print(json.dumps(figures, sort_keys=True))
 
 

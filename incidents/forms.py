@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from captcha.fields import CaptchaField, CaptchaTextInput
 from django import forms
@@ -604,3 +604,49 @@ class FollowForm(forms.Form):
     def contact_kwargs(self) -> dict[str, str]:
         value = self.cleaned_data["contact"].strip()
         return {"email": value} if "@" in value else {"phone": value}
+
+
+RADIUS_CHOICES = [
+    ("250", _("250 m")),
+    ("500", _("500 m")),
+    ("1000", _("1 km")),
+    ("2000", _("2 km")),
+    ("5000", _("5 km")),
+]
+
+
+class AreaForm(forms.Form):
+    """An area to follow (a ward, a district, or a point on the map with a radius) and, to get the e-mail
+    digest, an address. The ward chosen wins over its district; the point is used when neither is."""
+
+    default_renderer = RENDERER
+
+    district = forms.ChoiceField(label=_("Quận, huyện"), required=False)
+    ward = forms.ChoiceField(label=_("Phường, xã"), required=False)
+    lat = forms.CharField(
+        label=_("Vĩ độ của điểm"), required=False, max_length=20, widget=_text({"inputmode": "decimal"})
+    )
+    lng = forms.CharField(
+        label=_("Kinh độ của điểm"), required=False, max_length=20, widget=_text({"inputmode": "decimal"})
+    )
+    radius = forms.ChoiceField(label=_("Bán kính quanh điểm"), choices=RADIUS_CHOICES, initial="1000", required=False)
+    email = forms.CharField(
+        label=_("E-mail nhận tin tổng hợp hằng ngày"),
+        max_length=254,
+        required=False,
+        help_text=_("Thư xác nhận sẽ được gửi tới đây; bạn chỉ nhận tin sau khi bấm đường dẫn trong thư."),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["district"]).choices = district_choices(_("— Chọn quận, huyện —"))
+        cast(forms.ChoiceField, self.fields["ward"]).choices = ward_choices(empty_label=_("— Chọn phường, xã —"))
+
+    def area_params(self) -> dict[str, str]:
+        data = self.cleaned_data
+        if data.get("ward"):
+            return {"ward": data["ward"]}
+        if data.get("district"):
+            return {"district": data["district"]}
+        return {"lat": data.get("lat") or "", "lng": data.get("lng") or "", "radius": data.get("radius") or ""}

@@ -496,3 +496,33 @@ class ReportFollower(models.Model):
 
     def __str__(self) -> str:
         return f"follower #{self.pk} of {self.report_id}"
+
+
+class AreaSubscription(models.Model):
+    """An e-mail digest of new public reports and answers in a ward, a district or a radius around a point
+    (as FixMyStreet's local alerts). Pending until the address confirms by the link sent to it; the digest
+    covers what happened after `sent_until` (or the confirmation), up to the period it is sent for."""
+
+    email = models.EmailField(help_text="Lower-cased. Personal data: never public.")
+    # A ward or a district (reports match by their ward/district, an indexed foreign key) ...
+    unit = models.ForeignKey(AdminUnit, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    # ... or a circle: reports whose pin is within radius_m metres (ST_DWithin on geography).
+    center = models.PointField(srid=SRID, null=True, blank=True, help_text=f"WGS 84 (EPSG:{SRID}).")
+    radius_m = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    # The end of the last period a digest was made for: each report and answer goes out once.
+    sent_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["email", "created_at"], name="area_subscription_email")]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(unit__isnull=False) & Q(center__isnull=True) & Q(radius_m__isnull=True))
+                | (Q(unit__isnull=True) & Q(center__isnull=False) & Q(radius_m__gte=1)),
+                name="area_subscription_unit_or_circle",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"area subscription #{self.pk}"

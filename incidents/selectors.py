@@ -7,22 +7,36 @@ import zoneinfo
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
+from django.contrib.gis.db.models import PointField
 from django.contrib.gis.db.models.functions import Distance
 from django.contrib.gis.geos import Point, Polygon
 from django.contrib.gis.measure import D
-from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Prefetch, Q, QuerySet, TextField, Value
-from django.db.models.functions import Concat
+from django.db.models import (
+    BooleanField,
+    Exists,
+    ExpressionWrapper,
+    Func,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    TextField,
+    Value,
+)
+from django.db.models.functions import Cast, Concat
 
 from accounts.models import User
 from agencies.staff_access import report_staff_visible
+from boundaries.models import Level
 from boundaries.places import Unaccent, folded
 from common.gis import SRID, metres_to_degrees
 from common.phones import PhoneError, phone_normalize
 
+from .areas import Area
 from .filters import ReportFilters, overdue_q, status_values
 from .models import (
     ATTACHMENT_SHOWN_PUBLICLY,
@@ -351,3 +365,59 @@ def my_reports(user: User) -> QuerySet[Report]:
 def report_follower_count(*, report: Report) -> int:
     """How many follow the report: the only thing anyone but the staff learns about its followers."""
     return ReportFollower.objects.filter(report=report).count()
+
+
+class _DWithin(Func):
+    function = "ST_DWithin"
+    output_field = BooleanField()
+
+
+_GEOGRAPHY: PointField[Any, Any] = PointField(geography=True, srid=SRID)
+
+
+def reports_in_area(area: Area) -> QuerySet[Report]:
+    """Public reports in the area: by their ward or district (an indexed foreign key), or within the radius
+    with ST_DWithin on geography (metres on the spheroid; the index on location::geography serves it).
+    A report without a pin is in no circle."""
+    reports = reports_public()
+    if area.unit is not None:
+        return reports.filter(**{"ward" if area.unit.level == Level.WARD else "district": area.unit})
+    return reports.filter(
+        _DWithin(
+            Cast("location", _GEOGRAPHY),
+            Cast(Value(area.center, output_field=PointField(srid=SRID)), _GEOGRAPHY),
+            Value(float(area.radius_m or 0)),
+        )
+    )
+
+
+@dataclass(frozen=True)
+class AreaUpdate:
+    """A line of a digest or an entry of a feed: a new report, or a published answer (`answer` set)."""
+
+    when: datetime
+    report: Report
+    answer: Answer | None = None
+
+
+def area_updates(
+    area: Area, *, since: datetime | None = None, until: datetime | None = None, limit: int = 50
+) -> list[AreaUpdate]:
+    """The area's new public reports and published answers in (since, until], newest first, `limit` of each
+    kind at most. Public fields only are read by callers: the report's code, title, category, status, ward,
+    description and the answer's text."""
+    reports = reports_in_area(area).select_related("category", "ward", "district")
+    answers = Answer.objects.filter(published_at__isnull=False, report__in=reports_in_area(area)).select_related(
+        "report", "report__category", "report__ward", "agency"
+    )
+    if since is not None:
+        reports, answers = reports.filter(created_at__gt=since), answers.filter(published_at__gt=since)
+    if until is not None:
+        reports, answers = reports.filter(created_at__lte=until), answers.filter(published_at__lte=until)
+    updates = [AreaUpdate(when=r.created_at, report=r) for r in reports.order_by("-created_at", "-id")[:limit]]
+    updates += [
+        AreaUpdate(when=a.published_at, report=a.report, answer=a)
+        for a in answers.order_by("-published_at", "-id")[:limit]
+        if a.published_at is not None
+    ]
+    return sorted(updates, key=lambda u: u.when, reverse=True)

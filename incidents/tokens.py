@@ -54,3 +54,28 @@ def follower_from_token(token: str) -> tuple[int, str] | None:
         return None
     pk, code = data.get("follower"), data.get("report")
     return (pk, code) if isinstance(pk, int) and isinstance(code, str) else None
+
+
+AREA_SALTS = {"confirm": "incidents.area.confirm", "stop": "incidents.area.stop"}
+
+
+def area_token(*, subscription_pk: int, purpose: str) -> str:
+    """The signed part of an area subscription's confirm link ("confirm") or unsubscribe link ("stop", in
+    every digest; it does not expire)."""
+    return signing.dumps({"area": subscription_pk}, salt=AREA_SALTS[purpose])
+
+
+def area_from_token(token: str, *, purpose: str) -> int | None:
+    """The subscription a link's token was made for, or None when it is not ours. A confirm link works for
+    settings.AREA_CONFIRM_DAYS."""
+    max_age = timedelta(days=getattr(settings, "AREA_CONFIRM_DAYS", 7)) if purpose == "confirm" else None
+    try:
+        data = signing.loads(token, salt=AREA_SALTS[purpose], max_age=max_age)
+    except signing.BadSignature:
+        return None
+    value = data.get("area") if isinstance(data, dict) else None
+    return value if isinstance(value, int) else None
+
+
+def area_token_valid(token: str, *, purpose: str) -> bool:
+    return area_from_token(token, purpose=purpose) is not None

@@ -11,11 +11,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_http_methods
 from django_stubs_ext import StrOrPromise
 
@@ -27,8 +28,10 @@ from agencies.selectors import agency_ids_for, is_staff_member
 from common.http import client_ip
 
 from . import selectors, services
+from .areas import Area, area_parse
+from .feeds import AreaFeed
 from .filters import ReportFilters
-from .forms import FollowForm, ReportForm, ReportLookupForm, ReportSearchForm
+from .forms import AreaForm, FollowForm, ReportForm, ReportLookupForm, ReportSearchForm
 from .models import Attachment, Channel, Report
 from .throttles import caller_scope, device_cookie_set, intake_count, intake_limit
 from .tokens import RATE_ANCHOR
@@ -541,3 +544,89 @@ def report_unfollow(request: HttpRequest, code: str) -> HttpResponse:
     if valid is None or valid[1] != code:
         return render(request, "incidents/report_unfollow.html", {"code": code, "bad": True}, status=400)
     return render(request, "incidents/report_unfollow.html", {"code": code, "token": token})
+
+
+def _area(form: AreaForm) -> Area | None:
+    """The area the valid form names, or None with the problems put on its fields."""
+    try:
+        return area_parse(**form.area_params())
+    except ValidationError as exc:
+        for name, problems in exc.message_dict.items():
+            form.add_error(name if name in form.fields else None, problems)
+    return None
+
+
+@require_http_methods(["GET", "POST"])
+def area_subscribe(request: HttpRequest) -> HttpResponse:
+    """Choose an area (ward, district, or a point and radius) and get its feed's address, or its daily
+    e-mail digest (confirmed by the link sent to the address)."""
+    form = AreaForm(request.POST or (request.GET if request.GET else None))
+    status, area, subscribed = 200, None, False
+    if form.is_bound:
+        status = 400
+        action = request.POST.get("action", "feed")
+        if form.is_valid() and (area := _area(form)) is not None:
+            if request.method != "POST" or action != "subscribe":
+                status = 200
+            elif not form.cleaned_data["email"].strip():
+                form.add_error("email", _("Hãy nhập địa chỉ e-mail để nhận tin tổng hợp."))
+            else:
+                try:
+                    services.area_subscribe(email=form.cleaned_data["email"], area=area)
+                except ValidationError as exc:
+                    for name, problems in exc.message_dict.items():
+                        form.add_error(name if name in form.fields else None, problems)
+                else:
+                    status, subscribed = 200, True
+            if status != 200:
+                area = None
+    return render(
+        request,
+        "incidents/area_subscribe.html",
+        {
+            "form": form,
+            "area": area,
+            "feed_url": services.area_feed_url(area) if area is not None else "",
+            "subscribed": subscribed,
+            "script_text": FORM_SCRIPT_TEXT,
+        },
+        status=status,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def area_confirm(request: HttpRequest) -> HttpResponse:
+    """The link in the confirmation e-mail: a button (a GET changes nothing: mail scanners open links)."""
+    token = request.GET.get("t") or request.POST.get("t") or ""
+    if request.method == "POST":
+        subscription = services.area_confirm(token=token)
+        if subscription is not None:
+            area = services.subscription_area(subscription)
+            context = {"done": True, "area": area, "feed_url": services.area_feed_url(area)}
+            return render(request, "incidents/area_link.html", {**context, "purpose": "confirm"})
+    elif services.area_token_valid(token, purpose="confirm"):
+        return render(request, "incidents/area_link.html", {"token": token, "purpose": "confirm"})
+    return render(request, "incidents/area_link.html", {"bad": True, "purpose": "confirm"}, status=400)
+
+
+@require_http_methods(["GET", "POST"])
+def area_unsubscribe(request: HttpRequest) -> HttpResponse:
+    """The link in every digest: a button, then no more digests."""
+    token = request.GET.get("t") or request.POST.get("t") or ""
+    if request.method == "POST" and services.area_unsubscribe(token=token):
+        return render(request, "incidents/area_link.html", {"done": True, "purpose": "stop"})
+    if request.method == "GET" and services.area_token_valid(token, purpose="stop"):
+        return render(request, "incidents/area_link.html", {"token": token, "purpose": "stop"})
+    return render(request, "incidents/area_link.html", {"bad": True, "purpose": "stop"}, status=400)
+
+
+@cache_control(public=True, max_age=300)
+def area_feed(request: HttpRequest) -> HttpResponse:
+    """/phan-anh/khu-vuc/atom/?ward=… | ?district=… | ?lat=…&lng=…&radius=… (metres)."""
+    try:
+        area = area_parse(**{name: request.GET.get(name, "") for name in ("ward", "district", "lat", "lng", "radius")})
+    except ValidationError as exc:
+        problems = "; ".join(f"{name}: {' '.join(messages)}" for name, messages in exc.message_dict.items())
+        return HttpResponseBadRequest(problems, content_type="text/plain; charset=utf-8")
+    response: HttpResponse = AreaFeed()(request, area=area)
+    return response

@@ -4,6 +4,7 @@
 - questions: the answers to a category's extra questions, cleaned at intake;
 - workflow: the processing steps of staff, the reporter's rating and reopening, "me too", look-up;
 - following: following a public report and stopping by the messages' link;
+- areas: area subscriptions (confirm, digest, unsubscribe);
 - moderation: redacting and hiding;
 - locate: staff set a report's pin (one filed without a place) and it is routed again;
 - messages: what each event tells the reporter, the followers and the agency;
@@ -16,7 +17,8 @@ below are the package's surface.
 from __future__ import annotations
 
 from ..routing import OUTSIDE_MESSAGE, Routing, agency_for, report_route, reports_relocate, route_report
-from ..tokens import follower_from_token, reporter_token, reporter_token_valid
+from ..tokens import area_token_valid, follower_from_token, reporter_token, reporter_token_valid
+from .areas import area_confirm, area_digests_send, area_feed_url, area_subscribe, area_unsubscribe, subscription_area
 from .following import report_follow, report_unfollow
 from .intake import (
     IDEMPOTENCY_KEY_MAX,
@@ -54,6 +56,13 @@ from .workflow import (
 )
 
 __all__ = [
+    "area_confirm",
+    "area_digests_send",
+    "area_feed_url",
+    "area_subscribe",
+    "area_token_valid",
+    "area_unsubscribe",
+    "subscription_area",
     "IDEMPOTENCY_KEY_MAX",
     "OUTSIDE_MESSAGE",
     "SCREEN_CHANNELS",

@@ -90,8 +90,7 @@ def test_two_workers_refreshing_at_once_spend_the_refresh_token_once(zalo: FakeZ
     assert stored() == ("access-1", "refresh-1")
 
 
-@pytest.mark.django_db(transaction=True)
-@pytest.mark.usefixtures("delete_chat_jobs_after")
+@pytest.mark.django_db
 def test_a_refresh_is_kept_when_the_send_after_it_fails(zalo: FakeZalo) -> None:
     message = notification_enqueue(channel="zalo", recipient="zalo:9004", body="Xin chào")
     zalo.fail_next(1)
@@ -109,7 +108,7 @@ def test_a_refresh_is_kept_when_the_send_after_it_fails(zalo: FakeZalo) -> None:
     assert zalo.texts_to("9004") == ["Xin chào"]
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db
 def test_a_refresh_is_never_made_inside_a_callers_transaction(zalo: FakeZalo) -> None:
     # Such a transaction could roll back the new pair after Zalo has spent the old refresh token.
     with pytest.raises(RuntimeError, match="durable"), transaction.atomic():

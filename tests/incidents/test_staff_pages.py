@@ -458,6 +458,7 @@ def test_the_pages_take_a_fixed_number_of_queries(
     with django_assert_max_num_queries(11):
         html = html_of(client, LIST_URL)
     assert Report.objects.count() == html.count('class="col-code"')
-    # The detail's fifteenth: the category's extra questions beside the report's answers.
-    with django_assert_max_num_queries(15):
+    # The detail's fifteenth: the category's extra questions beside the report's answers; the sixteenth:
+    # whether a basemap of our own is imported (geo.context_processors, for the report's map).
+    with django_assert_max_num_queries(16):
         html_of(client, detail_url(Report.objects.first()))  # type: ignore[arg-type]

@@ -78,6 +78,17 @@ FORM_SCRIPT_TEXT = {
     "fileTooLarge": _("Tệp “{name}” lớn hơn {max} MB, sẽ không được nhận."),
     "sending": _("Đang gửi…"),
     "captchaFailed": _("Không đổi được ảnh lúc này."),
+    # The installable app (static/js/photos.js, drafts.js): photos shrunk, progress, reports kept offline.
+    "shrinking": _("Đang thu nhỏ ảnh…"),
+    "shrunk": _("{name}: thu nhỏ từ {before} còn {after}"),
+    "uploading": _("Đang tải lên: {percent}%"),
+    "uploaded": _("Đã tải lên, đang chờ xác nhận…"),
+    "savedOffline": _(
+        "Chưa có kết nối mạng: phản ánh đã được lưu trên máy này và sẽ tự gửi khi có mạng trở lại. "
+        "Mã phản ánh sẽ hiện ở đây và trong danh sách phản ánh đang chờ gửi."
+    ),
+    "saveFailed": _("Không lưu được phản ánh trên máy này. Hãy thử gửi lại khi có mạng."),
+    "draftOpened": _("Bạn đang sửa một phản ánh đã lưu trên máy. Hãy nhập lại mã xác nhận rồi bấm “Gửi phản ánh”."),
 }
 # Codes of the reports sent from this browser session: the sender may open them even when not public.
 SESSION_SENT = "incidents_sent"

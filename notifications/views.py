@@ -25,6 +25,7 @@ FORM_STATIC = [
     "js/map.js",
     "js/pin-picker.js",
     "js/report-form.js",
+    "js/photos.js",
     "js/alert-pin.js",
     "css/alerts.css",
 ]

@@ -52,11 +52,14 @@
     return "draft-" + Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
   }
 
-  /* A draft from a form: its fields (files apart), its files as Blobs, where to send it. */
+  /* A draft from a form: its fields (files apart), its files as Blobs, where to send it. options: key
+   * (the key the sending already used, if it was tried), data (the FormData to keep, else the form's),
+   * title (for the list). */
   function save(form, options) {
+    options = options || {};
     var fields = [];
     var files = [];
-    var data = new FormData(form);
+    var data = options.data || new FormData(form);
     data.forEach(function (value, name) {
       if (typeof value === "string") {
         if (name !== "csrfmiddlewaretoken") fields.push([name, value]);
@@ -64,12 +67,11 @@
         files.push({ field: name, name: value.name, type: value.type, blob: value });
       }
     });
-    (options && options.files || []).forEach(function (file) { files.push(file); });
     var draft = {
-      key: newKey(),
+      key: options.key || newKey(),
       url: form.getAttribute("action") || root.location.pathname,
       csrf: form.elements.csrfmiddlewaretoken ? form.elements.csrfmiddlewaretoken.value : "",
-      title: (options && options.title) || "",
+      title: options.title || "",
       fields: fields,
       files: files,
       savedAt: Date.now(),
@@ -195,15 +197,15 @@
   /* A refused draft goes back to waiting once the person fixed it in the form (same key: still once). */
   function replace(id, form, options) {
     return get(id).then(function (old) {
-      return save(form, options).then(function (fresh) {
-        fresh.key = old ? old.key : fresh.key;
-        return put(fresh).then(function () { return old ? remove(id) : null; }).then(function () { return fresh; });
+      var same = Object.assign({}, options, { key: old ? old.key : options && options.key });
+      return save(form, same).then(function (fresh) {
+        return (old ? remove(id) : Promise.resolve()).then(function () { return fresh; });
       });
     });
   }
 
   root.GeoDrafts = {
-    supported: supported, save: save, list: list, get: get, remove: remove, send: send, sendAll: sendAll,
+    supported: supported, newKey: newKey, save: save, list: list, get: get, remove: remove, send: send, sendAll: sendAll,
     unseen: unseen, markSeen: markSeen, replace: replace
   };
 })(typeof self !== "undefined" ? self : this);

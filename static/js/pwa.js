@@ -97,7 +97,10 @@
             el("a", { href: draft.reportUrl, text: text.open })
           ]);
         } else if (draft.status === "refused") {
-          state = el("span", { className: "field-error", text: say(text.refused, { reason: draft.reason || "" }) });
+          state = el("span", { className: "field-error" }, [
+            document.createTextNode(say(text.refused, { reason: draft.reason || "" }) + " "),
+            el("a", { href: d.formUrl + "?nhap=" + draft.id, text: text.fix })
+          ]);
         } else {
           state = el("span", { text: text.waiting });
         }
@@ -114,9 +117,11 @@
     });
   }
 
+  var announced = {};
   function landed(results) {
     results.forEach(function (result) {
-      if (result.status === "sent") {
+      if (result.status === "sent" && !announced[result.id]) {
+        announced[result.id] = true;
         notice(say(text.landed, { code: result.code }), { url: result.reportUrl, text: text.open });
       }
     });
@@ -125,13 +130,15 @@
 
   function sendNow() {
     if (navigator.onLine === false) return render();
-    return G.sendAll().then(landed).catch(function () { return render(); });
+    return G.sendAll().then(landed).then(showSentElsewhere).catch(function () { return render(); });
   }
 
   // The worker's Background Sync may have sent some while no page was open: show those too, once.
   function showSentElsewhere() {
     return G.unseen().then(function (drafts) {
       drafts.forEach(function (draft) {
+        if (announced[draft.id]) return;
+        announced[draft.id] = true;
         notice(say(text.landed, { code: draft.code }), { url: draft.reportUrl, text: text.open });
       });
       return G.markSeen(drafts.map(function (draft) { return draft.id; }));
@@ -139,6 +146,12 @@
   }
 
   window.addEventListener("online", sendNow);
+  // The worker sent some (Background Sync): show their codes here.
+  if (navigator.serviceWorker) {
+    navigator.serviceWorker.addEventListener("message", function (event) {
+      if (event.data && event.data.type === "drafts-sent") showSentElsewhere().then(render);
+    });
+  }
   document.addEventListener("drafts:changed", function () {
     render();
     if (registration && registration.sync) {

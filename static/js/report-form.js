@@ -455,27 +455,75 @@
   });
   toggleOrganization();
 
-  // --- Attachments: say what was chosen and what will be refused -------------------------------------
+  // --- Attachments: photos shrunk on the phone; say what was chosen and what will be refused ------------
+  // The files that will be sent: the chosen ones (photos shrunk by photos.js) and the camera's. The
+  // input's own files are replaced by these where the browser allows it, so the plain sending (no
+  // fetch) sends the same.
   var fileInput = form.elements.attachments;
   var fileList = $("file-list");
   var fileStatus = $("file-status");
   var maxFiles = Number(data.maxFiles);
   var maxBytes = Number(data.maxBytes);
+  var chosen = [];
+  var fromCamera = [];
+  var preparing = Promise.resolve();
   function sizeText(bytes) {
     return bytes >= 1048576 ? (bytes / 1048576).toFixed(1).replace(".", ",") + " MB" : Math.max(1, Math.round(bytes / 1024)) + " KB";
   }
-  fileInput.addEventListener("change", function () {
-    var files = Array.prototype.slice.call(fileInput.files || []);
+  function prepared() { return chosen.concat(fromCamera); }
+  function shrinkAll(files) {
+    if (!window.GeoPhotos) return Promise.resolve(files.map(function (file) { return { file: file, was: file }; }));
+    return Promise.all(files.map(function (file) {
+      return GeoPhotos.shrink(file).then(function (small) { return { file: small, was: file }; });
+    }));
+  }
+  function showFiles(items) {
+    var files = prepared();
     fileList.innerHTML = "";
     var problems = [];
     files.forEach(function (file) {
-      fileList.appendChild(el("li", { text: file.name + " (" + sizeText(file.size) + ")" }));
+      var item = (items || []).filter(function (i) { return i.file === file; })[0];
+      var line = item && item.was !== file
+        ? say(text.shrunk, { name: file.name, before: sizeText(item.was.size), after: sizeText(file.size) })
+        : file.name + " (" + sizeText(file.size) + ")";
+      fileList.appendChild(el("li", { text: line }));
       if (file.size > maxBytes) problems.push(say(text.fileTooLarge, { name: file.name, max: Math.round(maxBytes / 1048576) }));
     });
     if (files.length > maxFiles) problems.unshift(say(text.tooManyFiles, { max: maxFiles, extra: files.length - maxFiles }));
     fileList.hidden = files.length === 0;
     fileStatus.textContent = problems.join(" ");
     fileStatus.hidden = problems.length === 0;
+  }
+  function syncInput() {
+    if (!window.DataTransfer) return;
+    try {
+      var transfer = new DataTransfer();
+      prepared().forEach(function (file) { transfer.items.add(file); });
+      fileInput.files = transfer.files;
+    } catch (e) { /* the chosen originals stay in the input; the script sends the prepared ones */ }
+  }
+  var lastItems = [];
+  function prepare(files, target) {
+    fileStatus.textContent = text.shrinking;
+    fileStatus.hidden = false;
+    preparing = shrinkAll(files).then(function (items) {
+      var small = items.map(function (i) { return i.file; });
+      if (target === "camera") fromCamera = fromCamera.concat(small); else chosen = small;
+      lastItems = lastItems.filter(function (i) { return prepared().indexOf(i.file) !== -1; }).concat(items);
+      syncInput();
+      showFiles(lastItems);
+    });
+    return preparing;
+  }
+  fileInput.addEventListener("change", function () {
+    // Our own replacement of the input's files fires no change event; this is the person's choice.
+    prepare(Array.prototype.slice.call(fileInput.files || []), "input");
+  });
+  var cameraInput = $("camera-input");
+  $("camera-button").addEventListener("click", function () { cameraInput.click(); });
+  cameraInput.addEventListener("change", function () {
+    prepare(Array.prototype.slice.call(cameraInput.files || []), "camera");
+    cameraInput.value = "";
   });
 
   // --- Captcha: a new picture on request --------------------------------------------------------------
@@ -502,34 +550,170 @@
   }
 
   // --- Sending -----------------------------------------------------------------------------------------
-  // Sent with fetch so that a refusal (a limit, a wrong captcha, a missing field) leaves the page as it
+  // Sent by the script so that a refusal (a limit, a wrong captcha, a missing field) leaves the page as it
   // is: browsers never refill a file input, so a reloaded form would lose the chosen photos. The
   // server's answer page is the same as without this script; only its messages are taken from it.
+  // Every sending carries a key made here (the API's Idempotency-Key): when the connection drops, the
+  // report is kept on the phone (drafts.js) with the same key and sent once when it returns, even if
+  // the first attempt did reach the server.
   var submit = $("submit-report");
   var submitLabel = submit.textContent;
   var plainSubmit = HTMLFormElement.prototype.submit;
+  var uploadBox = $("upload-box");
+  var progress = $("upload-progress");
+  var uploadStatus = $("upload-status");
+  // drafts.js comes deferred in the page's head: it has run by DOMContentLoaded, after this script.
+  var drafts = null;
+  var editing = null;  // a draft kept on the phone, opened again to be corrected
+  function whenDrafts(work) {
+    function start() {
+      if (window.GeoDrafts && GeoDrafts.supported()) drafts = GeoDrafts;
+      work();
+    }
+    if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+    else start();
+  }
+
+  function body() {
+    var values = new FormData(form);
+    values["delete"]("attachments");
+    prepared().forEach(function (file) { values.append("attachments", file, file.name); });
+    return values;
+  }
+
+  function showProgress(fraction) {
+    uploadBox.hidden = false;
+    var percent = Math.round(fraction * 100);
+    progress.value = percent;
+    uploadStatus.textContent = percent >= 100 ? text.uploaded : say(text.uploading, { percent: percent });
+  }
+
+  /* POST with upload progress (fetch cannot report it). Resolves with the answer; rejects when the
+   * network failed (no answer at all). */
+  function post(values, key) {
+    return new Promise(function (resolve, reject) {
+      var xhr = new XMLHttpRequest();
+      xhr.open("POST", form.action || window.location.href);
+      xhr.setRequestHeader("X-Requested-With", "fetch");
+      xhr.setRequestHeader("Accept", "text/html");
+      if (key) xhr.setRequestHeader("Idempotency-Key", key);
+      xhr.upload.addEventListener("progress", function (event) {
+        if (event.lengthComputable) showProgress(event.loaded / event.total);
+      });
+      xhr.addEventListener("load", function () {
+        resolve({
+          status: xhr.status,
+          url: xhr.responseURL,
+          html: (xhr.getResponseHeader("Content-Type") || "").indexOf("text/html") === 0,
+          text: xhr.responseText
+        });
+      });
+      xhr.addEventListener("error", function () { reject(new Error("network")); });
+      xhr.addEventListener("abort", function () { reject(new Error("network")); });
+      showProgress(0);
+      xhr.send(values);
+    });
+  }
+
+  function done() {
+    submit.disabled = false;
+    submit.textContent = submitLabel;
+    uploadBox.hidden = true;
+  }
+
+  function keepOffline(key) {
+    var options = { key: key, data: body(), title: form.elements.title.value.trim() };
+    var saving = editing ? drafts.replace(editing.id, form, options) : drafts.save(form, options);
+    return saving.then(function (draft) {
+      editing = null;
+      form.reset();
+      chosen = [];
+      fromCamera = [];
+      showFiles([]);
+      clearPin();
+      showQuestions();
+      var notice = $("draft-notice");
+      notice.textContent = text.savedOffline;
+      notice.hidden = false;
+      done();
+      notice.focus();
+      document.dispatchEvent(new CustomEvent("drafts:changed", { detail: draft }));
+    }, function () {
+      done();
+      window.alert(text.saveFailed);
+    });
+  }
+
   form.addEventListener("submit", function (event) {
     submit.disabled = true;
     submit.textContent = text.sending;
-    if (!window.fetch || !window.FormData || !window.DOMParser) return;
+    if (!window.FormData || !window.DOMParser || !window.XMLHttpRequest) return;
     event.preventDefault();
-    fetch(form.action || window.location.href, {
-      method: "POST",
-      body: new FormData(form),
-      credentials: "same-origin",
-      // Tells the server the chosen files are still in the page.
-      headers: { "X-Requested-With": "fetch", Accept: "text/html" }
-    }).then(function (r) {
-      if (r.ok && r.redirected) { window.location.assign(r.url); return null; }
-      var html = (r.headers.get("Content-Type") || "").indexOf("text/html") === 0;
-      if (r.status < 400 || r.status >= 500 || !html) throw new Error(String(r.status));
-      return r.text().then(showRefusal);
+    var key = editing ? editing.key : (drafts ? drafts.newKey() : "");
+    preparing.then(function () {
+      if (drafts && navigator.onLine === false) return keepOffline(key);
+      return post(body(), key).then(function (answer) {
+        var landed = answer.status >= 200 && answer.status < 300 && answer.url && answer.url.split("?")[0] !== (form.action || window.location.href).split("?")[0];
+        if (landed) {
+          var leave = function () { window.location.assign(answer.url); };
+          if (editing) return drafts.remove(editing.id).then(leave, leave);
+          leave();
+          return null;
+        }
+        if (answer.status < 400 || answer.status >= 500 || !answer.html) throw new Error(String(answer.status));
+        uploadBox.hidden = true;
+        showRefusal(answer.text);
+        return null;
+      }, function () {
+        // No answer: the connection dropped. Kept on the phone, sent when it returns (the same key).
+        if (drafts) return keepOffline(key);
+        plainSubmit.call(form);
+        return null;
+      });
     }).catch(function () {
-      // Anything unexpected (the network, a server error): send the plain way and show what comes back.
+      // Anything unexpected (a server error): send the plain way and show what comes back.
       plainSubmit.call(form);
     });
   });
-  window.addEventListener("pageshow", function () { submit.disabled = false; submit.textContent = submitLabel; });
+  window.addEventListener("pageshow", done);
+
+  // --- A draft kept on the phone, opened again to be corrected (the list's "open to correct") ----------
+  var draftId = Number((window.location.search.match(/[?&]nhap=(\d+)/) || [])[1]);
+  whenDrafts(function () {
+    if (!drafts || !draftId) return;
+    drafts.get(draftId).then(function (draft) {
+      if (!draft || draft.status === "sent") return;
+      editing = draft;
+      draft.fields.forEach(function (pair) {
+        var name = pair[0];
+        var value = pair[1];
+        if (name.indexOf("captcha") === 0) return;
+        var control = form.elements[name];
+        if (!control) return;
+        if (control.nodeType === undefined || control.type === "checkbox" || control.type === "radio") {
+          var options = control.nodeType === undefined ? Array.prototype.slice.call(control) : [control];
+          options.forEach(function (option) { if (option.value === value) option.checked = true; });
+        } else {
+          control.value = value;
+        }
+      });
+      chosen = draft.files.map(function (file) { return new File([file.blob], file.name, { type: file.type }); });
+      syncInput();
+      showFiles([]);
+      showQuestions();
+      toggleOrganization();
+      if (latInput.value && lngInput.value) {
+        var pin = L.latLng(Number(latInput.value), Number(lngInput.value));
+        showPin(pin);
+        setView(function () { map.setView(pin, 15); });
+        locate(pin);
+      }
+      var notice = $("draft-notice");
+      notice.textContent = text.draftOpened;
+      notice.hidden = false;
+      notice.focus();
+    });
+  });
 
   function imported(node) { return node ? document.importNode(node, true) : null; }
 

@@ -115,7 +115,13 @@ self.addEventListener("message", function (event) {
 
 // --- Background Sync: drafts written offline go when the connection returns ------------------------
 self.addEventListener("sync", function (event) {
-  if (event.tag === "send-drafts" && self.GeoDrafts) event.waitUntil(GeoDrafts.sendAll());
+  if (event.tag !== "send-drafts" || !self.GeoDrafts) return;
+  event.waitUntil(GeoDrafts.sendAll().then(function (landed) {
+    if (!landed.length) return null;
+    return self.clients.matchAll({ type: "window" }).then(function (windows) {
+      windows.forEach(function (client) { client.postMessage({ type: "drafts-sent" }); });
+    });
+  }));
 });
 
 // --- Web Push: show the warning, open it when tapped -------------------------------------------------

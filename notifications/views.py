@@ -19,6 +19,8 @@ SHELL_STATIC = ["css/site.css", "js/pwa.js", "js/drafts.js", "icons/icon-192.png
 FORM_STATIC = [
     "vendor/leaflet/leaflet.css",
     "vendor/leaflet/leaflet.js",
+    "vendor/protomaps-leaflet/protomaps-leaflet.js",
+    "css/map-basemap.css",
     "vendor/leaflet/images/marker-icon.png",
     "vendor/leaflet/images/marker-icon-2x.png",
     "vendor/leaflet/images/marker-shadow.png",

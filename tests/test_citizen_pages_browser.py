@@ -55,6 +55,10 @@ AXE_RUN = """() => axe.run(document, {runOnly: {type: "tag",
     .map(v => v.id + ": " + v.nodes.slice(0, 3).map(n => n.target.join(" ")).join(", ")))"""
 
 
+SIDEWAYS = """() => [document.documentElement, ...document.querySelectorAll(".table-scroll")]
+  .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.id || e.className || e.tagName)"""
+
+
 def serious_violations(page: Page) -> list[str]:
     page.add_script_tag(path=str(AXE))
     result: list[str] = page.evaluate(AXE_RUN)
@@ -74,6 +78,7 @@ def test_citizen_pages_on_a_phone_and_a_desktop(demo_site: str, output_dir: Path
             errors = page_errors(page)
             too_small: dict[str, list[list[object]]] = {}
             violations: dict[str, list[str]] = {}
+            too_wide: dict[str, list[str]] = {}
             for path in pages:
                 page.goto(demo_site + path)
                 page.wait_for_load_state("networkidle")
@@ -81,8 +86,13 @@ def test_citizen_pages_on_a_phone_and_a_desktop(demo_site: str, output_dir: Path
                     too_small[path] = small
                 if found := serious_violations(page):
                     violations[path] = found
+                # Nothing wider than the screen, and no table to scroll sideways (statistics turn into cards).
+                wide = page.evaluate(SIDEWAYS)
+                if wide:
+                    too_wide[path] = wide
             assert too_small == {}, name
             assert violations == {}, name
+            assert too_wide == {}, name
 
             page.goto(demo_site + "/")
             header = page.locator(".site-header").bounding_box()

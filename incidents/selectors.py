@@ -297,6 +297,18 @@ def report_for_viewer(
     return ReportViewing(report=report, reporter=reporter, staff=staff)
 
 
+def report_files_for_viewer(*, report: Report, private: bool) -> list[Attachment]:
+    """The report's files and its published answers' files one viewer sees, in order: those shown publicly,
+    and with `private` (its reporter, the staff who handle it) also those not published; never hidden ones
+    nor an unpublished answer's."""
+    files = Attachment.objects.filter(report=report)
+    if private:
+        files = files.filter(Q(answer__isnull=True) | Q(answer__published_at__isnull=False), is_hidden=False)
+    else:
+        files = files.filter(ATTACHMENT_SHOWN_PUBLICLY)
+    return list(files.order_by("id"))
+
+
 def report_public_events(report: Report) -> QuerySet[ReportEvent]:
     return report.events.filter(is_public=True).select_related("agency")
 

@@ -229,14 +229,26 @@ def report_detail(request: HttpRequest, code: str) -> HttpResponse:
     report = viewing.report
     token = _reporter_token(request, viewing)
     answers = [answer for answer in report.answers.all() if answer.published_at is not None]
-    attachments = [a for a in report.attachments.all() if a.answer_id is None and a.shown_publicly]
+    # The reporter and the staff also see the files not published (a voice message, the official reply
+    # naming the reporter); everyone else the public ones.
+    files = selectors.report_files_for_viewer(report=report, private=viewing.reporter or viewing.staff)
+    for file in files:
+        # A file not published opens for the reporter with their token (staff by their session).
+        suffix = f"?{urlencode({'t': token})}" if token and not file.is_public else ""
+        file.url = reverse("report-attachment", args=[report.code, file.pk]) + suffix  # type: ignore[attr-defined]
+        file.thumb_url = (  # type: ignore[attr-defined]
+            reverse("report-attachment-thumbnail", args=[report.code, file.pk]) + suffix if file.thumbnail else ""
+        )
+    attachments = [a for a in files if a.answer_id is None]
     return render(
         request,
         "incidents/report_detail.html",
         {
             "report": report,
             "answer": answers[-1] if answers else None,
-            "answer_files": [a for a in answers[-1].attachments.all() if a.shown_publicly] if answers else [],
+            "answer_files": [a for a in files if answers and a.answer_id == answers[-1].pk],
+            # Earlier answers (before the report was reopened), newest first, each with its files.
+            "earlier_answers": [(a, [f for f in files if f.answer_id == a.pk]) for a in reversed(answers[:-1])],
             "events": selectors.report_public_events(report),
             "attachments": attachments,
             "media": [a for a in attachments if a.kind in (Attachment.Kind.VIDEO, Attachment.Kind.AUDIO)],

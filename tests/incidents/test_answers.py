@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import html
 import io
 import re
 import time
@@ -264,3 +265,23 @@ def test_the_api_answer_takes_the_pages_files_checked_the_same_way(
     intake = schema["paths"]["/api/v1/reports/"]["post"]["requestBody"]["content"]["multipart/form-data"]
     fields = schema["components"]["schemas"][intake["schema"]["$ref"].rsplit("/", 1)[-1]]["properties"]
     assert fields["attachments"]["items"]["format"] == "binary"
+
+
+def test_the_reporter_sees_the_unpublished_reply_on_the_page_and_earlier_answers_stay(demo: None, leader: User) -> None:
+    report = _report(services.WEB, phone="0912345678")
+    first = services.report_answer(report=report, actor=leader, body="Lần một: đã dọn.", files=_files())
+    reply = first.attachments.get(kind="document")
+    token = services.reporter_token(report)
+    own = Client().get(f"/phan-anh/{report.code}/", {"t": token}).content.decode()
+    link = re.search(rf'href="(/phan-anh/{report.code}/tep/{reply.pk}/\?t=[^"]+)">Văn bản trả lời</a>', own)
+    assert link is not None and "không công khai" in own
+    assert Client().get(html.unescape(link.group(1))).status_code == 200
+    assert f"/tep/{reply.pk}/" not in Client().get(f"/phan-anh/{report.code}/").content.decode()
+    services.report_reopen(report=report, reason="Vẫn còn cành cây.", token=token)
+    services.report_answer(report=report, actor=leader, body="Lần hai: đã dọn hết.")
+    page = Client().get(f"/phan-anh/{report.code}/").content.decode()
+    assert (
+        page.index("Lần hai: đã dọn hết.")
+        < page.index("Kết quả trước khi phản ánh được mở lại")
+        < page.index("Lần một: đã dọn.")
+    )

@@ -3,7 +3,8 @@
 # each under a small supervisor: a process that dies is started again (after 1, 2, 4 … 30 s while
 # it keeps dying at once), and the other one keeps running. Ctrl-C (or SIGTERM) stops both, and the
 # local database if `make run` started it (STOP_DB=1). Only a worker that cannot start because of
-# its configuration (exit status 78) is not started again: then everything stops, with its reason.
+# its configuration (exit status 78) is not started again: then both stop, with its reason (the
+# database keeps running).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBUG=${DEBUG:-0} HTTPS=${HTTPS:-0}
@@ -44,13 +45,15 @@ web=$!
 supervise worker .venv/bin/python manage.py worker &
 worker=$!
 
+# stop [db]: the web server and the worker; with "db" (Ctrl-C only) also the database `make run` started.
+# A child's death never stops the database: other programs (a psql, a second worker) may be using it.
 stop() {
   trap '' INT TERM
   kill -TERM "$web" "$worker" 2>/dev/null || true
   wait "$web" "$worker" 2>/dev/null || true
-  if [ "${STOP_DB:-}" = 1 ]; then bash scripts/localdb.sh stop; fi
+  if [ "${1:-}" = db ] && [ "${STOP_DB:-}" = 1 ]; then bash scripts/localdb.sh stop; fi
 }
-trap 'stop; exit 0' INT TERM
+trap 'stop db; exit 0' INT TERM
 log "serving on http://$bind (Ctrl-C to stop)"
 # The supervisors end only when told to, or when the worker's configuration is wrong.
 status=0

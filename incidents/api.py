@@ -566,6 +566,28 @@ class VisibilityView(_StaffActionView):
         return self.done(code)
 
 
+class LocationView(_StaffActionView):
+    @extend_schema_serializer(component_name="LocationInput")
+    class InputSerializer(serializers.Serializer[Any]):
+        lat = serializers.CharField(max_length=30)
+        lng = serializers.CharField(max_length=30)
+
+    @extend_schema(
+        summary="Set the pin of a report (one filed without a place) and route it again",
+        description="The point must lie in the report's province; the ward, district and (for an open report) "
+        "the agency follow it, as at intake. Audited.",
+        request=InputSerializer,
+        responses=STAFF_ACTION_RESPONSES,
+    )
+    def post(self, request: Request, code: str) -> Response:
+        report, actor = self.acting(request, code)
+        data = self.valid(request)
+        services.report_set_location(
+            report=report, actor=actor, lat=data["lat"], lng=data["lng"], ip_address=client_ip(request)
+        )
+        return self.done(code)
+
+
 # --- What the public and the reporter do ------------------------------------------------
 # Each resolves the report through selectors.report_for_viewer before anything else (input,
 # status, throttled code requests): a report the caller may not see answers like an unknown code.

@@ -20,6 +20,7 @@ urlpatterns = [
     path("reports/<str:code>/merge", api.MergeView.as_view(), name="report-merge"),
     path("reports/<str:code>/redact", api.RedactView.as_view(), name="report-redact"),
     path("reports/<str:code>/visibility", api.VisibilityView.as_view(), name="report-visibility"),
+    path("reports/<str:code>/location", api.LocationView.as_view(), name="report-location"),
     path("reports/<str:code>/rate", api.RateView.as_view(), name="report-rate"),
     path("reports/<str:code>/reopen", api.ReopenView.as_view(), name="report-reopen"),
     path("reports/<str:code>/support", api.SupportView.as_view(), name="report-support"),

@@ -159,3 +159,15 @@ def test_every_surface_takes_a_report_without_a_pin_and_shows_it_on_no_map(demo:
     assert done.status_code == 303
     report.refresh_from_db()
     assert report.ward is not None and report.ward.code == "D25450"
+
+
+def test_the_staff_api_sets_the_pin_in_the_one_error_shape(demo: None, client: Client) -> None:
+    report = unlocated("giao-thong")
+    client.force_login(staff_make("sogtvt", "so-gtvt", Role.OFFICER))
+    url = f"/api/v1/reports/{report.code}/location"
+    outside = client.post(url, {"lat": "8.0", "lng": "107.5"}, content_type="application/json")
+    assert outside.status_code == 400 and "location" in outside.json()["errors"]
+    lng, lat = point_in("D25450")
+    done = client.post(url, {"lat": str(lat), "lng": str(lng)}, content_type="application/json")
+    assert done.status_code == 200, done.content
+    assert done.json()["location"]["type"] == "Point" and done.json()["ward"]["code"] == "D25450"

@@ -88,6 +88,18 @@ def demo(db: None) -> None:
     call_command("load_demo", stdout=StringIO())
 
 
+@pytest.fixture(scope="module")
+def demo_once(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
+    """The demo (seconds to load) once for the module's tests, in a transaction rolled back after them: each
+    test's own transaction (the `db` fixture) is a savepoint inside it."""
+    from django.db import transaction
+
+    with django_db_blocker.unblock(), transaction.atomic():
+        call_command("load_demo", stdout=StringIO())
+        yield
+        transaction.set_rollback(True)
+
+
 @pytest.fixture
 def cluster(demo: None) -> Iterator[ThrowawayCluster]:
     """A PostgreSQL cluster of the test's own, holding a copy of the test database with the demo: for

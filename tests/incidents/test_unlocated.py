@@ -34,7 +34,9 @@ def grid_total() -> int:
         return int(cursor.fetchone()[0])
 
 
-def test_without_a_pin_the_report_goes_to_the_department_of_its_category_or_the_province(demo: None) -> None:
+def test_without_a_pin_the_report_goes_to_the_department_of_its_category_or_the_province(
+    demo_once: None, db: None
+) -> None:
     before = grid_total()
     road = unlocated("giao-thong")
     tree = unlocated("cay-xanh")
@@ -54,7 +56,7 @@ def test_without_a_pin_the_report_goes_to_the_department_of_its_category_or_the_
     assert grid_total() == before
 
 
-def test_the_site_and_the_app_still_need_a_pin(demo: None, client: Client) -> None:
+def test_the_site_and_the_app_still_need_a_pin(demo_once: None, db: None, client: Client) -> None:
     data = dataclasses.replace(report_input(), lng=None, lat=None)
     with pytest.raises(ValidationError) as refused:
         services.report_create(data=data, sender=services.WEB)
@@ -76,7 +78,7 @@ def test_the_site_and_the_app_still_need_a_pin(demo: None, client: Client) -> No
     assert not Report.objects.exists()
 
 
-def test_staff_set_the_pin_and_the_report_is_routed_again(demo: None) -> None:
+def test_staff_set_the_pin_and_the_report_is_routed_again(demo_once: None, db: None) -> None:
     report = unlocated("cay-xanh")
     desk = staff_make("tiepnhan", "ubnd-d72", Role.OFFICER)
     outsider = staff_make("phuong", "ubnd-d25450", Role.OFFICER)
@@ -103,7 +105,9 @@ def test_staff_set_the_pin_and_the_report_is_routed_again(demo: None) -> None:
     assert grid_total() == before + 1
 
 
-def test_every_surface_takes_a_report_without_a_pin_and_shows_it_on_no_map(demo: None, client: Client) -> None:
+def test_every_surface_takes_a_report_without_a_pin_and_shows_it_on_no_map(
+    demo_once: None, db: None, client: Client
+) -> None:
     pinned = services.report_create(data=report_input(title="Ổ gà có ghim"), sender=services.WEB)
     report = unlocated("cay-xanh", title="Cây đổ không rõ nơi", public=True)
     admin = staff_make("quantri.kiemthu2", "ubnd-d72", Role.ADMIN)
@@ -161,7 +165,7 @@ def test_every_surface_takes_a_report_without_a_pin_and_shows_it_on_no_map(demo:
     assert report.ward is not None and report.ward.code == "D25450"
 
 
-def test_the_staff_api_sets_the_pin_in_the_one_error_shape(demo: None, client: Client) -> None:
+def test_the_staff_api_sets_the_pin_in_the_one_error_shape(demo_once: None, db: None, client: Client) -> None:
     report = unlocated("giao-thong")
     client.force_login(staff_make("sogtvt", "so-gtvt", Role.OFFICER))
     url = f"/api/v1/reports/{report.code}/location"

@@ -44,12 +44,13 @@ def _codes(area_params: dict[str, str]) -> set[str]:
 
 
 def test_a_radius_selects_up_to_its_edge_and_only_public_reports(leader: User) -> None:
-    inside, edge, outside, hidden = (report_make(title=f"Phản ánh {n}") for n in range(4))
+    inside, edge, outside, hidden, unpinned = (report_make(title=f"Phản ánh {n}") for n in range(5))
     _place(inside, 10)
     _place(edge, 995, 90)
     _place(outside, 1005, 200)
     _place(hidden, 20)
     services.report_set_public(report=hidden, actor=leader, public=False, reason="Thông tin cá nhân")
+    Report.objects.filter(pk=unpinned.pk).update(location=None)  # filed without a place: in no circle
     radius = {"lat": str(CENTER[1]), "lng": str(CENTER[0]), "radius": "1000"}
     assert _codes(radius) == {inside.code, edge.code}
 

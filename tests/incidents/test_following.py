@@ -21,6 +21,11 @@ from tests.factories import PASSWORD, report_make
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture
+def demo(demo_once: None, db: None) -> None:
+    """The demo loaded once for this module (tests.conftest.demo_once); each test runs in its own savepoint."""
+
+
 def _report() -> Report:
     return report_make(name="Nguyễn Văn Bình", phone="0912345678", email="binh@example.vn")
 

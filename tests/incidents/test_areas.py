@@ -30,6 +30,7 @@ pytestmark = pytest.mark.django_db
 def demo(demo_once: None, db: None) -> None:
     """The demo loaded once for this module (tests.conftest.demo_once); each test runs in its own savepoint."""
 
+
 ATOM = "{http://www.w3.org/2005/Atom}"
 CENTER = (106.1, 11.3)  # lng, lat
 

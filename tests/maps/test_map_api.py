@@ -12,6 +12,7 @@ from django.core.management import call_command
 from rest_framework.test import APIClient
 
 from incidents.models import OPEN_STATUSES, Report
+from tests.factories import pin
 
 URL = "/api/v1/reports/clusters"
 # The demo province D72 lies well inside this box.
@@ -77,7 +78,7 @@ def test_filters_change_the_sums(reports: list[Report]) -> None:
     assert total(get(bbox=BBOX_PARAM, zoom=9, **{"from": "2000-01-01", "to": "2000-01-02"}).json()["features"]) == 0
     # A smaller box holds fewer reports.
     report = reports[0]
-    x, y = report.location.x, report.location.y
+    x, y = pin(report)
     small = get(bbox=f"{x - 0.01},{y - 0.01},{x + 0.01},{y + 0.01}", zoom=12).json()["features"]
     assert 1 <= total(small) < every
 
@@ -86,7 +87,7 @@ def test_filters_change_the_sums(reports: list[Report]) -> None:
 def test_high_zoom_lists_reports_without_personal_data(reports: list[Report]) -> None:
     report = reports[0]
     Report.objects.filter(pk=report.pk).update(confidential=True)
-    x, y = report.location.x, report.location.y
+    x, y = pin(report)
     response = get(bbox=f"{x - 0.005},{y - 0.005},{x + 0.005},{y + 0.005}", zoom=16)
     assert response.status_code == 200
     features = response.json()["features"]
@@ -104,7 +105,7 @@ def test_high_zoom_lists_reports_without_personal_data(reports: list[Report]) ->
 @pytest.mark.parametrize("zoom", [5, 9, 13, 17])
 def test_no_reporter_data_at_any_zoom(reports: list[Report], zoom: int) -> None:
     Report.objects.filter(pk__in=[r.pk for r in reports[:10]]).update(confidential=True)
-    x, y = reports[0].location.x, reports[0].location.y
+    x, y = pin(reports[0])
     bbox = f"{x - 0.01},{y - 0.01},{x + 0.01},{y + 0.01}" if zoom >= 13 else BBOX_PARAM
     response = get(bbox=bbox, zoom=zoom)
     assert response.status_code == 200, response.content
@@ -120,7 +121,7 @@ def test_no_reporter_data_at_any_zoom(reports: list[Report], zoom: int) -> None:
 @pytest.mark.django_db
 def test_a_lone_report_in_its_cell_comes_as_a_report(reports: list[Report]) -> None:
     report = reports[0]
-    x, y = report.location.x, report.location.y
+    x, y = pin(report)
     Report.objects.exclude(pk=report.pk).update(is_public=False)
     features = get(bbox=BBOX_PARAM, zoom=8).json()["features"]
     assert len(features) == 1

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.contrib.gis.geos import MultiPolygon, Polygon
 from django.utils import timezone
+from django.utils.translation import override
 from lxml import etree
 
 from .models import CAP_CATEGORY, Alert, AlertAreaPart, Category, Status
@@ -176,6 +177,8 @@ def _area(info: etree._Element, alert: Alert) -> None:
             _sub(area, "polygon", ring)
 
 
+# CAP documents and the feed are in Vietnamese (language vi-VN) whatever the reader's page language.
+@override(settings.LANGUAGE_CODE)
 def cap_document(alert: Alert, *, web_url: str = "") -> bytes:
     """The alert's current CAP 1.2 message (Alert, Update, or Cancel once cancelled) as UTF-8 XML."""
     msg_type = message_type(alert)
@@ -195,7 +198,7 @@ def cap_document(alert: Alert, *, web_url: str = "") -> bytes:
     info = _sub(root, "info")
     _sub(info, "language", LANGUAGE)
     _sub(info, "category", CAP_CATEGORY[alert.category])
-    _sub(info, "event", Category(alert.category).label)
+    _sub(info, "event", str(Category(alert.category).label))
     _sub(info, "responseType", "AllClear" if msg_type == "Cancel" else "Monitor")
     _sub(info, "urgency", "Past" if msg_type == "Cancel" else alert.urgency)
     _sub(info, "severity", alert.severity)
@@ -219,6 +222,7 @@ def cap_document(alert: Alert, *, web_url: str = "") -> bytes:
     return document
 
 
+@override(settings.LANGUAGE_CODE)
 def atom_feed(
     alerts: Iterable[Alert], *, feed_url: str, cap_url: Callable[[Alert], str], page_url: Callable[[Alert], str]
 ) -> bytes:
@@ -246,7 +250,8 @@ def atom_feed(
         etree.SubElement(entry_author, f"{A}name").text = alert.agency.name
         etree.SubElement(entry, f"{A}link", rel="alternate", type=CAP_CONTENT_TYPE, href=cap_url(alert))
         etree.SubElement(entry, f"{A}link", rel="related", type="text/html", href=page_url(alert))
-        etree.SubElement(entry, f"{A}category", term=CAP_CATEGORY[alert.category], label=alert.get_category_display())
+        label = str(alert.get_category_display())
+        etree.SubElement(entry, f"{A}category", term=CAP_CATEGORY[alert.category], label=label)
         etree.SubElement(entry, f"{A}summary").text = (
             f"{alert.get_severity_display()} — {alert.area_description}. "
             f"Từ {timezone.localtime(alert.starts_at):%H:%M %d/%m/%Y} "

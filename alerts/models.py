@@ -13,19 +13,20 @@ from django.contrib.gis.db import models
 from django.contrib.postgres.indexes import GistIndex
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from common.gis import SRID
 
 
 class Category(models.TextChoices):
-    WEATHER = "weather", "Thời tiết"
-    FLOOD = "flood", "Lũ lụt"
-    FIRE = "fire", "Cháy"
-    TRAFFIC = "traffic", "Giao thông"
-    HEALTH = "health", "Y tế"
-    SECURITY = "security", "An ninh"
-    ENVIRONMENT = "environment", "Môi trường"
-    INFRASTRUCTURE = "infrastructure", "Hạ tầng"
+    WEATHER = "weather", _("Thời tiết")
+    FLOOD = "flood", _("Lũ lụt")
+    FIRE = "fire", _("Cháy")
+    TRAFFIC = "traffic", _("Giao thông")
+    HEALTH = "health", _("Y tế")
+    SECURITY = "security", _("An ninh")
+    ENVIRONMENT = "environment", _("Môi trường")
+    INFRASTRUCTURE = "infrastructure", _("Hạ tầng")
 
 
 # CAP 1.2 <category> for each of ours.
@@ -44,35 +45,35 @@ CAP_CATEGORY: dict[str, str] = {
 class Severity(models.TextChoices):
     """CAP 1.2 severity; the stored value is CAP's own word."""
 
-    EXTREME = "Extreme", "Cực kỳ nghiêm trọng"
-    SEVERE = "Severe", "Nghiêm trọng"
-    MODERATE = "Moderate", "Trung bình"
-    MINOR = "Minor", "Nhẹ"
-    UNKNOWN = "Unknown", "Chưa rõ"
+    EXTREME = "Extreme", _("Cực kỳ nghiêm trọng")
+    SEVERE = "Severe", _("Nghiêm trọng")
+    MODERATE = "Moderate", _("Trung bình")
+    MINOR = "Minor", _("Nhẹ")
+    UNKNOWN = "Unknown", _("Chưa rõ")
 
 
 class Urgency(models.TextChoices):
-    IMMEDIATE = "Immediate", "Khẩn cấp, hành động ngay"
-    EXPECTED = "Expected", "Sắp xảy ra (trong 1 giờ tới)"
-    FUTURE = "Future", "Sẽ xảy ra"
-    PAST = "Past", "Đã qua"
-    UNKNOWN = "Unknown", "Chưa rõ"
+    IMMEDIATE = "Immediate", _("Khẩn cấp, hành động ngay")
+    EXPECTED = "Expected", _("Sắp xảy ra (trong 1 giờ tới)")
+    FUTURE = "Future", _("Sẽ xảy ra")
+    PAST = "Past", _("Đã qua")
+    UNKNOWN = "Unknown", _("Chưa rõ")
 
 
 class Certainty(models.TextChoices):
-    OBSERVED = "Observed", "Đã xảy ra"
-    LIKELY = "Likely", "Nhiều khả năng (> 50%)"
-    POSSIBLE = "Possible", "Có thể"
-    UNLIKELY = "Unlikely", "Ít khả năng"
-    UNKNOWN = "Unknown", "Chưa rõ"
+    OBSERVED = "Observed", _("Đã xảy ra")
+    LIKELY = "Likely", _("Nhiều khả năng (> 50%)")
+    POSSIBLE = "Possible", _("Có thể")
+    UNLIKELY = "Unlikely", _("Ít khả năng")
+    UNKNOWN = "Unknown", _("Chưa rõ")
 
 
 class Status(models.TextChoices):
-    DRAFT = "draft", "Bản nháp"
-    SUBMITTED = "submitted", "Chờ duyệt"
-    APPROVED = "approved", "Đã phát hành"
-    SUPERSEDED = "superseded", "Đã được cập nhật"
-    CANCELLED = "cancelled", "Đã hủy"
+    DRAFT = "draft", _("Bản nháp")
+    SUBMITTED = "submitted", _("Chờ duyệt")
+    APPROVED = "approved", _("Đã phát hành")
+    SUPERSEDED = "superseded", _("Đã được cập nhật")
+    CANCELLED = "cancelled", _("Đã hủy")
 
 
 PUBLISHED_STATUSES = (Status.APPROVED, Status.SUPERSEDED, Status.CANCELLED)

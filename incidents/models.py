@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency
 from boundaries.models import AdminUnit
@@ -143,17 +144,17 @@ def question_values_problem(datatype: str, values: Any) -> str:
 
 
 class ReportKind(models.TextChoices):
-    FEEDBACK = "feedback", "Phản ánh, kiến nghị"
-    IDEA = "idea", "Hiến kế"
+    FEEDBACK = "feedback", _("Phản ánh, kiến nghị")
+    IDEA = "idea", _("Hiến kế")
 
 
 class ReportStatus(models.TextChoices):
-    RECEIVED = "received", "Tiếp nhận"
-    FORWARDED = "forwarded", "Đã chuyển xử lý"
-    IN_PROGRESS = "in_progress", "Đang xử lý"
-    AWAITING_APPROVAL = "awaiting_approval", "Chờ duyệt kết quả"
-    COMPLETED = "completed", "Hoàn thành"
-    REJECTED = "rejected", "Từ chối"
+    RECEIVED = "received", _("Tiếp nhận")
+    FORWARDED = "forwarded", _("Đã chuyển xử lý")
+    IN_PROGRESS = "in_progress", _("Đang xử lý")
+    AWAITING_APPROVAL = "awaiting_approval", _("Chờ duyệt kết quả")
+    COMPLETED = "completed", _("Hoàn thành")
+    REJECTED = "rejected", _("Từ chối")
 
 
 OPEN_STATUSES = (
@@ -317,26 +318,26 @@ class ReportEvent(models.Model):
     """One step in a report's history: who did what, when, and why."""
 
     class Action(models.TextChoices):
-        CREATED = "created", "Tiếp nhận phản ánh"
-        FORWARDED = "forwarded", "Chuyển xử lý"
-        STARTED = "started", "Bắt đầu xử lý"
-        ANSWERED = "answered", "Trả lời"
-        APPROVED = "approved", "Duyệt kết quả"
-        RETURNED = "returned", "Trả lại để sửa kết quả"
-        COMPLETED = "completed", "Hoàn thành"
-        REJECTED = "rejected", "Từ chối"
-        REASSIGNED = "reassigned", "Chuyển cơ quan khác"
-        MERGED = "merged", "Gộp vào phản ánh trùng"
-        REOPENED = "reopened", "Mở lại"
-        RATED = "rated", "Đánh giá kết quả"
-        SUPPORTED = "supported", "Người dân khác cùng phản ánh"
-        REDACTED = "redacted", "Che thông tin cá nhân"
-        HIDDEN = "hidden", "Ẩn khỏi công khai"
-        SHOWN = "shown", "Công khai lại"
-        ATTACHMENT_HIDDEN = "attachment_hidden", "Ẩn tệp đính kèm"
-        OVERDUE = "overdue", "Quá hạn xử lý"
+        CREATED = "created", _("Tiếp nhận phản ánh")
+        FORWARDED = "forwarded", _("Chuyển xử lý")
+        STARTED = "started", _("Bắt đầu xử lý")
+        ANSWERED = "answered", _("Trả lời")
+        APPROVED = "approved", _("Duyệt kết quả")
+        RETURNED = "returned", _("Trả lại để sửa kết quả")
+        COMPLETED = "completed", _("Hoàn thành")
+        REJECTED = "rejected", _("Từ chối")
+        REASSIGNED = "reassigned", _("Chuyển cơ quan khác")
+        MERGED = "merged", _("Gộp vào phản ánh trùng")
+        REOPENED = "reopened", _("Mở lại")
+        RATED = "rated", _("Đánh giá kết quả")
+        SUPPORTED = "supported", _("Người dân khác cùng phản ánh")
+        REDACTED = "redacted", _("Che thông tin cá nhân")
+        HIDDEN = "hidden", _("Ẩn khỏi công khai")
+        SHOWN = "shown", _("Công khai lại")
+        ATTACHMENT_HIDDEN = "attachment_hidden", _("Ẩn tệp đính kèm")
+        OVERDUE = "overdue", _("Quá hạn xử lý")
         # Staff set the pin of a report filed without one (incidents.services.locate).
-        LOCATED = "located", "Xác định vị trí"
+        LOCATED = "located", _("Xác định vị trí")
 
     report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="events")
     action = models.CharField(max_length=20, choices=Action.choices)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import html
 import json
 import re
+from typing import Any
 
+import lxml.html
 import pytest
 from django.test import Client
 
@@ -110,3 +112,69 @@ def test_english_form_errors_are_english(client: Client, demo: None) -> None:
     assert "The report has not been sent yet. Please correct the following:" in text
     assert "Enter a title." in text
     assert "Hãy nhập tiêu đề." not in text
+
+
+# --- No untranslated Vietnamese on the citizen pages ------------------------------------------------------
+# Letters only Vietnamese uses (tone marks, ơ ư ă đ...): English text never has them.
+VIETNAMESE = re.compile(r"[àáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵđ]", re.I)
+
+
+def _content_texts() -> list[str]:
+    """What people and the province wrote (names of places, agencies and categories, reports, warnings):
+    content, shown as written. Longest first, so a name is removed before a shorter one inside it."""
+    from agencies.models import Agency
+    from alerts.models import Alert
+    from boundaries.models import AdminUnit
+    from incidents.models import Answer, Category, CategoryQuestion, Report, ReportEvent
+
+    texts: set[str] = set()
+    sources: list[tuple[Any, list[str]]] = [
+        (AdminUnit, ["name"]),
+        (Agency, ["name"]),
+        (Category, ["name", "description"]),
+        (CategoryQuestion, ["prompt", "description", "values"]),
+        (Report, ["title", "description", "address", "reporter_name"]),
+        (ReportEvent, ["note"]),
+        (Answer, ["body"]),
+        (Alert, ["headline", "description", "instruction", "area_description"]),
+    ]
+    for model, fields in sources:
+        for row in model.objects.values_list(*fields):
+            for value in row:
+                if isinstance(value, str):
+                    texts.update(line.strip() for line in value.splitlines() if line.strip())
+                elif isinstance(value, list):  # question choices: [{"key": ..., "name": ...}]
+                    texts.update(str(item.get("name", "")) for item in value if isinstance(item, dict))
+    return sorted((t for t in texts if t), key=len, reverse=True)
+
+
+def untranslated(page_html: str, content: list[str]) -> list[str]:
+    """Vietnamese left on an English page, outside scripts, content marked lang="vi" and content from the database."""
+    document = lxml.html.fromstring(page_html)
+    for node in document.xpath("//script | //style | //*[@lang='vi']"):
+        node.drop_tree()
+    found = [str(t) for t in document.xpath("//body//text()")]
+    found += [str(v) for v in document.xpath("//body//@*[name()='aria-label' or name()='title' or name()='alt']")]
+    left = []
+    for text in found:
+        for written in content:
+            if written in text:
+                text = text.replace(written, "")
+        if VIETNAMESE.search(text):
+            left.append(" ".join(text.split()))
+    return sorted(set(left))
+
+
+def test_the_citizen_pages_in_english_leave_no_vietnamese_but_content(client: Client, demo: None) -> None:
+    from alerts.models import Alert
+    from tests.factories import report_make
+
+    report = report_make(title="Cây đổ chắn đường")
+    warning = Alert.objects.filter(approved_at__isnull=False).order_by("pk").first()
+    assert warning is not None
+    english(client)
+    content = _content_texts()
+    pages = ["/", "/phan-anh/gui/", "/ban-do/", "/phan-anh/", "/phan-anh/tra-cuu/", f"/phan-anh/{report.code}/"]
+    pages += ["/canh-bao/", f"/canh-bao/{warning.pk}/", "/thong-ke/"]
+    left = {url: found for url in pages if (found := untranslated(page(client, url), content))}
+    assert left == {}

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.utils.text import Truncator
+from django.utils.translation import override
 
 from agencies.selectors import agency_duty_contacts
 from notifications.services import notification_enqueue
@@ -49,6 +50,8 @@ def _report_url(report: Report) -> str:
     return f"{settings.SITE_URL.rstrip('/')}/phan-anh/{report.code}/"
 
 
+# Messages go out in Vietnamese whatever language the page that caused them was in (choice labels are lazy).
+@override(settings.LANGUAGE_CODE)
 def _message(report: Report, event: str, *, for_reporter: bool = False) -> tuple[str, str]:
     subject, body = _MESSAGES[event]
     url = _report_url(report)
@@ -185,6 +188,7 @@ def _notify_answer(report: Report, answer: Answer) -> None:
     _send(report, _reporter_routes(report, instant=True), subject, bodies, bodies["email"], key)
 
 
+@override(settings.LANGUAGE_CODE)
 def _file_label(attachment: Attachment) -> str:
     if attachment.kind == Attachment.Kind.DOCUMENT:
         return "Văn bản trả lời"
@@ -216,6 +220,7 @@ def _follower_contacts(report: Report) -> list[tuple[int, str, str]]:
     return contacts
 
 
+@override(settings.LANGUAGE_CODE)
 def _notify_followers(report: Report, event: ReportEvent, *, answer: Answer | None = None) -> None:
     """A public update of the report (a status change, the published answer) to each contact that follows
     it, once per event: its public history line, the answer's text and public files, the report's page and

@@ -748,6 +748,52 @@ class SupportView(APIView):
         return Response(self.OutputSerializer(selectors.report_get(code)).data)
 
 
+class FollowView(SupportView):
+    @extend_schema_serializer(component_name="FollowInput")
+    class InputSerializer(serializers.Serializer[Any]):
+        phone = serializers.CharField(required=False, allow_blank=True, default="")
+        email = serializers.CharField(required=False, allow_blank=True, default="")
+        otp = serializers.CharField(required=False, allow_blank=True, default="", max_length=20)
+
+    @extend_schema_serializer(component_name="FollowOutput")
+    class FollowOutputSerializer(serializers.Serializer[Any]):
+        following = serializers.BooleanField()
+        follower_count = serializers.IntegerField()
+
+    @extend_schema(
+        summary="Follow a public report: hear of its status changes and its answer",
+        description=(
+            "Without `otp`: a one-time code is sent to the phone or e-mail (202). With the code: the contact "
+            "follows (200, the number of followers; never who). A signed-in person may send neither: their "
+            "account follows. Every message carries a link to stop."
+        ),
+        request=InputSerializer,
+        responses={200: FollowOutputSerializer, 202: OpenApiTypes.OBJECT, **PUBLIC_ERRORS},
+    )
+    def post(self, request: Request, code: str) -> Response:
+        viewing = selectors.report_for_viewer(code=code)
+        if viewing is None:
+            raise Http404
+        try:
+            values = _input(self.InputSerializer, request.data)
+            follower = services.report_follow(
+                report=viewing.report,
+                phone=values["phone"],
+                email=values["email"],
+                otp=values["otp"],
+                user=request.user,
+                ip_address=client_ip(request),
+            )
+        except ValidationError as exc:
+            return validation_response(exc)
+        except accounts.ThrottledError as exc:
+            return _code_throttled(exc)
+        if follower is None:
+            return _code_sent_response()
+        count = selectors.report_follower_count(report=viewing.report)
+        return Response(self.FollowOutputSerializer({"following": True, "follower_count": count}).data)
+
+
 def support_throttled_message(seconds: int) -> str:
     minutes = max(1, math.ceil(seconds / 60))
     return _("Bạn đã gửi quá nhiều yêu cầu theo dõi phản ánh. Hãy thử lại sau %(minutes)s phút.") % {"minutes": minutes}

@@ -24,4 +24,5 @@ urlpatterns = [
     path("reports/<str:code>/rate", api.RateView.as_view(), name="report-rate"),
     path("reports/<str:code>/reopen", api.ReopenView.as_view(), name="report-reopen"),
     path("reports/<str:code>/support", api.SupportView.as_view(), name="report-support"),
+    path("reports/<str:code>/follow", api.FollowView.as_view(), name="report-follow-api"),
 ]

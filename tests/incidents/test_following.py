@@ -160,3 +160,16 @@ def test_the_unfollow_link_stops_the_next_messages(client: Client, leader: User)
     assert client.post(path, {"t": token}).status_code == 200  # a second click says the same
     services.report_answer(report=report, actor=leader, body="Đã xử lý.")
     assert len(_messages_to("cuong@example.vn")) == 1
+
+
+def test_the_api_follows_with_the_code_sent_and_answers_in_the_one_error_shape(client: Client, leader: User) -> None:
+    report = _report()
+    url = f"/api/v1/reports/{report.code}/follow"
+    asked = client.post(url, {"email": "cuong@example.vn"}, content_type="application/json")
+    assert asked.status_code == 202 and not ReportFollower.objects.exists()
+    done = client.post(url, {"email": "cuong@example.vn", "otp": last_code("cuong@example.vn")}, "application/json")
+    assert done.status_code == 200 and done.json() == {"following": True, "follower_count": 1}
+    bad = client.post(url, {"email": "khong-hop-le"}, content_type="application/json")
+    assert bad.status_code == 400 and bad.json()["detail"] and set(bad.json()["errors"]) == {"email"}
+    services.report_set_public(report=report, actor=leader, public=False, reason="Thông tin cá nhân")
+    assert client.post(url, {"email": "an@example.vn"}, content_type="application/json").status_code == 404

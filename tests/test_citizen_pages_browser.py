@@ -24,6 +24,7 @@ PRESSABLE = (
 )
 MEASURE = """selector => [...document.querySelectorAll(selector)]
   .filter(e => e.getClientRects().length && getComputedStyle(e).visibility !== 'hidden')
+  .filter(e => !e.classList.contains('leaflet-marker-icon'))
   .map(e => [e.outerHTML.slice(0, 90), e.getBoundingClientRect().height])
   .filter(([_, height]) => height < 43.5)"""
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from django.db.models import OuterRef, QuerySet, Subquery
+
+from boundaries.models import AdminUnit, Level
 from common.phones import PhoneError, phone_normalize
 
-from .models import User
+from .models import SavedPlace, User
 
 
 def username_for(identifier: str) -> str:
@@ -25,3 +28,15 @@ def username_for(identifier: str) -> str:
         return text
     found = User.objects.filter(phone=phone).values_list("username", flat=True).first()
     return found if found is not None else text
+
+
+def saved_places_of(user: User) -> QuerySet[SavedPlace]:
+    """A person's saved places, each with the name of its ward: the chosen one, or (for a place saved as a
+    point) the ward the point lies in, so that pages name places rather than show coordinates."""
+    point_ward = AdminUnit.objects.current().filter(level=Level.WARD, geom__covers=OuterRef("location"))
+    return (
+        SavedPlace.objects.filter(user=user)
+        .select_related("ward")
+        .annotate(point_ward_name=Subquery(point_ward.values("name")[:1]))
+        .order_by("created_at", "id")
+    )

@@ -35,7 +35,8 @@ from .forms import (
     ResetForm,
     add_service_errors,
 )
-from .models import SavedPlace, User
+from .models import User
+from .selectors import saved_places_of
 
 SESSION_KEY = "account_otp"
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
@@ -337,7 +338,7 @@ def _ward_choices() -> list[tuple[str, Any]]:
 
 def _profile_page(request: HttpRequest, form: ProfileForm, place_form: PlaceForm, status: int = 200) -> HttpResponse:
     user = cast(User, request.user)  # login_required
-    places = SavedPlace.objects.filter(user=user).select_related("ward").order_by("created_at", "id")
+    places = saved_places_of(user)
     return render(
         request,
         "accounts/profile.html",

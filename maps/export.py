@@ -169,7 +169,9 @@ def map_export_html(
                 "properties": {
                     "code": escape(report.code),
                     "title": escape(report.title),
-                    "status": escape(STATUS_LABELS.get(report.status, report.status)),
+                    "status": escape(
+                        str(STATUS_LABELS.get(report.status, report.status))
+                    ),  # folium dumps JSON: no lazy text
                     "category": escape(report.category.name),
                     "created": escape(date_format(timezone.localtime(report.created_at), "SHORT_DATE_FORMAT")),
                     "overdue": escape(_("Quá hạn")) if overdue else "",

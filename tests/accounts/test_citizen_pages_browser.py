@@ -58,6 +58,7 @@ def test_register_and_confirm_on_a_phone(live_server: LiveServer, settings: Sett
         page.get_by_role("button", name="Xác nhận và kích hoạt tài khoản").click()
         page.wait_for_url(re.compile(r"/tai-khoan/ho-so/$"))
         expect(page.get_by_text("Tài khoản đã được kích hoạt")).to_be_visible()
+        page.locator("summary.menu-button").click()  # on a phone the header's links wait behind the menu button
         expect(page.get_by_role("link", name="Phản ánh của tôi", exact=True)).to_be_visible()
         assert User.objects.get(phone=PHONE).is_active
         page.close()

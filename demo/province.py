@@ -324,6 +324,7 @@ def _load_categories() -> list[Category]:
             code=entry["code"],
             defaults={
                 "name": entry["name"],
+                "name_en": entry.get("name_en", ""),
                 "description": entry["description"],
                 "deadline_days": entry["deadline_days"],
                 "duplicate_radius_m": entry["duplicate_radius_m"],

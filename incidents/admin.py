@@ -35,9 +35,9 @@ class CategoryQuestionInline(InlineMixin, admin.StackedInline[CategoryQuestion, 
 
 @admin.register(Category)
 class CategoryAdmin(ModelAdmin):
-    list_display = ["name", "code", "deadline_days", "duplicate_radius_m", "sort_order", "is_active"]
+    list_display = ["name", "name_en", "code", "deadline_days", "duplicate_radius_m", "sort_order", "is_active"]
     list_editable = ["sort_order", "is_active"]
-    search_fields = ["name", "code"]
+    search_fields = ["name", "name_en", "code"]
     inlines = [CategoryQuestionInline, AnswerTemplateInline]
 
 

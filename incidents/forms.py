@@ -282,7 +282,7 @@ class ReportForm(forms.Form):
         fields = self.fields
         categories = list(category_list_with_questions())
         fields["category"].choices = [("", _("— Chọn chuyên mục —"))] + [  # type: ignore[attr-defined]
-            (c.code, c.name) for c in categories
+            (c.code, c.display_name) for c in categories
         ]
         self.question_groups = self._questions_add(categories)
         fields["district"].widget.choices = district_choices(_("— Chọn quận, huyện —"))
@@ -535,7 +535,7 @@ class ReportSearchForm(forms.Form):
         district = str(self.data.get("district", "")) if self.is_bound else ""
         self.fields["ward"].widget.choices = ward_choices(district)
         self.fields["category"].widget.choices = [("", _("— Mọi chuyên mục —"))] + [
-            (c.code, c.name) for c in category_list()
+            (c.code, c.display_name) for c in category_list()
         ]
 
     @property

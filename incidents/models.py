@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency
@@ -24,6 +25,8 @@ class Category(models.Model):
 
     code = models.SlugField(max_length=50, unique=True)
     name = models.CharField(max_length=200)
+    # Shown on English pages (blank: the Vietnamese name); messages to citizens, CAP and the feed keep `name`.
+    name_en = models.CharField("tên tiếng Anh", max_length=200, blank=True)
     description = models.TextField(blank=True)
     # Working days to answer; empty means settings.REPORT_DEADLINE_DAYS.
     deadline_days = models.PositiveSmallIntegerField(null=True, blank=True, validators=[MinValueValidator(1)])
@@ -38,6 +41,18 @@ class Category(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def display_name(self) -> str:
+        """The name in the page's language: what every page and the API show."""
+        return category_display_name(name=self.name, name_en=self.name_en)
+
+
+def category_display_name(*, name: str, name_en: str) -> str:
+    """The one rule for a category's shown name, for instances and values() rows alike: English when the
+    active language is English and the category has an English name, else the Vietnamese name."""
+    language = get_language() or ""
+    return name_en if name_en and language.split("-")[0] == "en" else name
 
 
 class QuestionType(models.TextChoices):

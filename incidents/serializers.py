@@ -34,6 +34,8 @@ class CategoryQuestionSerializer(serializers.ModelSerializer[CategoryQuestion]):
 
 class CategorySerializer(serializers.ModelSerializer[Category]):
     questions = CategoryQuestionSerializer(many=True, read_only=True)
+    # The name in the request's language (Accept-Language), Vietnamese by default.
+    name = serializers.CharField(source="display_name", read_only=True)
 
     class Meta:
         model = Category
@@ -226,7 +228,7 @@ class ReportPublicSerializer(serializers.ModelSerializer[Report]):
         ]
 
     def get_category(self, report: Report) -> dict[str, str]:
-        return {"code": report.category.code, "name": report.category.name}
+        return {"code": report.category.code, "name": report.category.display_name}
 
     def get_ward(self, report: Report) -> dict[str, str] | None:
         return _unit(report.ward)
@@ -335,7 +337,7 @@ def report_created_data(report: Report, attachments: list[Attachment]) -> dict[s
     return {
         "code": report.code,
         "kind": report.kind,
-        "category": {"code": report.category.code, "name": report.category.name},
+        "category": {"code": report.category.code, "name": report.category.display_name},
         "title": report.title,
         "description": report.description,
         "address": report.address,
@@ -400,7 +402,7 @@ class MyReportSerializer(serializers.Serializer[Any]):
             "code": report.code,
             "title": report.title,
             "kind": report.kind,
-            "category": report.category.name,
+            "category": report.category.display_name,
             "status": report.status,
             "status_display": report.get_status_display(),
             "agency": report.agency.name if report.agency else None,

@@ -60,7 +60,7 @@ class WorklistFilterForm(forms.Form):
         kwargs.setdefault("auto_id", "filter-%s")
         super().__init__(*args, **kwargs)
         self.fields["category"].choices = [("", _("— Mọi chuyên mục —"))] + [  # type: ignore[attr-defined]
-            (c.code, c.name) for c in category_list()
+            (c.code, c.display_name) for c in category_list()
         ]
 
     def filters(self) -> ReportFilters:

@@ -172,7 +172,7 @@ def map_export_html(
                     "status": escape(
                         str(STATUS_LABELS.get(report.status, report.status))
                     ),  # folium dumps JSON: no lazy text
-                    "category": escape(report.category.name),
+                    "category": escape(report.category.display_name),
                     "created": escape(date_format(timezone.localtime(report.created_at), "SHORT_DATE_FORMAT")),
                     "overdue": escape(_("Quá hạn")) if overdue else "",
                     "colour": _report_colour(report, overdue),
@@ -225,7 +225,7 @@ def _summary_html(
                 r.code,
                 r.title,
                 STATUS_LABELS.get(r.status, r.status),
-                r.category.name,
+                r.category.display_name,
                 r.ward.name if r.ward else "",
                 _("Quá hạn") if r.pk in overdue_ids else "",
             )

@@ -179,7 +179,7 @@ def ward_reports(request: HttpRequest, code: str) -> HttpResponse:
                     "title": r.title,
                     "status": r.status,
                     "status_label": STATUS_LABELS.get(r.status, r.status),
-                    "category": r.category.name,
+                    "category": r.category.display_name,
                     "created_at": r.created_at.isoformat(),
                     "overdue": r.pk in overdue_ids,
                     "url": reverse("staff-report-detail", args=[r.code]),

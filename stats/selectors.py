@@ -31,7 +31,16 @@ from agencies.selectors import is_staff_member
 from agencies.staff_access import NO_ACCESS, StaffAccess, staff_access_for
 from boundaries.models import AdminUnit, Level
 from incidents.filters import STATS_NAMES, FilterError, ReportFilters, overdue_sql, report_filters_parse
-from incidents.models import OPEN_STATUSES, Answer, Category, Channel, Report, ReportKind, ReportStatus
+from incidents.models import (
+    OPEN_STATUSES,
+    Answer,
+    Category,
+    Channel,
+    Report,
+    ReportKind,
+    ReportStatus,
+    category_display_name,
+)
 from incidents.selectors import reports_filtered, reports_public
 
 # The longest period one request may ask for, by month (keeps the month series bounded).
@@ -324,8 +333,13 @@ def _status_buckets(grouped: Mapping[Any, Measures]) -> list[Bucket]:
 
 
 def _category_buckets(grouped: Mapping[Any, Measures]) -> list[Bucket]:
-    names = Category.objects.filter(pk__in=list(grouped)).values_list("pk", "code", "name")
-    return _by_most([Bucket(key=code, label=name, measures=grouped[pk]) for pk, code, name in names])
+    names = Category.objects.filter(pk__in=list(grouped)).values_list("pk", "code", "name", "name_en")
+    return _by_most(
+        [
+            Bucket(key=code, label=category_display_name(name=name, name_en=name_en), measures=grouped[pk])
+            for pk, code, name, name_en in names
+        ]
+    )
 
 
 def _area_buckets(grouped: Mapping[Any, Measures], *, parent: AdminUnit | None) -> list[Bucket]:

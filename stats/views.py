@@ -67,7 +67,7 @@ class StatsFilterForm(forms.Form):
         self.fields["district"].widget.choices = district_choices()
         self.fields["ward"].widget.choices = ward_choices(district)
         self.fields["category"].widget.choices = [("", _("— Mọi chuyên mục —"))] + [
-            (c.code, c.name) for c in category_list()
+            (c.code, c.display_name) for c in category_list()
         ]
         if scope.is_staff:
             self.fields["scope"] = forms.CharField(label=_("Phạm vi số liệu"), required=False, widget=forms.Select)
@@ -99,7 +99,7 @@ def filters_description(filters: ReportFilters) -> str:
         parts.extend(names.get(code, code) for code in codes)
     if filters.category:
         category = Category.objects.filter(code=filters.category).first()
-        parts.append(_("Chuyên mục: %(name)s") % {"name": category.name if category else filters.category})
+        parts.append(_("Chuyên mục: %(name)s") % {"name": category.display_name if category else filters.category})
     if filters.agency:
         agency = Agency.objects.filter(code=filters.agency).first()
         parts.append(_("Cơ quan: %(name)s") % {"name": agency.name if agency else filters.agency})

@@ -164,3 +164,13 @@ def delete_jobs_after(transactional_db: None) -> Iterator[None]:
 
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM procrastinate_jobs WHERE queue_name = 'notifications'")
+
+
+@pytest.fixture(autouse=True)
+def _language_reset() -> Iterator[None]:
+    """A page asked in English leaves English active in the test's thread (LocaleMiddleware does not undo
+    it), so a later test's gettext would answer in English: each test starts and ends in the default."""
+    from django.utils import translation
+
+    yield
+    translation.deactivate()

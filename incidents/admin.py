@@ -30,7 +30,13 @@ class CategoryQuestionInline(InlineMixin, admin.StackedInline[CategoryQuestion, 
 
     model = CategoryQuestion
     extra = 0
-    fields = [("code", "order", "active"), "prompt", "description", ("datatype", "required", "variable"), "values"]
+    fields = [
+        ("code", "order", "active"),
+        ("prompt", "prompt_en"),
+        ("description", "description_en"),
+        ("datatype", "required", "variable"),
+        "values",
+    ]
 
 
 @admin.register(Category)

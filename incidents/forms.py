@@ -117,8 +117,12 @@ def question_field_name(category: str, code: str) -> str:
 def _question_field(question: CategoryQuestion) -> forms.Field:
     """The form field asking a question. Whether it is answered, and rightly, is the intake's to say
     (services.question_answers_clean), so every field is optional here and only carries the shape."""
-    common: dict[str, Any] = {"label": question.prompt, "help_text": question.description, "required": False}
-    choices = [(item["key"], item["name"]) for item in question.values]
+    common: dict[str, Any] = {
+        "label": question.display_prompt,
+        "help_text": question.display_description,
+        "required": False,
+    }
+    choices = question.value_choices()
     if question.datatype == QuestionType.SINGLE:
         return forms.ChoiceField(choices=choices, widget=forms.RadioSelect, **common)
     if question.datatype == QuestionType.MULTI:

@@ -48,11 +48,16 @@ class Category(models.Model):
         return category_display_name(name=self.name, name_en=self.name_en)
 
 
-def category_display_name(*, name: str, name_en: str) -> str:
-    """The one rule for a category's shown name, for instances and values() rows alike: English when the
-    active language is English and the category has an English name, else the Vietnamese name."""
+def localized(*, vi: str, en: str) -> str:
+    """The one rule for a text kept in both languages (category names, questions, their choices): English
+    when the active language is English and an English text exists, else the Vietnamese text."""
     language = get_language() or ""
-    return name_en if name_en and language.split("-")[0] == "en" else name
+    return en if en and language.split("-")[0] == "en" else vi
+
+
+def category_display_name(*, name: str, name_en: str) -> str:
+    """A category's shown name, for instances and values() rows alike (the rule is `localized`)."""
+    return localized(vi=name, en=name_en)
 
 
 class QuestionType(models.TextChoices):
@@ -84,7 +89,16 @@ class CategoryQuestion(models.Model):
         "mã", db_index=False, max_length=50, help_text="Mã câu hỏi (mã thuộc tính Open311), duy nhất trong chuyên mục."
     )
     prompt = models.CharField("câu hỏi", max_length=300)
+    prompt_en = models.CharField(
+        "câu hỏi (tiếng Anh)",
+        max_length=300,
+        blank=True,
+        help_text="Để trống: trang tiếng Anh hiện câu hỏi tiếng Việt.",
+    )
     description = models.TextField("giải thích", blank=True)
+    description_en = models.TextField(
+        "giải thích (tiếng Anh)", blank=True, help_text="Để trống: trang tiếng Anh hiện lời giải thích tiếng Việt."
+    )
     datatype = models.CharField("kiểu trả lời", max_length=20, choices=QuestionType.choices)
     required = models.BooleanField("bắt buộc", default=False)
     variable = models.BooleanField(
@@ -97,7 +111,8 @@ class CategoryQuestion(models.Model):
         "các lựa chọn",
         default=list,
         blank=True,
-        help_text='Chỉ cho kiểu chọn một / chọn nhiều: [{"key": "nho", "name": "Nhỏ"}, …]',
+        help_text='Chỉ cho kiểu chọn một / chọn nhiều: [{"key": "nho", "name": "Nhỏ", "name_en": "Small"}, …] '
+        '("name_en" không bắt buộc)',
     )
     active = models.BooleanField("đang dùng", default=True)
 
@@ -129,17 +144,36 @@ class CategoryQuestion(models.Model):
         if problem := question_values_problem(self.datatype, self.values):
             raise ValidationError({"values": problem})
 
+    @property
+    def display_prompt(self) -> str:
+        """The prompt in the page's language (the rule is `localized`)."""
+        return localized(vi=self.prompt, en=self.prompt_en)
+
+    @property
+    def display_description(self) -> str:
+        return localized(vi=self.description, en=self.description_en)
+
+    def value_choices(self) -> list[tuple[str, str]]:
+        """The list's (key, name shown in the page's language) pairs."""
+        return [
+            (str(item["key"]), localized(vi=str(item.get("name", item["key"])), en=str(item.get("name_en") or "")))
+            for item in self.values or []
+            if isinstance(item, dict) and "key" in item
+        ]
+
+    def values_shown(self) -> list[dict[str, str]]:
+        """The list's choices as {"key", "name"}, named in the page's language."""
+        return [{"key": key, "name": name} for key, name in self.value_choices()]
+
     def value_name(self, key: str) -> str:
         """The name shown for one of the list's keys (the key itself when it is not among them)."""
-        for item in self.values or []:
-            if isinstance(item, dict) and item.get("key") == key:
-                return str(item.get("name", key))
-        return key
+        return dict(self.value_choices()).get(key, key)
 
 
 def question_values_problem(datatype: str, values: Any) -> str:
     """Why `values` does not fit a question of `datatype` ("" when it does): the list types need a
-    non-empty list of {"key", "name"} with distinct keys; the other types take no values."""
+    non-empty list of {"key", "name"} (and optionally "name_en", blank allowed) with distinct keys; the other
+    types take no values."""
     if datatype not in LIST_TYPES:
         return "Chỉ câu hỏi chọn một hoặc chọn nhiều mới có các lựa chọn." if values else ""
     if not isinstance(values, list) or not values:
@@ -148,10 +182,13 @@ def question_values_problem(datatype: str, values: Any) -> str:
     for item in values:
         if (
             not isinstance(item, dict)
-            or set(item) != {"key", "name"}
+            or set(item) - {"name_en"} != {"key", "name"}
             or not all(isinstance(item[k], str) and item[k].strip() for k in ("key", "name"))
+            or not isinstance(item.get("name_en", ""), str)
         ):
-            return 'Mỗi lựa chọn có đúng hai phần "key" và "name", đều là chữ, không để trống.'
+            return (
+                'Mỗi lựa chọn có hai phần "key" và "name", đều là chữ, không để trống, và có thể thêm "name_en" (chữ).'
+            )
         keys.append(item["key"])
     if len(set(keys)) != len(keys):
         return "Các lựa chọn không được trùng “key”."

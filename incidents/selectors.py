@@ -131,7 +131,7 @@ def report_question_answers(*, report: Report) -> list[QuestionAnswer]:
         Q(active=True) | Q(code__in=list(answers))
     )
     shown = [
-        QuestionAnswer(code=q.code, prompt=q.prompt, answer=_answer_shown(q, answers.get(q.code)))
+        QuestionAnswer(code=q.code, prompt=q.display_prompt, answer=_answer_shown(q, answers.get(q.code)))
         for q in questions.order_by("order", "id")
     ]
     known = {q.code for q in shown}

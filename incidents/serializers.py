@@ -25,7 +25,12 @@ class CategoryQuestionSerializer(serializers.ModelSerializer[CategoryQuestion]):
     """An extra question the category asks: answer it in question_answers under its code (variable false: an
     explanation to show, not to answer; values: the choices of a singlevaluelist or multivaluelist)."""
 
-    values = serializers.ListField(child=serializers.DictField(child=serializers.CharField()), read_only=True)
+    # In the request's language (Accept-Language), Vietnamese by default, as the category's name.
+    prompt = serializers.CharField(source="display_prompt", read_only=True)
+    description = serializers.CharField(source="display_description", read_only=True)
+    values = serializers.ListField(
+        child=serializers.DictField(child=serializers.CharField()), source="values_shown", read_only=True
+    )
 
     class Meta:
         model = CategoryQuestion

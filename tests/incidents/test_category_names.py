@@ -83,3 +83,43 @@ def test_the_staff_worklist_in_english_shows_the_english_names(client: Client) -
     page = text(client, "/can-bo/phan-anh/")
     assert TREES_EN in page
     assert vietnamese_names_left(page) == []
+
+
+SIZE_VI, SIZE_EN = "Chỗ hư hỏng rộng khoảng bao nhiêu?", "How wide is the damage?"
+SMALL_VI, SMALL_EN = "Nhỏ, dưới 30 cm", "Small, under 30 cm"
+WASTE_NOTE_EN = "Choose every kind you see; hazardous waste is collected separately."
+
+
+def test_english_report_form_shows_the_questions_in_english(client: Client) -> None:
+    from incidents.models import CategoryQuestion
+
+    page = text(english(client), "/phan-anh/gui/")
+    assert SIZE_EN in page and SMALL_EN in page and WASTE_NOTE_EN in page
+    assert SIZE_VI not in page and SMALL_VI not in page
+    # A question or a choice without an English text shows its Vietnamese one.
+    question = CategoryQuestion.objects.get(category__code="giao-thong", code="kich-thuoc")
+    question.prompt_en = ""
+    question.values = [{**item, "name_en": ""} for item in question.values]
+    question.full_clean()
+    question.save()
+    page = text(client, "/phan-anh/gui/")
+    assert SIZE_VI in page and SMALL_VI in page and SIZE_EN not in page
+
+
+def test_vietnamese_report_form_keeps_the_vietnamese_questions(client: Client) -> None:
+    page = text(client, "/phan-anh/gui/")
+    assert SIZE_VI in page and SMALL_VI in page
+    assert SIZE_EN not in page and SMALL_EN not in page
+
+
+def test_the_staff_report_page_in_english_shows_the_answers_in_english(client: Client) -> None:
+    from agencies.models import Role
+    from tests.factories import staff_make
+
+    report = report_make(title="Ổ gà", category="giao-thong")
+    report.question_answers = {"kich-thuoc": "nho"}
+    report.save(update_fields=["question_answers"])
+    assert report.agency is not None
+    client.force_login(staff_make("canbo.cauhoi", report.agency.code, Role.OFFICER))
+    page = text(english(client), f"/can-bo/phan-anh/{report.code}/")
+    assert SIZE_EN in page and SMALL_EN in page and SMALL_VI not in page

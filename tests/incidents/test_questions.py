@@ -75,6 +75,11 @@ def test_list_questions_need_distinct_named_choices_and_only_they_have_any(demo:
     assert "values" in problem("singlevaluelist", [{"key": "a"}])
     assert "values" in problem("number", [{"key": "a", "name": "A"}])
     assert "datatype" in problem("boolean", [])
+    # An English name is optional and, when given, text; no other extra part.
+    assert "values" in problem("singlevaluelist", [{"key": "a", "name": "A", "name_en": 1}])
+    assert "values" in problem("singlevaluelist", [{"key": "a", "name": "A", "ten": "A"}])
+    english = [{"key": "a", "name": "Nhỏ", "name_en": "Small"}, {"key": "b", "name": "Lớn", "name_en": ""}]
+    CategoryQuestion(category=category, code="q", prompt="?", datatype="singlevaluelist", values=english).full_clean()
     CategoryQuestion(category=category, code="q", prompt="?", datatype="multivaluelist", values=SIZES).full_clean()
     # The database holds the same line where it can: no choices on a number, no required explanation.
     for wrong in ({"datatype": "number", "values": SIZES}, {"datatype": "text", "variable": False, "required": True}):

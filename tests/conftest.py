@@ -158,12 +158,17 @@ def sms_gateway(settings: SettingsWrapper) -> Iterator[FakeSmsGateway]:
 
 @pytest.fixture
 def delete_jobs_after(transactional_db: None) -> Iterator[None]:
-    """Removes the jobs a transactional test committed: the flush after it skips procrastinate's tables."""
-    yield
+    """An empty notifications queue before and after a transactional test: the flush after a test skips
+    procrastinate's tables, so jobs an earlier test committed would otherwise be run and counted here."""
     from django.db import connection
 
-    with connection.cursor() as cursor:
-        cursor.execute("DELETE FROM procrastinate_jobs WHERE queue_name = 'notifications'")
+    def empty_queue() -> None:
+        with connection.cursor() as cursor:
+            cursor.execute("DELETE FROM procrastinate_jobs WHERE queue_name = 'notifications'")
+
+    empty_queue()
+    yield
+    empty_queue()
 
 
 @pytest.fixture(autouse=True)

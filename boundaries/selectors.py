@@ -270,10 +270,13 @@ class _Multi(Func):
 
 
 def with_outline(units: QuerySet[AdminUnit], *, simplify: float = 0.0, precision: int = 6) -> QuerySet[AdminUnit]:
-    """Annotate `outline`: each unit's geometry as a GeoJSON dict, simplified (topology kept) when asked.
+    """Annotate `outline`: each unit's geometry as a GeoJSON dict, simplified (topology kept) when asked,
+    and `label_point`: a point inside the unit where a map writes its name.
 
     The database writes the GeoJSON, to `precision` decimals: reading the geometry into GEOS and
-    rounding each coordinate in Python took twice as long for the map's district layer.
+    rounding each coordinate in Python took twice as long for the map's district layer. The label point
+    is ST_PointOnSurface of the full outline, in the same query: the centre of the unit's box falls
+    outside a concave or coastal unit.
     """
     geom = (
         _Multi(_SimplifyPreserveTopology("geom", Value(simplify)), output_field=GeometryField(srid=SRID))
@@ -281,7 +284,7 @@ def with_outline(units: QuerySet[AdminUnit], *, simplify: float = 0.0, precision
         else "geom"
     )
     outline = AsGeoJSON(geom, precision=precision, output_field=JSONField())
-    return units.select_related("parent").defer("geom").annotate(outline=outline)
+    return units.select_related("parent").defer("geom").annotate(outline=outline, label_point=_PointOnSurface("geom"))
 
 
 class _PointOnSurface(Func):

@@ -54,12 +54,20 @@ class UnitFeatureSerializer(GeoFeatureModelSerializer, UnitSerializer):
     id = serializers.CharField(source="code")
     # Simplified when asked and written to 6 decimals (~0.1 m) by the database (selectors.with_outline).
     geom = OutlineField(source="outline", help_text=GEOM_HELP)
+    label_point = serializers.SerializerMethodField(
+        help_text="[longitude, latitude] of a point inside the unit, where a map writes its name."
+    )
 
     class Meta:
         model = AdminUnit
         geo_field = "geom"
         id_field = "id"
-        fields = ["id", "code", "name", "kind", "level", "parent", "valid_from", "valid_to", "geom"]
+        fields = ["id", "code", "name", "kind", "level", "parent", "valid_from", "valid_to", "label_point", "geom"]
+
+    @extend_schema_field({"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2})
+    def get_label_point(self, unit: AdminUnit) -> list[float] | None:
+        point = getattr(unit, "label_point", None)  # selectors.with_outline
+        return [round(point.x, 6), round(point.y, 6)] if point is not None else None
 
 
 class ErrorSerializer(serializers.Serializer[Any]):

@@ -269,7 +269,9 @@
     map.on("layeradd", function (e) {
       var props = e.layer.feature && e.layer.feature.properties;
       if (!props || !(e.layer instanceof L.Polygon) || (props.level !== 2 && props.level !== 3)) return;
-      var label = L.marker(e.layer.getBounds().getCenter(), {
+      // The API's label point lies inside the unit (ST_PointOnSurface); the centre of its box may not.
+      var at = props.label_point ? L.latLng(props.label_point[1], props.label_point[0]) : e.layer.getBounds().getCenter();
+      var label = L.marker(at, {
         interactive: false, keyboard: false,
         icon: L.divIcon({ className: "map-unit-label map-unit-label-" + props.level, html: "<span>" + escapeHtml(props.name) + "</span>", iconSize: null })
       });

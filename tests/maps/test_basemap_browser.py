@@ -55,6 +55,18 @@ def test_without_a_basemap_units_are_named_and_a_province_scale_tap_zooms_to_its
         # District names are written on the map.
         page.wait_for_selector(".map-unit-label-2 >> text=Thành phố Tây Ninh")
         assert page.locator(".map-unit-label-2").count() == 6
+        # ...at the point inside each unit the API gives (ST_PointOnSurface), not its box's centre.
+        placed = page.evaluate(
+            """() => { const labels = [], points = [];
+                ReportForm.map.eachLayer(l => {
+                    const p = l.feature && l.feature.properties;
+                    if (p && p.level === 2 && l instanceof L.Polygon) points.push(p.label_point.join());
+                    if (l.options.icon && /map-unit-label-2/.test(l.options.icon.options.className))
+                        labels.push([l.getLatLng().lng, l.getLatLng().lat].join());
+                });
+                return [labels.sort(), points.sort()]; }"""
+        )
+        assert placed[0] == placed[1] and len(placed[0]) == 6
 
         click_on_map(page, lng, lat)
         page.wait_for_function(

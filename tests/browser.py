@@ -114,3 +114,36 @@ def demo_site(live_server: LiveServer, settings: SettingsWrapper, plain_static: 
     # Reports queue notification jobs; the flush after a transactional test skips procrastinate's tables.
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM procrastinate_jobs WHERE queue_name = 'notifications'")
+
+
+# The guide's smallest tap target, in CSS pixels.
+TAP_PX = 44
+
+
+def small_tap_targets(
+    page: Page, selector: str = ".leaflet-marker-icon.leaflet-interactive", *, alone: bool = True
+) -> list[str]:
+    """The markers matching `selector` that a finger cannot hit over a TAP_PX square around their middle
+    (the visible dot may be smaller): asked of the browser's own hit testing at the square's corners, so
+    a target drawn larger than its hit area is caught, and (`alone`) one another marker covers. Empty
+    when all pass."""
+    failures: list[str] = page.evaluate(
+        """([selector, size, alone]) => {
+            const half = size / 2 - 1, failures = [];
+            document.querySelectorAll(selector).forEach((marker, i) => {
+                const r = marker.getBoundingClientRect(), x = r.left + r.width / 2, y = r.top + r.height / 2;
+                for (const [dx, dy] of [[-half, -half], [half, -half], [-half, half], [half, half]]) {
+                    const at = [x + dx, y + dy];
+                    const hits = alone ? [document.elementFromPoint(...at)] : document.elementsFromPoint(...at);
+                    const hit = hits.find(e => e && e.closest('.leaflet-marker-icon') === marker) || hits[0];
+                    if (!hit || hit.closest('.leaflet-marker-icon') !== marker) {
+                        failures.push(`${i} ${marker.className} at (${dx}, ${dy}): ${hit && hit.className}`);
+                        break;
+                    }
+                }
+            });
+            return failures;
+        }""",
+        [selector, TAP_PX, alone],
+    )
+    return failures

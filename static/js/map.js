@@ -294,6 +294,16 @@
 
     escapeHtml: escapeHtml,
 
+    /* The pin of our maps (urls from data-icon, data-icon-2x, data-icon-shadow: {icon, icon2x, iconShadow}).
+     * The 25×41 picture is padded to a 44 px tap target (css/map-basemap.css .map-pin): the anchor, its
+     * tip, moves by the padding; the shadow keeps the picture's own. */
+    pinIcon: function (urls) {
+      return L.icon({
+        iconUrl: urls.icon, iconRetinaUrl: urls.icon2x, shadowUrl: urls.iconShadow, className: "map-pin",
+        iconSize: [25, 41], iconAnchor: [12 + 9, 41 + 2], shadowSize: [41, 41], shadowAnchor: [12, 41]
+      });
+    },
+
     /* A small map of one report: the pin and, when the data says where, its ward's outline.
      * Reads the element's data-* attributes (lat, lng, tile-url, attribution, pin-alt, icon…). */
     pinMap: function (box, onTilesUnavailable) {
@@ -306,7 +316,7 @@
       });
       L.marker(pin, {
         alt: d.pinAlt, keyboard: false,
-        icon: L.icon({ iconUrl: d.icon, iconRetinaUrl: d.icon2x, shadowUrl: d.iconShadow, iconSize: [25, 41], iconAnchor: [12, 41], shadowSize: [41, 41] })
+        icon: this.pinIcon(d)
       }).addTo(map);
       if (d.wardUrl) {
         fetch(d.wardUrl, { headers: { Accept: "application/json" } })

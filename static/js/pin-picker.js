@@ -56,14 +56,7 @@
       attribution: options.attribution,
       onTilesUnavailable: options.onTilesUnavailable
     });
-    var icon = L.icon({
-      iconUrl: options.icon,
-      iconRetinaUrl: options.icon2x,
-      shadowUrl: options.iconShadow,
-      iconSize: [25, 41],
-      iconAnchor: [12, 41],
-      shadowSize: [41, 41]
-    });
+    var icon = window.GeoMap.pinIcon(options);
     var marker = null;
     var locateSeq = 0;
     // The view the person asked for; map.js fits the whole province once its outline arrives, which must

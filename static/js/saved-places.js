@@ -14,10 +14,7 @@
     attribution: d.attribution,
     onTilesUnavailable: function () { document.getElementById("place-map-note").hidden = false; }
   });
-  var icon = L.icon({
-    iconUrl: d.icon, iconRetinaUrl: d.icon2x, shadowUrl: d.iconShadow,
-    iconSize: [25, 41], iconAnchor: [12, 41], shadowSize: [41, 41]
-  });
+  var icon = GeoMap.pinIcon(d);
   var marker = null;
   function place(latlng) {
     if (!marker) marker = L.marker(latlng, { icon: icon, alt: d.pinAlt, keyboard: false }).addTo(map);

@@ -15,7 +15,7 @@ from boundaries.models import AdminUnit
 from incidents import services
 from incidents.models import Report, ReportSupport
 from tests.accounts.conftest import last_code
-from tests.browser import PHONE, at_each_width, chromium, page_errors, wait_until_map_settles
+from tests.browser import PHONE, at_each_width, chromium, page_errors, small_tap_targets, wait_until_map_settles
 from tests.conftest import point_in
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
@@ -79,6 +79,8 @@ def test_a_person_pins_a_ward_fills_in_the_form_and_gets_a_code(demo_site: str, 
             )
             status = page.inner_text("#pin-status")
             assert f"{ward.name}, Thành phố Tây Ninh" in status
+            assert page.locator("#report-map .leaflet-marker-icon").count() == 1
+            assert small_tap_targets(page) == []
             assert page.input_value("#id_lat") and page.input_value("#id_lng")
             assert abs(float(page.input_value("#id_lat")) - lat) < 0.01
             # The selects follow the pin.

@@ -8,6 +8,25 @@
   // Markers closer than this on screen are at one spot (spread below).
   var SAME_SPOT_PX = 6;
 
+  // A marker's tap target (static/css/map-basemap.css .map-hit): spread markers' targets must not overlap.
+  var TAP_PX = 44;
+
+  function spreadAngle(i, n) { return (2 * Math.PI * i) / n - Math.PI / 2; }
+
+  /* The smallest circle (px) on which n markers, at spreadAngle, keep their TAP_PX squares apart: two
+   * squares are apart when their middles differ by TAP_PX along x or along y. */
+  function spreadRadius(n) {
+    var radius = TAP_PX / 2;
+    for (var i = 0; i < n; i++) {
+      for (var j = i + 1; j < n; j++) {
+        var a = spreadAngle(i, n), b = spreadAngle(j, n);
+        var apart = Math.max(Math.abs(Math.cos(a) - Math.cos(b)), Math.abs(Math.sin(a) - Math.sin(b)));
+        radius = Math.max(radius, TAP_PX / apart);
+      }
+    }
+    return radius;
+  }
+
   window.MapView = {
     /* GET url as JSON, answered as {ok, body}: a refusal's body is read too, since it carries a `detail`. */
     getAnswer: function (url, signal) {
@@ -68,9 +87,9 @@
       groups.forEach(function (group) {
         var n = group.markers.length;
         if (n < 2) return;
-        var radius = Math.max(22, n * 6);
+        var radius = spreadRadius(n);
         group.markers.forEach(function (marker, i) {
-          var angle = (2 * Math.PI * i) / n - Math.PI / 2;
+          var angle = spreadAngle(i, n);
           var at = map.layerPointToLatLng(group.point.add(L.point(radius * Math.cos(angle), radius * Math.sin(angle))));
           marker.setLatLng(at);
           legs.push(L.polyline([group.spot, at], { className: "map-spider-leg", interactive: false, weight: 1.5, color: "#4b5563" }));

@@ -98,7 +98,7 @@
       keyboard: true,
       riseOnHover: true,
       icon: L.divIcon({
-        className: "rmap-cluster status-bg-" + dominantStatus(p.statuses),
+        className: "map-hit rmap-cluster status-bg-" + dominantStatus(p.statuses),
         html: '<span aria-hidden="true">' + escapeHtml(p.count) + "</span>",
         iconSize: [size, size]
       })
@@ -117,7 +117,7 @@
       title: label,
       alt: label,
       keyboard: true,
-      icon: L.divIcon({ className: "rmap-report status-bg-" + p.status, iconSize: [18, 18] })
+      icon: L.divIcon({ className: "map-hit rmap-report status-bg-" + p.status, iconSize: [18, 18] })
     });
     marker.bindPopup(popupHtml(p), { maxWidth: 260 });
     return marker;

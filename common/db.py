@@ -15,8 +15,9 @@ def prepared_cursor() -> Iterator[psycopg.Cursor]:
 
     Django's cursors bind parameters on the client, which rules out prepared
     statements; on the busiest lookups, planning costs as much as running. The
-    prepared plans live with the (persistent) connection. This needs a direct
-    connection to PostgreSQL, not a transaction-pooling proxy.
+    prepared plans live with the (persistent) connection. Behind a transaction-pooling
+    PgBouncer (DATABASE_POOL_MODE=transaction) psycopg prepares nothing, so these
+    run unprepared: a server connection there serves other clients between transactions.
     """
     connection.ensure_connection()
     with psycopg.Cursor(connection.connection) as cursor:

@@ -10,6 +10,7 @@ from typing import Any
 
 import dj_database_url
 import django_stubs_ext
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 # Lets classes such as ModelAdmin[Report] be written with their type parameter.
@@ -162,6 +163,18 @@ DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c plan_cache_mode=
 # prepare=True. Its client-side cursors never prepare, so a threshold no query
 # reaches means: prepared only where common.db.prepared_cursor asks.
 DATABASES["default"]["OPTIONS"]["prepare_threshold"] = 1_000_000_000
+# DATABASE_POOL_MODE=transaction: DATABASE_URL is a transaction-pooling PgBouncer (deploy/pgbouncer.ini),
+# which hands each transaction any server connection. Then psycopg prepares nothing (None turns off even
+# prepared_cursor's prepare=True: a named statement would be missing, or another client's, on the next
+# server connection; Debian's PgBouncer 1.18 cannot carry them), no WITH HOLD cursors, and no `options`
+# (PgBouncer refuses it; the pooler sets plan_cache_mode itself, its connect_query). Empty: direct.
+DATABASE_POOL_MODE = os.environ.get("DATABASE_POOL_MODE", "")
+if DATABASE_POOL_MODE not in ("", "transaction"):
+    raise ImproperlyConfigured(f"DATABASE_POOL_MODE must be empty or 'transaction', not {DATABASE_POOL_MODE!r}")
+if DATABASE_POOL_MODE == "transaction":
+    del DATABASES["default"]["OPTIONS"]["options"]
+    DATABASES["default"]["OPTIONS"]["prepare_threshold"] = None
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
 # Seconds a client is told to wait (Retry-After) while the database is unreachable (geo/outage.py).
 DATABASE_RETRY_AFTER = int(os.environ.get("DATABASE_RETRY_AFTER", "5"))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -13,27 +13,18 @@ import errno
 import logging
 from collections.abc import Callable
 
-import psycopg
 from django.conf import settings
-from django.db import InterfaceError, OperationalError, connections
+from django.db import connections
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
 from channels.open311.formats import is_open311_path, path_error_response
 from common.api import error_body
+from common.db import DATABASE_UNAVAILABLE
 
 logger = logging.getLogger(__name__)
 
-# Django's wrapped errors, and psycopg's own from common.db.prepared_cursor (which bypasses Django's
-# wrapper). OperationalError covers refused and dropped connections, an administrator's shutdown,
-# "the database system is starting up", too many connections: all worth retrying shortly.
-DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (
-    OperationalError,
-    InterfaceError,
-    psycopg.OperationalError,
-    psycopg.InterfaceError,
-)
 # Answered in JSON: the API, the health check, and the map's tiles (read by scripts, not people).
 JSON_PREFIXES = ("/api/", "/healthz", "/tiles/")
 

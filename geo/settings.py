@@ -175,6 +175,30 @@ if DATABASE_POOL_MODE == "transaction":
     del DATABASES["default"]["OPTIONS"]["options"]
     DATABASES["default"]["OPTIONS"]["prepare_threshold"] = None
     DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+# A streaming hot standby (docs/deploy.md): the public map, tiles, statistics and lists read there
+# (common/replica.py); connected the same way as the primary (a pooler's settings included), a dead
+# one given up on quickly.
+if os.environ.get("REPLICA_DATABASE_URL"):
+    _replica = dj_database_url.parse(os.environ["REPLICA_DATABASE_URL"])
+    DATABASES["replica"] = {
+        **DATABASES["default"],
+        "NAME": _replica.get("NAME", ""),
+        "USER": _replica.get("USER", ""),
+        "PASSWORD": _replica.get("PASSWORD", ""),
+        "HOST": _replica.get("HOST", ""),
+        "PORT": _replica.get("PORT", ""),
+        "OPTIONS": {**DATABASES["default"]["OPTIONS"], "connect_timeout": 2},
+        # Tests have one database: the alias reads the test database, none is created for it.
+        "TEST": {"MIRROR": "default"},
+    }
+    DATABASE_ROUTERS = ["common.replica.ReplicaRouter"]
+    MIDDLEWARE.append("common.replica.PrimaryPinMiddleware")
+# After a write, a browser reads from the primary this long: far above any normal replication lag.
+REPLICA_PIN_SECONDS = int(os.environ.get("REPLICA_PIN_SECONDS", "30"))
+# A standby further behind than this is not read from; nor, for this long, one that failed.
+REPLICA_MAX_LAG_SECONDS = float(os.environ.get("REPLICA_MAX_LAG_SECONDS", "10"))
+REPLICA_RETRY_SECONDS = float(os.environ.get("REPLICA_RETRY_SECONDS", "5"))
+REPLICA_LAG_CHECK_SECONDS = float(os.environ.get("REPLICA_LAG_CHECK_SECONDS", "2"))
 # Seconds a client is told to wait (Retry-After) while the database is unreachable (geo/outage.py).
 DATABASE_RETRY_AFTER = int(os.environ.get("DATABASE_RETRY_AFTER", "5"))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -22,15 +22,23 @@ django_application = get_wsgi_application()
 from django.conf import settings  # noqa: E402
 from django.core.handlers.wsgi import WSGIRequest  # noqa: E402
 from django.db import close_old_connections  # noqa: E402
-from django.http import HttpResponseBase  # noqa: E402
+from django.http import HttpRequest, HttpResponse, HttpResponseBase  # noqa: E402
 
-from geo.outage import DATABASE_UNAVAILABLE, database_connections_reset, database_unavailable_response  # noqa: E402
+from common.db import DATABASE_UNAVAILABLE  # noqa: E402
+from common.replica import replica_reads  # noqa: E402
+from geo.outage import database_connections_reset, database_unavailable_response  # noqa: E402
 from maps.map_api import clusters_response  # noqa: E402
 from maps.map_views import report_tile_view  # noqa: E402
 
 TILE_PATH = re.compile(r"/tiles/reports/(\d{1,2})/(\d{1,9})/(\d{1,9})\.mvt")
 CLUSTERS_PATH = "/api/v1/reports/clusters"
 StartResponse = Callable[..., Any]
+
+
+@replica_reads
+def clusters_view(request: HttpRequest) -> HttpResponse:
+    """The clusters answer, read where the full stack's view reads it (the read replica when there is one)."""
+    return clusters_response(request.GET)
 
 
 def application(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
@@ -47,7 +55,7 @@ def application(environ: dict[str, Any], start_response: StartResponse) -> Itera
             return django_application(environ, start_response)  # the full stack redirects to HTTPS
         response: HttpResponseBase
         if match is None:
-            response = clusters_response(request.GET)
+            response = clusters_view(request)
         else:
             z, x, y = (int(part) for part in match.groups())
             response = report_tile_view(request, z, x, y)

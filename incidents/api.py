@@ -11,6 +11,7 @@ from captcha.models import CaptchaStore
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
@@ -37,6 +38,7 @@ from common.gis import CoordinateError, parse_lat_lng
 from common.http import client_ip
 from common.pagination import LimitOffsetPagination
 from common.parsers import JSONParser
+from common.replica import replica_reads
 
 from . import selectors, services
 from .filters import ReportFilters, report_filters_parse
@@ -124,6 +126,7 @@ class CaptchaView(APIView):
         return response
 
 
+@method_decorator(replica_reads, name="dispatch")
 class ReportCollectionView(APIView):
     parser_classes = [JSONParser, MultiPartParser, FormParser]
     pagination_class = LimitOffsetPagination
@@ -288,6 +291,7 @@ class ReportDetailView(APIView):
         return _report_response(request, code)
 
 
+@method_decorator(replica_reads, name="dispatch")
 class NearbyView(APIView):
     @extend_schema(
         summary="Open reports of the same category near a pin (đã có người phản ánh?)",

@@ -26,6 +26,7 @@ from accounts.models import User
 from agencies.models import Role
 from agencies.selectors import agency_ids_for, is_staff_member
 from common.http import client_ip
+from common.replica import replica_reads
 
 from . import selectors, services
 from .areas import Area, area_parse
@@ -316,6 +317,7 @@ def _back_to_report(report: Report, token: str | None) -> HttpResponseRedirect:
     return HttpResponseRedirect(f"{url}?{urlencode({'t': token})}" if token else url, status=303)
 
 
+@replica_reads
 def report_list(request: HttpRequest) -> HttpResponse:
     form = ReportSearchForm(request.GET or None, sender_search=is_staff_member(request.user))
     filters = form.filters()

@@ -6,9 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from django.db import connection
-
-from common.db import prepared_cursor
+from common.db import prepared_cursor, read_cursor
 from common.gis import SRID
 
 from .tiles import EXTENT, tile_in_range
@@ -32,7 +30,7 @@ class BasemapSource:
 
 def basemap_source() -> BasemapSource | None:
     """The imported basemap's attribution and file name, or None when none is imported."""
-    with connection.cursor() as cursor:
+    with read_cursor() as cursor:
         cursor.execute("SELECT to_regclass(%s)", [f"{SCHEMA}.meta"])
         if cursor.fetchone()[0] is None:
             return None

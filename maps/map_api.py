@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.urls import get_script_prefix, reverse
+from django.utils.decorators import method_decorator
 from django.utils.translation import get_language
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -23,6 +24,7 @@ from rest_framework.views import APIView
 from common.api import error_body, validation_response
 from common.db import prepared_cursor
 from common.gis import CoordinateError, parse_bbox
+from common.replica import replica_reads
 from incidents import selectors
 from incidents.api import FILTER_PARAMETERS
 from incidents.filters import ReportFilters, report_filters_parse, status_values
@@ -241,6 +243,7 @@ def report_clusters(filters: ReportFilters, zoom: int) -> dict[str, Any]:
     return result
 
 
+@method_decorator(replica_reads, name="dispatch")
 class ReportClusterView(APIView):
     @extend_schema(
         operation_id="reports_clusters",

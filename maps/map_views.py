@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from boundaries.models import AdminUnit, Level
+from common.replica import replica_reads
 from incidents.models import ReportKind, ReportStatus
 from incidents.selectors import category_list
 
@@ -22,6 +23,7 @@ TILE_CACHE_CONTROL = "public, max-age=60"
 BASEMAP_CACHE_CONTROL = "public, max-age=3600"
 
 
+@replica_reads
 @require_GET
 def report_map(request: HttpRequest) -> HttpResponse:
     districts = AdminUnit.objects.current().filter(level=Level.DISTRICT).defer("geom").order_by("name")
@@ -51,6 +53,7 @@ def report_map(request: HttpRequest) -> HttpResponse:
     )
 
 
+@replica_reads
 @require_GET
 def report_tile_view(request: HttpRequest, z: int, x: int, y: int) -> HttpResponse:
     """A tile of public reports; 204 (no body) when it holds none, 304 when the client's ETag still holds."""
@@ -59,6 +62,7 @@ def report_tile_view(request: HttpRequest, z: int, x: int, y: int) -> HttpRespon
     return _tile_response(request, report_tile(z, x, y), TILE_CACHE_CONTROL)
 
 
+@replica_reads
 @require_GET
 def basemap_tile_view(request: HttpRequest, z: int, x: int, y: int) -> HttpResponse:
     """A tile of our basemap (roads, water, places); 204 when empty, 404 when no basemap is imported."""

@@ -9,6 +9,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
 from django.utils import timezone
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -21,6 +22,7 @@ from rest_framework.views import APIView
 
 from boundaries.models import AdminUnit
 from common.api import error_body
+from common.replica import replica_reads
 from incidents.filters import ReportFilters
 from incidents.models import Report
 
@@ -138,6 +140,7 @@ def filters_data(filters: ReportFilters) -> dict[str, Any]:
     }
 
 
+@method_decorator(replica_reads, name="dispatch")
 class _StatsView(APIView):
     # Parses filters and scope; subclasses answer with `stats_data`. (A comment, not a docstring:
     # the schema would show it as every endpoint's description.)

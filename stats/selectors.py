@@ -21,7 +21,6 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
-from django.db import connection
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
@@ -30,6 +29,7 @@ from agencies.models import Agency
 from agencies.selectors import is_staff_member
 from agencies.staff_access import NO_ACCESS, StaffAccess, staff_access_for
 from boundaries.models import AdminUnit, Level
+from common.db import read_cursor
 from incidents.filters import STATS_NAMES, FilterError, ReportFilters, overdue_sql, report_filters_parse
 from incidents.models import (
     OPEN_STATUSES,
@@ -101,7 +101,7 @@ def stats_scope_for(user: User | AnonymousUser, *, public: bool = False) -> Stat
 def _agency_tree(code: str) -> list[int]:
     """The agency with this code and all agencies below it: a district UBND counts its wards' reports."""
     table = Agency._meta.db_table
-    with connection.cursor() as cursor:
+    with read_cursor() as cursor:
         cursor.execute(
             f"""
             WITH RECURSIVE tree(id) AS (
@@ -250,7 +250,7 @@ def _round(value: float | None, digits: int) -> float | None:
 
 
 def _fetch(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
-    with connection.cursor() as cursor:
+    with read_cursor() as cursor:
         cursor.execute(sql, params)
         rows: list[tuple[Any, ...]] = cursor.fetchall()
         return rows

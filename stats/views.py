@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET
 from agencies.models import Agency
 from boundaries.choices import district_choices, ward_choices
 from boundaries.models import AdminUnit, Level
+from common.replica import replica_reads
 from incidents.filters import ReportFilters, report_filters_query
 from incidents.forms import RENDERER
 from incidents.models import Category
@@ -106,6 +107,7 @@ def filters_description(filters: ReportFilters) -> str:
     return " · ".join(parts) if parts else _("Toàn bộ thời gian, mọi địa bàn và chuyên mục")
 
 
+@replica_reads
 @require_GET
 def stats_page(request: HttpRequest) -> HttpResponse:
     errors: dict[str, str] = {}
@@ -189,6 +191,7 @@ def stats_page(request: HttpRequest) -> HttpResponse:
 # --- The chart image (drawn by chart.py) ----------------------------------------------------------------
 
 
+@replica_reads
 @require_GET
 def stats_chart_png(request: HttpRequest) -> HttpResponse:
     """The monthly bar chart as an image to share: always the public numbers, whoever asks."""

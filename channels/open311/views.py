@@ -21,6 +21,7 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.views.decorators.csrf import csrf_exempt
 
 from common.http import client_ip
+from common.replica import replica_reads
 from incidents.services import IdempotencyConflict, question_answer_errors
 
 from . import selectors, services
@@ -137,6 +138,7 @@ def _public(report: Any, request: HttpRequest) -> dict[str, Any]:
     return data
 
 
+@replica_reads
 @open311_view("GET", "POST")
 def requests(request: HttpRequest, *, fmt: str) -> HttpResponse:
     if request.method == "POST":

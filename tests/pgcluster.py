@@ -71,7 +71,17 @@ class ThrowawayCluster:
         if os.getuid() == 0:
             shutil.chown(self.root, "postgres", "postgres")
         source = f"postgresql://postgres:{primary.password}@127.0.0.1:{primary.port}/postgres"
-        backup = ["-D", self.data, "-d", source, "-R", "-X", "stream", "--checkpoint=fast", "--no-sync"]
+        backup: list[str | Path] = [
+            "-D",
+            self.data,
+            "-d",
+            source,
+            "-R",
+            "-X",
+            "stream",
+            "--checkpoint=fast",
+            "--no-sync",
+        ]
         self._run(self.bin / "pg_basebackup", *backup)
         # Its own port and socket folder (postgresql.conf came from the primary); later lines win.
         settings = f"port = {self.port}\nunix_socket_directories = '{self.root}'\n"

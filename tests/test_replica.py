@@ -66,7 +66,11 @@ def replicated(django_db_setup: None, django_db_blocker: Any) -> Iterator[Replic
     with ThrowawayCluster() as primary, ThreadPoolExecutor(1) as background:
         try:
             # The standby from the empty primary: the schema and the demo then reach it by streaming.
-            streaming = background.submit(lambda: (standby.create_standby(primary), standby.start()))
+            def stream() -> None:
+                standby.create_standby(primary)
+                standby.start()
+
+            streaming = background.submit(stream)
             with django_db_blocker.unblock():
                 copy_test_database(primary)
             environment = {**os.environ, "DATABASE_URL": primary.url()}
@@ -123,7 +127,7 @@ def shows(client: httpx.Client, path: str, needle: str) -> bool:
     response = client.get(path)
     assert response.status_code in (200, 204), (path, response.status_code, response.text[:300])  # 204: an empty tile
     if path.startswith("/api/v1/stats/"):
-        return response.json()["received"] == int(needle)
+        return bool(response.json()["received"] == int(needle))
     return needle.encode() in response.content
 
 

@@ -12,7 +12,8 @@ python3 -c "import ensurepip" >/dev/null 2>&1 || need+=(python3-venv)
 # flite: reads the captcha letters aloud, offline (the alternative for people who cannot see the picture).
 # wrk: the warning storm's 500 polling clients in make bench (bench/storm.py).
 # pgbouncer: the connection pooler between app servers and PostgreSQL (scripts/pgbouncer.sh, deploy/pgbouncer.ini).
-for pkg in gdal-bin libgdal-dev libgeos-dev libproj-dev binutils gettext postgresql postgresql-contrib chromium fonts-dejavu-core osm2pgsql flite wrk pgbouncer; do
+# nginx: the load balancer in front of several app servers (deploy/nginx/, scripts/balancer.sh).
+for pkg in gdal-bin libgdal-dev libgeos-dev libproj-dev binutils gettext postgresql postgresql-contrib chromium fonts-dejavu-core osm2pgsql flite wrk pgbouncer nginx; do
   have "$pkg" || need+=("$pkg")
 done
 # npm comes with nodejs from some sources and as its own package on Debian.

@@ -12,9 +12,11 @@ import email.policy
 import json
 import logging
 import os
+import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -110,6 +112,69 @@ def web_server(
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
+
+
+@dataclass
+class Balancer:
+    """nginx started by scripts/balancer.sh: its URL, and what its access log says about each request."""
+
+    url: str
+    folder: Path
+
+    def log(self) -> list[dict[str, str]]:
+        """One entry a request, oldest first: "request" ("GET /path HTTP/1.1"), "status", "upstream" (the app
+        server(s) tried, "a, b" when the first failed; "-" for none) and "cache" (HIT for a kept static file)."""
+        path = self.folder / "access.log"
+        lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+        return [_balancer_entry(line) for line in lines]
+
+    def served(self, since: int, count: int) -> list[dict[str, str]]:
+        """The `count` log entries after the first `since`, once nginx has written them (it logs a request
+        just after answering it)."""
+        wait_until(lambda: len(self.log()) >= since + count, 10, f"{count} request(s) in the balancer's log")
+        return self.log()[since : since + count]
+
+
+def _balancer_entry(line: str) -> dict[str, str]:
+    # The `balancer` log_format of deploy/nginx/balancer.conf.template.
+    request = line.split('"')[1]
+    status = line.split('"')[2].split()[0]
+    tail = "upstream=" + line.split(" upstream=", 1)[1]
+    fields = dict(part.split("=", 1) for part in tail.replace(", ", ",").split())
+    return {"request": request, "status": status, "upstream": fields["upstream"], "cache": fields["cache"]}
+
+
+@contextmanager
+def balancer(servers: list[str]) -> Iterator[Balancer]:
+    """nginx (scripts/balancer.sh, round robin) on a free loopback port in front of `servers` (base URLs or
+    "host:port", optionally with nginx server parameters: "127.0.0.1:8001 backup"); stopped and its state
+    folder removed on exit."""
+    port = free_port()
+    # Not under pytest's tmp_path: as root, nginx's workers (www-data) must reach the folder.
+    folder = Path(tempfile.mkdtemp(prefix="geo-balancer-"))
+    upstreams = [server.removeprefix("http://") for server in servers]
+    process = subprocess.Popen(
+        ["bash", str(BASE_DIR / "scripts" / "balancer.sh"), f"127.0.0.1:{port}", *upstreams],
+        cwd=BASE_DIR,
+        env={**os.environ, "BALANCER_DIR": str(folder), "BALANCER_WORKERS": "2"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+    def listening() -> bool:
+        if process.poll() is not None:
+            raise RuntimeError(f"nginx exited with {process.returncode}: see {folder}/error.log")
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            return sock.connect_ex(("127.0.0.1", port)) == 0
+
+    try:
+        wait_until(listening, 30, "the balancer")
+        yield Balancer(url=f"http://127.0.0.1:{port}", folder=folder)
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @dataclass

@@ -34,6 +34,7 @@ from rest_framework_gis.fields import GeometryField
 
 from accounts.models import User as Account
 from common.api import ErrorBodySerializer, error_body, valid_input, validation_response
+from common.counters import SharedRateThrottle
 from common.gis import CoordinateError, parse_bbox, parse_lat_lng
 from common.inputs import InputError, parse_moment
 
@@ -359,7 +360,7 @@ class UpdateView(APIView):
         )
 
 
-class PreviewThrottle(UserRateThrottle):
+class PreviewThrottle(SharedRateThrottle, UserRateThrottle):
     """Previews per user (settings.ALERT_PREVIEW_RATE), counted in the shared cache."""
 
     scope = "alert_preview"

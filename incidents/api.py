@@ -23,7 +23,6 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
 from accounts import services as accounts
@@ -34,6 +33,7 @@ from agencies.staff_access import report_staff_visible
 from boundaries.geocoding import geocode
 from boundaries.places import address_places, places_search
 from common.api import error_body, valid_input, validation_response
+from common.counters import SharedRateThrottle
 from common.gis import CoordinateError, parse_lat_lng
 from common.http import client_ip
 from common.pagination import LimitOffsetPagination
@@ -686,7 +686,7 @@ class ReopenView(_ReporterActionView):
         return _report_response(request, code, token)
 
 
-class SupportThrottle(SimpleRateThrottle):
+class SupportThrottle(SharedRateThrottle):
     """settings.SUPPORT_RATE per address (anonymous) or per account, in the shared cache."""
 
     scope = "support"

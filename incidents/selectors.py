@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import zoneinfo
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -62,28 +61,11 @@ def category_list() -> QuerySet[Category]:
     return Category.objects.filter(is_active=True)
 
 
-# Active categories by code, per process: every intake needs one, and they
-# change rarely (a save clears this process's copy, see incidents.apps; other
-# processes follow within CATEGORY_CACHE_SECONDS).
-CATEGORY_CACHE_SECONDS = 60.0
-_categories: dict[str, Category] = {}
-_categories_since = 0.0
-
-
-def category_cache_clear() -> None:
-    global _categories_since
-    _categories.clear()
-    _categories_since = 0.0
-
-
 def category_by_code(code: str) -> Category | None:
-    """The active category with this code, or None."""
-    global _categories_since
-    if time.monotonic() - _categories_since > CATEGORY_CACHE_SECONDS:
-        _categories.clear()
-        _categories.update((category.code, category) for category in category_list())
-        _categories_since = time.monotonic()
-    return _categories.get(code)
+    """The active category with this code, or None. Read from the database each time (one indexed row):
+    a copy kept per process let a category staff had just closed through one app server go on taking
+    reports on the others."""
+    return category_list().filter(code=code).first()
 
 
 def category_questions(*, category: Category) -> QuerySet[CategoryQuestion]:

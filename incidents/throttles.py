@@ -8,7 +8,8 @@ address bound still holds.
 
 Only stored reports count: a sender checks `intake_limit` before anything costly and calls
 `intake_count` once the report is stored. Counts live in the shared cache (a database table), so
-every web worker sees the same numbers. Signed-in people (citizens with an account, officers,
+every web worker on every app server sees the same numbers, each written under its key's lock
+(common.counters). Signed-in people (citizens with an account, officers,
 hotline operators) are not counted: they are known and can be dealt with one by one.
 """
 
@@ -28,6 +29,7 @@ from django.http import HttpRequest, HttpResponseBase
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import Throttled
 
+from common.counters import counters_locked
 from common.http import client_ip
 
 DEVICE_COOKIE = "device"
@@ -178,8 +180,11 @@ def _standing(counters: list[_Counter], now: float) -> IntakeLimit:
 
 
 def _count(counters: list[_Counter], now: float) -> None:
-    for counter in counters:
-        cache.set(counter.key, [*_recent(counter, now), now], counter.seconds)
+    # Under the counters' locks (common.counters): a count read and written back by two servers at once
+    # would otherwise lose one.
+    with counters_locked(counter.key for counter in counters):
+        for counter in counters:
+            cache.set(counter.key, [*_recent(counter, now), now], counter.seconds)
 
 
 def intake_limit(request: Any) -> IntakeLimit:
@@ -217,7 +222,12 @@ def captcha_take(request: Any) -> None:
     once the caller has had too many. Signed-in callers need no captcha and are counted all the same."""
     now = time.time()
     counters = _captcha_counters(request)
-    standing = _standing(counters, now)
+    # The check and the count together: simultaneous requests on several servers get one captcha each
+    # while any is left, never one more.
+    with counters_locked(counter.key for counter in counters):
+        standing = _standing(counters, now)
+        if standing.wait is None:
+            _count(counters, now)
     if standing.wait is not None:
         minutes = max(1, math.ceil(standing.wait / 60))
         exc = Throttled(
@@ -225,7 +235,6 @@ def captcha_take(request: Any) -> None:
         )
         exc.wait = standing.wait  # type: ignore[attr-defined]
         raise exc
-    _count(counters, now)
 
 
 def intake_throttled(standing: IntakeLimit) -> Throttled:

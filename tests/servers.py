@@ -145,10 +145,10 @@ def _balancer_entry(line: str) -> dict[str, str]:
 
 
 @contextmanager
-def balancer(servers: list[str]) -> Iterator[Balancer]:
+def balancer(servers: list[str], *, env: Mapping[str, str] | None = None) -> Iterator[Balancer]:
     """nginx (scripts/balancer.sh, round robin) on a free loopback port in front of `servers` (base URLs or
-    "host:port", optionally with nginx server parameters: "127.0.0.1:8001 backup"); stopped and its state
-    folder removed on exit."""
+    "host:port", optionally with nginx server parameters: "127.0.0.1:8001 backup"), `env` for the script
+    (BALANCER_*); stopped and its state folder removed on exit."""
     port = free_port()
     # Not under pytest's tmp_path: as root, nginx's workers (www-data) must reach the folder.
     folder = Path(tempfile.mkdtemp(prefix="geo-balancer-"))
@@ -156,7 +156,7 @@ def balancer(servers: list[str]) -> Iterator[Balancer]:
     process = subprocess.Popen(
         ["bash", str(BASE_DIR / "scripts" / "balancer.sh"), f"127.0.0.1:{port}", *upstreams],
         cwd=BASE_DIR,
-        env={**os.environ, "BALANCER_DIR": str(folder), "BALANCER_WORKERS": "2"},
+        env={**os.environ, "BALANCER_DIR": str(folder), "BALANCER_WORKERS": "2", **(env or {})},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,

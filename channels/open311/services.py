@@ -15,8 +15,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
-from rest_framework.throttling import SimpleRateThrottle
 
+from common.counters import SharedRateThrottle
 from incidents import services as intake
 from incidents.models import Category, Channel, ConsentChannel, Report
 
@@ -75,7 +75,7 @@ def api_client_for_key(key: str) -> ApiClient | None:
     return client if client.is_active else None
 
 
-class KeyThrottle(SimpleRateThrottle):
+class KeyThrottle(SharedRateThrottle):
     """settings.OPEN311_KEY_RATE requests per key, counted in the shared cache (a database table), so the
     limit holds across every web worker."""
 
@@ -95,7 +95,7 @@ class KeyThrottle(SimpleRateThrottle):
 def api_client_throttle(*, client: ApiClient, request: HttpRequest) -> int | None:
     """Count one request against the client's limit: None when allowed, else seconds to wait."""
     throttle = KeyThrottle(client)
-    if throttle.allow_request(request, None):  # type: ignore[arg-type]
+    if throttle.allow_request(request, None):
         return None
     wait = throttle.wait()
     return max(1, int(wait or 1))

@@ -225,3 +225,23 @@ def test_reads_go_to_the_primary_while_the_standby_is_down(replicated: Replicate
         assert shows(anyone, "/api/v1/reports/?limit=100", title)
     finally:
         site.sql(site.standby, "SELECT pg_wal_replay_resume()")
+
+
+def test_a_standby_far_behind_is_not_read_from(replicated: Replicated) -> None:
+    site = replicated
+    lagging = {
+        "REPLICA_DATABASE_URL": site.standby.url(),
+        "REPLICA_MAX_LAG_SECONDS": "1",
+        "REPLICA_LAG_CHECK_SECONDS": "0",
+        "REPLICA_RETRY_SECONDS": "0",
+    }
+    with web_server(site.primary.url(), workers=1, env=lagging) as base:
+        site.replay_paused()
+        try:
+            code = submit(site, site.client(), "Nắp cống mất khi bản sao chậm")
+            anyone = httpx.Client(base_url=base, timeout=30, headers={"Connection": "close"})
+            # The standby stops replaying, so it falls further behind: once past the limit, the primary answers.
+            check: Callable[[], bool] = lambda: shows(anyone, "/api/v1/reports/?limit=100", code)  # noqa: E731
+            wait_until(check, 30, "reads from the primary while the standby lags", interval=0.2)
+        finally:
+            site.sql(site.standby, "SELECT pg_wal_replay_resume()")

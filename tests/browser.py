@@ -11,7 +11,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from django.db import connection, connections
+from django.db import connections
 from playwright.sync_api import Browser, Page, ViewportSize, sync_playwright
 from pytest_django.fixtures import Settings as SettingsWrapper
 from pytest_django.live_server_helper import LiveServer
@@ -111,9 +111,6 @@ def demo_site(live_server: LiveServer, settings: SettingsWrapper, plain_static: 
     call_command("load_demo", stdout=StringIO())
     settings.MAP_TILE_URL = "http://127.0.0.1:9/{z}/{x}/{y}.png"
     yield live_server.url
-    # Reports queue notification jobs; the flush after a transactional test skips procrastinate's tables.
-    with connection.cursor() as cursor:
-        cursor.execute("DELETE FROM procrastinate_jobs WHERE queue_name = 'notifications'")
 
 
 # The guide's smallest tap target, in CSS pixels.

@@ -33,6 +33,25 @@ def pytest_configure(config: pytest.Config) -> None:
     settings.STATS_CACHE_SECONDS = 0
     # Hashing every test account's password at full strength cost minutes of the suite's budget.
     settings.PASSWORD_HASHERS = ["tests.hashers.QuickPBKDF2PasswordHasher", *settings.PASSWORD_HASHERS]
+    from django.apps import apps
+    from django.db.models.signals import post_migrate
+
+    post_migrate.connect(
+        _procrastinate_flush, sender=apps.get_app_config("procrastinate"), dispatch_uid="tests.procrastinate_flush"
+    )
+
+
+def _procrastinate_flush(using: str, **kwargs: Any) -> None:
+    """The flush after each transactional test (and any `manage.py flush`) empties procrastinate's tables too.
+
+    Their models are unmanaged, so the flush skips them: jobs a test committed (a report's messages, the
+    periodic jobs a worker deferred) were seen, run and counted by the next tests. A flush ends with
+    post_migrate; the periodic deferrals go too, or a later worker would skip a time already deferred."""
+    from django.db import connections
+
+    with connections[using].cursor() as cursor:
+        cursor.execute("DELETE FROM procrastinate_periodic_defers")
+        cursor.execute("DELETE FROM procrastinate_jobs")  # their events go with them (ON DELETE CASCADE)
 
 
 def _features(name: str) -> list[dict[str, Any]]:
@@ -154,21 +173,6 @@ def smtp_server(settings: SettingsWrapper) -> Iterator[SmtpServer]:
 def sms_gateway(settings: SettingsWrapper) -> Iterator[FakeSmsGateway]:
     """A real HTTP SMS gateway on loopback; SMS_BACKEND="http" posts to it."""
     yield from _pointed_at(settings, FakeSmsGateway())
-
-
-@pytest.fixture
-def delete_jobs_after(transactional_db: None) -> Iterator[None]:
-    """An empty notifications queue before and after a transactional test: the flush after a test skips
-    procrastinate's tables, so jobs an earlier test committed would otherwise be run and counted here."""
-    from django.db import connection
-
-    def empty_queue() -> None:
-        with connection.cursor() as cursor:
-            cursor.execute("DELETE FROM procrastinate_jobs WHERE queue_name = 'notifications'")
-
-    empty_queue()
-    yield
-    empty_queue()
 
 
 @pytest.fixture(autouse=True)

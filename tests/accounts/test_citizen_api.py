@@ -345,7 +345,6 @@ def test_the_schema_lists_the_account_api(client: Client) -> None:
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.usefixtures("delete_jobs_after")
 def test_an_email_code_arrives_by_smtp_and_signs_in(
     client: Client, citizen: User, smtp_server: SmtpServer, sms_gateway: FakeSmsGateway
 ) -> None:

@@ -18,7 +18,7 @@ from tests.browser import PHONE as PHONE_SIZE
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
 
-@pytest.mark.usefixtures("plain_static", "delete_jobs_after")
+@pytest.mark.usefixtures("plain_static")
 def test_register_and_confirm_on_a_phone(live_server: LiveServer, settings: SettingsWrapper) -> None:
     # A short wait before resending, so the countdown runs out within the test.
     settings.OTP_RESEND_SECONDS = 3
@@ -64,7 +64,6 @@ def test_register_and_confirm_on_a_phone(live_server: LiveServer, settings: Sett
         page.close()
 
 
-@pytest.mark.usefixtures("delete_jobs_after")
 def test_profile_places_map_on_desktop(demo_site: str) -> None:
     user = User.objects.create_user(username="giang", password=PASSWORD, phone=PHONE, first_name="Võ Thị Giang")
     with chromium() as browser:

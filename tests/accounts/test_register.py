@@ -173,7 +173,6 @@ def test_sign_in_with_a_code_for_an_unknown_number_looks_the_same(client: Client
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.usefixtures("delete_jobs_after")
 def test_register_sms_verify_sign_in_through_the_pages(
     client: Client, sms_gateway: FakeSmsGateway, smtp_server: SmtpServer
 ) -> None:

@@ -6,7 +6,7 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -26,15 +26,6 @@ from tests.notifications.push_server import BrowserKeys, FakePushService
 from tests.servers import FakeSmsGateway, SmtpServer, database_url, wait_until
 
 from .conftest import OTHER_DISTRICT, WARD, published
-
-
-@pytest.fixture
-def clean_jobs(transactional_db: None) -> Iterator[None]:
-    """No job but this test's; the flush after a transactional test skips procrastinate's tables."""
-    ProcrastinateJob.objects.all().delete()
-    yield
-    with connection.cursor() as cursor:
-        cursor.execute("DELETE FROM procrastinate_jobs WHERE queue_name = 'notifications'")
 
 
 def run_worker(env: dict[str, str]) -> str:
@@ -76,7 +67,6 @@ def citizens() -> dict[str, User]:
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.usefixtures("clean_jobs")
 def test_worker_tells_the_people_inside_once(
     officer: User,
     leader: User,
@@ -185,7 +175,6 @@ def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.usefixtures("clean_jobs")
 def test_a_worker_killed_mid_delivery_leaves_nobody_untold_or_told_twice(
     officer: User, leader: User, sms_gateway: FakeSmsGateway, smtp_server: SmtpServer, tmp_path: Path
 ) -> None:

@@ -158,11 +158,3 @@ def worker_env(zalo: FakeZalo) -> dict[str, str]:
 
 def describe(result: subprocess.CompletedProcess[str]) -> str:
     return f"exit {result.returncode}\n--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}"
-
-
-@pytest.fixture
-def delete_chat_jobs_after(transactional_db: None) -> Iterator[None]:
-    """The jobs a transactional test committed (the flush after it skips procrastinate's tables)."""
-    yield
-    with connection.cursor() as cursor:
-        cursor.execute("DELETE FROM procrastinate_jobs WHERE queue_name IN ('chat', 'notifications')")

@@ -132,7 +132,6 @@ def test_a_refused_refresh_leaves_the_message_queued_with_the_reason(zalo: FakeZ
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.usefixtures("delete_chat_jobs_after")
 def test_a_failed_send_is_retried_by_the_worker(zalo: FakeZalo) -> None:
     zalo.fail_next(1)
     message = notification_enqueue(channel="zalo", recipient="zalo:9003", body="Phản ánh đã được tiếp nhận")

@@ -22,14 +22,6 @@ SENDERS = 60
 
 
 @pytest.fixture
-def clean_jobs() -> Iterator[None]:
-    yield
-    # The flush after a transactional test leaves procrastinate's tables alone.
-    with connection.cursor() as cursor:
-        cursor.execute("DELETE FROM procrastinate_jobs")
-
-
-@pytest.fixture
 def web(transactional_db: None) -> Iterator[str]:
     """The production web server (4 workers) on the test database, as `make run` serves the site."""
     # Sixty anonymous senders on one address: lift the per-address intake limit.
@@ -39,7 +31,7 @@ def web(transactional_db: None) -> Iterator[str]:
         yield url
 
 
-def test_simultaneous_submissions_get_distinct_consecutive_codes(web: str, clean_jobs: None) -> None:
+def test_simultaneous_submissions_get_distinct_consecutive_codes(web: str) -> None:
     call_command("load_demo", stdout=StringIO())
     lng, lat = point_in("D25450")
     # Each sender is an app on its own device, with a captcha solved beforehand.

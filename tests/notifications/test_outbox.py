@@ -76,7 +76,6 @@ def test_same_dedupe_key_twice_gives_one_row_and_one_job() -> None:
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.usefixtures("delete_jobs_after")
 def test_concurrent_enqueues_with_one_dedupe_key_defer_one_job() -> None:
     """The second transaction waits on the unique key, then returns the first one's row."""
     key = "report:7:received"
@@ -339,7 +338,6 @@ def test_a_fan_out_writes_each_chosen_channel_once_and_queues_no_job() -> None:
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.usefixtures("delete_jobs_after")
 def test_two_workers_delivering_one_message_at_once_send_it_once_outside_any_transaction(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -52,7 +52,6 @@ def describe(result: subprocess.CompletedProcess[str]) -> str:
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.usefixtures("delete_jobs_after")
 def test_worker_process_sends_email_and_sms(smtp_server: SmtpServer, sms_gateway: FakeSmsGateway) -> None:
     mail = notification_enqueue(channel="email", recipient="hong@example.vn", subject=SUBJECT, body=BODY)
     sms = notification_enqueue(channel="sms", recipient="+84912345678", body=SMS_TEXT)
@@ -75,7 +74,6 @@ def test_worker_process_sends_email_and_sms(smtp_server: SmtpServer, sms_gateway
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.usefixtures("delete_jobs_after")
 def test_worker_retries_a_failed_sms(smtp_server: SmtpServer, sms_gateway: FakeSmsGateway) -> None:
     sms_gateway.fail_next(1)
     sms = notification_enqueue(channel="sms", recipient="+84912345678", body=SMS_TEXT)

@@ -91,8 +91,6 @@ def site(django_db_setup: None, django_db_blocker: Any) -> Iterator[Site]:
         finally:
             server.stop()
             call_command("flush", "--no-input", stdout=StringIO())
-            with connection.cursor() as cursor:
-                cursor.execute("DELETE FROM procrastinate_jobs WHERE queue_name = 'notifications'")
             # The per-key counts live in the cache table, which a flush leaves alone.
             cache.clear()
 

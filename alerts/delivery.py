@@ -25,9 +25,6 @@ from .models import Alert, AlertDelivery, AlertEvent, DeliveryKind, Status
 
 Action = AlertEvent.Action
 
-# Notifications per delivery job.
-DELIVERY_BATCH = 1000
-
 
 def _local(value: datetime) -> str:
     return timezone.localtime(value).strftime("%H:%M %d/%m/%Y")
@@ -111,7 +108,8 @@ def alert_deliver(*, alert_id: int, kind: str) -> DeliveryResult:
     anonymous = notification_enqueue_to_anonymous_browsers(
         dedupe_prefix=_key(alert, kind), subject=messages["subject"], push=messages["push"]
     )
-    batches = [ids[i : i + DELIVERY_BATCH] for i in range(0, len(ids), DELIVERY_BATCH)]
+    size = settings.ALERT_DELIVERY_BATCH
+    batches = [ids[i : i + size] for i in range(0, len(ids), size)]
     if batches:
         jobs_defer(
             task="alerts.deliver_alert_batch",

@@ -517,6 +517,8 @@ PUSH_MAX_FAILURES = int(os.environ.get("PUSH_MAX_FAILURES", "3"))
 PUSH_ALLOW_LOOPBACK = False
 # Warning previews (staff): at most this many per user, in the shared cache ("" lifts the limit).
 ALERT_PREVIEW_RATE = os.environ.get("ALERT_PREVIEW_RATE", "30/hour")
+# People per delivery job of a warning's fan-out: the jobs are shared out among the workers.
+ALERT_DELIVERY_BATCH = int(os.environ.get("ALERT_DELIVERY_BATCH", "1000"))
 
 # --- Citizen accounts ---------------------------------------------------------
 # One-time codes: lifetime, wrong tries per code, and limits on sending them (SMS costs money).

@@ -110,11 +110,22 @@
     return draft.csrf;
   }
 
+  var ENTITIES = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'" };
+
+  function plainText(markup) {
+    return markup.replace(/<[^>]*>/g, "").replace(/&(#x[0-9a-f]+|#\d+|[a-z]+);/gi, function (whole, name) {
+      if (name.charAt(0) !== "#") return ENTITIES[name.toLowerCase()] || whole;
+      return String.fromCodePoint(name.charAt(1).toLowerCase() === "x" ? parseInt(name.slice(2), 16) : parseInt(name.slice(1), 10));
+    }).replace(/\s+/g, " ").trim();
+  }
+
+  /* The server's reasons, from the error summary of the form page it answered with, as one line. Read
+   * from the markup (templates/incidents/report_form.html), not with DOMParser: the service worker
+   * (Background Sync) has none, and a draft refused there must keep its reasons too. */
   function refusalReason(html) {
-    if (!inPage || !root.DOMParser) return "";
-    var answer = new root.DOMParser().parseFromString(html, "text/html");
-    var summary = answer.querySelector("#error-summary ul");
-    return summary ? summary.textContent.replace(/\s+/g, " ").trim() : "";
+    var summary = /id="error-summary"[\s\S]*?<ul[^>]*>([\s\S]*?)<\/ul>/.exec(html);
+    if (!summary) return "";
+    return summary[1].split(/<\/li>/).map(plainText).filter(Boolean).join("; ");
   }
 
   /* One attempt. Resolves to the draft as it now stands: sent (with its code), refused (the server's

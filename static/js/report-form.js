@@ -94,7 +94,7 @@
       }).addTo(map);
       var bounds = highlight.getBounds();
       setView(function () { map.fitBounds(bounds, { maxZoom: 16 }); });
-    });
+    }).catch(function () { /* offline: the unit is chosen all the same, only not outlined */ });
   }
 
   function fillWards(district, selected) {
@@ -106,6 +106,9 @@
       wardSelect.appendChild(el("option", { value: "", text: text.wardPlaceholder }));
       units.forEach(function (unit) { wardSelect.appendChild(el("option", { value: unit.code, text: unit.name })); });
       wardSelect.value = selected || "";
+    }).catch(function () {
+      // Offline: the page's list of every ward stays to choose from.
+      if (selected) wardSelect.value = selected;
     });
   }
 

@@ -121,6 +121,10 @@ self.addEventListener("sync", function (event) {
     return self.clients.matchAll({ type: "window" }).then(function (windows) {
       windows.forEach(function (client) { client.postMessage({ type: "drafts-sent" }); });
     });
+  }).then(GeoDrafts.list).then(function (drafts) {
+    // One still waiting (no connection after all, the server busy): failing the event has the browser
+    // try again later; succeeding would end Background Sync for it until a page opens.
+    if (drafts.some(function (draft) { return draft.status === "waiting"; })) throw new Error("drafts still waiting");
   }));
 });
 

@@ -12,6 +12,13 @@ files were written left them on disk with no row pointing at them. Here:
 3. What only a killed process can leave (a `.part`, or a whole file whose transaction never
    committed) is swept by `media_orphans_delete`, a daily job (common.tasks), once older than any
    transaction can be: the second line, not the first.
+
+On an S3-compatible bucket (settings.STORAGES when S3_BUCKET is set) `AtomicS3Storage` gives the same:
+an object appears only once its PUT completes (the protocol's own guarantee: no `.part` needed), under
+a name no other object has (a conditional PUT), noted for 2.; the sweep of 3. walks the bucket's
+listing instead of the disk, and also aborts multipart uploads a killed process left open. Private
+files are handed out as short-lived signed URLs (`stored_file_signed_url`), never as object URLs: the
+objects are written without any ACL, so the bucket's own private default holds.
 """
 
 from __future__ import annotations
@@ -19,11 +26,12 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import shutil
 import time
 from collections.abc import Iterator
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, Protocol, cast
 
 from django.apps import apps
 from django.core.files.storage import FileSystemStorage, Storage
@@ -58,7 +66,7 @@ def files_removed_on_rollback() -> Iterator[None]:
         for storage, name in stored:
             try:
                 storage.delete(name)
-            except OSError:  # noqa: PERF203 - one file that cannot go does not keep the others
+            except Exception:  # noqa: BLE001, PERF203 - one file that cannot go (disk, bucket) does not keep the others
                 logger.exception("Could not delete %s after a rollback; the orphan sweep will.", name)
         raise
     finally:
@@ -110,21 +118,99 @@ def _referenced_names() -> set[str]:
     return names
 
 
-def media_orphans_delete(*, root: Path, folders: list[str], older_than: float) -> list[str]:
-    """Delete, under `root`'s `folders`, the files no row points at and the `.part` files left by a killed
-    writer, once older than `older_than` seconds (a file younger than that may belong to a transaction
-    still open). The deleted names, relative to `root`."""
+class StorageUnavailableError(OSError):
+    """The file storage (an S3-compatible bucket) could not be reached or refused the request."""
+
+
+class BucketStorage(Protocol):
+    """What a storage other than the disk offers here (common.s3.AtomicS3Storage)."""
+
+    def stored_files(self, folder: str) -> Iterator[tuple[str, float]]: ...
+    def uploads_abandoned_abort(self, folders: list[str], deadline: float) -> list[str]: ...
+    def object_open(self, name: str) -> tuple[IO[bytes], int]: ...
+    def signed_url(
+        self, name: str, *, seconds: int, content_type: str, disposition: str, cache_control: str
+    ) -> str: ...
+    def object_download(self, name: str, target: Path) -> bool: ...
+    def object_upload(self, name: str, source: Path) -> None: ...
+
+
+def _bucket(storage: Storage) -> BucketStorage:
+    return cast(BucketStorage, storage)
+
+
+def _stored_files(storage: Storage, folder: str) -> Iterator[tuple[str, float]]:
+    """(name, modification time) of every file stored under `folder`, from the disk or the bucket's listing."""
+    if isinstance(storage, FileSystemStorage):
+        root = Path(storage.location)
+        for path in sorted((root / folder).rglob("*")):
+            if path.is_file():
+                yield path.relative_to(root).as_posix(), path.stat().st_mtime
+    else:
+        yield from _bucket(storage).stored_files(folder)
+
+
+def media_orphans_delete(*, storage: Storage, folders: list[str], older_than: float) -> list[str]:
+    """Delete, under the `folders` of `storage` (the disk or the bucket), the files no row points at and
+    the `.part` files left by a killed writer, once older than `older_than` seconds (a file younger than
+    that may belong to a transaction still open); on a bucket, also abort the multipart uploads a killed
+    writer left open that long. The deleted names."""
     referenced = _referenced_names()
     deadline = time.time() - older_than
     deleted = []
     for folder in folders:
-        for path in sorted((root / folder).rglob("*")):
-            if not path.is_file() or path.stat().st_mtime > deadline:
+        for name, modified in _stored_files(storage, folder):
+            if modified > deadline:
                 continue
-            name = path.relative_to(root).as_posix()
-            if path.name.endswith(PART_SUFFIX) or name not in referenced:
-                path.unlink(missing_ok=True)
+            if name.rsplit("/", 1)[-1].endswith(PART_SUFFIX) or name not in referenced:
+                storage.delete(name)
                 deleted.append(name)
+    if not isinstance(storage, FileSystemStorage):
+        deleted += _bucket(storage).uploads_abandoned_abort(folders, deadline)
     if deleted:
         logger.warning("Deleted %d stored files no report points at: %s", len(deleted), ", ".join(deleted[:20]))
     return deleted
+
+
+def stored_file_open(storage: Storage, name: str) -> tuple[IO[bytes], int]:
+    """The stored file, open to be streamed out as it is read (never loaded whole), and its size."""
+    if isinstance(storage, FileSystemStorage):
+        file = storage.open(name, "rb")
+        return file, file.size
+    return _bucket(storage).object_open(name)
+
+
+def stored_file_signed_url(
+    storage: Storage, name: str, *, seconds: int, content_type: str, disposition: str, cache_control: str
+) -> str | None:
+    """A URL of the storage itself serving this file for `seconds` only (signed), with these response
+    headers; None when the storage has no such URL (the local disk: the application serves the file)."""
+    if isinstance(storage, FileSystemStorage):
+        return None
+    return _bucket(storage).signed_url(
+        name, seconds=seconds, content_type=content_type, disposition=disposition, cache_control=cache_control
+    )
+
+
+def stored_file_copy_out(storage: Storage, name: str, target: Path) -> bool:
+    """Copy a stored file to `target` on the local disk (a backup); False if there is no such file."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(storage, FileSystemStorage):
+        source = Path(storage.path(name))
+        if not source.is_file():
+            return False
+        shutil.copy2(source, target)
+        return True
+    return _bucket(storage).object_download(name, target)
+
+
+def stored_file_copy_in(storage: Storage, name: str, source: Path) -> None:
+    """Put a local file (from a backup) back under exactly `name`; a file already there is kept (stored
+    names are written once: the same name is the same file)."""
+    if isinstance(storage, FileSystemStorage):
+        target = Path(storage.path(name))
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+        return
+    _bucket(storage).object_upload(name, source)

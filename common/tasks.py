@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 from django.conf import settings
+from django.core.files.storage import default_storage
 from procrastinate.contrib.django import app
 
 from .storage import media_orphans_delete
@@ -38,7 +38,7 @@ async def retry_stalled_jobs(timestamp: int) -> None:
 @app.task(name="common.tasks.delete_orphan_files", queue="maintenance", queueing_lock="delete_orphan_files")
 def delete_orphan_files(timestamp: int) -> None:
     media_orphans_delete(
-        root=Path(settings.MEDIA_ROOT),
+        storage=default_storage,
         folders=settings.MEDIA_ORPHAN_FOLDERS,
         older_than=settings.MEDIA_ORPHAN_SECONDS,
     )

@@ -38,11 +38,15 @@ def _base() -> dict[str, list[str]]:
     tiles = source_of(settings.MAP_TILE_URL)
     # A sign-in with the national portal posts a form that redirects there (Chrome checks form-action on it).
     portal = source_of(getattr(settings, "NATIONAL_PORTAL_OIDC_URL", "") or "")
+    # A private attachment opens as a redirect to a signed URL of the S3 bucket (common/s3.py).
+    bucket = source_of(getattr(settings, "S3_ORIGIN", "") or "")
+    files = [bucket] if bucket else []
     return {
         "default-src": ["'self'"],
         "script-src": ["'self'"],
         "style-src": ["'self'"],
-        "img-src": ["'self'", "data:", "blob:", *([tiles] if tiles else [])],
+        "img-src": ["'self'", "data:", "blob:", *([tiles] if tiles else []), *files],
+        "media-src": ["'self'", *files],
         "font-src": ["'self'"],
         "connect-src": ["'self'"],
         "worker-src": ["'self'"],

@@ -1,5 +1,6 @@
 """While the database is unreachable (restarting, refusing connections, shutting down): 503 with Retry-After.
-While the disk for attachments is full: 507 (StorageFullMiddleware), nothing stored (common.storage).
+While the disk for attachments is full: 507 (StorageFullMiddleware), nothing stored (common.storage);
+while the S3 bucket cannot be reached or refuses: 503 with Retry-After, nothing stored (common.s3).
 
 Without this, a database restart answered every request with Django's HTML 500 page, the API
 included, and clients could not tell "try again in a moment" from "this is broken". Each request
@@ -22,6 +23,7 @@ from django.utils.translation import gettext as _
 from channels.open311.formats import is_open311_path, path_error_response
 from common.api import error_body
 from common.db import DATABASE_UNAVAILABLE
+from common.storage import StorageUnavailableError
 
 logger = logging.getLogger(__name__)
 
@@ -80,24 +82,40 @@ class DatabaseUnavailableMiddleware:
 STORAGE_FULL = (errno.ENOSPC, errno.EDQUOT)
 
 
-def storage_full_response(path: str) -> HttpResponse:
-    """507 Insufficient Storage: the API's one error shape (Open311's list there), a short page for people."""
-    message = _(
+def storage_full_response(path: str, *, status: int = 507, message: str = "") -> HttpResponse:
+    """507 Insufficient Storage (or `status` with its `message`): the API's one error shape (Open311's list
+    there), a short page for people."""
+    message = message or _(
         "Máy chủ đã hết chỗ lưu tệp đính kèm nên phản ánh chưa được lưu. Hãy thử lại sau, hoặc gửi không kèm tệp."
     )
     response: HttpResponse
     if is_open311_path(path):
-        response = path_error_response(path, 507, message)
+        response = path_error_response(path, status, message)
     elif path.startswith(JSON_PREFIXES):
-        response = JsonResponse(error_body(message), status=507)
+        response = JsonResponse(error_body(message), status=status)
     else:
-        response = HttpResponse(render_to_string("507.html"), status=507)
+        response = HttpResponse(render_to_string("507.html", {"message": message}), status=status)
     response["Cache-Control"] = "no-store"
     return response
 
 
+def storage_unavailable_response(request: HttpRequest) -> HttpResponse:
+    """503 with Retry-After: the bucket did not answer; a sending was not kept, a file can be asked again."""
+    if request.method in ("GET", "HEAD"):
+        message = _("Kho tệp đính kèm tạm thời không truy cập được. Hãy thử lại sau ít phút.")
+    else:
+        message = _(
+            "Kho tệp đính kèm tạm thời không truy cập được nên phản ánh chưa được lưu."
+            " Hãy thử lại sau ít phút, hoặc gửi không kèm tệp."
+        )
+    response = storage_full_response(request.path, status=503, message=message)
+    response["Retry-After"] = str(settings.DATABASE_RETRY_AFTER)
+    return response
+
+
 class StorageFullMiddleware:
-    """Turns a full disk met while storing a file (OSError ENOSPC/EDQUOT) into a 507 instead of a 500.
+    """Turns a full disk met while storing a file (OSError ENOSPC/EDQUOT) into a 507 instead of a 500, an
+    unreachable bucket (StorageUnavailableError) into a 503.
 
     The service storing the files has already deleted the ones it wrote and rolled back its rows
     (common.storage.files_removed_on_rollback): the answer says nothing was kept, and that is true.
@@ -110,6 +128,9 @@ class StorageFullMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if isinstance(exception, StorageUnavailableError):
+            logger.error("File storage unavailable on %s %s: %s", request.method, request.path, exception)
+            return storage_unavailable_response(request)
         if not isinstance(exception, OSError) or exception.errno not in STORAGE_FULL:
             return None
         logger.error("Storage full on %s %s: %s", request.method, request.path, exception)

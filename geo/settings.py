@@ -245,20 +245,35 @@ MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 # Where `make backup` (manage.py backup) writes its folders (database dump + stored files).
 BACKUP_DIR = Path(os.environ.get("BACKUP_DIR", VAR_DIR / "backups"))
-# Uploaded files go to local disk unless an S3-compatible bucket is configured.
+# Uploaded files go to local disk unless an S3-compatible bucket is configured (common/s3.py: objects
+# whole or absent, none left by a rollback, never public-readable).
 _S3_BUCKET = os.environ.get("S3_BUCKET", "")
+_S3_ENDPOINT_URL = os.environ.get("S3_ENDPOINT_URL", "")
+_S3_REGION = os.environ.get("S3_REGION", "")
+# A private file (not shown publicly) is handed out, after the permission check, as a redirect to a
+# signed URL of the bucket valid this long: enough to start a download, too short to share.
+S3_SIGNED_URL_SECONDS = int(os.environ.get("S3_SIGNED_URL_SECONDS", "300"))
+# Where browsers fetch those signed URLs (for the Content-Security-Policy): the endpoint's origin,
+# or AWS's own for the bucket.
+S3_ORIGIN = (
+    ""
+    if not _S3_BUCKET
+    else os.environ.get("S3_ORIGIN")
+    or (_S3_ENDPOINT_URL or f"https://{_S3_BUCKET}.s3{f'.{_S3_REGION}' if _S3_REGION else ''}.amazonaws.com")
+)
+# A public photo is served by the application with this max-age (and an ETag: a cheap 304 after):
+# shared caches and CDNs may keep it this long, so a photo staff hide is gone everywhere within it.
+PUBLIC_FILE_MAX_AGE = int(os.environ.get("PUBLIC_FILE_MAX_AGE", "3600"))
 STORAGES = {
     "default": (
         {
-            "BACKEND": "storages.backends.s3.S3Storage",
+            "BACKEND": "common.s3.AtomicS3Storage",
             "OPTIONS": {
                 "bucket_name": _S3_BUCKET,
-                "endpoint_url": os.environ.get("S3_ENDPOINT_URL") or None,
+                "endpoint_url": _S3_ENDPOINT_URL or None,
                 "access_key": os.environ.get("S3_ACCESS_KEY", ""),
                 "secret_key": os.environ.get("S3_SECRET_KEY", ""),
-                "region_name": os.environ.get("S3_REGION") or None,
-                "default_acl": None,
-                "querystring_auth": True,
+                "region_name": _S3_REGION or None,
             },
         }
         if _S3_BUCKET
@@ -450,8 +465,9 @@ MESSENGER_API_BASE = os.environ.get("MESSENGER_API_BASE", "https://graph.faceboo
 WORKER_HEARTBEAT_SECONDS = float(os.environ.get("WORKER_HEARTBEAT_SECONDS", "10"))
 WORKER_STALLED_SECONDS = float(os.environ.get("WORKER_STALLED_SECONDS", "30"))
 WORKER_STALLED_CRON = os.environ.get("WORKER_STALLED_CRON", "* * * * *")
-# Stored files no row points at (left by a killed web worker: common.storage), under these MEDIA_ROOT
-# folders, are deleted by a daily job once older than MEDIA_ORPHAN_SECONDS (longer than any transaction).
+# Stored files no row points at (left by a killed web worker: common.storage), under these folders of
+# MEDIA_ROOT or of the S3 bucket, are deleted by a daily job once older than MEDIA_ORPHAN_SECONDS (longer
+# than any transaction).
 MEDIA_ORPHAN_FOLDERS = ["reports", "chat"]
 MEDIA_ORPHAN_SECONDS = float(os.environ.get("MEDIA_ORPHAN_SECONDS", str(24 * 3600)))
 MEDIA_ORPHAN_CRON = os.environ.get("MEDIA_ORPHAN_CRON", "17 3 * * *")

@@ -11,7 +11,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -25,7 +26,7 @@ from accounts.forms import CodeForm
 from accounts.models import User
 from agencies.models import Role
 from agencies.selectors import agency_ids_for, is_staff_member
-from common.http import client_ip
+from common.http import client_ip, stored_file_response
 from common.replica import replica_reads
 
 from . import selectors, services
@@ -338,40 +339,47 @@ def report_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _attachment(request: HttpRequest, code: str, pk: int) -> Attachment:
+def _attachment(request: HttpRequest, code: str, pk: int) -> tuple[Attachment, bool]:
+    """The file if this visitor may see it, and whether anyone may (then its answer is cacheable by anyone)."""
+    # Anyone's first, without reading the visitor's session or account: a public photo's answer is then
+    # the same for everyone (no Vary: Cookie), so shared caches and CDNs keep it.
+    anyone = selectors.report_for_viewer(code=code, user=None)
+    if anyone is not None:
+        attachment = Attachment.objects.filter(pk=pk, report=anyone.report).first()
+        if attachment is not None and attachment.shown_publicly:
+            return attachment, True
     viewing = _viewing(request, code)
     attachment = Attachment.objects.filter(pk=pk, report=viewing.report).first()
     # A file staff hid, or one not public (a voice message, a document, an unpublished answer's file):
     # only the report's sender and the staff who handle the report.
     if attachment is None or (not attachment.shown_publicly and not (viewing.reporter or viewing.staff)):
         raise Http404("Không tìm thấy phản ánh.")
-    return attachment
+    return attachment, False
 
 
-def _file_response(field: object, content_type: str, name: str) -> FileResponse:
-    response = FileResponse(field.open("rb"), content_type=content_type)  # type: ignore[attr-defined]
-    # Served as a download unless it is media a browser shows safely.
-    if not content_type.startswith(("image/", "video/", "audio/")) and content_type != "application/pdf":
-        response["Content-Disposition"] = f'attachment; filename="{name}"'
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = (
-        "default-src 'none'; img-src 'self'; media-src 'self'; style-src 'unsafe-inline'"
-    )
-    response["Cache-Control"] = "private, max-age=3600"
-    return response
-
-
-def report_attachment(request: HttpRequest, code: str, pk: int) -> FileResponse:
-    attachment = _attachment(request, code, pk)
+def report_attachment(request: HttpRequest, code: str, pk: int) -> HttpResponseBase:
+    attachment, public = _attachment(request, code, pk)
     extension = attachment.file.name.rsplit(".", 1)[-1]
-    return _file_response(attachment.file, attachment.content_type, f"{code}-{attachment.pk}.{extension}")
+    return stored_file_response(
+        request,
+        attachment.file,
+        content_type=attachment.content_type,
+        filename=f"{code}-{attachment.pk}.{extension}",
+        public=public,
+    )
 
 
-def report_attachment_thumbnail(request: HttpRequest, code: str, pk: int) -> FileResponse:
-    attachment = _attachment(request, code, pk)
+def report_attachment_thumbnail(request: HttpRequest, code: str, pk: int) -> HttpResponseBase:
+    attachment, public = _attachment(request, code, pk)
     if not attachment.thumbnail:
         raise Http404
-    return _file_response(attachment.thumbnail, "image/jpeg", f"{code}-{attachment.pk}-thumb.jpg")
+    return stored_file_response(
+        request,
+        attachment.thumbnail,
+        content_type="image/jpeg",
+        filename=f"{code}-{attachment.pk}-thumb.jpg",
+        public=public,
+    )
 
 
 # The look-up in progress (code and phone typed at step 1), until the code sent is typed back.

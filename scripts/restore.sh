@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Restores a backup made by `make backup` (manage.py backup): scripts/restore.sh BACKUP_FOLDER
 # into the database named by DATABASE_URL (default: the local one, .var/database-url), which must be
-# freshly created and empty, and the stored files into MEDIA_ROOT (default .var/media).
+# freshly created and empty, and the stored files into MEDIA_ROOT (default .var/media), or into the
+# S3 bucket when S3_BUCKET (and the other S3_* settings, README) is set.
 # Then: .venv/bin/python manage.py migrate (a no-op for a backup of the same version), and start the service.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,6 +25,11 @@ fi
 pg_restore --no-owner --no-acl -f - "$backup/database.dump" |
   sed "s/set_config('search_path', '', false)/set_config('search_path', 'public', false)/" |
   psql -X -q -v ON_ERROR_STOP=1 -d "$url" >/dev/null
-mkdir -p "$media"
-if [ -d "$backup/media" ]; then cp -a "$backup/media/." "$media/"; fi
+if [ -n "${S3_BUCKET:-}" ]; then
+  # The files go into the S3 bucket configured here (S3_*), under their own names.
+  if [ -d "$backup/media" ]; then .venv/bin/python manage.py files_restore "$backup/media"; fi
+else
+  mkdir -p "$media"
+  if [ -d "$backup/media" ]; then cp -a "$backup/media/." "$media/"; fi
+fi
 echo "restore: $backup restored ($(grep -o '"files": [0-9]*' "$backup/manifest.json"))"

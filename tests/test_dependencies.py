@@ -28,7 +28,6 @@ LOADED_BY_NAME = {
     "whitenoise": ("geo/settings.py", '"whitenoise.middleware.WhiteNoiseMiddleware"'),
     "djangorestframework-gis": ("geo/settings.py", '"rest_framework_gis"'),
     "drf-spectacular-sidecar": ("geo/settings.py", '"drf_spectacular_sidecar"'),
-    "django-storages": ("geo/settings.py", '"storages.backends.s3.S3Storage"'),
     "django-axes": ("geo/settings.py", '"axes.middleware.AxesMiddleware"'),
     "pytest-xdist": ("Makefile", "pytest -n 2"),
     "ruff": ("Makefile", "$(VENV)/bin/ruff check"),

@@ -27,7 +27,7 @@ from django.test import Client
 from PIL import Image
 from pytest_django.fixtures import Settings
 
-from common.storage import PART_SUFFIX, media_orphans_delete
+from common.storage import PART_SUFFIX, AtomicFileSystemStorage, media_orphans_delete
 from incidents.models import Attachment, Report
 from tests.conftest import captcha_fields
 from tests.incidents.test_intake_api import _payload
@@ -208,7 +208,8 @@ def test_a_web_worker_killed_while_storing_a_report_leaves_no_report_and_no_file
         # What a worker killed mid-write leaves: a temporary name, never the file's own.
         (left[0].parent / f".half{PART_SUFFIX}").write_bytes(b"%PDF-1.4\n%xx")
         # The second line, the daily sweep (here: whatever age): no report, no files.
-        swept = media_orphans_delete(root=media, folders=["reports"], older_than=0)
+        disk = AtomicFileSystemStorage(location=media)
+        swept = media_orphans_delete(storage=disk, folders=["reports"], older_than=0)
         assert len(swept) == 4 and _files(media) == []
 
         # The phone sends again with its key: one report, with exactly its files on disk.
@@ -218,7 +219,7 @@ def test_a_web_worker_killed_while_storing_a_report_leaves_no_report_and_no_file
         report = Report.objects.get(title=form["title"])
         names = {name for a in report.attachments.all() for name in (a.file.name, a.thumbnail.name) if name}
         assert {path.relative_to(media).as_posix() for path in _files(media)} == names and len(names) == 3
-        assert media_orphans_delete(root=media, folders=["reports"], older_than=0) == []
+        assert media_orphans_delete(storage=disk, folders=["reports"], older_than=0) == []
     finally:
         web.terminate()
         web.wait(timeout=30)

@@ -11,6 +11,8 @@
 
 The backup is a folder BACKUP_DIR/<UTC time>/ with database.dump, media/ and manifest.json, written
 as <time>.partial and renamed when complete. scripts/restore.sh puts one back (README: Backup and restore).
+With an S3 bucket (S3_BUCKET) the files are downloaded from it the same way, and restore.sh uploads
+them into the bucket configured where it runs (manage.py files_restore).
 """
 
 from __future__ import annotations
@@ -24,9 +26,12 @@ from typing import Any
 
 from django.apps import apps
 from django.conf import settings
+from django.core.files.storage import default_storage
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection, models
 from django.utils import timezone
+
+from common.storage import stored_file_copy_out
 
 
 def _pg_environment() -> tuple[list[str], dict[str, str]]:
@@ -109,20 +114,13 @@ class Command(BaseCommand):
             check=True,
             env=env,
         )
-        media = Path(settings.MEDIA_ROOT)
         names = sorted(referenced_files(dump))
-        missing = []
-        for name in names:
-            source, target = media / name, work / "media" / name
-            if not source.is_file():
-                missing.append(name)
-                continue
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target)
+        # From the disk or the S3 bucket, whichever stores the files (common.storage).
+        missing = [name for name in names if not stored_file_copy_out(default_storage, name, work / "media" / name)]
         if missing:
             raise CommandError(
-                f"{len(missing)} files the dump names are not in {media} (deleted since?): {', '.join(missing[:20])}."
-                " Take the backup again."
+                f"{len(missing)} files the dump names are not in the file storage (deleted since?):"
+                f" {', '.join(missing[:20])}. Take the backup again."
             )
         manifest = {"created": timezone.now().isoformat(), "database": dump.name, "files": len(names)}
         (work / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")

@@ -22,10 +22,13 @@ import json
 import logging
 import math
 import os
+import queue
 import random
+import re
 import signal
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
@@ -34,6 +37,7 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import numpy as np
+import psycopg
 
 from bench.common import BASE_DIR, log, percentile
 from tests.servers import database_url, free_port, web_server
@@ -84,26 +88,100 @@ def _ensure_categories() -> list[int]:
     return list(Category.objects.order_by("id").values_list("id", flat=True))
 
 
-def _city_points(count: int, rng: np.random.Generator) -> np.ndarray:
-    cities = np.array(CITIES)
-    weights = cities[:, 2] / cities[:, 2].sum()
-    which = rng.choice(len(cities), size=count, p=weights)
-    spread = 0.03 * np.sqrt(cities[which, 2])
-    lng = cities[which, 0] + rng.normal(0, 1, count) * spread
-    lat = cities[which, 1] + rng.normal(0, 1, count) * spread
-    return np.column_stack([lng, lat])
+# Indexes of the reports table are dropped for the bulk insert and built afterwards (each index built
+# once over sorted input, instead of updated row by row); the primary key stays.
+_INDEXES_SQL = """
+SELECT c.relname, pg_get_indexdef(i.indexrelid), con.conname
+FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+LEFT JOIN pg_constraint con ON con.conindid = i.indexrelid AND con.conrelid = i.indrelid
+WHERE i.indrelid = 'incidents_report'::regclass AND NOT i.indisprimary AND (con.oid IS NULL OR con.contype = 'u')
+ORDER BY c.relname
+"""
+
+# The city share, drawn in SQL: Box-Muller normal offsets around each city (the volatile random()
+# calls sit in a subquery so that every row draws its own).
+_CITY_POINTS_SQL = """
+INSERT INTO bench_pts (idx, geom)
+SELECT row_number() OVER (), ST_SetSRID(ST_MakePoint(lng + r * cos(t) * spread, lat + r * sin(t) * spread), 4326)
+FROM (
+    SELECT c.lng, c.lat, 0.03 * sqrt(c.w) AS spread, sqrt(-2 * ln(1 - random())) AS r, 2 * pi() * random() AS t
+    FROM unnest(%(lng)s::float8[], %(lat)s::float8[], %(w)s::float8[]) AS c(lng, lat, w),
+         generate_series(1, round(%(n)s * c.w / %(total_w)s)::int) AS g
+) s
+"""
 
 
-def _copy_points(cursor: Any, points: np.ndarray, first_idx: int) -> None:
-    with cursor.copy("COPY bench_pts (idx, lng, lat) FROM STDIN") as copy:
-        for i, (lng, lat) in enumerate(points.tolist()):
-            copy.write_row((first_idx + i, lng, lat))
+def _index_method(definition: str) -> str:
+    match = re.search(r" USING (\w+) ", definition)
+    return match.group(1) if match else "btree"
+
+
+def _finish_load(workers: int = 2) -> None:
+    """The load's deferred work (bench_pending_work): the indexes and the grid's rebuild on `workers`
+    connections at once (each is one process's work in PostgreSQL), then the unique constraints over
+    their new indexes, then VACUUM ANALYZE."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass('bench_pending_work') IS NOT NULL")
+        if not cursor.fetchone()[0]:
+            return
+        cursor.execute("SELECT id, stage, label, statement FROM bench_pending_work ORDER BY stage, id")
+        work = cursor.fetchall()
+    url = database_url(connection.settings_dict).replace("postgis://", "postgresql://", 1)
+    errors: list[str] = []
+
+    def drain(todo: queue.SimpleQueue[tuple[int, int, str, str]]) -> None:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("SET maintenance_work_mem = '1GB'")
+            conn.execute("SET work_mem = '256MB'")
+            conn.execute("SET max_parallel_maintenance_workers = 0")
+            while not errors:
+                try:
+                    work_id, _stage, label, statement = todo.get_nowait()
+                except queue.Empty:
+                    return
+                step = time.perf_counter()
+                try:
+                    with conn.transaction():
+                        conn.execute(statement.encode())  # our own statements, kept in the table
+                        conn.execute("DELETE FROM bench_pending_work WHERE id = %s", [work_id])
+                except psycopg.Error as exc:
+                    errors.append(f"{label}: {exc}")
+                    return
+                log(f"maps: {label} in {time.perf_counter() - step:.1f}s")
+
+    started = time.perf_counter()
+    for stage, threads in ((1, workers), (2, 1)):
+        todo: queue.SimpleQueue[tuple[int, int, str, str]] = queue.SimpleQueue()
+        for item in work:
+            if item[1] == stage:
+                todo.put(item)
+        running = [threading.Thread(target=drain, args=(todo,)) for _ in range(threads)]
+        for thread in running:
+            thread.start()
+        for thread in running:
+            thread.join()
+        if errors:
+            raise SystemExit("maps: loading failed: " + "; ".join(errors))
+    log(f"maps: indexes and grid built in {time.perf_counter() - started:.1f}s")
+    step = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE bench_pending_work")
+        cursor.execute("VACUUM ANALYZE incidents_report")
+        cursor.execute("VACUUM ANALYZE incidents_report_grid")
+    log(f"maps: vacuumed and analyzed in {time.perf_counter() - step:.1f}s")
 
 
 def load_reports(count: int) -> dict[str, float]:
-    """COPY `count` synthetic public reports into incidents_report, unless they are there already."""
-    from django.db import connection
+    """Generate `count` synthetic public reports inside PostgreSQL (nothing goes row by row through
+    Python), unless they are there already: points drawn in SQL, located to wards with one spatial join,
+    inserted with one INSERT ... SELECT while the table's indexes are dropped, the indexes built
+    afterwards, the grid rebuilt in one call, then ANALYZE. All in one transaction: a failed load
+    leaves the table as it was."""
+    from django.db import connection, transaction
 
+    _finish_load()
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM incidents_report WHERE code LIKE %s", [CODE_PREFIX + "%"])
         (present,) = cursor.fetchone()
@@ -112,27 +190,61 @@ def load_reports(count: int) -> dict[str, float]:
         return {"map_reports": count}
     started = time.perf_counter()
     categories = _ensure_categories()
-    rng = np.random.default_rng(SEED)
-    raw = connection.connection  # psycopg 3: COPY goes through the driver's own API
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
         # Triggers off for the bulk work (the grid is rebuilt once at the end), and no FK checks.
-        cursor.execute("SET session_replication_role = replica")
+        cursor.execute("SET LOCAL session_replication_role = replica")
+        # One process draws every random number in order (setseed), so the same run makes the same points.
+        cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+        cursor.execute("SET LOCAL maintenance_work_mem = '1GB'")
+        cursor.execute("SET LOCAL work_mem = '256MB'")
         if present:
-            cursor.execute("DELETE FROM incidents_report WHERE code LIKE %s", [CODE_PREFIX + "%"])
-        cursor.execute("DROP TABLE IF EXISTS bench_pts")
+            cursor.execute("SELECT count(*) FROM incidents_report")
+            if cursor.fetchone()[0] == present:
+                # Only ours: emptied at once (the truncate trigger empties the grid too).
+                cursor.execute("TRUNCATE incidents_report CASCADE")
+            else:
+                cursor.execute("DELETE FROM incidents_report WHERE code LIKE %s", [CODE_PREFIX + "%"])
+        cursor.execute(_INDEXES_SQL)
+        indexes = cursor.fetchall()
+        # What is left to do after the insert, kept in the database: a load cut short is finished
+        # by the next run (_finish_load) instead of leaving the table without its indexes.
         cursor.execute(
-            "CREATE UNLOGGED TABLE bench_pts (idx integer, lng float8, lat float8, geom geometry(Point, 4326))"
+            "CREATE TABLE IF NOT EXISTS bench_pending_work (id serial, stage integer, label text, statement text)"
         )
+        pending: list[tuple[int, str, str]] = [(1, "grid", "SELECT incidents_report_grid_rebuild()")]
+        for name, definition, constraint in indexes:
+            if constraint:
+                cursor.execute(f'ALTER TABLE incidents_report DROP CONSTRAINT "{constraint}"')
+                pending.append(
+                    (
+                        2,
+                        constraint,
+                        f'ALTER TABLE incidents_report ADD CONSTRAINT "{constraint}" UNIQUE USING INDEX "{name}"',
+                    )
+                )
+            else:
+                cursor.execute(f'DROP INDEX "{name}"')
+            pending.append((1, name, definition))
+        # Longest first (the text search's GIN index, the grid, the GiST ones), so the two connections
+        # that build them end at about the same time.
+        order = {"gin": 0, "grid": 1, "gist": 2}
+        pending.sort(key=lambda item: (item[0], order.get(_index_method(item[2]) if item[1] != "grid" else "grid", 3)))
+        cursor.executemany("INSERT INTO bench_pending_work (stage, label, statement) VALUES (%s, %s, %s)", pending)
+        cursor.execute("DROP TABLE IF EXISTS bench_pts")
+        cursor.execute("CREATE UNLOGGED TABLE bench_pts (idx integer, geom geometry(Point, 4326))")
+        cursor.execute("SELECT setseed(0.42)")
         # Cities: a little over their share, since some of the spread lands at sea or abroad.
         cities = int(count * CITY_SHARE * 1.25)
-        with raw.cursor() as copy_cursor:
-            _copy_points(copy_cursor, _city_points(cities, rng), 0)
+        lng, lat, weight = ([float(v) for v in column] for column in zip(*CITIES, strict=True))
+        cursor.execute(
+            _CITY_POINTS_SQL, {"lng": lng, "lat": lat, "w": weight, "n": cities, "total_w": float(sum(weight))}
+        )
+        cities = cursor.rowcount
         # The rest evenly over the land: points drawn inside each province, by its area.
-        cursor.execute("SELECT setseed(0.42)")
         cursor.execute(
             """
-            INSERT INTO bench_pts (idx, lng, lat, geom)
-            SELECT %s + row_number() OVER (), ST_X(d.geom), ST_Y(d.geom), d.geom
+            INSERT INTO bench_pts (idx, geom)
+            SELECT %s + row_number() OVER (), d.geom
             FROM (
                 SELECT u.geom, round(%s * ST_Area(u.geom) / sum(ST_Area(u.geom)) OVER ())::int AS n
                 FROM boundaries_adminunit u WHERE u.level = 1
@@ -140,11 +252,10 @@ def load_reports(count: int) -> dict[str, float]:
             """,
             [cities, int(count * (1 - CITY_SHARE) * 1.02)],
         )
-        cursor.execute("UPDATE bench_pts SET geom = ST_SetSRID(ST_MakePoint(lng, lat), 4326) WHERE geom IS NULL")
         cursor.execute("CREATE INDEX ON bench_pts USING gist (geom)")
         cursor.execute("ANALYZE bench_pts")
         generated = time.perf_counter() - started
-        log(f"maps: points generated and copied in {generated:.1f}s")
+        log(f"maps: points generated in {generated:.1f}s")
         # Each point to the ward piece covering it (points outside Vietnam drop out), then the
         # first `count` in a shuffled order, so reports arrive in no spatial order as in life.
         cursor.execute("DROP TABLE IF EXISTS bench_located")
@@ -208,17 +319,12 @@ def load_reports(count: int) -> dict[str, float]:
             },
         )
         inserted = cursor.rowcount
+        if inserted < count:
+            raise SystemExit(f"only {inserted} of {count} synthetic reports landed in Vietnam")
         cursor.execute("DROP TABLE bench_pts")
         cursor.execute("DROP TABLE bench_located")
-        cursor.execute("SET session_replication_role = DEFAULT")
-        grid_started = time.perf_counter()
-        cursor.execute("SELECT incidents_report_grid_rebuild()")
-        log(f"maps: grid rebuilt in {time.perf_counter() - grid_started:.1f}s")
-    if inserted < count:
-        raise SystemExit(f"only {inserted} of {count} synthetic reports landed in Vietnam")
-    with connection.cursor() as cursor:
-        cursor.execute("VACUUM ANALYZE incidents_report")
-        cursor.execute("VACUUM ANALYZE incidents_report_grid")
+        log(f"maps: reports inserted in {time.perf_counter() - started - generated - located:.1f}s")
+    _finish_load()
     seconds = time.perf_counter() - started
     log(f"maps: {inserted} reports loaded in {seconds:.1f}s")
     return {"map_reports": inserted, "map_load_s": round(seconds, 1)}

@@ -31,9 +31,11 @@ from incidents.selectors import reports_filtered
 from . import grid
 
 # Heat cells are 32 screen pixels wide (the heat layer blurs them together): the grid's level
-# zoom + 3, read from the pre-aggregated grid up to its finest level; past it the reports in view
-# are few and aggregated on the fly.
+# zoom + 3, read from the pre-aggregated grid up to its finest level. Past it (zoom 16 on) the reports
+# in view are aggregated on the fly when they are at most MAX_LIVE_HEAT_REPORTS; more (a city centre
+# at ten million reports) and the view gets the grid's finest cells instead, so no view reads more.
 HEAT_LEVEL_OFFSET = 3
+MAX_LIVE_HEAT_REPORTS = 2000
 MAX_HEAT_CELLS = 20_000
 MAX_WARDS = 1500
 MAX_WARD_REPORTS = 100
@@ -109,6 +111,11 @@ FROM (
 ) p
 GROUP BY floor(ST_X(g) / %(cell)s), floor(ST_Y(g) / %(cell)s)
 """
+# The reports in view, counted by the grid's finest cells.
+_GRID_HEAT_COUNT = """
+SELECT coalesce(sum(n), 0) FROM incidents_report_grid
+WHERE level = %(level)s AND gx = ANY(%(gxs)s) AND gy BETWEEN %(gy0)s AND %(gy1)s AND n > 0 {statuses}
+"""
 # The answer's JSON made by PostgreSQL: [lat, lng, count] per cell, densest first.
 _HEAT_SQL = """
 WITH cells AS ({cells} ORDER BY n DESC LIMIT %(limit)s),
@@ -124,15 +131,26 @@ def heat_cells_json(scope: Scope, filters: ReportFilters, bbox: tuple[float, flo
     """Weighted cells [lat, lng, count] of the reports in view, densest first, as JSON text.
 
     An administrator's view without filters beyond the status reads the pre-aggregated grid (a few
-    hundred rows); officers' reports and other filters aggregate the matching reports.
+    hundred rows; past its finest level, see MAX_LIVE_HEAT_REPORTS); officers' reports and other
+    filters aggregate the matching reports.
     """
     level = zoom + HEAT_LEVEL_OFFSET
     statuses = _grid_statuses(scope, filters)
     params: dict[str, Any] = {"limit": MAX_HEAT_CELLS + 1, "max": MAX_HEAT_CELLS}
+    status_sql = "AND status = ANY(%(statuses)s)" if statuses else ""
+    if statuses is not None and level > grid.MAX_LEVEL:
+        gx0, gx1, gy0, gy1 = grid.cell_range(bbox, grid.MAX_LEVEL)
+        counting: dict[str, Any] = {"level": grid.MAX_LEVEL, "gxs": grid.columns(gx0, gx1), "gy0": gy0, "gy1": gy1}
+        counting["statuses"] = statuses
+        with connection.cursor() as cursor:
+            cursor.execute(_GRID_HEAT_COUNT.format(statuses=status_sql), counting)
+            (in_view,) = cursor.fetchone()
+        if in_view > MAX_LIVE_HEAT_REPORTS:
+            level = grid.MAX_LEVEL
     if statuses is not None and level <= grid.MAX_LEVEL:
         gx0, gx1, gy0, gy1 = grid.cell_range(bbox, level)
         params.update(level=level, gxs=grid.columns(gx0, gx1), gy0=gy0, gy1=gy1, statuses=statuses)
-        cells = _GRID_HEAT_CELLS.format(statuses="AND status = ANY(%(statuses)s)" if statuses else "")
+        cells = _GRID_HEAT_CELLS.format(statuses=status_sql)
     else:
         reports = filtered_reports(scope, filters).filter(location__coveredby=Polygon.from_bbox(bbox))
         inner_sql, inner_params = reports.order_by().values("location").query.sql_with_params()

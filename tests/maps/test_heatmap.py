@@ -18,6 +18,7 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from agencies.models import Role
 from incidents.models import Report, ReportStatus
+from maps import grid, heatmap
 from tests.factories import pin, report_make, staff_make
 
 HEAT = "/api/v1/stats/heatmap"
@@ -150,6 +151,24 @@ def test_cells_at_every_zoom_sum_to_the_reports_in_view(
         assert body["total"] >= 1
         cell = max(body["cells"], key=lambda c: c[2])
         assert abs(cell[0] - y) < span and abs(cell[1] - x) < span
+
+
+@pytest.mark.django_db
+def test_past_the_grid_a_dense_view_gets_the_finest_cells_whose_weights_add_up(
+    reports: dict[str, list[Report]], admin: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    x, y = pin(reports["D25450"][0])
+    Report.objects.filter(pk=reports["D25450"][1].pk).update(status=ReportStatus.COMPLETED, is_public=False)
+    view = {"bbox": f"{x - 0.004},{y - 0.002},{x + 0.004},{y + 0.002}", "zoom": "17"}
+    few = client_for(admin).get(HEAT, view).json()
+    # Few reports in view: aggregated on the fly in 32-pixel cells (the grid's finest are 64 pixels at zoom 17).
+    assert few["cell_m"] == round(grid.cell_metres(20), 1)
+    monkeypatch.setattr(heatmap, "MAX_LIVE_HEAT_REPORTS", 2)
+    dense = client_for(admin).get(HEAT, view).json()
+    assert dense["cell_m"] == round(grid.cell_metres(grid.MAX_LEVEL), 1)
+    # Hidden and completed ones included, as the administrator sees them; the weights add up either way.
+    assert dense["total"] == few["total"] == sum(cell[2] for cell in dense["cells"]) == 3
+    assert heat_total(client_for(admin), status="completed", **view) == 1
 
 
 @pytest.mark.django_db

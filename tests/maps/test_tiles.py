@@ -18,9 +18,10 @@ from django.db import connection
 from django.test import Client
 
 from incidents.models import Report
+from maps import tiles
 from maps.tiles import report_tile
 from tests.conftest import point_in
-from tests.factories import pin
+from tests.factories import pin, report_make
 
 
 def tile_of(lng: float, lat: float, z: int) -> tuple[int, int]:
@@ -86,6 +87,30 @@ def test_a_high_zoom_tile_holds_the_reports_with_code_status_and_category_only(r
     # Never the reporter: the tile's bytes carry none of it.
     for value in (report.reporter_name, report.reporter_phone, report.reporter_email):
         assert value.encode() not in response.content
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("z", [15, 18])
+def test_a_dense_tile_past_the_cluster_zoom_holds_cells_whose_counts_add_up(
+    demo: None, monkeypatch: pytest.MonkeyPatch, z: int
+) -> None:
+    made = [report_make(ward="D25450") for _ in range(4)]  # one spot
+    Report.objects.filter(pk=made[0].pk).update(is_public=False)
+    x, y = tile_of(*pin(made[0]), z)
+    public = public_in_tile(z, x, y)
+    assert public >= 3
+    # More public reports in the tile than a tile may carry one by one: the grid's cells with counts.
+    monkeypatch.setattr(tiles, "MAX_TILE_REPORTS", public - 1)
+    features = mapbox_vector_tile.decode(report_tile(z, x, y))["reports"]["features"]
+    assert features and all(f["properties"]["kind"] == "cluster" for f in features)
+    assert all(set(f["properties"]) == {"kind", "count"} for f in features)
+    assert sum(f["properties"]["count"] for f in features) == public
+    # Exactly as many as it may carry: the reports themselves, each once, without a count.
+    monkeypatch.setattr(tiles, "MAX_TILE_REPORTS", public)
+    features = mapbox_vector_tile.decode(report_tile(z, x, y))["reports"]["features"]
+    assert len(features) == public
+    assert all(f["properties"]["kind"] == "report" and "count" not in f["properties"] for f in features)
+    assert made[0].code not in {f["properties"]["code"] for f in features}
 
 
 @pytest.mark.django_db

@@ -31,7 +31,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import closing, contextmanager
+from contextlib import ExitStack, closing, contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -259,6 +259,8 @@ def load_reports(count: int) -> dict[str, float]:
         # Each point to the ward piece covering it (points outside Vietnam drop out), then the
         # first `count` in a shuffled order, so reports arrive in no spatial order as in life.
         cursor.execute("DROP TABLE IF EXISTS bench_located")
+        # No random numbers in this join: it may run on both cores.
+        cursor.execute("SET LOCAL max_parallel_workers_per_gather = 2")
         cursor.execute(
             """
             CREATE UNLOGGED TABLE bench_located AS
@@ -269,6 +271,7 @@ def load_reports(count: int) -> dict[str, float]:
             ORDER BY p.idx, piece.code
             """
         )
+        cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
         located = time.perf_counter() - started - generated
         log(f"maps: points located in {located:.1f}s")
         cursor.execute(
@@ -520,68 +523,81 @@ def _timed_sql(cursor: Any, sql: str, params: Any, *, prepare: bool = False) -> 
 
 
 def run() -> dict[str, float]:
+    figures: dict[str, float] = dict(load_reports(REPORTS))
+    warm_caches()
+    views = viewports(VIEWPORTS)
+    figures.update(measure(views, viewports(20)[:10], baselines=True))
+    return figures
+
+
+def measure(views: list[dict[str, Any]], warm_views: list[dict[str, Any]], *, baselines: bool) -> dict[str, float]:
+    """Every figure over `views`, after warming the servers on `warm_views`. Without `baselines`, only our own
+    (clusters, tiles and their SQL, heatmap, healthz): no supercluster, HTTP floor or naive tiles."""
     from django.db import connection
 
     from common.db import prepared_cursor
     from maps.tiles import report_tile_sql
 
     logging.getLogger("httpx").setLevel(logging.WARNING)  # the server start-up polls /healthz with it
-    figures: dict[str, float] = dict(load_reports(REPORTS))
-    warm_caches()
-    views = viewports(VIEWPORTS)
     token = _admin_token()
-    samples: dict[str, list[float]] = {
-        k: []
-        for k in ("cluster", "supercluster", "tile", "tile_sql", "tile_transport", "tile_naive", "heatmap", "healthz")
-    }
-    with tempfile.TemporaryDirectory() as tmp:
-        points_file = Path(tmp) / "points.f64"
-        started = time.perf_counter()
-        exported = export_points(points_file)
-        log(f"maps: exported {exported} points in {time.perf_counter() - started:.1f}s")
-        with (
-            web_server(database_url(connection.settings_dict), workers=WORKERS) as base,
-            supercluster(points_file) as node,
-            _node_server("fixed_body_server.mjs") as (floor_server, _),
-            closing(KeptAliveClient()) as client,
-        ):
-            headers = {"Authorization": f"Token {token}"}
-            # Warm both web workers and the Node servers on views outside the measured set.
-            for view in viewports(20)[:10]:
-                for _ in range(WORKERS):
-                    client.get(f"{base}/api/v1/reports/clusters", params={"bbox": view["bbox"], "zoom": view["zoom"]})
+    ours = ("cluster", "tile", "tile_sql", "heatmap", "healthz")
+    kinds = ours + (("supercluster", "tile_transport", "tile_naive") if baselines else ())
+    samples: dict[str, list[float]] = {k: [] for k in kinds}
+    with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
+        base = stack.enter_context(web_server(database_url(connection.settings_dict), workers=WORKERS))
+        client = stack.enter_context(closing(KeptAliveClient()))
+        node = floor_server = ""
+        if baselines:
+            points_file = Path(tmp) / "points.f64"
+            started = time.perf_counter()
+            exported = export_points(points_file)
+            log(f"maps: exported {exported} points in {time.perf_counter() - started:.1f}s")
+            node = stack.enter_context(supercluster(points_file))
+            floor_server, _ = stack.enter_context(_node_server("fixed_body_server.mjs"))
+        headers = {"Authorization": f"Token {token}"}
+        # Warm both web workers and the Node servers on views outside the measured set.
+        for view in warm_views:
+            for _ in range(WORKERS):
+                client.get(f"{base}/api/v1/reports/clusters", params={"bbox": view["bbox"], "zoom": view["zoom"]})
+            if baselines:
                 client.get(f"{node}/clusters", params={"bbox": view["bbox"], "zoom": view["zoom"]})
                 client.get(f"{floor_server}/bytes", params={"n": 4096})
-            with connection.cursor() as cursor, prepared_cursor() as prepared:
-                for i, view in enumerate(views):
-                    params = {"bbox": view["bbox"], "zoom": view["zoom"]}
-                    z, x, y = view["tile"]
-                    samples["cluster"].append(_timed_get(client, f"{base}/api/v1/reports/clusters", params, (200,))[0])
+        with connection.cursor() as cursor, prepared_cursor() as prepared:
+            for i, view in enumerate(views):
+                params = {"bbox": view["bbox"], "zoom": view["zoom"]}
+                z, x, y = view["tile"]
+                samples["cluster"].append(_timed_get(client, f"{base}/api/v1/reports/clusters", params, (200,))[0])
+                if baselines:
                     samples["supercluster"].append(_timed_get(client, f"{node}/clusters", params, (200,))[0])
-                    took, size = _timed_get(client, f"{base}/tiles/reports/{z}/{x}/{y}.mvt", {}, (200, 204))
-                    samples["tile"].append(took)
-                    sql, sql_params = report_tile_sql(z, x, y)
-                    # Run as the tile view runs it: prepared, on a server-side-binding cursor.
-                    samples["tile_sql"].append(_timed_sql(prepared, sql, sql_params, prepare=True))
+                took, size = _timed_get(client, f"{base}/tiles/reports/{z}/{x}/{y}.mvt", {}, (200, 204))
+                samples["tile"].append(took)
+                sql, sql_params = report_tile_sql(z, x, y)
+                # Run as the tile view runs it: prepared, on a server-side-binding cursor.
+                samples["tile_sql"].append(_timed_sql(prepared, sql, sql_params, prepare=True))
+                if baselines:
                     # The same bytes from memory: what HTTP alone costs this client for this tile.
                     floor_ms, _ = _timed_get(client, f"{floor_server}/bytes", {"n": size}, (200,))
                     samples["tile_transport"].append(floor_ms)
-                    # For scale: the server's cheapest page through the whole stack (one SELECT 1).
-                    samples["healthz"].append(_timed_get(client, f"{base}/healthz", {}, (200,))[0])
-                    samples["heatmap"].append(
-                        _timed_get(client, f"{base}/api/v1/stats/heatmap", params, (200,), headers=headers)[0]
-                    )
-                    if (i + 1) % 50 == 0:
-                        log(f"maps: {i + 1}/{len(views)} views")
+                # For scale: the server's cheapest page through the whole stack (one SELECT 1).
+                samples["healthz"].append(_timed_get(client, f"{base}/healthz", {}, (200,))[0])
+                samples["heatmap"].append(
+                    _timed_get(client, f"{base}/api/v1/stats/heatmap", params, (200,), headers=headers)[0]
+                )
+                if (i + 1) % 50 == 0:
+                    log(f"maps: {i + 1}/{len(views)} views")
+            if baselines:
                 # The naive tiles on their own pass: each reads up to a million rows (hundreds of
                 # milliseconds), which would evict the caches the next view's samples run on.
                 for view in views:
                     samples["tile_naive"].append(_timed_sql(cursor, NAIVE_TILE_SQL, view["tile"]))
+    figures: dict[str, float] = {}
     for name, values in samples.items():
         figures[f"{name}_p95_ms"] = round(percentile(values, 95), 1)
     for name in ("cluster", "supercluster", "tile", "tile_naive", "tile_sql", "tile_transport", "healthz"):
-        figures[f"{name}_p50_ms"] = round(percentile(samples[name], 50), 1)
-    floor = [sql + http for sql, http in zip(samples["tile_sql"], samples["tile_transport"], strict=True)]
-    figures["tile_floor_p95_ms"] = round(percentile(floor, 95), 1)
+        if name in samples:
+            figures[f"{name}_p50_ms"] = round(percentile(samples[name], 50), 1)
+    if baselines:
+        floor = [sql + http for sql, http in zip(samples["tile_sql"], samples["tile_transport"], strict=True)]
+        figures["tile_floor_p95_ms"] = round(percentile(floor, 95), 1)
     figures["map_viewports"] = len(views)
     return figures

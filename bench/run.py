@@ -9,12 +9,24 @@ from bench.common import load_boundaries, log, setup_django
 
 
 def main() -> None:
+    # BENCH_ONLY=intake (or boundaries, maps, alerts, basemap, storm, national) runs one group, for working on it.
+    only = os.environ.get("BENCH_ONLY", "")
+    if only == "national":
+        # Never part of the everyday run; on a database of its own, dropped afterwards (ten million reports).
+        setup_django("bench_national")
+        load_boundaries()
+        from bench import national
+
+        log("national: the map at one million reports, then at ten million")
+        try:
+            print(json.dumps(national.run(), sort_keys=True))
+        finally:
+            national.drop_database()
+        return
     setup_django()
     load_boundaries()
     from bench import boundaries, intake
 
-    # BENCH_ONLY=intake (or boundaries, maps, alerts, basemap) runs one group, for working on it.
-    only = os.environ.get("BENCH_ONLY", "")
     figures: dict[str, float] = {}
     if only in ("", "boundaries"):
         log("boundaries: point lookup")

@@ -32,10 +32,11 @@ from . import grid
 
 # Heat cells are 32 screen pixels wide (the heat layer blurs them together): the grid's level
 # zoom + 3, read from the pre-aggregated grid up to its finest level. Past it (zoom 16 on) the reports
-# in view are aggregated on the fly when they are at most MAX_LIVE_HEAT_REPORTS; more (a city centre
-# at ten million reports) and the view gets the grid's finest cells instead, so no view reads more.
+# in view are aggregated on the fly when they are at most MAX_LIVE_HEAT_REPORTS (about 20 µs each);
+# more (a city centre at ten million reports) and the view gets the grid's finest cells instead
+# (64 pixels wide at zoom 16), so no view reads more.
 HEAT_LEVEL_OFFSET = 3
-MAX_LIVE_HEAT_REPORTS = 2000
+MAX_LIVE_HEAT_REPORTS = 256
 MAX_HEAT_CELLS = 20_000
 MAX_WARDS = 1500
 MAX_WARD_REPORTS = 100

@@ -202,12 +202,14 @@ REPLICA_LAG_CHECK_SECONDS = float(os.environ.get("REPLICA_LAG_CHECK_SECONDS", "2
 # Seconds a client is told to wait (Retry-After) while the database is unreachable (geo/outage.py).
 DATABASE_RETRY_AFTER = int(os.environ.get("DATABASE_RETRY_AFTER", "5"))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-# Shared by every web worker (rate limits, throttles): a table in the same
-# database, created by migration incidents 0004_cache_table.
+# Shared by every web worker on every app server (rate limits, throttles): a table in the same
+# database, created by migration incidents 0004_cache_table. Live entries are never dropped to make
+# room (common/cache.py); past MAX_ENTRIES rows each write also deletes the expired ones.
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "BACKEND": "common.cache.SharedDatabaseCache",
         "LOCATION": "geo_cache",
+        "OPTIONS": {"MAX_ENTRIES": 10_000},
     }
 }
 # How long the public statistics page reuses its numbers (0: work them out on every visit).

@@ -21,7 +21,6 @@ import boto3
 import httpx
 import pytest
 from django.core.files.storage import default_storage
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.db import connection
 from django.test import Client
@@ -32,7 +31,6 @@ from common.storage import media_orphans_delete
 from incidents import services
 from incidents.models import Attachment, Report
 from tests.conftest import captcha_fields
-from tests.factories import report_input
 from tests.incidents.test_intake_api import _payload
 from tests.servers import database_url, free_port, web_server
 
@@ -115,9 +113,12 @@ def _form() -> dict[str, Any]:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_report_on_s3_through_the_web_server_public_photo_cacheable_private_file_signed(
-    demo: None, s3: S3Server
+def test_a_report_s_files_on_s3_from_the_web_server_to_the_sweep_and_the_backup(
+    demo: None, s3: S3Server, settings: Settings, tmp_path: Path
 ) -> None:
+    """Through the real web server: the objects land in the bucket, none readable unsigned; the public
+    photo cacheable, the private file behind the check and a signed URL. Then the sweep and the backup
+    over the same bucket (one scenario: one web server, one demo load, one flush)."""
     bucket = s3.bucket("geo-web")
     env = {**s3.environ(bucket), "S3_SIGNED_URL_SECONDS": "120", "INTAKE_ANON_RATE": ""}
     env.update({key: "" for key in os.environ if key.startswith(("EMAIL_", "SMS_"))})
@@ -166,6 +167,34 @@ def test_a_report_on_s3_through_the_web_server_public_photo_cacheable_private_fi
         page = http.get(f"{base}/phan-anh/{report.code}/").text
         assert f"/phan-anh/{report.code}/tep/{photo.pk}/" in page and s3.endpoint not in page
 
+    # What a killed web worker leaves: an object whose row never committed, an upload never completed.
+    s3.storages(settings, bucket)
+    s3.client.put_object(Bucket=bucket, Key="reports/2026/01/orphan.pdf", Body=PDF)
+    upload = s3.client.create_multipart_upload(Bucket=bucket, Key="reports/2026/01/half.mp4")
+    swept = media_orphans_delete(storage=default_storage, folders=["reports", "chat"], older_than=0)
+    assert set(swept) == {"reports/2026/01/orphan.pdf", "reports/2026/01/half.mp4 (unfinished upload)"}
+    assert s3.keys(bucket) == names
+    assert s3.client.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == [], upload["UploadId"]
+
+    # The backup takes the objects the dump's rows name; files_restore (scripts/restore.sh) puts them
+    # into another bucket under the same names.
+    call_command("backup", to=str(tmp_path / "backups"))
+    (backup,) = (tmp_path / "backups").iterdir()
+    assert {p.relative_to(backup / "media").as_posix() for p in (backup / "media").rglob("*") if p.is_file()} == names
+    other = s3.bucket("geo-restored")
+    s3.storages(settings, other)
+    call_command("files_restore", str(backup / "media"), stdout=io.StringIO())
+    assert s3.keys(other) == names
+    for name in names:
+        original = s3.client.get_object(Bucket=bucket, Key=name)["Body"].read()
+        assert s3.client.get_object(Bucket=other, Key=name)["Body"].read() == original
+
+
+def _upload(name: str, content: bytes) -> io.BytesIO:
+    buffer = io.BytesIO(content)
+    buffer.name = name
+    return buffer
+
 
 @pytest.mark.django_db
 def test_a_rolled_back_report_leaves_no_object_and_an_unreachable_bucket_is_a_clear_503(
@@ -204,41 +233,3 @@ def test_a_rolled_back_report_leaves_no_object_and_an_unreachable_bucket_is_a_cl
     )
     assert response.status_code == 201, response.content
     assert s3.keys(bucket) == {Attachment.objects.get().file.name}
-
-
-def _upload(name: str, content: bytes) -> io.BytesIO:
-    buffer = io.BytesIO(content)
-    buffer.name = name
-    return buffer
-
-
-@pytest.mark.django_db(transaction=True)
-def test_the_orphan_sweep_and_the_backup_work_over_the_bucket(
-    demo: None, s3: S3Server, settings: Settings, tmp_path: Path
-) -> None:
-    bucket = s3.bucket("geo-sweep")
-    s3.storages(settings, bucket)
-    report = services.report_create(
-        data=report_input(), files=[SimpleUploadedFile("don.pdf", PDF), SimpleUploadedFile("anh.png", _photo())]
-    )
-    kept = {name for a in report.attachments.all() for name in (a.file.name, a.thumbnail.name) if name}
-    # What a killed web worker leaves: an object whose row never committed, an upload never completed.
-    s3.client.put_object(Bucket=bucket, Key="reports/2026/01/orphan.pdf", Body=PDF)
-    upload = s3.client.create_multipart_upload(Bucket=bucket, Key="reports/2026/01/half.mp4")
-    swept = media_orphans_delete(storage=default_storage, folders=["reports", "chat"], older_than=0)
-    assert set(swept) == {"reports/2026/01/orphan.pdf", "reports/2026/01/half.mp4 (unfinished upload)"}
-    assert s3.keys(bucket) == kept
-    assert s3.client.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == [], upload["UploadId"]
-
-    # The backup takes the objects the dump's rows name; files_restore (scripts/restore.sh) puts them
-    # into another bucket under the same names.
-    call_command("backup", to=str(tmp_path / "backups"))
-    (backup,) = (tmp_path / "backups").iterdir()
-    assert {p.relative_to(backup / "media").as_posix() for p in (backup / "media").rglob("*") if p.is_file()} == kept
-    other = s3.bucket("geo-restored")
-    s3.storages(settings, other)
-    call_command("files_restore", str(backup / "media"), stdout=io.StringIO())
-    assert s3.keys(other) == kept
-    for name in kept:
-        original = s3.client.get_object(Bucket=bucket, Key=name)["Body"].read()
-        assert s3.client.get_object(Bucket=other, Key=name)["Body"].read() == original

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 # Kept before the worker installs (the offline page cannot be shown without them) ...
-SHELL_STATIC = ["css/site.css", "js/pwa.js", "js/drafts.js", "icons/icon-192.png", "icons/favicon-32.png"]
+SHELL_STATIC = ["css/site.css", "js/dom.js", "js/pwa.js", "js/drafts.js", "icons/icon-192.png", "icons/favicon-32.png"]
 # ... and, if they come, what the report form needs to be written offline.
 FORM_STATIC = [
     "vendor/leaflet/leaflet.css",

@@ -68,6 +68,24 @@ def test_offline_page_in_vietnamese(client: Client) -> None:
         assert "src=" in tag, tag
 
 
+def test_the_worker_keeps_every_script_and_style_the_offline_page_loads(client: Client) -> None:
+    """Shown without a connection, the offline page has only the worker's shell: each file it loads
+    (the app script and what it stands on) must be there."""
+    html = client.get("/ngoai-tuyen/").content.decode()
+    loaded = re.findall(r'<script src="([^"]+)"', html) + re.findall(r'<link rel="stylesheet" href="([^"]+)"', html)
+    shell = worker(client)[0]["shell"]
+    assert loaded and isinstance(shell, list)
+    assert [url for url in loaded if url not in shell] == []
+
+
+def test_a_page_helper_is_written_once() -> None:
+    """The small DOM helpers the page scripts share (static/js/dom.js) are not copied into them."""
+    scripts = sorted((CSS.parent.parent / "js").glob("*.js"))
+    for helper in ("el", "say"):
+        defining = [path.name for path in scripts if re.search(rf"function {helper}\(", path.read_text())]
+        assert defining == ["dom.js"], (helper, defining)
+
+
 def worker(client: Client, url: str = "/sw.js") -> tuple[dict[str, object], str]:
     response = client.get(url)
     assert response.status_code == 200

@@ -19,9 +19,7 @@
 (function () {
   "use strict";
 
-  function say(template, values) {
-    return template.replace(/\{(\w+)\}/g, function (_, key) { return values && key in values ? values[key] : ""; });
-  }
+  var say = window.GeoDom.say;
 
   function placeName(location) {
     var parts = [];

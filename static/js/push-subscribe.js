@@ -9,7 +9,7 @@
   var d = box.dataset;
   box.hidden = false;
 
-  function say(message) { status.textContent = message || ""; }
+  function tell(message) { status.textContent = message || ""; }
   function csrf() {
     var match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
     return match ? decodeURIComponent(match[1]) : "";
@@ -38,7 +38,7 @@
   }
   if (!("serviceWorker" in navigator) || !("PushManager" in window) || !window.Notification) {
     button.disabled = true;
-    say(text.pushUnsupported);
+    tell(text.pushUnsupported);
     return;
   }
   var registration = null;
@@ -52,14 +52,14 @@
   }).then(function (sub) { show(!!sub); }).catch(function () { show(false); });
 
   button.addEventListener("click", function () {
-    if (!registration) { say(text.pushFailed); return; }
+    if (!registration) { tell(text.pushFailed); return; }
     registration.pushManager.getSubscription().then(function (sub) {
       if (sub) {
         return send("DELETE", { endpoint: sub.endpoint }).then(function () { return sub.unsubscribe(); })
-          .then(function () { show(false); say(text.pushOff); });
+          .then(function () { show(false); tell(text.pushOff); });
       }
       return Notification.requestPermission().then(function (permission) {
-        if (permission !== "granted") { say(text.pushDenied); return null; }
+        if (permission !== "granted") { tell(text.pushDenied); return null; }
         return registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: keyBytes(d.vapidKey) })
           .then(function (newSub) {
             // Refused by the server: do not leave the browser subscribed to nothing.
@@ -67,8 +67,8 @@
               return newSub.unsubscribe().then(function () { throw error; });
             });
           })
-          .then(function () { show(true); say(text.pushOn); });
+          .then(function () { show(true); tell(text.pushOn); });
       });
-    }).catch(function (error) { say((error && error.detail) || text.pushFailed); });
+    }).catch(function (error) { tell((error && error.detail) || text.pushFailed); });
   });
 })();

@@ -12,19 +12,8 @@
     if (key.indexOf("text") === 0 && key.length > 4) text[key.charAt(4).toLowerCase() + key.slice(5)] = d[key];
   });
 
-  function say(template, values) {
-    return (template || "").replace(/\{(\w+)\}/g, function (_, key) { return values && key in values ? values[key] : ""; });
-  }
-  function el(tag, attrs, children) {
-    var node = document.createElement(tag);
-    Object.keys(attrs || {}).forEach(function (key) {
-      if (key === "text") node.textContent = attrs[key];
-      else if (key === "className") node.className = attrs[key];
-      else node.setAttribute(key, attrs[key]);
-    });
-    (children || []).forEach(function (child) { if (child) node.appendChild(child); });
-    return node;
-  }
+  var say = window.GeoDom.say;
+  var el = window.GeoDom.el;
 
   // --- The service worker ------------------------------------------------------------------------------
   var registration = null;

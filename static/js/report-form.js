@@ -10,9 +10,8 @@
   var data = form.dataset;
 
   function $(id) { return document.getElementById(id); }
-  function say(template, values) {
-    return template.replace(/\{(\w+)\}/g, function (_, key) { return values && key in values ? values[key] : ""; });
-  }
+  var say = window.GeoDom.say;
+  var el = window.GeoDom.el;
   function getJSON(url) {
     return fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" }).then(function (r) {
       return r.json().catch(function () { return {}; }).then(function (body) {
@@ -25,17 +24,6 @@
       return encodeURIComponent(k) + "=" + encodeURIComponent(params[k]);
     }).join("&");
   }
-  function el(tag, attrs, children) {
-    var node = document.createElement(tag);
-    Object.keys(attrs || {}).forEach(function (key) {
-      if (key === "text") node.textContent = attrs[key];
-      else if (key === "className") node.className = attrs[key];
-      else node.setAttribute(key, attrs[key]);
-    });
-    (children || []).forEach(function (child) { if (child) node.appendChild(child); });
-    return node;
-  }
-
   Array.prototype.forEach.call(form.querySelectorAll(".js-only"), function (node) { node.hidden = false; });
 
   var latInput = form.elements.lat;

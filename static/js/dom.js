@@ -1,0 +1,25 @@
+/* Small helpers the page scripts share, loaded first on every page (templates/base.html, not deferred:
+ * the page scripts at the end of the body and the deferred app script both use them). */
+(function () {
+  "use strict";
+
+  window.GeoDom = {
+    /* An element: attrs sets attributes ("text": its text, "className": its class), children are appended
+     * (null ones skipped). Never HTML from a string. */
+    el: function el(tag, attrs, children) {
+      var node = document.createElement(tag);
+      Object.keys(attrs || {}).forEach(function (key) {
+        if (key === "text") node.textContent = attrs[key];
+        else if (key === "className") node.className = attrs[key];
+        else node.setAttribute(key, attrs[key]);
+      });
+      (children || []).forEach(function (child) { if (child) node.appendChild(child); });
+      return node;
+    },
+
+    /* A translated sentence's {name} placeholders filled from values (missing ones left empty). */
+    say: function say(template, values) {
+      return (template || "").replace(/\{(\w+)\}/g, function (_, key) { return values && key in values ? values[key] : ""; });
+    }
+  };
+})();

@@ -63,14 +63,20 @@ def files_removed_on_rollback() -> Iterator[None]:
     try:
         yield
     except BaseException:
-        for storage, name in stored:
-            try:
-                storage.delete(name)
-            except Exception:  # noqa: BLE001, PERF203 - one file that cannot go (disk, bucket) does not keep the others
-                logger.exception("Could not delete %s after a rollback; the orphan sweep will.", name)
+        stored_files_delete(stored)
         raise
     finally:
         _stored.reset(token)
+
+
+def stored_files_delete(stored: list[tuple[Storage, str]]) -> None:
+    """Delete these stored files; one that cannot go (a disk error, a bucket that does not answer) is
+    logged and left to the orphan sweep, never raised: the transaction that dropped its row has ended."""
+    for storage, name in stored:
+        try:
+            storage.delete(name)
+        except Exception:  # noqa: BLE001, PERF203 - one file that cannot go does not keep the others
+            logger.exception("Could not delete the stored file %s; the orphan sweep will.", name)
 
 
 class AtomicFileSystemStorage(FileSystemStorage):

@@ -21,16 +21,19 @@ import boto3
 import httpx
 import pytest
 from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, transaction
 from django.test import Client
 from PIL import Image
 from pytest_django.fixtures import Settings
 
 from common.storage import media_orphans_delete
 from incidents import services
-from incidents.models import Attachment, Report
+from incidents.models import Answer, Attachment, Report
+from incidents.services.files import answers_unpublished_delete
 from tests.conftest import captcha_fields
+from tests.factories import report_input
 from tests.incidents.test_intake_api import _payload
 from tests.servers import database_url, free_port, web_server
 
@@ -233,3 +236,26 @@ def test_a_rolled_back_report_leaves_no_object_and_an_unreachable_bucket_is_a_cl
     )
     assert response.status_code == 201, response.content
     assert s3.keys(bucket) == {Attachment.objects.get().file.name}
+
+
+@pytest.mark.django_db
+def test_an_answer_file_the_bucket_cannot_delete_after_the_commit_is_left_to_the_sweep(
+    demo: None, s3: S3Server, settings: Settings, django_capture_on_commit_callbacks: Any
+) -> None:
+    bucket = s3.bucket("geo-answers")
+    s3.storages(settings, bucket)
+    report = services.report_create(data=report_input(), files=[SimpleUploadedFile("tra-loi.pdf", PDF)])
+    answer = Answer.objects.create(report=report, body="Đã xử lý.")  # returned before it was published
+    report.attachments.update(answer=answer)
+    (name,) = s3.keys(bucket)
+
+    # The answer is dropped (its rows committed); the bucket does not answer when its file is deleted
+    # after the commit: the staff action stands, the file waits for the orphan sweep.
+    s3.storages(settings, bucket, endpoint=f"http://127.0.0.1:{free_port()}")
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        answers_unpublished_delete(report)
+    assert not Answer.objects.filter(pk=answer.pk).exists() and not Attachment.objects.exists()
+    assert s3.keys(bucket) == {name}
+    s3.storages(settings, bucket)
+    assert media_orphans_delete(storage=default_storage, folders=["reports"], older_than=0) == [name]
+    assert s3.keys(bucket) == set()

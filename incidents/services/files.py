@@ -10,6 +10,8 @@ from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
+from common.storage import stored_files_delete
+
 from .. import attachments as attachment_files
 from ..models import Answer, Attachment, Report
 
@@ -72,4 +74,5 @@ def answers_unpublished_delete(report: Report) -> None:
         if field
     ]
     answers.delete()
-    transaction.on_commit(lambda: [storage.delete(name) for storage, name in stored])
+    # After the commit; a file the storage cannot delete then is left to the orphan sweep.
+    transaction.on_commit(lambda: stored_files_delete(stored))

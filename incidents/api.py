@@ -39,6 +39,8 @@ from common.http import client_ip
 from common.pagination import LimitOffsetPagination
 from common.parsers import JSONParser
 from common.replica import replica_reads
+from notifications.api import PushSubscriptionSerializer
+from notifications.services import PushLimitReached
 
 from . import selectors, services
 from .filters import ReportFilters, report_filters_parse
@@ -796,6 +798,43 @@ class FollowView(SupportView):
             return _code_sent_response()
         count = selectors.report_follower_count(report=viewing.report)
         return Response(self.FollowOutputSerializer({"following": True, "follower_count": count}).data)
+
+
+class FollowPushView(SupportView):
+    InputSerializer = PushSubscriptionSerializer  # type: ignore[assignment]
+
+    @extend_schema(
+        summary="Follow a public report by Web Push: this browser hears of its status changes and its answer",
+        description=(
+            "The body is the browser's PushSubscription.toJSON(), made with the key of /api/v1/push/key. The "
+            "subscription gets this report's updates only, not the warnings (unless it asked for those too)."
+        ),
+        request=PushSubscriptionSerializer,
+        responses={200: FollowView.FollowOutputSerializer, **PUBLIC_ERRORS},
+    )
+    def post(self, request: Request, code: str) -> Response:
+        viewing = selectors.report_for_viewer(code=code)
+        if viewing is None:
+            raise Http404
+        serializer = PushSubscriptionSerializer(data=request.data)
+        if not serializer.is_valid():
+            return Response(error_body(_("Đăng ký nhận thông báo không hợp lệ."), serializer.errors), status=400)
+        data = serializer.validated_data
+        try:
+            services.report_follow_push(
+                report=viewing.report,
+                endpoint=data["endpoint"],
+                p256dh=data["keys"]["p256dh"],
+                auth=data["keys"]["auth"],
+                user=request.user,
+                client_address=client_ip(request),
+            )
+        except ValidationError as exc:
+            return validation_response(exc)
+        except PushLimitReached as exc:
+            return Response(error_body(str(exc)), status=429)
+        count = selectors.report_follower_count(report=viewing.report)
+        return Response(FollowView.FollowOutputSerializer({"following": True, "follower_count": count}).data)
 
 
 def support_throttled_message(seconds: int) -> str:

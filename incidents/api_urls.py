@@ -25,4 +25,5 @@ urlpatterns = [
     path("reports/<str:code>/reopen", api.ReopenView.as_view(), name="report-reopen"),
     path("reports/<str:code>/support", api.SupportView.as_view(), name="report-support"),
     path("reports/<str:code>/follow", api.FollowView.as_view(), name="report-follow-api"),
+    path("reports/<str:code>/follow/push", api.FollowPushView.as_view(), name="report-follow-push-api"),
 ]

@@ -521,8 +521,13 @@ class ReportFollower(models.Model):
     class Channel(models.TextChoices):
         EMAIL = "email", "E-mail"
         SMS = "sms", "SMS"
+        PUSH = "push", "Web Push"
 
     report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="followers")
+    # Web Push: the browser that chose it (address "push:<its id>"); gone with the subscription.
+    push = models.ForeignKey(
+        "notifications.PushSubscription", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="followed_reports"
     )
@@ -541,8 +546,9 @@ class ReportFollower(models.Model):
             ),
             # A contact has its channel; without one the account is the follower.
             models.CheckConstraint(
-                condition=(Q(address="") & Q(channel="") & Q(user__isnull=False))
-                | (~Q(address="") & Q(channel__in=["email", "sms"])),
+                condition=(Q(address="") & Q(channel="") & Q(user__isnull=False) & Q(push__isnull=True))
+                | (~Q(address="") & Q(channel__in=["email", "sms"]) & Q(push__isnull=True))
+                | (Q(channel="push") & Q(push__isnull=False)),
                 name="follower_contact_or_account",
             ),
         ]

@@ -63,7 +63,8 @@ class Notification(models.Model):
 
 
 class PushSubscription(models.Model):
-    """A browser that asked for warnings by Web Push; removed when the push service says it is gone."""
+    """A browser that asked for warnings or a report's updates by Web Push; removed when the push service
+    says it is gone."""
 
     endpoint = models.URLField("địa chỉ nhận", max_length=1000, unique=True)
     p256dh = models.CharField("khóa p256dh", max_length=200)
@@ -75,6 +76,9 @@ class PushSubscription(models.Model):
     # Who subscribed without an account: a keyed hash of their address (not the address), for the
     # per-client cap (settings.PUSH_MAX_PER_ADDRESS).
     client = models.CharField("máy đăng ký (băm)", max_length=64, blank=True, db_index=True)
+    # Whether the browser asked for warnings; one that only follows reports (incidents' ReportFollower)
+    # gets those reports' updates and nothing else.
+    warnings = models.BooleanField("nhận cảnh báo", default=True, db_default=True)
     # Failed sends in a row; the subscription is dropped at settings.PUSH_MAX_FAILURES.
     failures = models.PositiveSmallIntegerField("số lần gửi lỗi liên tiếp", default=0)
     created_at = models.DateTimeField("đăng ký lúc", auto_now_add=True)

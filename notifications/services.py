@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from email.utils import parseaddr
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -62,7 +63,7 @@ def _check_recipient(channel: str, recipient: str) -> None:
         except ValidationError as exc:
             raise ValueError(f"Địa chỉ e-mail không hợp lệ: {recipient!r}.") from exc
     elif channel == Notification.Channel.WEBPUSH:
-        if not recipient.startswith("push:"):
+        if not recipient.startswith("push:") or not recipient[5:].isdigit():
             raise ValueError(f"Web Push gửi tới một đăng ký (push:<id>): {recipient!r}.")
     else:
         raise ValueError(f"Kênh gửi không hỗ trợ: {channel!r}.")
@@ -85,7 +86,15 @@ def notification_enqueue(
     the outbox, the existing message is returned and nothing new is queued.
     """
     _check_recipient(channel, recipient)
-    fields = {"channel": channel, "recipient": recipient, "subject": subject, "body": body, "thread": thread}
+    fields: dict[str, Any] = {
+        "channel": channel,
+        "recipient": recipient,
+        "subject": subject,
+        "body": body,
+        "thread": thread,
+        # A browser's push goes to its subscription, named by the recipient "push:<id>".
+        "push_subscription_id": int(recipient[5:]) if channel == Notification.Channel.WEBPUSH else None,
+    }
     # No savepoint: nothing here is meant to fail on its own, and intake
     # (the hot path) calls this once or twice per report.
     with transaction.atomic(savepoint=False):
@@ -102,7 +111,7 @@ def notification_enqueue(
     return notification
 
 
-def _insert_once(*, dedupe_key: str, **fields: str) -> Notification | None:
+def _insert_once(*, dedupe_key: str, **fields: Any) -> Notification | None:
     """Insert unless the key exists; None when it does.
 
     ON CONFLICT DO NOTHING waits for a concurrent transaction inserting the same
@@ -121,6 +130,7 @@ def _insert_once(*, dedupe_key: str, **fields: str) -> Notification | None:
         "last_error",
         "dedupe_key",
         "created_at",
+        "push_subscription_id",
     ]
     with connection.cursor() as cursor:
         cursor.execute(
@@ -304,6 +314,7 @@ def _people_outbox_sql() -> str:
     UNION ALL
     SELECT 'webpush', 'push:' || s.id, %(subject)s, %(push)s, 'queued', 0, '', %(key)s || 'push:' || s.id, now(), s.id
     FROM d JOIN {pushes} s ON s.user_id = d.user_id
+    WHERE s.warnings
     ON CONFLICT (dedupe_key) DO NOTHING
     """  # noqa: S608 (table names from model metadata)
 
@@ -313,7 +324,7 @@ def _anonymous_push_sql() -> str:
     return f"""
     INSERT INTO {Notification._meta.db_table} ({_OUTBOX_COLUMNS})
     SELECT 'webpush', 'push:' || s.id, %(subject)s, %(push)s, 'queued', 0, '', %(key)s || 'push:' || s.id, now(), s.id
-    FROM {pushes} s WHERE s.user_id IS NULL
+    FROM {pushes} s WHERE s.user_id IS NULL AND s.warnings
     ON CONFLICT (dedupe_key) DO NOTHING
     RETURNING id
     """  # noqa: S608
@@ -378,9 +389,16 @@ def _client_key(address: str | None) -> str:
 
 
 def push_subscription_save(
-    *, endpoint: str, p256dh: str, auth: str, user: AbstractBaseUser | None, client_address: str | None
+    *,
+    endpoint: str,
+    p256dh: str,
+    auth: str,
+    user: AbstractBaseUser | None,
+    client_address: str | None,
+    warnings: bool = True,
 ) -> PushSubscription:
-    """Store a browser's subscription (or refresh the keys of a known endpoint).
+    """Store a browser's subscription (or refresh the keys of a known endpoint). `warnings`: it asked for
+    warnings (False: only for the reports it follows; a browser that asked for warnings keeps them).
 
     ValidationError (keyed endpoint/p256dh/auth) unless the endpoint is an https URL on public
     addresses and the keys are well formed; PushLimitReached past settings.PUSH_MAX_PER_USER
@@ -410,9 +428,11 @@ def push_subscription_save(
                 f"Đã có {cap} trình duyệt đăng ký nhận cảnh báo từ "
                 + ("tài khoản này." if user is not None else "địa chỉ mạng này. Hãy đăng nhập để đăng ký thêm.")
             )
+        defaults = {"p256dh": p256dh, "auth": auth, "user": user, "client": client, "failures": 0}
         subscription, _ = PushSubscription.objects.update_or_create(
             endpoint=endpoint,
-            defaults={"p256dh": p256dh, "auth": auth, "user": user, "client": client, "failures": 0},
+            defaults={**defaults, **({"warnings": True} if warnings else {})},
+            create_defaults={**defaults, "warnings": warnings},
         )
     return subscription
 

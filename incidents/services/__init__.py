@@ -19,7 +19,7 @@ from __future__ import annotations
 from ..routing import OUTSIDE_MESSAGE, Routing, agency_for, report_route, reports_relocate, route_report
 from ..tokens import area_token_valid, follower_from_token, reporter_token, reporter_token_valid
 from .areas import area_confirm, area_digests_send, area_feed_url, area_subscribe, area_unsubscribe, subscription_area
-from .following import report_follow, report_unfollow
+from .following import report_follow, report_follow_push, report_unfollow
 from .intake import (
     IDEMPOTENCY_KEY_MAX,
     SCREEN_CHANNELS,
@@ -85,6 +85,7 @@ __all__ = [
     "report_clean",
     "report_create",
     "report_follow",
+    "report_follow_push",
     "report_lookup",
     "report_merge",
     "report_reassign",

@@ -9,6 +9,7 @@ from django.db import transaction
 
 from accounts import services as accounts
 from accounts.models import User as Account
+from notifications.services import push_subscription_save
 
 from ..models import Report, ReportFollower
 from ..tokens import follower_from_token
@@ -124,3 +125,25 @@ def followers_merge(*, report: Report, into: Report) -> None:
     if report.user_id is not None:
         rows.append(ReportFollower(report=into, user_id=report.user_id))
     ReportFollower.objects.bulk_create(rows, ignore_conflicts=True)
+
+
+@transaction.atomic
+def report_follow_push(
+    *, report: Report, endpoint: str, p256dh: str, auth: str, user: User | None, client_address: str | None
+) -> ReportFollower:
+    """This browser follows a public report by Web Push (what the person chose on the report's page): its
+    subscription is stored for this report's updates only (no warnings unless it asked for them too), and
+    it follows once. ValidationError (endpoint/p256dh/auth); notifications' PushLimitReached."""
+    subscription = push_subscription_save(
+        endpoint=endpoint,
+        p256dh=p256dh,
+        auth=auth,
+        user=_account(user),
+        client_address=client_address,
+        warnings=False,
+    )
+    row = ReportFollower(report=report, channel=ReportFollower.Channel.PUSH, address=f"push:{subscription.pk}")
+    row.push = subscription
+    # ON CONFLICT DO NOTHING: a second press, or two at once, store one row.
+    ReportFollower.objects.bulk_create([row], ignore_conflicts=True)
+    return ReportFollower.objects.get(report=report, channel=row.channel, address=row.address)

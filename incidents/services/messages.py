@@ -5,6 +5,7 @@ and to the agency."""
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -258,6 +259,11 @@ def _notify_followers(report: Report, event: ReportEvent, *, answer: Answer | No
         if channel == "sms":
             body = f"{Truncator(short).chars(SMS_ANSWER_CHARS)} Xem: {url} Bỏ theo dõi: {stop}"
             notification_enqueue(channel="sms", recipient=address, body=body, dedupe_key=key)
+        elif channel == ReportFollower.Channel.PUSH:
+            # What the service worker shows (static/js/sw.js): tapped, it opens the report's page.
+            push = {"title": subject, "body": Truncator(short).chars(SMS_ANSWER_CHARS), "url": url, "tag": report.code}
+            body = json.dumps(push, ensure_ascii=False)
+            notification_enqueue(channel="webpush", recipient=address, subject=subject, body=body, dedupe_key=key)
         else:
             body = "\n\n".join([*parts, f"Không muốn nhận tin về phản ánh này nữa? Bỏ theo dõi: {stop}"])
             notification_enqueue(channel="email", recipient=address, subject=subject, body=body, dedupe_key=key)

@@ -1,0 +1,69 @@
+"""Following a report by Web Push: the browser's subscription (through the API the report page's button
+calls) gets that report's updates through the outbox's push channel, and no warnings."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.test import Client
+from pytest_django.fixtures import Settings as SettingsWrapper
+
+from agencies.models import Role
+from incidents import services
+from incidents.models import ReportFollower
+from notifications import webpush
+from notifications.models import Notification, PushSubscription
+from notifications.services import notification_deliver, notification_enqueue_to_anonymous_browsers
+from tests.factories import report_make, staff_make
+from tests.notifications.push_server import BrowserKeys, FakePushService
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_browser_follows_a_report_by_web_push_and_receives_its_update(
+    client: Client, demo: None, settings: SettingsWrapper, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The fake push service listens on loopback; the check resolves its name there (stubbed resolver).
+    settings.PUSH_ALLOW_LOOPBACK = True
+    monkeypatch.setattr(webpush, "resolve_host", lambda host, port: ["127.0.0.1"])
+    report = report_make(name="Nguyễn Văn Bình", phone="0912345678", email="binh@example.vn")
+    keys = BrowserKeys()
+    with FakePushService() as push:
+        port = push.url.rsplit(":", 1)[1]
+        subscription = {
+            "endpoint": f"http://push.test:{port}/push/follower",
+            "keys": {"p256dh": keys.p256dh, "auth": keys.auth_b64},
+        }
+        url = f"/api/v1/reports/{report.code}/follow/push"
+        for _ in range(2):  # a second press changes nothing
+            answer = client.post(url, subscription, content_type="application/json")
+            assert answer.status_code == 200, answer.content
+        assert answer.json() == {"following": True, "follower_count": 1}
+        bad = client.post(url, {"endpoint": "không phải url"}, content_type="application/json")
+        assert bad.status_code == 400 and "detail" in bad.json()
+        assert client.post("/api/v1/reports/000000000000/follow/push", subscription).status_code == 404
+
+        (browser,) = PushSubscription.objects.all()
+        assert browser.warnings is False
+        (follower,) = ReportFollower.objects.filter(report=report)
+        assert (follower.channel, follower.push_id) == ("push", browser.pk)
+        # It asked for this report only: a warning to every browser without an account skips it.
+        assert notification_enqueue_to_anonymous_browsers(dedupe_prefix="alert:1:", subject="Bão", push="{}") == []
+
+        services.report_answer(
+            report=report,
+            actor=staff_make("canbo", "ubnd-d25450", Role.OFFICER),
+            body="UBND phường đã cắt và dọn cây đổ; đường đã thông xe.",
+        )
+        if not report.answers.filter(published_at__isnull=False).exists():  # the agency approves its answers
+            services.report_approve_answer(report=report, actor=staff_make("lanhdao", "ubnd-d25450", Role.LEADER))
+        pushes = Notification.objects.filter(channel="webpush", push_subscription=browser)
+        assert pushes.count() >= 1
+        for message in pushes:
+            notification_deliver(notification_id=message.pk)
+        received = [json.loads(keys.decrypt(request.body)) for request in push.requests]
+    assert received and all(message["url"].endswith(f"/phan-anh/{report.code}/") for message in received)
+    assert any("đường đã thông xe" in message["body"] for message in received)
+    assert all("binh@example.vn" not in json.dumps(message) for message in received)
+    assert set(pushes.values_list("status", flat=True)) == {"sent"}

@@ -23,15 +23,15 @@ from urllib.parse import urlsplit
 import httpx
 import psycopg
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import connection
+from pytest_django.fixtures import Settings as SettingsWrapper
 
+from geo.management.commands.worker import CONFIG_ERROR
 from incidents.models import Report
 from tests.conftest import captcha_fields, point_in
 from tests.maps.test_tiles import tile_of
 from tests.servers import BASE_DIR, database_url, free_port, web_server
-
-pytestmark = pytest.mark.django_db(transaction=True)
 
 POOL_SIZE = 2
 SENDERS = 6
@@ -78,6 +78,7 @@ def console(url: str, command: str) -> list[list[str]]:
     return [line.split("\t") for line in result.stdout.splitlines()]
 
 
+@pytest.mark.django_db(transaction=True)
 def test_intake_and_map_through_a_transaction_pooler(pooler: str) -> None:
     call_command("load_demo", "--reports", "30", stdout=StringIO())
     database = connection.settings_dict["NAME"]
@@ -148,3 +149,12 @@ def test_intake_and_map_through_a_transaction_pooler(pooler: str) -> None:
         clients = [row for row in console(pooler, "SHOW CLIENTS") if row[2] == database]
         servers = [row for row in console(pooler, "SHOW SERVERS") if row[2] == database]
         assert len(clients) > POOL_SIZE >= len(servers) > 0, (clients, servers)
+
+
+def test_the_worker_refuses_a_transaction_pooler(settings: SettingsWrapper) -> None:
+    """Its LISTEN and the outbox's session advisory locks need a session: through a transaction pooler a
+    claim's unlock would run on another backend and the message stay locked. It stops with the reason."""
+    settings.DATABASE_POOL_MODE = "transaction"
+    with pytest.raises(CommandError, match="DATABASE_POOL_MODE") as raised:
+        call_command("worker", one_shot=True)
+    assert raised.value.returncode == CONFIG_ERROR

@@ -44,6 +44,14 @@ class Command(BaseCommand):
         parser.add_argument("--one-shot", action="store_true", help="Stop once no job is left.")
 
     def handle(self, *args: Any, queues: str, concurrency: int, one_shot: bool, **options: Any) -> None:
+        if settings.DATABASE_POOL_MODE == "transaction":
+            # Its LISTEN and the outbox's session advisory locks (notifications.services._claimed) need a
+            # session: through a transaction pooler an unlock runs on another backend, the claim stays.
+            raise CommandError(
+                "The worker cannot run through a transaction pooler (DATABASE_POOL_MODE=transaction, for "
+                "the web servers only): give it the direct DATABASE_URL of PostgreSQL.",
+                returncode=CONFIG_ERROR,
+            )
         try:
             self.check(tags=[WORKER_TAG], include_deployment_checks=True)
         except SystemCheckError as exc:

@@ -267,13 +267,16 @@ def test_static_files_are_kept_by_the_balancer(site: Site) -> None:
 
 def test_a_post_that_reached_a_server_is_never_sent_to_another(site: Site, closing_server: str) -> None:
     """A server that takes the request and closes the connection without answering (it died meanwhile):
-    a GET goes on to the next server, a POST is answered 502 and never filed twice."""
+    a GET goes on to the next server, a POST is answered 503 (send again later) and never filed twice."""
     limit = {"BALANCER_MAX_BODY": "1m"}  # given: saves the script asking the settings again
     with balancer([closing_server, f"{site.first} backup"], env=limit) as front:
         with httpx.Client(base_url=front.url, timeout=30, headers={"Authorization": f"Token {site.token}"}) as app:
             assert app.get("/api/v1/categories/").status_code == 200
             lost = app.post("/api/v1/reports/", json=report_payload("Gửi một lần thôi"))
-        assert lost.status_code == 502
+        # The app's outage answer: send again later (with the same Idempotency-Key).
+        assert lost.status_code == 503, lost.text
+        assert lost.json() == {"detail": "Hệ thống tạm thời không phản hồi. Hãy thử lại sau ít phút.", "errors": {}}
+        assert int(lost.headers["Retry-After"]) > 0
         entries = front.served(0, 2)
     assert entries[0]["upstream"] == f"{closing_server},{site.first}", entries
     assert entries[1]["upstream"] == closing_server, entries

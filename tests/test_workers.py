@@ -74,7 +74,7 @@ def _workers(folder: Path, *envs: dict[str, str]) -> Iterator[list[tuple[subproc
         def registered() -> list[int]:
             return [int(match[1]) for _, log in started if (match := REGISTERED.search(log.read_text()))]
 
-        wait_until(lambda: len(registered()) == len(envs), 60, "the workers to register", interval=0.1)
+        wait_until(lambda: len(registered()) == len(envs), 90, "the workers to register", interval=0.1)
         yield [(process, worker_id) for (process, _), worker_id in zip(started, registered(), strict=True)]
     finally:
         for process, _ in started:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import httpx
 import pytest
 from pytest_django.fixtures import Settings as SettingsWrapper
 
@@ -83,3 +86,21 @@ def test_a_repeated_idempotency_key_is_sent_once(sms_gateway: FakeSmsGateway) ->
 
     assert first == again == "1" and other == "2"
     assert len(sms_gateway.messages) == 2
+
+
+def test_messages_share_one_http_client(sms_gateway: FakeSmsGateway, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A client per message cost a TLS context's CPU each time, the main cost of a warning's SMS."""
+    built: list[httpx.Client] = []
+    original = httpx.Client.__init__
+
+    def counting(self: httpx.Client, *args: Any, **kwargs: Any) -> None:
+        built.append(self)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(httpx.Client, "__init__", counting)
+    backend = HttpGatewayBackend()
+    for number in range(3):
+        backend.send(to=f"+8491234567{number}", text="Cảnh báo mưa lớn")
+
+    assert len(sms_gateway.wait_for(3)) == 3
+    assert len(built) <= 1

@@ -3,28 +3,15 @@
 from __future__ import annotations
 
 import logging
-import threading
 from typing import Protocol
 
 import httpx
 from django.conf import settings
 from django.utils.module_loading import import_string
 
+from common.outbound import http_client
+
 logger = logging.getLogger(__name__)
-
-
-_client: httpx.Client | None = None
-_client_lock = threading.Lock()
-
-
-def _gateway_client() -> httpx.Client:
-    """One HTTP client per process, shared by the worker's threads: building one (its TLS context) cost more
-    CPU than sending the SMS, once per message, and its pool keeps the connection to the gateway open."""
-    global _client
-    with _client_lock:
-        if _client is None:
-            _client = httpx.Client()
-        return _client
 
 
 class SmsError(Exception):
@@ -72,7 +59,7 @@ class HttpGatewayBackend:
         if key:
             headers["Idempotency-Key"] = key
         try:
-            response = _gateway_client().post(
+            response = http_client().post(
                 self.url,
                 json={"to": to, "from": self.sender, "text": text},
                 headers=headers,

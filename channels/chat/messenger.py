@@ -34,6 +34,7 @@ from django.utils.crypto import constant_time_compare
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from common.outbound import http_client
 from common.text import text_split
 from notifications.errors import Undeliverable
 from notifications.models import Notification
@@ -276,7 +277,9 @@ def _post(body: dict[str, Any]) -> str:
     headers = {"Authorization": f"Bearer {token}"}
     proof = hmac.new(settings.MESSENGER_APP_SECRET.encode(), token.encode(), hashlib.sha256).hexdigest()
     try:
-        response = httpx.post(url, params={"appsecret_proof": proof}, json=body, headers=headers, timeout=GRAPH_TIMEOUT)
+        response = http_client().post(
+            url, params={"appsecret_proof": proof}, json=body, headers=headers, timeout=GRAPH_TIMEOUT
+        )
     except httpx.HTTPError as exc:
         raise MessengerError(f"Không gửi được tới Messenger: {type(exc).__name__}: {exc}") from exc
     try:

@@ -28,6 +28,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from common.gis import CoordinateError, parse_lat_lng
+from common.outbound import http_client
 from common.text import text_split
 from notifications.models import Notification
 from notifications.services import notification_channel_register, notification_parts_send
@@ -200,7 +201,7 @@ def zalo_send(notification: Notification) -> None:
 
 def _post_message(token: str, user_id: str, text: str) -> dict[str, Any]:
     try:
-        response = httpx.post(
+        response = http_client().post(
             f"{settings.ZALO_API_BASE.rstrip('/')}/v3.0/oa/message/cs",
             headers={"access_token": token},
             json={"recipient": {"user_id": user_id}, "message": {"text": text}},
@@ -258,7 +259,7 @@ def token_refresh(*, stale: str) -> str:
         ):
             return row.access_token
         try:
-            response = httpx.post(
+            response = http_client().post(
                 f"{settings.ZALO_OAUTH_BASE.rstrip('/')}/v4/oa/access_token",
                 headers={"secret_key": settings.ZALO_APP_SECRET},
                 data={

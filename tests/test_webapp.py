@@ -81,7 +81,7 @@ def test_the_worker_keeps_every_script_and_style_the_offline_page_loads(client: 
 def test_a_page_helper_is_written_once() -> None:
     """The small DOM helpers the page scripts share (static/js/dom.js) are not copied into them."""
     scripts = sorted((CSS.parent.parent / "js").glob("*.js"))
-    for helper in ("el", "say"):
+    for helper in ("el", "say", "csrf", "keyBytes"):
         defining = [path.name for path in scripts if re.search(rf"function {helper}\(", path.read_text())]
         assert defining == ["dom.js"], (helper, defining)
 

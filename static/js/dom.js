@@ -17,6 +17,21 @@
       return node;
     },
 
+    /* The CSRF token Django set in its cookie, for a fetch that changes something. */
+    csrf: function csrf() {
+      var match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+      return match ? decodeURIComponent(match[1]) : "";
+    },
+
+    /* A VAPID public key (base64url) as the bytes pushManager.subscribe takes. */
+    keyBytes: function keyBytes(base64url) {
+      var padded = (base64url + "===".slice((base64url.length + 3) % 4)).replace(/-/g, "+").replace(/_/g, "/");
+      var raw = atob(padded);
+      var out = new Uint8Array(raw.length);
+      for (var i = 0; i < raw.length; i++) out[i] = raw.charCodeAt(i);
+      return out;
+    },
+
     /* A translated sentence's {name} placeholders filled from values (missing ones left empty). */
     say: function say(template, values) {
       return (template || "").replace(/\{(\w+)\}/g, function (_, key) { return values && key in values ? values[key] : ""; });

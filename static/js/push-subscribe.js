@@ -10,17 +10,8 @@
   box.hidden = false;
 
   function tell(message) { status.textContent = message || ""; }
-  function csrf() {
-    var match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
-    return match ? decodeURIComponent(match[1]) : "";
-  }
-  function keyBytes(base64url) {
-    var padded = (base64url + "===".slice((base64url.length + 3) % 4)).replace(/-/g, "+").replace(/_/g, "/");
-    var raw = atob(padded);
-    var out = new Uint8Array(raw.length);
-    for (var i = 0; i < raw.length; i++) out[i] = raw.charCodeAt(i);
-    return out;
-  }
+  var csrf = window.GeoDom.csrf;
+  var keyBytes = window.GeoDom.keyBytes;
   function send(method, body) {
     return fetch(d.subscribeUrl, {
       method: method, credentials: "same-origin",

@@ -28,6 +28,10 @@ def test_a_browser_follows_a_report_by_web_push_and_receives_its_update(
     settings.PUSH_ALLOW_LOOPBACK = True
     monkeypatch.setattr(webpush, "resolve_host", lambda host, port: ["127.0.0.1"])
     report = report_make(name="Nguyễn Văn Bình", phone="0912345678", email="binh@example.vn")
+    # The report's page offers it, off until pressed; its script calls the API below.
+    page = client.get(f"/phan-anh/{report.code}/").content.decode()
+    assert 'id="follow-push-button" aria-pressed="false"' in page
+    assert f'data-url="/api/v1/reports/{report.code}/follow/push"' in page and "js/follow-push." in page
     keys = BrowserKeys()
     with FakePushService() as push:
         port = push.url.rsplit(":", 1)[1]

@@ -6,6 +6,9 @@ import logging
 
 from django.conf import settings
 from django.core.files.storage import default_storage
+from django.db import DatabaseError, connection, transaction
+from django.utils import timezone
+from procrastinate import sql
 from procrastinate.contrib.django import app
 
 from .storage import media_orphans_delete
@@ -18,6 +21,13 @@ logger = logging.getLogger(__name__)
 # dies; its jobs go back to `todo` here, and delivery is idempotent (each message is sent once,
 # with its outbox row locked and marked in the same transaction, and the same Idempotency-Key
 # to the SMS gateway when sent again; see notifications.services).
+# One run at a time, whichever worker runs it: two overlapping runs (one late behind a backlog, the next
+# minute's taken by another worker) would both hand back the same job, the second after a living worker
+# had taken it again, so it would run twice. A transaction-scoped advisory lock (released if the worker
+# running this dies) makes the second run skip; the list and the hand-backs are in that one transaction.
+STALLED_LOCK = "geo.tasks.retry_stalled_jobs"
+
+
 @app.periodic(cron=settings.WORKER_STALLED_CRON)
 @app.task(
     name="geo.tasks.retry_stalled_jobs",  # its name since it was first scheduled
@@ -25,11 +35,34 @@ logger = logging.getLogger(__name__)
     queueing_lock="retry_stalled_jobs",
     pass_context=False,
 )
-async def retry_stalled_jobs(timestamp: int) -> None:
-    stalled = await app.job_manager.get_stalled_jobs(seconds_since_heartbeat=settings.WORKER_STALLED_SECONDS)
-    for job in stalled:
-        await app.job_manager.retry_job(job)
-        logger.warning("job %s (%s) held by a dead worker: queued again", job.id, job.task_name)
+def retry_stalled_jobs(timestamp: int) -> None:
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(hashtext(%s))", [STALLED_LOCK])
+        if not cursor.fetchone()[0]:
+            logger.info("stalled jobs: another run is at it")
+            return
+        # procrastinate's own queries (sql/queries.sql), as its job manager runs them.
+        cursor.execute(
+            sql.queries["select_stalled_jobs_by_heartbeat"],
+            {"queue": None, "task_name": None, "seconds_since_heartbeat": settings.WORKER_STALLED_SECONDS},
+        )
+        stalled = [(row[0], row[2]) for row in cursor.fetchall()]  # id, task_name
+        for job_id, task_name in stalled:
+            try:
+                with transaction.atomic():
+                    cursor.execute(
+                        sql.queries["retry_job"],
+                        {
+                            "job_id": job_id,
+                            "retry_at": timezone.now(),
+                            "new_priority": None,
+                            "new_queue_name": None,
+                            "new_lock": None,
+                        },
+                    )
+            except DatabaseError:  # finished meanwhile by a worker only late with its heartbeat
+                continue
+            logger.warning("job %s (%s) held by a dead worker: queued again", job_id, task_name)
 
 
 # The second line behind common.storage: files left by a web worker killed between storing them and

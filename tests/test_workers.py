@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import psycopg
 import pytest
 from django.conf import settings
 from django.db import connection
@@ -22,6 +23,7 @@ from accounts.models import SavedPlace, User
 from agencies.models import Role
 from alerts.models import Alert
 from boundaries.models import AdminUnit
+from common.tasks import STALLED_LOCK, retry_stalled_jobs
 from notifications.models import Notification
 from notifications.services import notification_enqueue
 from tests.alerts.conftest import WARD, published, staff
@@ -246,3 +248,29 @@ def test_the_next_test_sees_neither() -> None:
             "SELECT (SELECT count(*) FROM procrastinate_jobs), (SELECT count(*) FROM procrastinate_periodic_defers)"
         )
         assert cursor.fetchone() == (0, 0)
+
+
+@pytest.mark.django_db
+def test_the_stalled_job_recovery_hands_a_job_back_once_even_when_two_runs_overlap() -> None:
+    """Two runs at once (one late behind a backlog, the next minute's on another worker) listed the same job;
+    the second handed it back again after a living worker had taken it, which then ran it twice."""
+    notification = notification_enqueue(channel="sms", recipient="+84912345678", body="Phản ánh #1 đã có kết quả.")
+    job = ProcrastinateJob.objects.get(args__notification_id=notification.pk)
+    with connection.cursor() as cursor:  # held by a worker silent for an hour
+        cursor.execute(
+            "INSERT INTO procrastinate_workers (last_heartbeat) VALUES (now() - interval '1 hour') RETURNING id"
+        )
+        (dead,) = cursor.fetchone()
+        cursor.execute("UPDATE procrastinate_jobs SET status = 'doing', worker_id = %s WHERE id = %s", [dead, job.id])
+    db = connection.settings_dict
+    with psycopg.connect(
+        host=db["HOST"], port=db["PORT"], user=db["USER"], password=db["PASSWORD"], dbname=db["NAME"]
+    ) as other_run:
+        other_run.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [STALLED_LOCK])
+        retry_stalled_jobs(timestamp=0)
+        job.refresh_from_db()
+        assert job.status == "doing"  # left to the run at work
+    retry_stalled_jobs(timestamp=0)
+
+    job.refresh_from_db()
+    assert (job.status, job.attempts) == ("todo", 1)

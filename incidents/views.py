@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import cast
+from typing import Any, cast
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -123,6 +123,11 @@ def _viewing(request: HttpRequest, code: str) -> selectors.ReportViewing:
     return viewing
 
 
+def draft_author(user: Any) -> str:
+    """Who a draft kept on the phone was written by (static/js/drafts.js; data-author in base.html)."""
+    return str(user.pk) if user.is_authenticated else "anonymous"
+
+
 @require_http_methods(["GET", "POST"])
 def _replayed(request: HttpRequest, key: str) -> Report | None:
     """The report an earlier sending with this key created (its answer was lost), or None."""
@@ -155,6 +160,11 @@ def report_new(request: HttpRequest) -> HttpResponse:
         # A report written offline is sent with the key the phone made for it (static/js/drafts.js), as the
         # API takes it: a retry after a lost answer gets the first report, before the used-up captcha.
         key = request.headers.get("Idempotency-Key", "").strip() or None
+        written_by = request.headers.get("X-Draft-Author")
+        if written_by is not None and written_by != draft_author(request.user):
+            # A shared phone: a draft written under another identity is never filed under this one.
+            form.add_error(None, _("Bản nháp này do người khác viết trên máy này; chỉ người viết gửi được."))
+            key, status = None, 403
         try:
             replayed = _replayed(request, key) if key else None
         except services.IdempotencyConflict as exc:

@@ -1,6 +1,7 @@
 """The offline side of the app on a 390×844 phone, signed in: drafts written offline sent by Background
 Sync with no page open, a draft the server refuses kept on the phone with the server's reason (not sent
-again, not dropped), and signing out forgetting the pages kept while signed in (a shared phone)."""
+again, not dropped), and on a shared phone: signing out forgets the pages kept while signed in and the
+person's drafts (saying so first), and a draft left by one person is never sent under another's session."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any
 
 import pytest
 from django.urls import reverse
-from playwright.sync_api import BrowserContext, Page
+from playwright.sync_api import BrowserContext, Dialog, Page
 
 from accounts.models import User
 from incidents.models import Category, Report
@@ -21,6 +22,7 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
 PASSWORD = "mat-khau-dai-9"
 NAME = "Lê Thị Hồng Nhung"
+DRAFT_COUNT = "() => GeoDrafts.list().then(drafts => drafts.length)"
 # Every response the worker kept, searched for the person's name.
 KEPT_WITH_NAME = """name => caches.keys().then(names => Promise.all(names.map(n => caches.open(n).then(cache =>
     cache.keys().then(requests => Promise.all(requests.map(r => cache.match(r).then(res => res.text()
@@ -69,10 +71,11 @@ def wait_for(check: Any, what: str, seconds: float = 15) -> None:
         time.sleep(0.1)
 
 
-def test_background_sync_sends_drafts_keeps_a_refused_one_and_sign_out_forgets_pages(
+def test_background_sync_sends_drafts_keeps_a_refused_one_and_sign_out_forgets_pages_and_drafts(
     demo_site: str, output_dir: Path
 ) -> None:
     User.objects.create_user(username="nhung", password=PASSWORD, first_name=NAME, email="nhung@example.vn")
+    User.objects.create_user(username="khanh", password=PASSWORD, first_name="Khánh", email="khanh@example.vn")
     with chromium() as browser:
         context = browser.new_context(viewport={"width": 390, "height": 844})
         page = context.new_page()
@@ -118,14 +121,50 @@ def test_background_sync_sends_drafts_keeps_a_refused_one_and_sign_out_forgets_p
         assert Report.objects.filter(title__startswith="Ổ gà").count() == 0
         assert Report.objects.filter(title__startswith="Cây đổ").count() == 1
 
-        # Signing out on a shared phone: the pages kept while signed in go with the session.
+        # Signing out on a shared phone: the pages kept while signed in go with the session, and so do the
+        # person's drafts, once they were told that one is still unsent.
+        asked: list[str] = []
+
+        def accept(dialog: Dialog) -> None:
+            asked.append(dialog.message)
+            dialog.accept()
+
+        page.once("dialog", accept)
         page.click("summary.menu-button")  # on a phone the header's menu holds it
         page.get_by_role("button", name="Đăng xuất").click()
+        page.wait_for_url(lambda url: reverse("login") in url)
+        assert asked and asked[0].startswith("Còn 1 phản ánh chưa gửi trên máy này. Đăng xuất sẽ xoá"), asked
+        assert page.evaluate(DRAFT_COUNT) == 0
         page.wait_for_function(f"({KEPT_WITH_NAME})({NAME!r}).then(found => found.length === 0)")
         context.set_offline(True)
         page.goto(f"{demo_site}/phan-anh/")
         assert NAME not in page.content()
         context.set_offline(False)
+
+        # Another person writes one offline and leaves without signing out (the session ends by itself);
+        # the next person to sign in neither sees it nor sends it, from the page or by Background Sync.
+        page.goto(f"{demo_site}{reverse('login')}")
+        sign_in(page, "khanh", PASSWORD)
+        page.wait_for_url(lambda url: reverse("login") not in url)
+        page.goto(f"{demo_site}/phan-anh/gui/")
+        page.wait_for_function("window.ReportForm && document.querySelectorAll('#report-map path').length > 0")
+        context.set_offline(True)
+        write_offline(page, "cay-xanh", "Của Khánh, viết khi mất mạng")
+        page.close()
+        context.clear_cookies()
+        context.set_offline(False)
+        page = context.new_page()
+        errors += page_errors(page)
+        page.goto(f"{demo_site}{reverse('login')}")
+        sign_in(page, "nhung", PASSWORD)
+        page.wait_for_url(lambda url: reverse("login") not in url)
+        page.goto(f"{demo_site}/phan-anh/gui/")
+        page.evaluate("GeoApp.sendDrafts()")
+        background_sync(context, demo_site)
+        page.evaluate("GeoApp.sendDrafts()")
+        assert page.locator("#draft-list li").count() == 0
+        assert page.evaluate(DRAFT_COUNT) == 1  # still on the phone, for Khánh
+        assert not Report.objects.filter(title__startswith="Của Khánh").exists()
         assert errors == [], errors
         page.close()
         context.close()

@@ -4,7 +4,12 @@
  * Exactly once: the draft's idempotency key is made here when it is saved and goes with every attempt
  * as the Idempotency-Key header; the server answers a repeated key with the report the first attempt
  * created, so an answer lost on the way back costs nothing. A draft's text and photos are deleted only
- * once the server's answer names the report's code; what stays is the code, to show the person. */
+ * once the server's answer names the report's code; what stays is the code, to show the person.
+ *
+ * A shared phone: each draft names who wrote it (the account id the page carries in this script tag's
+ * data-author, or "anonymous") and is only ever sent, listed or opened under that same identity. The
+ * page checks; every sending also names the writer (X-Draft-Author) and the server refuses one made under
+ * another identity (incidents/views.py report_new), which is the worker's check (it knows no session). */
 (function (root) {
   "use strict";
 
@@ -12,6 +17,13 @@
   var STORE = "drafts";
   var CODE_PATH = /\/phan-anh\/(\d{12})\/$/;
   var inPage = typeof root.document !== "undefined";
+  var ANONYMOUS = "anonymous";
+  var script = inPage ? root.document.currentScript : null;
+  // Who this page is for; null in the service worker.
+  var here = inPage ? (script && script.dataset.author) || ANONYMOUS : null;
+
+  function authorOf(draft) { return draft.author || ANONYMOUS; }
+  function mineHere(draft) { return here === null || authorOf(draft) === here; }
 
   function supported() {
     return !!(root.indexedDB && root.fetch && root.FormData && root.Promise && root.crypto && root.crypto.getRandomValues);
@@ -69,6 +81,7 @@
     });
     var draft = {
       key: options.key || newKey(),
+      author: here || ANONYMOUS,
       url: form.getAttribute("action") || root.location.pathname,
       csrf: form.elements.csrfmiddlewaretoken ? form.elements.csrfmiddlewaretoken.value : "",
       title: options.title || "",
@@ -85,6 +98,23 @@
   function list() {
     return run("readonly", function (store, done) {
       store.getAll().onsuccess = function (event) { done(event.target.result || []); };
+    });
+  }
+
+  /* The drafts of whoever this page is for (all of them in the worker). */
+  function mine() {
+    return list().then(function (drafts) { return drafts.filter(mineHere); });
+  }
+
+  /* Signing out: every draft this person wrote goes from the phone, sent or not. */
+  function forget(author) {
+    return run("readwrite", function (store, done) {
+      store.getAll().onsuccess = function (event) {
+        (event.target.result || []).forEach(function (draft) {
+          if (authorOf(draft) === author) store["delete"](draft.id);
+        });
+        done();
+      };
     });
   }
 
@@ -140,6 +170,7 @@
       credentials: "same-origin",
       headers: {
         "Idempotency-Key": draft.key,
+        "X-Draft-Author": authorOf(draft),
         "X-CSRFToken": csrfToken(draft),
         "X-Requested-With": "fetch",
         Accept: "text/html"
@@ -166,6 +197,8 @@
           return put(draft);
         });
       }
+      // 403: signed in as someone else now; kept for its writer, never sent under this identity.
+      draft.held = response.status === 403;
       return draft;
     }, function () { return draft; });
   }
@@ -176,16 +209,21 @@
     return work();
   }
 
-  /* Send every waiting draft, one after another; resolves to those that landed now. */
+  /* Send every waiting draft (of this page's person), one after another; resolves to those that landed
+   * now, with `waiting`: how many are still waiting to be sent under this identity. */
   function sendAll() {
     return withLock(function () {
-      return list().then(function (drafts) {
+      return mine().then(function (drafts) {
         var landed = [];
+        landed.waiting = 0;
         return drafts.filter(function (draft) { return draft.status === "waiting"; }).reduce(function (chain, draft) {
           return chain.then(function () {
             return get(draft.id).then(function (fresh) {
               if (!fresh || fresh.status !== "waiting") return null;
-              return send(fresh).then(function (after) { if (after.status === "sent") landed.push(after); });
+              return send(fresh).then(function (after) {
+                if (after.status === "sent") landed.push(after);
+                else if (after.status === "waiting" && !after.held) landed.waiting += 1;
+              });
             });
           });
         }, Promise.resolve()).then(function () { return landed; });
@@ -194,7 +232,7 @@
   }
 
   function unseen() {
-    return list().then(function (drafts) {
+    return mine().then(function (drafts) {
       return drafts.filter(function (draft) { return draft.status === "sent" && !draft.seen; });
     });
   }
@@ -216,7 +254,8 @@
   }
 
   root.GeoDrafts = {
-    supported: supported, newKey: newKey, save: save, list: list, get: get, remove: remove, send: send, sendAll: sendAll,
-    unseen: unseen, markSeen: markSeen, replace: replace
+    supported: supported, newKey: newKey, save: save, list: list, mine: mine, mineHere: mineHere, forget: forget,
+    author: here, get: get, remove: remove, send: send, sendAll: sendAll, unseen: unseen, markSeen: markSeen,
+    replace: replace
   };
 })(typeof self !== "undefined" ? self : this);

@@ -23,12 +23,25 @@
     }).catch(function () { /* the site works without it */ });
   }
 
-  // Signing out: the pages kept while signed in go too.
+  // Signing out on a shared phone: the pages kept while signed in go, and so do the person's drafts (else
+  // the next person would see them). Unsent ones are named first, so the person may stay and send them.
+  var signingOut = false;
   document.addEventListener("submit", function (event) {
     var form = event.target;
-    if (!form || !d.logoutUrl || form.getAttribute("action") !== d.logoutUrl) return;
+    if (!form || !d.logoutUrl || form.getAttribute("action") !== d.logoutUrl || signingOut) return;
     var worker = navigator.serviceWorker && navigator.serviceWorker.controller;
     if (worker) worker.postMessage({ type: "forget-pages" });
+    var G = window.GeoDrafts;
+    if (!G || !G.supported() || !G.author || G.author === "anonymous") return;
+    event.preventDefault();
+    G.mine().then(function (drafts) {
+      var unsent = drafts.filter(function (draft) { return draft.status !== "sent"; }).length;
+      if (unsent && !window.confirm(say(text.signOutDrafts, { count: unsent }))) return false;
+      signingOut = true;  // nothing more is sent under this session
+      return G.forget(G.author).then(function () { return true; });
+    }).catch(function () { signingOut = true; return true; }).then(function (go) {
+      if (go) HTMLFormElement.prototype.submit.call(form);
+    });
   }, true);
 
   // --- Install button, only where the browser offers installing ---------------------------------------
@@ -74,7 +87,7 @@
   var section = document.getElementById("drafts");
   function render() {
     if (!list || !section) return Promise.resolve();
-    return G.list().then(function (drafts) {
+    return G.mine().then(function (drafts) {
       list.innerHTML = "";
       drafts.forEach(function (draft) {
         var title = draft.title || text.untitled;
@@ -118,7 +131,7 @@
   }
 
   function sendNow() {
-    if (navigator.onLine === false) return render();
+    if (navigator.onLine === false || signingOut) return render();
     return G.sendAll().then(landed).then(showSentElsewhere).catch(function () { return render(); });
   }
 

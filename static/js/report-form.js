@@ -673,7 +673,8 @@
   whenDrafts(function () {
     if (!drafts || !draftId) return;
     drafts.get(draftId).then(function (draft) {
-      if (!draft || draft.status === "sent") return;
+      // Someone else's draft on a shared phone is not theirs to open.
+      if (!draft || draft.status === "sent" || !drafts.mineHere(draft)) return;
       editing = draft;
       draft.fields.forEach(function (pair) {
         var name = pair[0];

@@ -108,7 +108,7 @@ self.addEventListener("fetch", function (event) {
   if (url.pathname === config.manifest) event.respondWith(asset(request));
 });
 
-// Signing out: the pages seen while signed in go with the session.
+// Signing out: the pages seen while signed in go with the session (the page removes the person's drafts).
 self.addEventListener("message", function (event) {
   if (event.data && event.data.type === "forget-pages") event.waitUntil(caches.delete(PAGE_CACHE));
 });
@@ -117,14 +117,13 @@ self.addEventListener("message", function (event) {
 self.addEventListener("sync", function (event) {
   if (event.tag !== "send-drafts" || !self.GeoDrafts) return;
   event.waitUntil(GeoDrafts.sendAll().then(function (landed) {
-    if (!landed.length) return null;
-    return self.clients.matchAll({ type: "window" }).then(function (windows) {
-      windows.forEach(function (client) { client.postMessage({ type: "drafts-sent" }); });
-    });
-  }).then(GeoDrafts.list).then(function (drafts) {
     // One still waiting (no connection after all, the server busy): failing the event has the browser
-    // try again later; succeeding would end Background Sync for it until a page opens.
-    if (drafts.some(function (draft) { return draft.status === "waiting"; })) throw new Error("drafts still waiting");
+    // try again later; succeeding would end Background Sync for it until a page opens. One the server
+    // held back (written by someone not signed in now) waits for its writer, not for a retry.
+    var announce = landed.length ? self.clients.matchAll({ type: "window" }).then(function (windows) {
+      windows.forEach(function (client) { client.postMessage({ type: "drafts-sent" }); });
+    }) : Promise.resolve();
+    return announce.then(function () { if (landed.waiting) throw new Error("drafts still waiting"); });
   }));
 });
 

@@ -9,6 +9,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
+from accounts.models import User
 from incidents.models import Attachment, Report
 from tests.incidents.test_pages import FORM_URL, form_data, png_bytes, solve_captcha
 
@@ -59,3 +60,30 @@ def test_without_a_key_the_form_is_as_before_and_a_too_long_key_is_refused(clien
     assert post(client, data, key=None).status_code == 303
     assert post(client, data, key=None).status_code == 400  # captcha used up
     assert Report.objects.count() == 1
+
+
+def test_a_draft_is_sent_only_under_the_identity_it_was_written_under(client: Client, demo: None) -> None:
+    """A shared phone: the service worker sends a draft with whatever session the phone has now; the form
+    refuses one written by another account (or anonymously) instead of filing it under this one."""
+    writer = User.objects.create_user(username="nhung", password="x")
+    now = User.objects.create_user(username="khanh", password="x")
+    client.force_login(now)
+    data = {**form_data(), "reporter_phone": ""}
+    for other in (str(writer.pk), "anonymous"):
+        photo = SimpleUploadedFile("anh.png", png_bytes(), "image/png")
+        refused = client.post(
+            FORM_URL,
+            {**data, "attachments": [photo]},
+            headers={"Idempotency-Key": KEY, "X-Draft-Author": other, "X-Requested-With": "fetch"},
+        )
+        assert refused.status_code == 403
+        assert "Bản nháp này do người khác viết trên máy này" in refused.content.decode()
+    assert not Report.objects.exists()
+    photo = SimpleUploadedFile("anh.png", png_bytes(), "image/png")
+    own = client.post(
+        FORM_URL,
+        {**data, "attachments": [photo]},
+        headers={"Idempotency-Key": KEY, "X-Draft-Author": str(now.pk), "X-Requested-With": "fetch"},
+    )
+    assert own.status_code == 303
+    assert Report.objects.get().user == now

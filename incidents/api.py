@@ -146,7 +146,9 @@ class ReportCollectionView(APIView):
             return validation_response(exc if isinstance(exc, ValidationError) else ValidationError(str(exc)))
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(reports, request, view=self) or []
-        features = [report_feature(r, ReportPublicSerializer(r).data) for r in page]
+        # One serializer for the page: DRF builds a serializer's fields anew for each instance.
+        rows = ReportPublicSerializer(page, many=True).data
+        features = [report_feature(report, data) for report, data in zip(page, rows, strict=True)]
         return paginator.get_paginated_response({"type": "FeatureCollection", "features": features})
 
     @extend_schema(

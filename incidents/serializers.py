@@ -6,6 +6,7 @@ Only the reporter and staff serialisers ever carry phone, e-mail or ID number.
 from __future__ import annotations
 
 import json
+from functools import cached_property
 from typing import Any
 
 from django.urls import reverse
@@ -260,14 +261,19 @@ class ReportPublicSerializer(serializers.ModelSerializer[Report]):
             "agency": answer.agency.name if answer.agency else None,
             "published_at": answer.published_at,
             # Its files staff published with it (an after photo, the official reply when cleared).
-            "attachments": list(
-                AttachmentSerializer([a for a in answer.attachments.all() if a.shown_publicly], many=True).data
-            ),
+            "attachments": [
+                self._attachment.to_representation(a) for a in answer.attachments.all() if a.shown_publicly
+            ],
         }
 
     def get_attachments(self, report: Report) -> list[dict[str, Any]]:
         visible = [a for a in report.attachments.all() if a.answer_id is None and a.shown_publicly]
-        return list(AttachmentSerializer(visible, many=True).data)
+        return [self._attachment.to_representation(a) for a in visible]
+
+    @cached_property
+    def _attachment(self) -> AttachmentSerializer:
+        # One for all the rows a list serialises (DRF builds a serializer's fields anew for each instance).
+        return AttachmentSerializer(context=self.context)
 
     def get_url(self, report: Report) -> str:
         return reverse("report-detail-page", args=[report.code])

@@ -16,7 +16,8 @@ from common.api import ErrorBodySerializer, error_body, validation_response
 from common.http import client_ip
 
 from . import webpush
-from .services import PushLimitReached, push_subscription_delete, push_subscription_save
+from .selectors import push_subscription_warnings
+from .services import PushLimitReached, push_subscription_save, push_subscription_warnings_stop
 
 
 class PushKeysSerializer(serializers.Serializer[Any]):
@@ -29,6 +30,13 @@ class PushSubscriptionSerializer(serializers.Serializer[Any]):
         max_length=webpush.ENDPOINT_MAX_LENGTH, help_text="The push service URL: https, on a public host."
     )
     keys = PushKeysSerializer()
+
+
+PushEndpointSerializer = inline_serializer("PushEndpoint", {"endpoint": serializers.CharField()})
+
+
+def _endpoint(request: Request) -> str:
+    return str(request.data.get("endpoint", "")) if hasattr(request.data, "get") else ""
 
 
 class PushSubscriptionView(APIView):
@@ -65,14 +73,28 @@ class PushSubscriptionView(APIView):
         return Response({"id": subscription.pk}, status=201)
 
     @extend_schema(
-        summary="Unsubscribe a browser",
-        request=inline_serializer("PushUnsubscribe", {"endpoint": serializers.CharField()}),
-        responses={204: None},
+        summary="Unsubscribe a browser from alerts",
+        description="204: the subscription is gone (the browser may unsubscribe). 200: it still carries the "
+        "updates of reports the browser follows, so only its alerts stop (the browser must stay subscribed).",
+        request=PushEndpointSerializer,
+        responses={204: None, 200: inline_serializer("PushKept", {"kept": serializers.BooleanField()})},
     )
     def delete(self, request: Request) -> Response:
-        endpoint = str(request.data.get("endpoint", "")) if hasattr(request.data, "get") else ""
-        push_subscription_delete(endpoint=endpoint)
+        if push_subscription_warnings_stop(endpoint=_endpoint(request)):
+            return Response({"kept": True})
         return Response(status=204)
+
+
+class PushSubscriptionStateView(APIView):
+    """Whether this browser gets alerts (a POST so the endpoint, the browser's secret, stays out of URLs and logs)."""
+
+    @extend_schema(
+        summary="Whether a browser is subscribed to alerts",
+        request=PushEndpointSerializer,
+        responses=inline_serializer("PushState", {"warnings": serializers.BooleanField()}),
+    )
+    def post(self, request: Request) -> Response:
+        return Response({"warnings": push_subscription_warnings(endpoint=_endpoint(request))})
 
 
 class PushKeyView(APIView):

@@ -17,7 +17,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.core.validators import validate_email
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, connection, models, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
@@ -437,6 +437,32 @@ def push_subscription_save(
     return subscription
 
 
-def push_subscription_delete(*, endpoint: str) -> None:
-    """Forget a browser's subscription (whoever knows the endpoint, the browser's secret, may)."""
-    PushSubscription.objects.filter(endpoint=endpoint).delete()
+def _push_subscription_in_use(subscription: PushSubscription) -> bool:
+    """Whether rows of the apps above still use it (a report this browser follows: incidents'
+    ReportFollower), found through the relations that point here, since notifications may not import them.
+    The outbox's own messages do not count."""
+    for relation in PushSubscription._meta.get_fields(include_hidden=True):
+        if not (relation.auto_created and not relation.concrete and relation.one_to_many):
+            continue
+        model = relation.related_model
+        if model is Notification or not isinstance(model, type) or not issubclass(model, models.Model):
+            continue
+        if model._base_manager.filter(**{relation.field.name: subscription}).exists():  # type: ignore[union-attr]
+            return True
+    return False
+
+
+def push_subscription_warnings_stop(*, endpoint: str) -> bool:
+    """This browser no longer wants warnings (whoever knows the endpoint may say so): the subscription goes,
+    unless it still carries a followed report's updates; then only its warnings stop. Returns whether it is
+    kept (the browser must then stay subscribed)."""
+    with transaction.atomic():
+        subscription = PushSubscription.objects.select_for_update().filter(endpoint=endpoint).first()
+        if subscription is None:
+            return False
+        if _push_subscription_in_use(subscription):
+            subscription.warnings = False
+            subscription.save(update_fields=["warnings"])
+            return True
+        subscription.delete()
+        return False

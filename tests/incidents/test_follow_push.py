@@ -71,3 +71,44 @@ def test_a_browser_follows_a_report_by_web_push_and_receives_its_update(
     assert any("đường đã thông xe" in message["body"] for message in received)
     assert all("binh@example.vn" not in json.dumps(message) for message in received)
     assert set(pushes.values_list("status", flat=True)) == {"sent"}
+
+
+def test_the_warnings_button_concerns_only_warnings_not_a_followed_report(
+    client: Client, demo: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A browser that follows a report by Web Push is not subscribed to warnings (the warnings page asks);
+    stopping warnings keeps the subscription while it carries the report's updates."""
+    monkeypatch.setattr(webpush, "resolve_host", lambda host, port: ["93.184.215.14"])
+    report = report_make()
+    keys = BrowserKeys()
+    subscription = {
+        "endpoint": "https://push.example.org/sub/family",
+        "keys": {"p256dh": keys.p256dh, "auth": keys.auth_b64},
+    }
+    endpoint = {"endpoint": subscription["endpoint"]}
+    url = "/api/v1/push/subscriptions"
+
+    def warnings() -> bool:
+        state = client.post(f"{url}/state", endpoint, content_type="application/json")
+        assert state.status_code == 200
+        return bool(state.json()["warnings"])
+
+    follow = client.post(f"/api/v1/reports/{report.code}/follow/push", subscription, content_type="application/json")
+    assert follow.status_code == 200
+    assert warnings() is False
+    # "Stop" pressed anyway (an older page): the report's updates keep coming, the browser stays subscribed.
+    kept = client.delete(url, endpoint, content_type="application/json")
+    assert (kept.status_code, kept.json()) == (200, {"kept": True})
+    (browser,) = PushSubscription.objects.all()
+    assert ReportFollower.objects.filter(report=report, push=browser).exists()
+    # Warnings asked for on the same subscription, then stopped: only the flag changes.
+    assert client.post(url, subscription, content_type="application/json").status_code == 201
+    assert warnings() is True
+    assert client.delete(url, endpoint, content_type="application/json").status_code == 200
+    assert warnings() is False
+    assert PushSubscription.objects.get(pk=browser.pk).warnings is False
+    assert ReportFollower.objects.filter(report=report, push=browser).exists()
+    # Nothing else uses it once the follow goes: stopping warnings removes it (204: the browser unsubscribes).
+    ReportFollower.objects.filter(push=browser).delete()
+    assert client.delete(url, endpoint, content_type="application/json").status_code == 204
+    assert not PushSubscription.objects.exists()

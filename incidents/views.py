@@ -128,7 +128,6 @@ def draft_author(user: Any) -> str:
     return str(user.pk) if user.is_authenticated else "anonymous"
 
 
-@require_http_methods(["GET", "POST"])
 def _replayed(request: HttpRequest, key: str) -> Report | None:
     """The report an earlier sending with this key created (its answer was lost), or None."""
     probe = ReportForm(request.POST, request.FILES, user=request.user, captcha=False)
@@ -152,6 +151,7 @@ def _sent(request: HttpRequest, report: Report) -> HttpResponse:
     return device_cookie_set(request, HttpResponseRedirect(url, status=303))
 
 
+@require_http_methods(["GET", "POST"])
 def report_new(request: HttpRequest) -> HttpResponse:
     status = 200
     standing = intake_limit(request)

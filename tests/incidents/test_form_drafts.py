@@ -87,3 +87,12 @@ def test_a_draft_is_sent_only_under_the_identity_it_was_written_under(client: Cl
     )
     assert own.status_code == 303
     assert Report.objects.get().user == now
+
+
+def test_the_form_takes_only_get_and_post(client: Client) -> None:
+    # A PUT or DELETE is not a sending of the form: 405, naming the methods it takes, nothing stored.
+    for method in (client.put, client.delete, client.patch):
+        answer = method(FORM_URL)
+        assert answer.status_code == 405
+        assert answer["Allow"] == "GET, POST"
+    assert not Report.objects.exists()

@@ -1,4 +1,5 @@
-"""The reports list API builds its serialisers once per request, not once per report.
+"""The reports list (API and page) does its per-report work once per page: no serializer built per report, no
+files or answers read for a page that shows none.
 
 DRF builds a ModelSerializer's fields (model introspection, field copies) on each new serializer:
 one per row made the list's Python cost grow with the page, several times its SQL.
@@ -13,7 +14,9 @@ from unittest import mock
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from PIL import Image
 from pytest_django.fixtures import Settings
 
@@ -53,3 +56,14 @@ def test_the_list_builds_each_serializer_once_whatever_the_page_size(
     assert len(features) == 3
     assert all(len(feature["properties"]["attachments"]) == 1 for feature in features)
     assert built == {"ReportPublicSerializer": 1, "AttachmentSerializer": 1}
+
+
+@pytest.mark.django_db
+def test_the_list_page_reads_no_files_or_answers_it_does_not_show(demo: None) -> None:
+    report = services.report_create(data=report_input(title="Cây đổ chắn đường"))
+    with CaptureQueriesContext(connection) as queries:
+        page = Client().get("/phan-anh/")
+    assert page.status_code == 200 and report.code in page.content.decode()
+    tables = " ".join(query["sql"] for query in queries.captured_queries)
+    assert "incidents_report" in tables
+    assert "incidents_attachment" not in tables and "incidents_answer" not in tables

@@ -52,3 +52,12 @@ def staff_make(username: str, agency_code: str, role: str) -> User:
     user = User.objects.create_user(username=username, password=PASSWORD)
     StaffRole.objects.create(user=user, agency=Agency.objects.get(code=agency_code), role=role)
     return user
+
+
+def answer_published(*, report: Report, body: str, agency_code: str = "ubnd-d25450") -> None:
+    """An officer of the agency answers the report; its leader approves where the agency asks for that."""
+    from agencies.models import Role
+
+    services.report_answer(report=report, actor=staff_make("canbo", agency_code, Role.OFFICER), body=body)
+    if not report.answers.filter(published_at__isnull=False).exists():
+        services.report_approve_answer(report=report, actor=staff_make("lanhdao", agency_code, Role.LEADER))

@@ -9,13 +9,11 @@ import pytest
 from django.test import Client
 from pytest_django.fixtures import Settings as SettingsWrapper
 
-from agencies.models import Role
-from incidents import services
 from incidents.models import ReportFollower
 from notifications import webpush
 from notifications.models import Notification, PushSubscription
 from notifications.services import notification_deliver, notification_enqueue_to_anonymous_browsers
-from tests.factories import report_make, staff_make
+from tests.factories import answer_published, report_make
 from tests.notifications.push_server import BrowserKeys, FakePushService
 
 pytestmark = pytest.mark.django_db
@@ -55,13 +53,7 @@ def test_a_browser_follows_a_report_by_web_push_and_receives_its_update(
         # It asked for this report only: a warning to every browser without an account skips it.
         assert notification_enqueue_to_anonymous_browsers(dedupe_prefix="alert:1:", subject="Bão", push="{}") == []
 
-        services.report_answer(
-            report=report,
-            actor=staff_make("canbo", "ubnd-d25450", Role.OFFICER),
-            body="UBND phường đã cắt và dọn cây đổ; đường đã thông xe.",
-        )
-        if not report.answers.filter(published_at__isnull=False).exists():  # the agency approves its answers
-            services.report_approve_answer(report=report, actor=staff_make("lanhdao", "ubnd-d25450", Role.LEADER))
+        answer_published(report=report, body="UBND phường đã cắt và dọn cây đổ; đường đã thông xe.")
         pushes = Notification.objects.filter(channel="webpush", push_subscription=browser)
         assert pushes.count() >= 1
         for message in pushes:

@@ -8,14 +8,12 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import ViewportSize
 
-from agencies.models import Role
-from incidents import services
 from incidents.models import ReportFollower
 from notifications.models import Notification
 from notifications.services import notification_deliver
 from tests.accounts.conftest import last_code
 from tests.browser import chromium, page_errors
-from tests.factories import report_make, staff_make
+from tests.factories import answer_published, report_make
 from tests.servers import SmtpServer
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
@@ -58,13 +56,7 @@ def test_follow_a_report_from_its_page_and_receive_the_answer_by_email(
             page.close()
 
     assert set(ReportFollower.objects.values_list("address", flat=True)) == set(followers.values())
-    services.report_answer(
-        report=report,
-        actor=staff_make("canbo", "ubnd-d25450", Role.OFFICER),
-        body="UBND phường đã cắt và dọn cây đổ; đường đã thông xe.",
-    )
-    if not report.answers.filter(published_at__isnull=False).exists():  # the agency approves its answers
-        services.report_approve_answer(report=report, actor=staff_make("lanhdao", "ubnd-d25450", Role.LEADER))
+    answer_published(report=report, body="UBND phường đã cắt và dọn cây đổ; đường đã thông xe.")
     for address in followers.values():
         [message] = Notification.objects.filter(recipient=address, dedupe_key__contains=":completed:")
         notification_deliver(notification_id=message.pk)
